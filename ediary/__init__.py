@@ -1,0 +1,92 @@
+"""ediary: an open-source school e-diary. `create_app` only wires (house rule 7)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from ediary.config import Config
+from ediary.db import db
+from ediary.errors import Refusal
+from ediary.extensions import babel, csrf, limiter, login_manager, socketio
+from ediary.people.auth import load_session_user
+
+BLUEPRINTS: list[str] = [
+    "ediary.people.views",
+]
+
+
+def create_app(config: Config | None = None) -> Flask:
+    import ediary.models  # noqa: F401 - every mapper must be known before the first query
+
+    config = config or Config.from_env()
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_mapping(config.as_flask())
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = _l("Zaloguj się, aby zobaczyć tę stronę.")
+    login_manager.user_loader(load_session_user)
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=config.REDIS_URL,
+        cors_allowed_origins=config.SOCKETIO_ORIGINS,
+        max_http_buffer_size=256 * 1024,
+    )
+
+    for module_name in BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.register_error_handler(Refusal, _refusal)
+    app.register_error_handler(404, _not_found)
+    app.after_request(_security_headers)
+    return app
+
+
+def _select_locale() -> str:
+    """Polish unless the person chose English (a cookie set by the language switch)."""
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in ("pl", "en") else "pl"
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def _refusal(error: Refusal) -> ResponseReturnValue:
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(error.as_dict()), error.status
+    return render_template("error.html", message=str(error.message)), error.status
+
+
+def _not_found(_error: Any) -> ResponseReturnValue:
+    if _wants_json():
+        return jsonify({"ok": False, "error": "not_found"}), 404
+    return render_template("error.html", message=_l("Nie ma takiej strony.")), 404
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    if request.endpoint and request.endpoint != "static":
+        # Pages hold pupils' data: never cached by the browser (kiosks are shared computers).
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

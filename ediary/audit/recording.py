@@ -1,0 +1,178 @@
+"""The change history required by §21 ust. 3 pkt 4: who changed what, when, through what.
+
+Every mapped class that holds school records mixes in `Audited`. A flush that writes such a row
+must happen inside a named operation (`@operation`), which names the actor; the flush then writes
+one history row per changed row, with the old and the new values. A write outside an operation
+raises `UnauditedWrite` and nothing is stored: no code path can change a diary row silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
+
+from sqlalchemy import event, inspect, insert
+from sqlalchemy.orm import Session, UOWTransaction
+
+from ediary.db import db, utcnow
+
+if TYPE_CHECKING:
+    from ediary.people.models import User
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    KIOSK = "kiosk"
+    CLI = "cli"
+    SYSTEM = "system"
+    IMPORT = "import"  # bulk loads (the demo seed) that write their own history rows
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does a write, and through which channel: every operation takes one."""
+
+    user: User | None
+    channel: Channel
+    kiosk_id: int | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    @classmethod
+    def system(cls, channel: Channel = Channel.SYSTEM) -> Actor:
+        return cls(user=None, channel=channel)
+
+
+class UnauditedWrite(RuntimeError):
+    """A diary row was written outside a named operation."""
+
+
+class Audited:
+    """Marks a mapped class whose every change leaves a history row."""
+
+    __audit_ignored__: ClassVar[frozenset[str]] = frozenset()
+    __audit_redacted__: ClassVar[frozenset[str]] = frozenset()
+
+
+def operation(fn: Callable[P, R]) -> Callable[P, R]:
+    """Runs `fn(actor, ...)` with its actor attached to the session and flushes before returning.
+
+    Operations flush and never commit (house rule 2): the view or socket handler commits once.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        actor = args[0]
+        if not isinstance(actor, Actor):
+            raise TypeError(f"{fn.__name__} must be called with an Actor first")
+        session = db.session()
+        outer = session.info.get("actor")
+        session.info["actor"] = outer or actor
+        try:
+            result = fn(*args, **kwargs)
+            session.flush()
+            return result
+        finally:
+            session.info["actor"] = outer
+
+    return wrapper
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _columns(obj: Audited) -> list[str]:
+    mapper = inspect(type(obj))
+    ignored = type(obj).__audit_ignored__
+    return [attr.key for attr in mapper.column_attrs if attr.key not in ignored]
+
+
+def _value(obj: Audited, key: str, value: Any) -> Any:
+    return "***" if key in type(obj).__audit_redacted__ and value is not None else _plain(value)
+
+
+def _snapshot(obj: Audited) -> dict[str, Any]:
+    return {key: _value(obj, key, getattr(obj, key)) for key in _columns(obj)}
+
+
+def _changes(obj: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        if before == after:
+            continue
+        old[key] = _value(obj, key, before)
+        new[key] = _value(obj, key, after)
+    return old, new
+
+
+def _history_row(actor: Actor, obj: Audited, action: str, old: Any, new: Any) -> dict[str, Any]:
+    identity = inspect(type(obj)).primary_key_from_instance(obj)
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "channel": actor.channel.value,
+        "kiosk_id": actor.kiosk_id,
+        "school_id": getattr(obj, "school_id", None),
+        "pupil_id": getattr(obj, "pupil_id", None),
+        "entity": type(obj).__tablename__,  # type: ignore[attr-defined]
+        "entity_id": identity[0],
+        "action": action,
+        "old": old,
+        "new": new,
+    }
+
+
+@event.listens_for(Session, "before_flush")
+def _require_operation(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    if session.info.get("actor") is not None:
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Audited) and (obj not in session.dirty or session.is_modified(obj)):
+            raise UnauditedWrite(f"{type(obj).__name__} written outside an operation")
+
+
+@event.listens_for(Session, "after_flush")
+def _write_history(session: Session, _ctx: UOWTransaction) -> None:
+    from ediary.audit.models import HistoryEntry  # the model module imports this one
+
+    actor: Actor | None = session.info.get("actor")
+    if actor is None:
+        return
+    rows = []
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            rows.append(_history_row(actor, obj, "create", None, _snapshot(obj)))
+    for obj in session.dirty:
+        if isinstance(obj, Audited):
+            old, new = _changes(obj)
+            if new:
+                rows.append(_history_row(actor, obj, "update", old, new))
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            rows.append(_history_row(actor, obj, "delete", _snapshot(obj), None))
+    if rows:
+        session.connection().execute(insert(HistoryEntry), rows)

@@ -1,0 +1,61 @@
+"""Configuration: one dataclass, read from the environment once (EDIARY_* variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Config:
+    DATABASE_URL: str = "sqlite:///instance/ediary.db"
+    SECRET_KEY: str = "dev-only-not-secret"  # noqa: S105 - `ediary check --deploy` refuses it
+    DEMO_MODE: bool = False
+    DEBUG: bool = False
+    TESTING: bool = False
+    REDIS_URL: str | None = None  # the Socket.IO message queue when there is more than one process
+    SOCKETIO_ORIGINS: list[str] = field(default_factory=lambda: ["http://127.0.0.1:5000"])
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    BABEL_DEFAULT_LOCALE: str = "pl"
+    BABEL_DEFAULT_TIMEZONE: str = "Europe/Warsaw"
+    LANGUAGES: list[str] = field(default_factory=lambda: ["pl", "en"])
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = False
+    PERMANENT_SESSION_LIFETIME: int = 12 * 3600
+    MAX_CONTENT_LENGTH: int = 2 * 1024 * 1024
+    WTF_CSRF_ENABLED: bool = True
+    # argon2id parameters, pinned (not the library's moving defaults): RFC 9106 low-memory profile.
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_KIB: int = 65536
+    ARGON2_PARALLELISM: int = 4
+    JOURNAL_RETENTION_DAYS: int = 14
+    ENROLLMENT_CODE_MINUTES: int = 30
+    ENGINE_OPTIONS: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        env = os.environ if environ is None else environ
+        config = cls()
+        for name, default in asdict(config).items():
+            raw = env.get(f"EDIARY_{name}")
+            if raw is None:
+                continue
+            setattr(config, name, _parse(raw, default))
+        for name, value in overrides.items():
+            setattr(config, name, value)
+        return config
+
+    def as_flask(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _parse(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw

@@ -1,0 +1,127 @@
+"""The database: declarative base, engine factory and the per-greenlet session.
+
+Written by hand instead of Flask-SQLAlchemy because the same session has to serve four callers
+that are not all Flask requests (HTTP views, Socket.IO handlers under gevent, the CLI seeding a
+database given by URL, and tests that wrap each test in a rolled-back transaction); a scoped
+session keyed by greenlet and an explicit engine keep all four simple.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from greenlet import getcurrent
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC, returns timezone-aware UTC; refuses naive datetimes (house rule: time is aware).
+
+    SQLite keeps no offset, so the value is normalised to naive UTC on the way in and marked UTC
+    on the way out; PostgreSQL gets a timestamptz.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real 64-bit id.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        engine = create_engine(url, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, **options)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL + synchronous=FULL (NORMAL may lose a committed entry at power loss) + foreign keys.
+
+    pysqlite's own transaction handling breaks SAVEPOINT; the SQLAlchemy-documented fix is to turn
+    it off and emit BEGIN ourselves.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Holds the engine and a session scoped to the current greenlet (a thread without gevent)."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=getcurrent)
+
+    def init_app(self, app: Any) -> None:
+        self.bind(make_engine(app.config["DATABASE_URL"], **app.config.get("ENGINE_OPTIONS", {})))
+        app.teardown_appcontext(self._remove)
+
+    def bind(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session.remove()
+        self.session.configure(bind=engine)
+
+    def _remove(self, _exc: BaseException | None = None) -> None:
+        self.session.remove()
+
+
+db = Database()
+
+
+def session() -> Session:
+    return db.session()

@@ -1,0 +1,150 @@
+"""Read-only computations: weighted averages and attendance percentages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+
+from ediary.db import db
+from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Presence
+from ediary.diary.values import numeric
+from ediary.schools.models import ImprovementPolicy, Pupil, School
+from ediary.timetable.models import Lesson, LessonStatus
+
+
+@dataclass(frozen=True)
+class AverageTerm:
+    grade_id: int
+    value: str
+    worth: Decimal
+    weight: int
+
+
+@dataclass(frozen=True)
+class Average:
+    """A weighted average with the terms it was computed from (parents see how)."""
+
+    value: Decimal | None
+    terms: tuple[AverageTerm, ...] = ()
+
+    @property
+    def weights(self) -> int:
+        return sum(t.weight for t in self.terms)
+
+
+def weighted_average(grades: Iterable[Grade], school: School) -> Average:
+    """Σ(worth × weight) / Σ weight over ongoing numeric grades in categories that count.
+
+    Removed grades, marks (np, bz, +, -), descriptive grades, final grades and categories that do
+    not count (or weigh 0) are left out. An improvement and its original count as the school's
+    improvement policy says: both, only the latest, or only the better of the two.
+    """
+    candidates: list[tuple[Grade, Decimal, int]] = []
+    for grade in grades:
+        if grade.removed or grade.kind is not GradeKind.ONGOING:
+            continue
+        category = grade.category
+        weight = category.weight if category is not None else 1
+        if category is not None and not category.counts_to_average:
+            continue
+        worth = numeric(grade.value, school.plus_value, school.minus_value)
+        if worth is None or weight <= 0:
+            continue
+        candidates.append((grade, worth, weight))
+    counted = _apply_improvement_policy(candidates, school.improvement_policy)
+    if not counted:
+        return Average(None)
+    terms = tuple(AverageTerm(g.id, g.value or "", worth, w) for g, worth, w in counted)
+    total = sum((t.worth * t.weight for t in terms), Decimal(0))
+    value = (total / sum(t.weight for t in terms)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return Average(value, terms)
+
+
+def _apply_improvement_policy(
+    candidates: list[tuple[Grade, Decimal, int]], policy: ImprovementPolicy
+) -> list[tuple[Grade, Decimal, int]]:
+    if policy is ImprovementPolicy.BOTH:
+        return candidates
+    by_id = {g.id: (g, worth, w) for g, worth, w in candidates}
+
+    def root(grade: Grade) -> int:
+        seen = set()
+        while grade.improves_id in by_id and grade.id not in seen:
+            seen.add(grade.id)
+            grade = by_id[grade.improves_id][0]
+        return grade.id
+
+    chains: dict[int, list[tuple[Grade, Decimal, int]]] = defaultdict(list)
+    for item in candidates:
+        chains[root(item[0])].append(item)
+    kept = []
+    for chain in chains.values():
+        if policy is ImprovementPolicy.LATEST:
+            kept.append(max(chain, key=lambda item: (item[0].given_on, item[0].id)))
+        else:
+            kept.append(max(chain, key=lambda item: (item[1], item[0].id)))
+    return sorted(kept, key=lambda item: item[0].id)
+
+
+def grades_of(pupil: Pupil, term_id: int | None = None) -> Sequence[Grade]:
+    query = select(Grade).where(Grade.pupil_id == pupil.id).order_by(Grade.given_on, Grade.id)
+    if term_id is not None:
+        query = query.where(Grade.term_id == term_id)
+    return db.session.scalars(query).all()
+
+
+@dataclass
+class AttendanceSummary:
+    present: int = 0
+    absent: int = 0
+    by_code: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.present + self.absent
+
+    @property
+    def present_percent(self) -> Decimal | None:
+        if self.total == 0:
+            return None
+        return (Decimal(100) * self.present / self.total).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def absent_percent(self) -> Decimal | None:
+        present = self.present_percent
+        return None if present is None else Decimal(100) - present
+
+    def warns(self, threshold_percent: int) -> bool:
+        absent = self.absent_percent
+        return absent is not None and absent >= threshold_percent
+
+
+def attendance_by_subject(
+    pupil: Pupil, since: dt.date | None = None, until: dt.date | None = None
+) -> dict[int, AttendanceSummary]:
+    """Per subject id: lessons attended and missed (recorded lessons that were not cancelled)."""
+    query = (
+        select(Lesson.subject_id, AttendanceType.code, AttendanceType.counts_as, func.count())
+        .join(Attendance, Attendance.lesson_id == Lesson.id)
+        .join(AttendanceType, AttendanceType.id == Attendance.type_id)
+        .where(Attendance.pupil_id == pupil.id, Lesson.status != LessonStatus.CANCELLED)
+        .group_by(Lesson.subject_id, AttendanceType.code, AttendanceType.counts_as)
+    )
+    if since is not None:
+        query = query.where(Lesson.date >= since)
+    if until is not None:
+        query = query.where(Lesson.date <= until)
+    summaries: dict[int, AttendanceSummary] = defaultdict(AttendanceSummary)
+    for subject_id, code, counts_as, count in db.session.execute(query):
+        summary = summaries[subject_id]
+        summary.by_code[code] = summary.by_code.get(code, 0) + count
+        if counts_as == Presence.PRESENT:
+            summary.present += count
+        else:
+            summary.absent += count
+    return dict(summaries)

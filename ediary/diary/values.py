@@ -1,0 +1,73 @@
+"""Grade values: parsing what a teacher types, and what a value is worth in an average."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from ediary.diary.models import GradeKind
+from ediary.errors import Refusal
+
+_ONGOING = re.compile(r"^([1-6])([+-]?)$")
+# Marks that a teacher records but that count in no average.
+MARKS = frozenset({"np", "bz", "+", "-"})
+# What a statute never allows: below the lowest and above the highest grade.
+_OUT_OF_SCALE = frozenset({"1-", "6+"})
+GRADE_NAMES = {
+    1: _l("niedostateczny"),
+    2: _l("dopuszczający"),
+    3: _l("dostateczny"),
+    4: _l("dobry"),
+    5: _l("bardzo dobry"),
+    6: _l("celujący"),
+}
+
+
+@dataclass(frozen=True)
+class GradeValue:
+    value: str | None
+    descriptive: str | None
+
+
+def parse_grade(kind: GradeKind, value: str | None, descriptive: str | None) -> GradeValue:
+    """The canonical form of a grade, or a Refusal saying what is wrong with it."""
+    value = (value or "").strip().lower() or None
+    descriptive = (descriptive or "").strip() or None
+    if value is None and descriptive is None:
+        raise Refusal("grade_empty", _l("Podaj ocenę albo ocenę opisową."))
+    if value is not None and descriptive is not None:
+        raise Refusal("grade_both", _l("Ocena nie może być jednocześnie cyfrowa i opisowa."))
+    if descriptive is not None:
+        if len(descriptive) > 2000:
+            raise Refusal("grade_too_long", _l("Ocena opisowa jest za długa."))
+        return GradeValue(None, descriptive)
+    assert value is not None
+    if kind is GradeKind.ONGOING:
+        if value in MARKS or (_ONGOING.match(value) and value not in _OUT_OF_SCALE):
+            return GradeValue(value, None)
+        raise Refusal(
+            "grade_invalid",
+            _l("Nieprawidłowa ocena: dozwolone 1-6 z + lub -, albo np, bz, +, -."),
+        )
+    if value in {"1", "2", "3", "4", "5", "6"}:
+        return GradeValue(value, None)
+    raise Refusal(
+        "grade_invalid_final",
+        _l("Ocena śródroczna i roczna to liczba całkowita od 1 do 6."),
+    )
+
+
+def numeric(value: str | None, plus: Decimal, minus: Decimal) -> Decimal | None:
+    """What a value is worth under the school's modifier rules; None for marks and text."""
+    match = _ONGOING.match(value or "")
+    if match is None:
+        return None
+    base = Decimal(match.group(1))
+    if match.group(2) == "+":
+        return base + plus
+    if match.group(2) == "-":
+        return base - minus
+    return base

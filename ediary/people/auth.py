@@ -1,0 +1,35 @@
+"""Who is logged in: Flask-Login's loader and the login check shared by the web and the kiosk."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from ediary.db import db
+from ediary.people.models import User
+from ediary.people.passwords import verify_password
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The cookie holds "id:version"; a disabled account or an older version is logged out."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not may_log_in(user):
+        return None
+    return user
+
+
+def may_log_in(user: User) -> bool:
+    # Demo passwords are public: demo accounts work only on a server started in demo mode.
+    return user.active and (not user.is_demo or bool(current_app.config["DEMO_MODE"]))
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user if the password is right and the account may log in; one answer for every failure."""
+    user = db.session.scalar(select(User).where(User.login == login.strip().lower()))
+    ok = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not ok or not may_log_in(user):
+        return None
+    return user

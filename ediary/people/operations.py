@@ -1,0 +1,103 @@
+"""Accounts and roles: created, granted, disabled, passwords set. Each takes the actor."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ediary.audit.recording import Actor, operation
+from ediary.db import db
+from ediary.errors import Refusal
+from ediary.people.models import Membership, Role, User
+from ediary.people.passwords import hash_password
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+
+
+def check_password_policy(password: str) -> None:
+    """Length-based policy (ASVS 6.2): no composition rules; breached lists come with parents."""
+    if len(password) < MIN_PASSWORD:
+        raise Refusal(
+            "password_short", _l("Hasło musi mieć co najmniej %(n)s znaków.", n=MIN_PASSWORD)
+        )
+    if len(password) > MAX_PASSWORD:
+        raise Refusal("password_long", _l("Hasło może mieć najwyżej %(n)s znaków.", n=MAX_PASSWORD))
+
+
+@operation
+def create_user(
+    actor: Actor,
+    *,
+    login: str,
+    first_name: str,
+    last_name: str,
+    password: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> User:
+    login = login.strip().lower()
+    if not login or len(login) > 80:
+        raise Refusal("login_invalid", _l("Nieprawidłowy login."))
+    if db.session.scalar(select(User.id).where(User.login == login)) is not None:
+        raise Refusal("login_taken", _l("Ten login jest już zajęty."))
+    if password is not None:
+        check_password_policy(password)
+    user = User(
+        login=login,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        phone=phone,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    db.session.add(user)
+    return user
+
+
+@operation
+def grant_role(
+    actor: Actor,
+    user: User,
+    role: Role,
+    *,
+    school_id: int | None = None,
+    district_id: int | None = None,
+) -> Membership:
+    if (role is Role.DISTRICT_ADMIN) != (district_id is not None) or (
+        role is not Role.DISTRICT_ADMIN and school_id is None
+    ):
+        raise Refusal("role_scope", _l("Rola szkolna wymaga szkoły, rola gminna wymaga gminy."))
+    for membership in user.memberships:
+        if (membership.role, membership.school_id, membership.district_id) == (
+            role,
+            school_id,
+            district_id,
+        ):
+            return membership
+    membership = Membership(user=user, role=role, school_id=school_id, district_id=district_id)
+    db.session.add(membership)
+    return membership
+
+
+@operation
+def set_password(actor: Actor, user: User, password: str) -> User:
+    """A new password ends every existing session of the account."""
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    return user
+
+
+@operation
+def end_sessions(actor: Actor, user: User) -> User:
+    """Logout everywhere: sessions carrying the old version are refused from now on."""
+    user.session_version += 1
+    return user
+
+
+@operation
+def disable_user(actor: Actor, user: User) -> User:
+    user.active = False
+    user.session_version += 1
+    return user

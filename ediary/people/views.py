@@ -1,0 +1,54 @@
+"""Logging in and out, and the home page that sends each role where it works."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ediary.audit.recording import Actor, Channel
+from ediary.db import db
+from ediary.extensions import limiter
+from ediary.people.auth import authenticate
+from ediary.people.forms import LoginForm
+from ediary.people.operations import end_sessions
+from ediary.people.queries import home_links
+
+bp = Blueprint("people", __name__)
+
+
+def _login_key() -> str:
+    return "login:" + (request.form.get("login") or "").strip().lower()[:80]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_key)
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.login.data or "", form.password.data or "")
+        if user is not None:
+            session.clear()  # a fresh session at login (no fixation)
+            login_user(user)
+            return redirect(url_for("people.home"))
+        flash(_("Nieprawidłowy login lub hasło."), "error")
+    return render_template("people/login.html", form=form), 200 if request.method == "GET" else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    """Logout ends every session of the account, on this device and elsewhere."""
+    end_sessions(Actor(current_user, Channel.WEB), current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("people.login"))
+
+
+@bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    return render_template("people/home.html", links=home_links(current_user))

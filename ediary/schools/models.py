@@ -1,0 +1,166 @@
+"""The school structure: gminas, schools, years and terms, rooms, subjects, classes, pupils."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ediary.audit.recording import Audited
+from ediary.db import Base
+from ediary.enums import enum_column
+
+
+class ImprovementPolicy(enum.StrEnum):
+    """How an improved grade (poprawa) and its original count in the average: the statute decides."""
+
+    BOTH = "both"  # both grades count
+    LATEST = "latest"  # only the improvement counts
+    BETTER = "better"  # only the higher of the two counts
+
+
+class District(Audited, Base):
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+    schools: Mapped[list[School]] = relationship(back_populates="district", order_by="School.name")
+
+
+class School(Audited, Base):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(40))
+    timezone: Mapped[str] = mapped_column(String(40), default="Europe/Warsaw")
+    # Grading rules from the school's statute: data, not code.
+    plus_value: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.5"))
+    minus_value: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.25"))
+    improvement_policy: Mapped[ImprovementPolicy] = mapped_column(
+        enum_column(ImprovementPolicy), default=ImprovementPolicy.BOTH
+    )
+    # An absence share (percent) at which tutors and parents are warned; 50% risks non-classification.
+    absence_warning_percent: Mapped[int] = mapped_column(default=30)
+
+    district: Mapped[District] = relationship(back_populates="schools")
+
+
+class SchoolYear(Audited, Base):
+    __tablename__ = "school_years"
+    __table_args__ = (UniqueConstraint("school_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(20))  # "2026/2027"
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+
+    terms: Mapped[list[Term]] = relationship(back_populates="year", order_by="Term.number")
+
+
+class Term(Audited, Base):
+    __tablename__ = "terms"
+    __table_args__ = (UniqueConstraint("year_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"), index=True)
+    number: Mapped[int]
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+
+    year: Mapped[SchoolYear] = relationship(back_populates="terms")
+
+
+class Room(Audited, Base):
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+class Subject(Audited, Base):
+    __tablename__ = "subjects"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    short_name: Mapped[str] = mapped_column(String(12))
+
+
+class SchoolClass(Audited, Base):
+    """An oddział, e.g. "5a", with its form tutor (wychowawca)."""
+
+    __tablename__ = "classes"
+    __table_args__ = (UniqueConstraint("year_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"), index=True)
+    name: Mapped[str] = mapped_column(String(12))
+    grade_level: Mapped[int]
+    form_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    school: Mapped[School] = relationship()
+    pupils: Mapped[list[Pupil]] = relationship(
+        back_populates="school_class", order_by="(Pupil.last_name, Pupil.first_name)"
+    )
+
+
+class ClassGroup(Audited, Base):
+    """A part of a class taught separately (e.g. a language group)."""
+
+    __tablename__ = "class_groups"
+    __table_args__ = (UniqueConstraint("class_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+class GroupMembership(Audited, Base):
+    __tablename__ = "group_memberships"
+    __table_args__ = (UniqueConstraint("group_id", "pupil_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("class_groups.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+
+
+class Pupil(Audited, Base):
+    __tablename__ = "pupils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Guardianship(Audited, Base):
+    """A parent or legal guardian's account linked to a pupil."""
+
+    __tablename__ = "guardianships"
+    __table_args__ = (UniqueConstraint("user_id", "pupil_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)

@@ -1,0 +1,161 @@
+"""The school structure: gminas, schools with their statute defaults, years, classes, pupils."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ediary.audit.recording import Actor, operation
+from ediary.db import db
+from ediary.diary.models import AttendanceType, GradeCategory, Presence
+from ediary.errors import Refusal
+from ediary.people.models import User
+from ediary.schools.models import (
+    District,
+    Guardianship,
+    Pupil,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Term,
+)
+
+# The seven states the market leader uses, common ones first (the kiosk's tap cycle follows it).
+# "zw" (released by the school) and "ns" (school reasons) are not absences in the percentage.
+DEFAULT_ATTENDANCE_TYPES = (
+    ("ob", "obecny", Presence.PRESENT, False),
+    ("nb", "nieobecny", Presence.ABSENT, False),
+    ("sp", "spóźniony", Presence.PRESENT, False),
+    ("u", "nieobecny usprawiedliwiony", Presence.ABSENT, True),
+    ("su", "spóźnienie usprawiedliwione", Presence.PRESENT, True),
+    ("ns", "nieobecny z przyczyn szkolnych", Presence.PRESENT, True),
+    ("zw", "zwolniony", Presence.PRESENT, True),
+)
+DEFAULT_GRADE_CATEGORIES = (
+    ("sprawdzian", 3, True),
+    ("kartkówka", 2, True),
+    ("odpowiedź", 1, True),
+    ("praca domowa", 1, True),
+    ("aktywność", 1, True),
+    ("inne", 0, False),
+)
+
+
+@operation
+def create_district(actor: Actor, name: str) -> District:
+    district = District(name=name)
+    db.session.add(district)
+    return district
+
+
+@operation
+def create_school(actor: Actor, district: District, name: str, short_name: str) -> School:
+    """A school with the statute defaults a school usually starts from (it may change them)."""
+    school = School(district=district, name=name, short_name=short_name)
+    db.session.add(school)
+    db.session.flush()
+    for position, (code, label, counts_as, excused) in enumerate(DEFAULT_ATTENDANCE_TYPES):
+        db.session.add(
+            AttendanceType(
+                school_id=school.id,
+                code=code,
+                name=label,
+                counts_as=counts_as,
+                excused=excused,
+                position=position,
+            )
+        )
+    for label, weight, counts in DEFAULT_GRADE_CATEGORIES:
+        db.session.add(
+            GradeCategory(school_id=school.id, name=label, weight=weight, counts_to_average=counts)
+        )
+    return school
+
+
+@operation
+def create_school_year(
+    actor: Actor, school: School, starts_on: dt.date, term_two_on: dt.date, ends_on: dt.date
+) -> SchoolYear:
+    if not starts_on < term_two_on <= ends_on:
+        raise Refusal("year_dates", _l("Daty roku szkolnego i okresów są w złej kolejności."))
+    year = SchoolYear(
+        school_id=school.id,
+        name=f"{starts_on.year}/{starts_on.year + 1}",
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    db.session.add(year)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Term(
+                school_id=school.id,
+                year_id=year.id,
+                number=1,
+                starts_on=starts_on,
+                ends_on=term_two_on - dt.timedelta(days=1),
+            ),
+            Term(school_id=school.id, year_id=year.id, number=2, starts_on=term_two_on, ends_on=ends_on),
+        ]
+    )
+    return year
+
+
+@operation
+def create_class(
+    actor: Actor,
+    year: SchoolYear,
+    name: str,
+    grade_level: int,
+    form_tutor: User | None = None,
+) -> SchoolClass:
+    school_class = SchoolClass(
+        school_id=year.school_id,
+        year_id=year.id,
+        name=name,
+        grade_level=grade_level,
+        form_tutor_id=form_tutor.id if form_tutor is not None else None,
+    )
+    db.session.add(school_class)
+    return school_class
+
+
+@operation
+def enrol_pupil(actor: Actor, school_class: SchoolClass, first_name: str, last_name: str) -> Pupil:
+    first_name, last_name = first_name.strip(), last_name.strip()
+    if not first_name or not last_name:
+        raise Refusal("pupil_name", _l("Podaj imię i nazwisko ucznia."))
+    pupil = Pupil(
+        school_id=school_class.school_id,
+        class_id=school_class.id,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    db.session.add(pupil)
+    return pupil
+
+
+@operation
+def link_guardian(actor: Actor, user: User, pupil: Pupil) -> Guardianship:
+    existing = db.session.scalar(
+        select(Guardianship).where(Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id)
+    )
+    if existing is not None:
+        return existing
+    link = Guardianship(school_id=pupil.school_id, user_id=user.id, pupil_id=pupil.id)
+    db.session.add(link)
+    return link
+
+
+@operation
+def unlink_guardian(actor: Actor, user: User, pupil: Pupil) -> bool:
+    """Ends a parent's access to a child at once (the history keeps the link that was)."""
+    link = db.session.scalar(
+        select(Guardianship).where(Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id)
+    )
+    if link is None:
+        return False
+    db.session.delete(link)
+    return True

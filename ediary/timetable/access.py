@@ -1,0 +1,24 @@
+"""Lesson loaders for reading and for recording (404 outside the actor's scope)."""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import NotFound
+
+from ediary.access import roles
+from ediary.db import db
+from ediary.people.models import User
+from ediary.timetable.models import Lesson
+
+
+def load_lesson(user: User, lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or not roles.can_read_lesson(user, lesson):
+        raise NotFound()
+    return lesson
+
+
+def load_lesson_for_recording(user: User, lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or not roles.can_record_in_lesson(user, lesson):
+        raise NotFound()
+    return lesson

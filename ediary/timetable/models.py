@@ -1,0 +1,98 @@
+"""Bell schedule, teaching assignments, the weekly timetable and lessons on dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ediary.audit.recording import Audited
+from ediary.db import Base
+from ediary.enums import enum_column
+from ediary.schools.models import ClassGroup, Room, SchoolClass, Subject
+
+class BellSlot(Audited, Base):
+    """Lesson number n of the day with its local start and end time."""
+
+    __tablename__ = "bell_slots"
+    __table_args__ = (UniqueConstraint("school_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    number: Mapped[int]
+    starts_at: Mapped[dt.time] = mapped_column(Time)
+    ends_at: Mapped[dt.time] = mapped_column(Time)
+
+class TeachingAssignment(Audited, Base):
+    """A przydział: this teacher teaches this subject to this class (or group of it)."""
+
+    __tablename__ = "teaching_assignments"
+    __table_args__ = (UniqueConstraint("teacher_id", "class_id", "group_id", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("class_groups.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+
+class TimetableEntry(Audited, Base):
+    """A weekly slot: on this weekday, in this bell slot, this assignment in this room."""
+
+    __tablename__ = "timetable_entries"
+    __table_args__ = (UniqueConstraint("assignment_id", "weekday", "slot_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("teaching_assignments.id"), index=True)
+    weekday: Mapped[int]  # 0 = Monday (date.weekday())
+    slot_number: Mapped[int]
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    assignment: Mapped[TeachingAssignment] = relationship()
+
+class LessonStatus(enum.StrEnum):
+    PLANNED = "planned"
+    HELD = "held"  # the topic was entered: the teacher's confirmation that the lesson took place
+    CANCELLED = "cancelled"
+
+class Lesson(Audited, Base):
+    """A timetable slot on a date. The teacher is the one who actually teaches it (substitutions)."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("timetable_entry_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    timetable_entry_id: Mapped[int | None] = mapped_column(ForeignKey("timetable_entries.id"))
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    slot_number: Mapped[int]
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("class_groups.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Set when somebody else substitutes: the teacher the timetable names.
+    substitute_for_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    status: Mapped[LessonStatus] = mapped_column(
+        enum_column(LessonStatus), default=LessonStatus.PLANNED
+    )
+    topic: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+    school_class: Mapped[SchoolClass] = relationship()
+    group: Mapped[ClassGroup | None] = relationship()
+    subject: Mapped[Subject] = relationship()
+    room: Mapped[Room] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __audit_ignored__ = frozenset({"version"})
+
+    def __repr__(self) -> str:
+        return f"<Lesson {self.id} {self.date} #{self.slot_number}>"

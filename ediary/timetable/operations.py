@@ -1,0 +1,103 @@
+"""Timetable writes: lessons on dates from the weekly plan, cancellations, substitutions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ediary.audit.recording import Actor, operation
+from ediary.db import db
+from ediary.errors import Refusal
+from ediary.journal.operations import publish
+from ediary.people.models import Role, User
+from ediary.schools.models import School
+from ediary.timetable.models import BellSlot, Lesson, LessonStatus, TimetableEntry
+
+
+def local_datetime(school: School, date: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(date, time, tzinfo=ZoneInfo(school.timezone)).astimezone(dt.UTC)
+
+
+@operation
+def ensure_lessons(actor: Actor, school: School, date: dt.date) -> list[Lesson]:
+    """Creates the day's lessons from the weekly timetable where they do not exist yet."""
+    slots = {
+        s.number: s
+        for s in db.session.scalars(select(BellSlot).where(BellSlot.school_id == school.id))
+    }
+    entries = db.session.scalars(
+        select(TimetableEntry).where(
+            TimetableEntry.school_id == school.id,
+            TimetableEntry.weekday == date.weekday(),
+            TimetableEntry.valid_from <= date,
+            TimetableEntry.valid_to >= date,
+        )
+    ).all()
+    existing = {
+        lesson.timetable_entry_id: lesson
+        for lesson in db.session.scalars(
+            select(Lesson).where(Lesson.school_id == school.id, Lesson.date == date)
+        )
+    }
+    lessons = []
+    for entry in entries:
+        lesson = existing.get(entry.id)
+        if lesson is None:
+            slot = slots[entry.slot_number]
+            assignment = entry.assignment
+            lesson = Lesson(
+                school_id=school.id,
+                timetable_entry_id=entry.id,
+                date=date,
+                slot_number=entry.slot_number,
+                starts_at=local_datetime(school, date, slot.starts_at),
+                ends_at=local_datetime(school, date, slot.ends_at),
+                class_id=assignment.class_id,
+                group_id=assignment.group_id,
+                subject_id=assignment.subject_id,
+                teacher_id=assignment.teacher_id,
+                room_id=entry.room_id,
+            )
+            db.session.add(lesson)
+        lessons.append(lesson)
+    return lessons
+
+
+@operation
+def cancel_lesson(actor: Actor, lesson: Lesson) -> Lesson:
+    if lesson.status is LessonStatus.HELD:
+        raise Refusal("lesson_held", _l("Lekcja z wpisanym tematem już się odbyła."))
+    if lesson.status is LessonStatus.CANCELLED:
+        return lesson
+    lesson.status = LessonStatus.CANCELLED
+    publish(
+        "lesson.cancelled",
+        school_id=lesson.school_id,
+        audience_id=lesson.class_id,
+        class_id=lesson.class_id,
+        lesson_id=lesson.id,
+        date=lesson.date.isoformat(),
+        slot_number=lesson.slot_number,
+        subject=lesson.subject.name,
+    )
+    return lesson
+
+
+@operation
+def substitute(actor: Actor, lesson: Lesson, teacher: User) -> Lesson:
+    """Hands the lesson to a substitute; the timetable's teacher is kept in `substitute_for_id`."""
+    if not any(m.role is Role.TEACHER and m.school_id == lesson.school_id for m in teacher.memberships):
+        raise Refusal("not_a_teacher", _l("Zastępstwo może poprowadzić tylko nauczyciel tej szkoły."))
+    if lesson.status is LessonStatus.CANCELLED:
+        raise Refusal("lesson_cancelled", _l("Ta lekcja została odwołana."))
+    if teacher.id == lesson.teacher_id:
+        return lesson
+    if lesson.substitute_for_id is None:
+        lesson.substitute_for_id = lesson.teacher_id
+    lesson.teacher_id = teacher.id
+    if lesson.teacher_id == lesson.substitute_for_id:
+        lesson.substitute_for_id = None
+    return lesson

@@ -1,0 +1,50 @@
+"""Read-only timetable questions: a lesson's roster, the lessons of a day, the lesson now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from ediary.db import db
+from ediary.schools.models import GroupMembership, Pupil, Term
+from ediary.timetable.models import Lesson, LessonStatus
+
+
+def roster(lesson: Lesson) -> Sequence[Pupil]:
+    """The pupils a lesson is for: the whole class, or the members of its group."""
+    query = select(Pupil).where(Pupil.class_id == lesson.class_id, Pupil.active.is_(True))
+    if lesson.group_id is not None:
+        query = query.join(GroupMembership, GroupMembership.pupil_id == Pupil.id).where(
+            GroupMembership.group_id == lesson.group_id
+        )
+    return db.session.scalars(query.order_by(Pupil.last_name, Pupil.first_name, Pupil.id)).all()
+
+
+def lessons_of_teacher(teacher_id: int, date: dt.date) -> Sequence[Lesson]:
+    query = (
+        select(Lesson)
+        .where(Lesson.teacher_id == teacher_id, Lesson.date == date)
+        .order_by(Lesson.slot_number)
+    )
+    return db.session.scalars(query).all()
+
+
+def lesson_now(room_id: int, teacher_id: int, at: dt.datetime) -> Lesson | None:
+    """The lesson this teacher has in this room at this moment (substitutions included)."""
+    query = select(Lesson).where(
+        Lesson.room_id == room_id,
+        Lesson.teacher_id == teacher_id,
+        Lesson.starts_at <= at,
+        Lesson.ends_at > at,
+        Lesson.status != LessonStatus.CANCELLED,
+    )
+    return db.session.scalars(query).first()
+
+
+def term_on(school_id: int, date: dt.date) -> Term | None:
+    query = select(Term).where(
+        Term.school_id == school_id, Term.starts_on <= date, Term.ends_on >= date
+    )
+    return db.session.scalars(query).first()

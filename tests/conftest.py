@@ -1,0 +1,159 @@
+"""Fixtures: `app` per database backend, `db` (one rolled-back transaction per test), `client`,
+`login_as`, and `world` (a small school built with the factories).
+
+Backends come from EDIARY_TEST_BACKENDS (default "sqlite,postgresql"). PostgreSQL is the
+machine's server on 127.0.0.1:5432 (EDIARY_TEST_PG_URL to change it); each run creates and drops
+its own database. Without PostgreSQL the PostgreSQL half is skipped locally and fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ediary import create_app
+from ediary.config import Config
+from ediary.db import Base, db
+from ediary.people.models import User
+from tests import factories
+
+PG_ADMIN_URL = os.environ.get("EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b for b in os.environ.get("EDIARY_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def test_config(database_url: str, **overrides: object) -> Config:
+    """A configuration for tests: cheap password hashing, no rate limits unless a test asks."""
+    return Config(
+        DATABASE_URL=database_url,
+        TESTING=True,
+        SECRET_KEY="test-secret-" + uuid.uuid4().hex,
+        ARGON2_TIME_COST=1,
+        ARGON2_MEMORY_KIB=8,
+        ARGON2_PARALLELISM=1,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of a reachable PostgreSQL, or skip (fail under CI=true)."""
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as error:  # any connection failure means: no server
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {error}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return PG_ADMIN_URL
+
+
+def make_pg_database(admin_url: str) -> str:
+    name = f"ediary_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Makes empty databases of a backend; PostgreSQL ones are dropped at the end."""
+    made: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'ediary.db'}"
+        url = make_pg_database(PG_ADMIN_URL)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        drop_pg_database(PG_ADMIN_URL, url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server")
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, fresh_database_url: Callable[[str], str]) -> Iterator[Flask]:
+    app = create_app(test_config(fresh_database_url(backend)))
+    assert db.engine is not None
+    Base.metadata.create_all(db.engine)
+    yield app
+    db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[object]:
+    """One transaction per test, rolled back at the end; commits inside become savepoints."""
+    engine = db.engine
+    assert engine is not None
+    connection = engine.connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    with app.app_context():
+        yield db.session
+    db.session.remove()
+    outer.rollback()
+    connection.close()
+    db.session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def world(session: object) -> factories.World:
+    return factories.make_world()
+
+
+@pytest.fixture
+def client(app: Flask, session: object) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    def login(user: User) -> FlaskClient:
+        with client.session_transaction() as flask_session:
+            flask_session["_user_id"] = user.get_id()
+            flask_session["_fresh"] = True
+        return client
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
