@@ -1,0 +1,82 @@
+"""Real server processes for end-to-end tests: gunicorn with the gevent worker, on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+@contextmanager
+def running_server(database_url: str, log_dir: Path, *, port: int | None = None,
+                   **env_overrides: str) -> Iterator[Server]:
+    """Starts `gunicorn -k gevent -w 1 ediary.wsgi:app` against `database_url`; stops it after."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "EDIARY_DATABASE_URL": database_url,
+        "EDIARY_SECRET_KEY": "test-server-secret-0123456789abcdef",
+        "EDIARY_SOCKETIO_ORIGINS": url,
+        "EDIARY_ARGON2_TIME_COST": "1",
+        "EDIARY_ARGON2_MEMORY_KIB": "8",
+        "EDIARY_ARGON2_PARALLELISM": "1",
+        **env_overrides,
+    }
+    log = log_dir / f"server-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--bind", f"127.0.0.1:{port}",
+             "--graceful-timeout", "2", "ediary.wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    server = Server(url=url, port=port, process=process, log=log)
+    try:
+        wait_for_port(port, process=process)
+        yield server
+    finally:
+        server.stop()
