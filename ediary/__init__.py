@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -57,6 +57,8 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _select_locale() -> str:
     """Polish unless the person chose English (a cookie set by the language switch)."""
+    if not has_request_context():  # CLI, background work: the default language
+        return "pl"
     chosen = request.cookies.get("lang")
     return chosen if chosen in ("pl", "en") else "pl"
 

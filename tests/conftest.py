@@ -12,9 +12,10 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -138,8 +139,23 @@ def world(session: object) -> factories.World:
     return factories.make_world()
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Each request starts with an empty `flask.g`, as in production.
+
+    The `session` fixture keeps an app context open for the whole test, and Flask reuses an open
+    app context for requests, so `g` (where Flask-WTF caches the CSRF token) would leak between
+    requests of one test.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask, session: object) -> FlaskClient:
+    app.test_client_class = FreshGlobalsClient
     return app.test_client()
 
 

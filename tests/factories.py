@@ -79,10 +79,17 @@ def make_lesson(school: School, school_class: SchoolClass, subject: Subject, tea
         assignment = TeachingAssignment(school_id=school.id, teacher_id=teacher.id,
                                         class_id=school_class.id, subject_id=subject.id)
         _add(SYSTEM, assignment)
-    start, _, end = school_year_for(date)
-    entry = TimetableEntry(school_id=school.id, assignment_id=assignment.id, weekday=date.weekday(),
-                           slot_number=slot_number, room_id=room.id, valid_from=start, valid_to=end)
-    _add(SYSTEM, entry)
+    entry = (
+        db.session.query(TimetableEntry)
+        .filter_by(assignment_id=assignment.id, weekday=date.weekday(), slot_number=slot_number)
+        .one_or_none()
+    )
+    if entry is None:
+        start, _, end = school_year_for(date)
+        entry = TimetableEntry(school_id=school.id, assignment_id=assignment.id,
+                               weekday=date.weekday(), slot_number=slot_number, room_id=room.id,
+                               valid_from=start, valid_to=end)
+        _add(SYSTEM, entry)
     lesson = Lesson(school_id=school.id, timetable_entry_id=entry.id, date=date, slot_number=slot_number,
                     starts_at=local_datetime(school, date, slot.starts_at),
                     ends_at=local_datetime(school, date, slot.ends_at), class_id=school_class.id,

@@ -1,0 +1,133 @@
+"""History (§21 ust. 3 pkt 4): every change of a school record leaves who/when/old/new."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from ediary.audit.models import AppendOnly, HistoryEntry
+from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
+from ediary.db import Base
+from ediary.diary.models import Grade
+from ediary.diary.models import RemarkKind
+from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
+from ediary.kiosks.operations import issue_enrollment_code
+from ediary.schools.models import ClassGroup, GroupMembership
+from tests.factories import SYSTEM, _add
+from ediary.journal.models import JournalEvent
+
+# Tables that are not school records: the history itself, the journal, the idempotency store.
+NOT_AUDITED = {"history", "journal", "processed_submissions"}
+
+
+def test_every_table_but_the_logs_is_audited():
+    audited = {
+        mapper.class_.__tablename__
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, Audited)
+    }
+    assert audited | NOT_AUDITED >= set(Base.metadata.tables) - {"alembic_version"}
+    assert not audited & NOT_AUDITED
+
+
+@pytest.fixture
+def every_kind_of_row(world, session):
+    """The world plus at least one row of every audited table, written through operations."""
+    teacher = Actor(world.teacher, Channel.WEB)
+    submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe")
+    record_grade(teacher, pupil=world.pupil, subject=world.math, value="5", given_on=world.today)
+    add_remark(teacher, pupil=world.pupil, kind=RemarkKind.POSITIVE, text="Pomaga innym",
+               given_on=world.today)
+    issue_enrollment_code(Actor.system(Channel.CLI), world.kiosk)
+    group = ClassGroup(school_id=world.school.id, class_id=world.class_a.id, name="gr. 1")
+    _add(SYSTEM, group)
+    _add(SYSTEM, GroupMembership(group_id=group.id, pupil_id=world.pupil.id))
+    session.flush()
+    return world
+
+
+@pytest.mark.parametrize(
+    "mapper", [m for m in Base.registry.mappers if issubclass(m.class_, Audited)],
+    ids=lambda m: m.class_.__name__,
+)
+def test_writing_an_audited_row_outside_an_operation_is_refused(every_kind_of_row, session, mapper):
+    """Changing or deleting any audited row without an operation (so without history) raises."""
+    row = session.scalars(select(mapper.class_).limit(1)).first()
+    assert row is not None, f"add a {mapper.class_.__name__} to every_kind_of_row"
+    plain = [
+        c.key for c in mapper.column_attrs
+        if c.key != "version" and c.columns[0].type.python_type in (str, int, bool)
+        and not c.columns[0].foreign_keys and not c.columns[0].primary_key
+    ]
+    if plain:
+        value = getattr(row, plain[0])
+        changed = (not value) if isinstance(value, bool) else (
+            value + 1 if isinstance(value, int) else f"{value}x")
+        setattr(row, plain[0], changed)
+    else:
+        session.delete(row)
+    with pytest.raises(UnauditedWrite):
+        session.flush()
+    session.rollback()
+
+
+def test_creating_outside_an_operation_is_refused(world, session):
+    session.add(Grade(school_id=world.school.id, pupil_id=world.pupil.id, subject_id=world.math.id,
+                      term_id=1, teacher_id=world.teacher.id, value="5", given_on=world.today))
+    with pytest.raises(UnauditedWrite):
+        session.flush()
+    session.rollback()
+
+
+def test_a_correction_keeps_old_and_new_value_with_author_and_channel(world, session):
+    teacher = Actor(world.teacher, Channel.WEB)
+    grade = record_grade(teacher, pupil=world.pupil, subject=world.math, value="3",
+                         category=world.test_category, given_on=world.today)
+    correct_grade(Actor(world.teacher, Channel.KIOSK, kiosk_id=world.kiosk.id), grade, value="4-",
+                  category=world.test_category)
+    session.commit()
+    rows = session.scalars(
+        select(HistoryEntry).where(HistoryEntry.entity == "grades", HistoryEntry.entity_id == grade.id)
+        .order_by(HistoryEntry.id)
+    ).all()
+    assert [r.action for r in rows] == ["create", "update"]
+    update = rows[1]
+    assert update.old == {"value": "3"} and update.new == {"value": "4-"}
+    assert update.actor_id == world.teacher.id
+    assert update.channel == "kiosk" and update.kiosk_id == world.kiosk.id
+    assert update.pupil_id == world.pupil.id and update.school_id == world.school.id
+    assert update.at.tzinfo is not None
+
+
+def test_secrets_never_enter_the_history(world, session):
+    rows = session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "users")).all()
+    assert rows
+    assert all(r.new["password_hash"] == "***" for r in rows if r.new and r.new.get("password_hash"))
+    assert not any("argon2" in str(r.new) for r in rows)
+
+
+def test_history_and_journal_are_append_only(world, session):
+    record_grade(Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math, value="5",
+                 given_on=world.today)
+    session.commit()
+    entry = session.scalars(select(HistoryEntry).limit(1)).one()
+    event_id = session.scalars(select(JournalEvent.id).limit(1)).one()
+    entry.action = "forged"
+    with pytest.raises(AppendOnly):
+        session.flush()
+    session.rollback()
+    session.delete(session.get(JournalEvent, event_id))
+    with pytest.raises(AppendOnly):
+        session.flush()
+    session.rollback()
+
+
+def test_a_refused_operation_leaves_neither_row_nor_history(world, session):
+    from ediary.errors import Refusal
+
+    before = session.scalar(text("select count(*) from history"))
+    with pytest.raises(Refusal):
+        record_grade(Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math,
+                     value="7", given_on=world.today)
+    assert session.scalar(text("select count(*) from history")) == before
+    assert session.scalar(select(Grade.id).where(Grade.value == "7")) is None

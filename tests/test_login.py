@@ -1,0 +1,113 @@
+"""Logging in over the web: generic errors, throttling, revocable sessions, demo accounts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ediary.audit.recording import Actor, Channel, operation
+from ediary.people.operations import disable_user, set_password
+from tests.factories import PASSWORD
+
+
+def csrf(client, path="/login"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def login(client, user_login, password):
+    return client.post("/login", data={"login": user_login, "password": password,
+                                       "csrf_token": csrf(client)})
+
+
+def test_login_and_home(world, client):
+    response = login(client, "anna_nowak", PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "Dzień dobry, Anna" in home and "Moje lekcje dzisiaj" in home
+
+
+@pytest.mark.parametrize(("user_login", "password"), [
+    ("anna_nowak", "wrong password here"),
+    ("nobody_at_all", PASSWORD),
+])
+def test_one_generic_error_for_every_failure(world, client, user_login, password):
+    response = login(client, user_login, password)
+    assert response.status_code == 401
+    assert "Nieprawidłowy login lub hasło." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(world, client):
+    response = client.post("/login", data={"login": "anna_nowak", "password": PASSWORD})
+    assert response.status_code in (400, 401)
+    assert client.get("/").status_code == 302
+
+
+def test_disabled_account_cannot_log_in_and_its_sessions_end(world, client, session):
+    assert login(client, "anna_nowak", PASSWORD).status_code == 302
+    disable_user(Actor(world.school_admin, Channel.WEB), world.teacher)
+    session.commit()
+    assert client.get("/").status_code == 302  # the open session ended
+    assert login(client, "anna_nowak", PASSWORD).status_code == 401
+
+
+def test_password_change_ends_other_sessions(world, app, client, session):
+    other_device = app.test_client()
+    assert login(client, "anna_nowak", PASSWORD).status_code == 302
+    assert login(other_device, "anna_nowak", PASSWORD).status_code == 302
+    set_password(Actor(world.teacher, Channel.WEB), world.teacher, "a brand new passphrase")
+    session.commit()
+    assert client.get("/").status_code == 302 and other_device.get("/").status_code == 302
+    assert login(client, "anna_nowak", "a brand new passphrase").status_code == 302
+
+
+def test_logout_ends_every_session_of_the_account(world, app, client):
+    other_device = app.test_client()
+    login(client, "anna_nowak", PASSWORD)
+    login(other_device, "anna_nowak", PASSWORD)
+    token = csrf(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert other_device.get("/").status_code == 302
+
+
+@operation
+def _make_demo(actor, user):
+    user.is_demo = True
+
+
+def test_demo_accounts_work_only_in_demo_mode(world, app, client):
+    _make_demo(Actor.system(), world.parent)
+    assert login(client, "maria_wisniewska", PASSWORD).status_code == 401
+    app.config["DEMO_MODE"] = True
+    try:
+        assert login(client, "maria_wisniewska", PASSWORD).status_code == 302
+    finally:
+        app.config["DEMO_MODE"] = False
+    assert client.get("/").status_code == 302  # the demo session ends with demo mode
+
+
+def test_short_password_refused_by_policy(world, session, app_ctx):
+    from ediary.errors import Refusal
+
+    with pytest.raises(Refusal) as refused:
+        set_password(Actor(world.teacher, Channel.WEB), world.teacher, "short")
+    assert refused.value.code == "password_short" and "12" in str(refused.value.message)
+
+
+def test_login_is_throttled_per_account(world, app, client):
+    from ediary.extensions import limiter
+
+    limiter.reset()
+    for _ in range(10):
+        assert login(client, "anna_nowak", "wrong password here").status_code == 401
+    assert login(client, "anna_nowak", PASSWORD).status_code == 429
+    limiter.reset()
+
+
+def test_pages_are_not_cached_and_carry_security_headers(world, client):
+    response = client.get("/login")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
