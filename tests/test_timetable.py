@@ -1,0 +1,78 @@
+"""Lessons on dates: made from the weekly timetable, substitutions, cancellations, "the lesson now"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from ediary.access import roles
+from ediary.audit.recording import Actor, Channel
+from ediary.errors import Refusal
+from ediary.journal.models import JournalEvent
+from ediary.timetable.models import Lesson, LessonStatus
+from ediary.timetable.operations import cancel_lesson, ensure_lessons, substitute
+from ediary.timetable.queries import lesson_now, roster, term_on
+
+ADMIN = Channel.WEB
+
+
+def test_ensure_lessons_is_idempotent_and_uses_local_bell_times(world, session):
+    next_week = world.today + dt.timedelta(days=7)
+    made = ensure_lessons(Actor(world.school_admin, ADMIN), world.school, next_week)
+    again = ensure_lessons(Actor(world.school_admin, ADMIN), world.school, next_week)
+    assert len(made) == 1 and [lesson.id for lesson in again] == [made[0].id]
+    lesson = made[0]
+    local = lesson.starts_at.astimezone(ZoneInfo("Europe/Warsaw"))  # stored in UTC
+    assert (local.date(), local.hour, local.minute) == (next_week, 8, 0)
+    assert lesson.starts_at.tzinfo is not None and lesson.ends_at - lesson.starts_at == dt.timedelta(minutes=45)
+
+
+def test_lesson_now_finds_the_teachers_lesson_in_the_room(world, session):
+    during = world.lesson.starts_at + dt.timedelta(minutes=10)
+    assert lesson_now(world.room.id, world.teacher.id, during) == world.lesson
+    assert lesson_now(world.room.id, world.teacher.id, world.lesson.ends_at) is None
+    assert lesson_now(world.room.id, world.other_teacher.id, during) is None
+
+
+def test_substitution_moves_the_lesson_to_the_substitute(world, session):
+    substitute(Actor(world.school_admin, ADMIN), world.lesson, world.other_teacher)
+    during = world.lesson.starts_at + dt.timedelta(minutes=10)
+    assert lesson_now(world.room.id, world.other_teacher.id, during) == world.lesson
+    assert lesson_now(world.room.id, world.teacher.id, during) is None
+    assert world.lesson.substitute_for_id == world.teacher.id
+    assert roles.can_record_in_lesson(world.other_teacher, world.lesson)
+    assert not roles.can_record_in_lesson(world.teacher, world.lesson)
+    substitute(Actor(world.school_admin, ADMIN), world.lesson, world.teacher)  # handed back
+    assert world.lesson.substitute_for_id is None
+
+
+def test_only_a_teacher_of_the_school_can_substitute(world, session):
+    with pytest.raises(Refusal, match="not_a_teacher"):
+        substitute(Actor(world.school_admin, ADMIN), world.lesson, world.secretary)
+
+
+def test_cancellation_is_published_to_the_class_and_blocks_recording(world, session):
+    cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
+    assert world.lesson.status is LessonStatus.CANCELLED
+    event = session.scalars(select(JournalEvent).where(JournalEvent.type == "lesson.cancelled")).one()
+    assert (event.audience, event.audience_id) == ("class", world.class_a.id)
+    assert not roles.can_record_in_lesson(world.teacher, world.lesson)
+
+
+def test_a_held_lesson_cannot_be_cancelled(world, session):
+    from ediary.diary.operations import set_topic
+
+    set_topic(Actor(world.teacher, Channel.KIOSK), world.lesson, "Ułamki")
+    with pytest.raises(Refusal, match="lesson_held"):
+        cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
+
+
+def test_roster_and_term(world, session):
+    assert [p.id for p in roster(world.lesson)] == sorted(
+        [world.pupil.id, world.classmate.id],
+        key=lambda i: {world.pupil.id: "Wiśniewska", world.classmate.id: "Lewandowski"}[i])
+    assert term_on(world.school.id, world.today) is not None
+    assert session.scalar(select(Lesson.id).where(Lesson.date == world.today)) == world.lesson.id
