@@ -86,7 +86,8 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'self'; script-src 'self'; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'none'",
     )
     if request.endpoint and request.endpoint != "static":
         # Pages hold pupils' data: never cached by the browser (kiosks are shared computers).

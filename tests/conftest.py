@@ -26,7 +26,9 @@ from ediary.db import Base, db
 from ediary.people.models import User
 from tests import factories
 
-PG_ADMIN_URL = os.environ.get("EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = [b for b in os.environ.get("EDIARY_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db
@@ -25,17 +26,33 @@ from ediary.timetable.models import BellSlot, Lesson, TeachingAssignment, Timeta
 from ediary.timetable.operations import local_datetime
 
 SYSTEM = Actor.system(Channel.CLI)
-PASSWORD = "correct horse battery"  # noqa: S105 - a test fixture
+PASSWORD = "correct horse battery"
 
 
-def make_user(login: str, role: Role | None = None, *, school: School | None = None,
-              district: District | None = None, password: str | None = PASSWORD) -> User:
+def make_user(
+    login: str,
+    role: Role | None = None,
+    *,
+    school: School | None = None,
+    district: District | None = None,
+    password: str | None = PASSWORD,
+) -> User:
     first, _, last = login.partition("_")
-    user = create_user(SYSTEM, login=login, first_name=first.title(), last_name=(last or "Test").title(),
-                       password=password)
+    user = create_user(
+        SYSTEM,
+        login=login,
+        first_name=first.title(),
+        last_name=(last or "Test").title(),
+        password=password,
+    )
     if role is not None:
-        grant_role(SYSTEM, user, role, school_id=school.id if school else None,
-                   district_id=district.id if district else None)
+        grant_role(
+            SYSTEM,
+            user,
+            role,
+            school_id=school.id if school else None,
+            district_id=district.id if district else None,
+        )
     return user
 
 
@@ -61,23 +78,42 @@ def make_subject(school: School, name: str, short: str) -> Subject:
     return subject
 
 
-def make_lesson(school: School, school_class: SchoolClass, subject: Subject, teacher: User,
-                room: Room, date: dt.date, slot_number: int = 1) -> Lesson:
+def make_lesson(
+    school: School,
+    school_class: SchoolClass,
+    subject: Subject,
+    teacher: User,
+    room: Room,
+    date: dt.date,
+    slot_number: int = 1,
+) -> Lesson:
     """A lesson from a one-slot weekly timetable entry (its assignment made if missing)."""
-    slot = db.session.query(BellSlot).filter_by(school_id=school.id, number=slot_number).one_or_none()
+    slot = (
+        db.session.query(BellSlot).filter_by(school_id=school.id, number=slot_number).one_or_none()
+    )
     if slot is None:
         hour = 7 + slot_number
-        slot = BellSlot(school_id=school.id, number=slot_number, starts_at=dt.time(hour, 0),
-                        ends_at=dt.time(hour, 45))
+        slot = BellSlot(
+            school_id=school.id,
+            number=slot_number,
+            starts_at=dt.time(hour, 0),
+            ends_at=dt.time(hour, 45),
+        )
         _add(SYSTEM, slot)
     assignment = (
         db.session.query(TeachingAssignment)
-        .filter_by(teacher_id=teacher.id, class_id=school_class.id, subject_id=subject.id, group_id=None)
+        .filter_by(
+            teacher_id=teacher.id, class_id=school_class.id, subject_id=subject.id, group_id=None
+        )
         .one_or_none()
     )
     if assignment is None:
-        assignment = TeachingAssignment(school_id=school.id, teacher_id=teacher.id,
-                                        class_id=school_class.id, subject_id=subject.id)
+        assignment = TeachingAssignment(
+            school_id=school.id,
+            teacher_id=teacher.id,
+            class_id=school_class.id,
+            subject_id=subject.id,
+        )
         _add(SYSTEM, assignment)
     entry = (
         db.session.query(TimetableEntry)
@@ -86,14 +122,28 @@ def make_lesson(school: School, school_class: SchoolClass, subject: Subject, tea
     )
     if entry is None:
         start, _, end = school_year_for(date)
-        entry = TimetableEntry(school_id=school.id, assignment_id=assignment.id,
-                               weekday=date.weekday(), slot_number=slot_number, room_id=room.id,
-                               valid_from=start, valid_to=end)
+        entry = TimetableEntry(
+            school_id=school.id,
+            assignment_id=assignment.id,
+            weekday=date.weekday(),
+            slot_number=slot_number,
+            room_id=room.id,
+            valid_from=start,
+            valid_to=end,
+        )
         _add(SYSTEM, entry)
-    lesson = Lesson(school_id=school.id, timetable_entry_id=entry.id, date=date, slot_number=slot_number,
-                    starts_at=local_datetime(school, date, slot.starts_at),
-                    ends_at=local_datetime(school, date, slot.ends_at), class_id=school_class.id,
-                    subject_id=subject.id, teacher_id=teacher.id, room_id=room.id)
+    lesson = Lesson(
+        school_id=school.id,
+        timetable_entry_id=entry.id,
+        date=date,
+        slot_number=slot_number,
+        starts_at=local_datetime(school, date, slot.starts_at),
+        ends_at=local_datetime(school, date, slot.ends_at),
+        class_id=school_class.id,
+        subject_id=subject.id,
+        teacher_id=teacher.id,
+        room_id=room.id,
+    )
     _add(SYSTEM, lesson)
     return lesson
 
@@ -136,7 +186,7 @@ class World:
 
 
 def make_world(today: dt.date | None = None) -> World:
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(ZoneInfo("Europe/Warsaw")).date()
     district = create_district(SYSTEM, "Gmina Testowa")
     other_district = create_district(SYSTEM, "Gmina Sąsiednia")
     school = create_school(SYSTEM, district, "Szkoła Podstawowa nr 1", "SP1")
@@ -172,17 +222,35 @@ def make_world(today: dt.date | None = None) -> World:
     categories = {c.name: c for c in db.session.query(GradeCategory).filter_by(school_id=school.id)}
 
     return World(
-        today=today, district=district, other_district=other_district, school=school,
-        other_school=other_school, year=year, class_a=class_a, class_b=class_b,
-        class_other_school=class_other, pupil=pupil, sibling=sibling, classmate=classmate,
-        pupil_b=pupil_b, pupil_other_school=pupil_other, teacher=teacher, tutor=tutor,
-        other_teacher=other_teacher, parent=parent, other_parent=other_parent,
+        today=today,
+        district=district,
+        other_district=other_district,
+        school=school,
+        other_school=other_school,
+        year=year,
+        class_a=class_a,
+        class_b=class_b,
+        class_other_school=class_other,
+        pupil=pupil,
+        sibling=sibling,
+        classmate=classmate,
+        pupil_b=pupil_b,
+        pupil_other_school=pupil_other,
+        teacher=teacher,
+        tutor=tutor,
+        other_teacher=other_teacher,
+        parent=parent,
+        other_parent=other_parent,
         secretary=make_user("beata_sekretarz", Role.SECRETARY, school=school),
         school_admin=make_user("dyrektor_szkoly", Role.SCHOOL_ADMIN, school=school),
         other_secretary=make_user("obca_sekretarz", Role.SECRETARY, school=other_school),
         other_school_admin=make_user("obcy_dyrektor", Role.SCHOOL_ADMIN, school=other_school),
         district_admin=make_user("gmina_admin", Role.DISTRICT_ADMIN, district=district),
         other_district_admin=make_user("obca_gmina", Role.DISTRICT_ADMIN, district=other_district),
-        math=math, room=room, kiosk=kiosk, lesson=lesson,
-        test_category=categories["sprawdzian"], quiz_category=categories["kartkówka"],
+        math=math,
+        room=room,
+        kiosk=kiosk,
+        lesson=lesson,
+        test_category=categories["sprawdzian"],
+        quiz_category=categories["kartkówka"],
     )

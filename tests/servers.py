@@ -21,7 +21,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -52,8 +54,9 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str, log_dir: Path, *, port: int | None = None,
-                   **env_overrides: str) -> Iterator[Server]:
+def running_server(
+    database_url: str, log_dir: Path, *, port: int | None = None, **env_overrides: str
+) -> Iterator[Server]:
     """Starts `gunicorn -k gevent -w 1 ediary.wsgi:app` against `database_url`; stops it after."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
@@ -70,9 +73,24 @@ def running_server(database_url: str, log_dir: Path, *, port: int | None = None,
     log = log_dir / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--bind", f"127.0.0.1:{port}",
-             "--graceful-timeout", "2", "ediary.wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-k",
+                "gevent",
+                "-w",
+                "1",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "2",
+                "ediary.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = Server(url=url, port=port, process=process, log=log)
     try:

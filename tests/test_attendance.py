@@ -25,12 +25,17 @@ def _codes(session, lesson):
 
 
 def test_everyone_present_by_default_and_one_event_per_pupil(world, session):
-    result = submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, {world.classmate.id: "nb"})
+    result = submit_roll(
+        Actor(world.teacher, Channel.KIOSK), world.lesson, {world.classmate.id: "nb"}
+    )
     assert result["changed"] == 2
     assert _codes(session, world.lesson) == {world.pupil.id: "ob", world.classmate.id: "nb"}
-    events = session.scalars(select(JournalEvent).where(JournalEvent.type == "attendance.recorded")).all()
+    events = session.scalars(
+        select(JournalEvent).where(JournalEvent.type == "attendance.recorded")
+    ).all()
     assert sorted((e.audience, e.audience_id) for e in events) == sorted(
-        [("pupil", world.pupil.id), ("pupil", world.classmate.id)])
+        [("pupil", world.pupil.id), ("pupil", world.classmate.id)]
+    )
 
 
 def test_resubmitting_the_same_roll_changes_nothing(world, session):
@@ -52,7 +57,9 @@ def test_a_change_is_last_writer_wins_with_history_and_previous_state(world, ses
     event = session.scalars(select(JournalEvent).order_by(JournalEvent.id.desc())).first()
     assert event.payload["previous_code"] == "nb" and event.payload["code"] == "sp"
     change = session.scalars(
-        select(HistoryEntry).where(HistoryEntry.entity == "attendance", HistoryEntry.action == "update")
+        select(HistoryEntry).where(
+            HistoryEntry.entity == "attendance", HistoryEntry.action == "update"
+        )
     ).one()
     assert change.pupil_id == world.classmate.id and change.actor_id == world.teacher.id
 
@@ -93,16 +100,37 @@ def test_percentages_per_subject_by_hand(world, session):
     polish = make_subject(world.school, "język polski", "pol")
     math_states = ["ob", "sp", "nb", "u"]
     for days_ago, code in enumerate(math_states, start=1):
-        lesson = make_lesson(world.school, world.class_a, world.math, world.teacher, world.room,
-                             world.today - dt.timedelta(days=7 * days_ago), slot_number=2)
+        lesson = make_lesson(
+            world.school,
+            world.class_a,
+            world.math,
+            world.teacher,
+            world.room,
+            world.today - dt.timedelta(days=7 * days_ago),
+            slot_number=2,
+        )
         submit_roll(teacher, lesson, {world.pupil.id: code})
-    cancelled = make_lesson(world.school, world.class_a, world.math, world.teacher, world.room,
-                            world.today - dt.timedelta(days=35), slot_number=2)
+    cancelled = make_lesson(
+        world.school,
+        world.class_a,
+        world.math,
+        world.teacher,
+        world.room,
+        world.today - dt.timedelta(days=35),
+        slot_number=2,
+    )
     submit_roll(teacher, cancelled, {world.pupil.id: "nb"})
     cancel_lesson(Actor(world.school_admin, Channel.WEB), cancelled)  # recorded by mistake
     for days_ago, code in enumerate(["ob", "ns", "zw"], start=1):
-        lesson = make_lesson(world.school, world.class_a, polish, world.teacher, world.room,
-                             world.today - dt.timedelta(days=7 * days_ago), slot_number=3)
+        lesson = make_lesson(
+            world.school,
+            world.class_a,
+            polish,
+            world.teacher,
+            world.room,
+            world.today - dt.timedelta(days=7 * days_ago),
+            slot_number=3,
+        )
         submit_roll(teacher, lesson, {world.pupil.id: code})
 
     summary = attendance_by_subject(world.pupil)

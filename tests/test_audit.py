@@ -8,13 +8,12 @@ from sqlalchemy import select, text
 from ediary.audit.models import AppendOnly, HistoryEntry
 from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
 from ediary.db import Base
-from ediary.diary.models import Grade
-from ediary.diary.models import RemarkKind
+from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
+from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
-from ediary.journal.models import JournalEvent
 
 # Tables that are not school records: the history itself, the journal, the idempotency store.
 NOT_AUDITED = {"history", "journal", "processed_submissions"}
@@ -36,8 +35,13 @@ def every_kind_of_row(world, session):
     teacher = Actor(world.teacher, Channel.WEB)
     submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe")
     record_grade(teacher, pupil=world.pupil, subject=world.math, value="5", given_on=world.today)
-    add_remark(teacher, pupil=world.pupil, kind=RemarkKind.POSITIVE, text="Pomaga innym",
-               given_on=world.today)
+    add_remark(
+        teacher,
+        pupil=world.pupil,
+        kind=RemarkKind.POSITIVE,
+        text="Pomaga innym",
+        given_on=world.today,
+    )
     issue_enrollment_code(Actor.system(Channel.CLI), world.kiosk)
     group = ClassGroup(school_id=world.school.id, class_id=world.class_a.id, name="gr. 1")
     _add(SYSTEM, group)
@@ -47,7 +51,8 @@ def every_kind_of_row(world, session):
 
 
 @pytest.mark.parametrize(
-    "mapper", [m for m in Base.registry.mappers if issubclass(m.class_, Audited)],
+    "mapper",
+    [m for m in Base.registry.mappers if issubclass(m.class_, Audited)],
     ids=lambda m: m.class_.__name__,
 )
 def test_writing_an_audited_row_outside_an_operation_is_refused(every_kind_of_row, session, mapper):
@@ -55,14 +60,20 @@ def test_writing_an_audited_row_outside_an_operation_is_refused(every_kind_of_ro
     row = session.scalars(select(mapper.class_).limit(1)).first()
     assert row is not None, f"add a {mapper.class_.__name__} to every_kind_of_row"
     plain = [
-        c.key for c in mapper.column_attrs
-        if c.key != "version" and c.columns[0].type.python_type in (str, int, bool)
-        and not c.columns[0].foreign_keys and not c.columns[0].primary_key
+        c.key
+        for c in mapper.column_attrs
+        if c.key != "version"
+        and c.columns[0].type.python_type in (str, int, bool)
+        and not c.columns[0].foreign_keys
+        and not c.columns[0].primary_key
     ]
     if plain:
         value = getattr(row, plain[0])
-        changed = (not value) if isinstance(value, bool) else (
-            value + 1 if isinstance(value, int) else f"{value}x")
+        changed = (
+            (not value)
+            if isinstance(value, bool)
+            else (value + 1 if isinstance(value, int) else f"{value}x")
+        )
         setattr(row, plain[0], changed)
     else:
         session.delete(row)
@@ -72,8 +83,17 @@ def test_writing_an_audited_row_outside_an_operation_is_refused(every_kind_of_ro
 
 
 def test_creating_outside_an_operation_is_refused(world, session):
-    session.add(Grade(school_id=world.school.id, pupil_id=world.pupil.id, subject_id=world.math.id,
-                      term_id=1, teacher_id=world.teacher.id, value="5", given_on=world.today))
+    session.add(
+        Grade(
+            school_id=world.school.id,
+            pupil_id=world.pupil.id,
+            subject_id=world.math.id,
+            term_id=1,
+            teacher_id=world.teacher.id,
+            value="5",
+            given_on=world.today,
+        )
+    )
     with pytest.raises(UnauditedWrite):
         session.flush()
     session.rollback()
@@ -81,13 +101,24 @@ def test_creating_outside_an_operation_is_refused(world, session):
 
 def test_a_correction_keeps_old_and_new_value_with_author_and_channel(world, session):
     teacher = Actor(world.teacher, Channel.WEB)
-    grade = record_grade(teacher, pupil=world.pupil, subject=world.math, value="3",
-                         category=world.test_category, given_on=world.today)
-    correct_grade(Actor(world.teacher, Channel.KIOSK, kiosk_id=world.kiosk.id), grade, value="4-",
-                  category=world.test_category)
+    grade = record_grade(
+        teacher,
+        pupil=world.pupil,
+        subject=world.math,
+        value="3",
+        category=world.test_category,
+        given_on=world.today,
+    )
+    correct_grade(
+        Actor(world.teacher, Channel.KIOSK, kiosk_id=world.kiosk.id),
+        grade,
+        value="4-",
+        category=world.test_category,
+    )
     session.commit()
     rows = session.scalars(
-        select(HistoryEntry).where(HistoryEntry.entity == "grades", HistoryEntry.entity_id == grade.id)
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "grades", HistoryEntry.entity_id == grade.id)
         .order_by(HistoryEntry.id)
     ).all()
     assert [r.action for r in rows] == ["create", "update"]
@@ -102,13 +133,20 @@ def test_a_correction_keeps_old_and_new_value_with_author_and_channel(world, ses
 def test_secrets_never_enter_the_history(world, session):
     rows = session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "users")).all()
     assert rows
-    assert all(r.new["password_hash"] == "***" for r in rows if r.new and r.new.get("password_hash"))
+    assert all(
+        r.new["password_hash"] == "***" for r in rows if r.new and r.new.get("password_hash")
+    )
     assert not any("argon2" in str(r.new) for r in rows)
 
 
 def test_history_and_journal_are_append_only(world, session):
-    record_grade(Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math, value="5",
-                 given_on=world.today)
+    record_grade(
+        Actor(world.teacher, Channel.WEB),
+        pupil=world.pupil,
+        subject=world.math,
+        value="5",
+        given_on=world.today,
+    )
     session.commit()
     entry = session.scalars(select(HistoryEntry).limit(1)).one()
     event_id = session.scalars(select(JournalEvent.id).limit(1)).one()
@@ -127,7 +165,12 @@ def test_a_refused_operation_leaves_neither_row_nor_history(world, session):
 
     before = session.scalar(text("select count(*) from history"))
     with pytest.raises(Refusal):
-        record_grade(Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math,
-                     value="7", given_on=world.today)
+        record_grade(
+            Actor(world.teacher, Channel.WEB),
+            pupil=world.pupil,
+            subject=world.math,
+            value="7",
+            given_on=world.today,
+        )
     assert session.scalar(text("select count(*) from history")) == before
     assert session.scalar(select(Grade.id).where(Grade.value == "7")) is None

@@ -51,8 +51,13 @@ def _set_rules(actor, school, plus, minus, policy):
 
 def _grade(world, value, category=None, improves=None, day=0):
     return record_grade(
-        Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math, value=value,
-        category=category, improves=improves, given_on=world.today - dt.timedelta(days=day),
+        Actor(world.teacher, Channel.WEB),
+        pupil=world.pupil,
+        subject=world.math,
+        value=value,
+        category=category,
+        improves=improves,
+        given_on=world.today - dt.timedelta(days=day),
     )
 
 
@@ -79,12 +84,17 @@ def test_weighted_average_by_hand(world, session):
     assert average.value == Decimal("4.00")
     assert average.weights == 9
     assert [(t.value, t.worth, t.weight) for t in average.terms] == [
-        ("5", Decimal(5), 3), ("4+", Decimal("4.5"), 3), ("3-", Decimal("2.75"), 2), ("2", Decimal(2), 1)
+        ("5", Decimal(5), 3),
+        ("4+", Decimal("4.5"), 3),
+        ("3-", Decimal("2.75"), 2),
+        ("2", Decimal(2), 1),
     ]
 
 
 def test_modifier_values_come_from_the_statute(world, session):
-    _set_rules(Actor.system(), world.school, Decimal("0.33"), Decimal("0.33"), ImprovementPolicy.BOTH)
+    _set_rules(
+        Actor.system(), world.school, Decimal("0.33"), Decimal("0.33"), ImprovementPolicy.BOTH
+    )
     _grade(world, "4+", world.test_category)
     _grade(world, "4-", world.test_category)
     _grade(world, "5+", world.quiz_category)
@@ -98,8 +108,9 @@ def test_categories_that_do_not_count_and_removed_grades_are_left_out(world, ses
     from ediary.diary.models import GradeCategory
 
     other = session.scalars(
-        select(GradeCategory).where(GradeCategory.school_id == world.school.id,
-                                    GradeCategory.counts_to_average.is_(False))
+        select(GradeCategory).where(
+            GradeCategory.school_id == world.school.id, GradeCategory.counts_to_average.is_(False)
+        )
     ).first()
     _grade(world, "1", other)
     withdrawn = _grade(world, "1", world.test_category)
@@ -126,7 +137,9 @@ def test_improvements_count_as_the_school_decides(world, session, policy, expect
 
 
 def test_better_keeps_the_original_when_the_improvement_is_worse(world, session):
-    _set_rules(Actor.system(), world.school, Decimal("0.5"), Decimal("0.25"), ImprovementPolicy.BETTER)
+    _set_rules(
+        Actor.system(), world.school, Decimal("0.5"), Decimal("0.25"), ImprovementPolicy.BETTER
+    )
     original = _grade(world, "4", world.test_category, day=7)
     _grade(world, "2", world.test_category, improves=original, day=1)
     average = weighted_average(grades_of(world.pupil), world.school)
@@ -134,8 +147,13 @@ def test_better_keeps_the_original_when_the_improvement_is_worse(world, session)
 
 
 def test_improvement_of_another_pupils_grade_is_refused(world, session):
-    theirs = record_grade(Actor(world.teacher, Channel.WEB), pupil=world.classmate, subject=world.math,
-                          value="2", given_on=world.today)
+    theirs = record_grade(
+        Actor(world.teacher, Channel.WEB),
+        pupil=world.classmate,
+        subject=world.math,
+        value="2",
+        given_on=world.today,
+    )
     with pytest.raises(Refusal, match="improves_invalid"):
         _grade(world, "5", improves=theirs)
 
@@ -143,27 +161,50 @@ def test_improvement_of_another_pupils_grade_is_refused(world, session):
 def test_stale_correction_is_a_conflict_and_changes_nothing(world, session):
     grade = _grade(world, "3", world.test_category)
     seen = grade.version
-    correct_grade(Actor(world.tutor, Channel.WEB), grade, value="4", category=world.test_category,
-                  base_version=seen)
+    correct_grade(
+        Actor(world.tutor, Channel.WEB),
+        grade,
+        value="4",
+        category=world.test_category,
+        base_version=seen,
+    )
     with pytest.raises(Conflict) as conflict:
-        correct_grade(Actor(world.teacher, Channel.KIOSK), grade, value="5",
-                      category=world.test_category, base_version=seen)
+        correct_grade(
+            Actor(world.teacher, Channel.KIOSK),
+            grade,
+            value="5",
+            category=world.test_category,
+            base_version=seen,
+        )
     assert conflict.value.status == 409 and grade.value == "4"
 
 
 def test_grade_outside_any_term_is_refused(world, session):
     with pytest.raises(Refusal, match="no_term"):
-        record_grade(Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math,
-                     value="5", given_on=world.year.ends_on + dt.timedelta(days=30))
+        record_grade(
+            Actor(world.teacher, Channel.WEB),
+            pupil=world.pupil,
+            subject=world.math,
+            value="5",
+            given_on=world.year.ends_on + dt.timedelta(days=30),
+        )
 
 
 def test_descriptive_grade_and_category_of_another_school(world, session):
-    grade = record_grade(Actor(world.teacher, Channel.WEB), pupil=world.pupil, subject=world.math,
-                         descriptive="Czyta płynnie i ze zrozumieniem.", given_on=world.today)
+    grade = record_grade(
+        Actor(world.teacher, Channel.WEB),
+        pupil=world.pupil,
+        subject=world.math,
+        descriptive="Czyta płynnie i ze zrozumieniem.",
+        given_on=world.today,
+    )
     assert grade.value is None and grade.descriptive.startswith("Czyta")
     from sqlalchemy import select
 
     from ediary.diary.models import GradeCategory
-    foreign = session.scalars(select(GradeCategory).where(GradeCategory.school_id == world.other_school.id)).first()
+
+    foreign = session.scalars(
+        select(GradeCategory).where(GradeCategory.school_id == world.other_school.id)
+    ).first()
     with pytest.raises(Refusal, match="category_unknown"):
         _grade(world, "5", foreign)

@@ -1,4 +1,4 @@
-"""The event catalogue: every type declared once, with its audience; payloads exactly as declared."""
+"""The event catalogue: every type declared once with its audience; payloads exactly as declared."""
 
 from __future__ import annotations
 
@@ -21,7 +21,15 @@ def test_pupil_events_name_the_pupil_they_concern():
 
 
 def test_payloads_carry_no_staff_internals():
-    forbidden = {"password_hash", "secret_hash", "email", "phone", "login", "teacher_id", "session_version"}
+    forbidden = {
+        "password_hash",
+        "secret_hash",
+        "email",
+        "phone",
+        "login",
+        "teacher_id",
+        "session_version",
+    }
     for event_type in EVENT_TYPES.values():
         assert not event_type.fields & forbidden, event_type.name
 
@@ -30,8 +38,18 @@ def test_unknown_type_or_wrong_fields_are_refused(world, session):
     with pytest.raises(UnknownEvent):
         publish("grade.invented", school_id=world.school.id, audience_id=world.pupil.id)
     with pytest.raises(UnknownEvent):
-        publish("remark.removed", school_id=world.school.id, audience_id=world.pupil.id,
-                pupil_id=world.pupil.id)  # remark_id missing
+        publish(
+            "remark.removed",
+            school_id=world.school.id,
+            audience_id=world.pupil.id,
+            pupil_id=world.pupil.id,
+        )  # remark_id missing
     with pytest.raises(UnknownEvent):
-        publish("remark.removed", school_id=world.school.id, audience_id=world.pupil.id,
-                pupil_id=world.pupil.id, remark_id=1, pupil_name="Zosia")  # an extra field
+        publish(
+            "remark.removed",
+            school_id=world.school.id,
+            audience_id=world.pupil.id,
+            pupil_id=world.pupil.id,
+            remark_id=1,
+            pupil_name="Zosia",
+        )  # an extra field

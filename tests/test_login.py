@@ -17,8 +17,9 @@ def csrf(client, path="/login"):
 
 
 def login(client, user_login, password):
-    return client.post("/login", data={"login": user_login, "password": password,
-                                       "csrf_token": csrf(client)})
+    return client.post(
+        "/login", data={"login": user_login, "password": password, "csrf_token": csrf(client)}
+    )
 
 
 def test_login_and_home(world, client):
@@ -28,10 +29,13 @@ def test_login_and_home(world, client):
     assert "Dzień dobry, Anna" in home and "Moje lekcje dzisiaj" in home
 
 
-@pytest.mark.parametrize(("user_login", "password"), [
-    ("anna_nowak", "wrong password here"),
-    ("nobody_at_all", PASSWORD),
-])
+@pytest.mark.parametrize(
+    ("user_login", "password"),
+    [
+        ("anna_nowak", "wrong password here"),
+        ("nobody_at_all", PASSWORD),
+    ],
+)
 def test_one_generic_error_for_every_failure(world, client, user_login, password):
     response = login(client, user_login, password)
     assert response.status_code == 401

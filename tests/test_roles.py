@@ -1,4 +1,4 @@
-"""Scopes of every role (DESIGN.md), on the predicates that views, the kiosk API and sockets share."""
+"""Scopes of every role (DESIGN.md), on the predicates shared by views, kiosk API and sockets."""
 
 from __future__ import annotations
 
@@ -53,8 +53,16 @@ def test_a_group_teacher_reads_only_the_group(world, session):
     english = make_subject(world.school, "język angielski", "ang")
     group = ClassGroup(school_id=world.school.id, class_id=world.class_b.id, name="ang. gr. 1")
     _add(SYSTEM, group)
-    _add(SYSTEM, GroupMembership(group_id=group.id, pupil_id=world.pupil_b.id),
-         TeachingAssignment(school_id=world.school.id, teacher_id=world.teacher.id,
-                            class_id=world.class_b.id, group_id=group.id, subject_id=english.id))
+    _add(
+        SYSTEM,
+        GroupMembership(group_id=group.id, pupil_id=world.pupil_b.id),
+        TeachingAssignment(
+            school_id=world.school.id,
+            teacher_id=world.teacher.id,
+            class_id=world.class_b.id,
+            group_id=group.id,
+            subject_id=english.id,
+        ),
+    )
     assert roles.can_read_pupil(world.teacher, world.pupil_b)
     assert not roles.can_read_pupil(world.teacher, world.sibling)  # 5b, not in the group

@@ -1,4 +1,4 @@
-"""Lessons on dates: made from the weekly timetable, substitutions, cancellations, "the lesson now"."""
+"""Lessons on dates: made from the weekly plan, substitutions, cancellations, the lesson now."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ def test_ensure_lessons_is_idempotent_and_uses_local_bell_times(world, session):
     lesson = made[0]
     local = lesson.starts_at.astimezone(ZoneInfo("Europe/Warsaw"))  # stored in UTC
     assert (local.date(), local.hour, local.minute) == (next_week, 8, 0)
-    assert lesson.starts_at.tzinfo is not None and lesson.ends_at - lesson.starts_at == dt.timedelta(minutes=45)
+    assert (
+        lesson.starts_at.tzinfo is not None
+        and lesson.ends_at - lesson.starts_at == dt.timedelta(minutes=45)
+    )
 
 
 def test_lesson_now_finds_the_teachers_lesson_in_the_room(world, session):
@@ -57,7 +60,9 @@ def test_only_a_teacher_of_the_school_can_substitute(world, session):
 def test_cancellation_is_published_to_the_class_and_blocks_recording(world, session):
     cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
     assert world.lesson.status is LessonStatus.CANCELLED
-    event = session.scalars(select(JournalEvent).where(JournalEvent.type == "lesson.cancelled")).one()
+    event = session.scalars(
+        select(JournalEvent).where(JournalEvent.type == "lesson.cancelled")
+    ).one()
     assert (event.audience, event.audience_id) == ("class", world.class_a.id)
     assert not roles.can_record_in_lesson(world.teacher, world.lesson)
 
@@ -73,6 +78,7 @@ def test_a_held_lesson_cannot_be_cancelled(world, session):
 def test_roster_and_term(world, session):
     assert [p.id for p in roster(world.lesson)] == sorted(
         [world.pupil.id, world.classmate.id],
-        key=lambda i: {world.pupil.id: "Wiśniewska", world.classmate.id: "Lewandowski"}[i])
+        key=lambda i: {world.pupil.id: "Wiśniewska", world.classmate.id: "Lewandowski"}[i],
+    )
     assert term_on(world.school.id, world.today) is not None
     assert session.scalar(select(Lesson.id).where(Lesson.date == world.today)) == world.lesson.id

@@ -52,7 +52,9 @@ def is_form_tutor(user: User, school_class: SchoolClass) -> bool:
 
 def teaches_class(user: User, class_id: int) -> bool:
     query = select(
-        exists().where(TeachingAssignment.teacher_id == user.id, TeachingAssignment.class_id == class_id)
+        exists().where(
+            TeachingAssignment.teacher_id == user.id, TeachingAssignment.class_id == class_id
+        )
     )
     return bool(db.session.scalar(query))
 

@@ -52,7 +52,7 @@ class Attendance(Audited, Base):
 
     type: Mapped[AttendanceType] = relationship(lazy="joined")
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
     __audit_ignored__ = frozenset({"version", "recorded_at"})
 
 
@@ -106,7 +106,7 @@ class Grade(Audited, Base):
     subject: Mapped[Subject] = relationship()
     teacher: Mapped[User] = relationship()
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
     __audit_ignored__ = frozenset({"version"})
 
 
@@ -132,5 +132,5 @@ class Remark(Audited, Base):
 
     teacher: Mapped[User] = relationship()
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
     __audit_ignored__ = frozenset({"version"})

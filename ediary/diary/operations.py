@@ -255,7 +255,10 @@ def correct_grade(
     grade.description = _clean_description(description)
     db.session.flush()
     publish(
-        "grade.changed", school_id=grade.school_id, audience_id=grade.pupil_id, **_grade_payload(grade)
+        "grade.changed",
+        school_id=grade.school_id,
+        audience_id=grade.pupil_id,
+        **_grade_payload(grade),
     )
     return grade
 

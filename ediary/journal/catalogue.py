@@ -29,7 +29,10 @@ def _event(name: str, audience: Audience, fields: str, doc: str) -> EventType:
 
 
 _PUPIL_LESSON = "pupil_id lesson_id date slot_number subject"
-_GRADE = "pupil_id grade_id subject kind value descriptive category weight description given_on teacher improves_id"
+_GRADE = (
+    "pupil_id grade_id subject kind value descriptive category weight description given_on"
+    " teacher improves_id"
+)
 _REMARK = "pupil_id remark_id kind text given_on teacher"
 
 EVENT_TYPES: dict[str, EventType] = {
@@ -43,7 +46,9 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         _event("grade.added", Audience.PUPIL, _GRADE, "A new grade or mark."),
         _event("grade.changed", Audience.PUPIL, _GRADE, "A grade was corrected."),
-        _event("grade.removed", Audience.PUPIL, "pupil_id grade_id subject", "A grade was withdrawn."),
+        _event(
+            "grade.removed", Audience.PUPIL, "pupil_id grade_id subject", "A grade was withdrawn."
+        ),
         _event("remark.added", Audience.PUPIL, _REMARK, "A new remark (uwaga)."),
         _event("remark.changed", Audience.PUPIL, _REMARK, "A remark was corrected."),
         _event("remark.removed", Audience.PUPIL, "pupil_id remark_id", "A remark was withdrawn."),

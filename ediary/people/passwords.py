@@ -37,7 +37,7 @@ def _off_loop(fn: Callable[..., T], *args: Any) -> T:
     except ImportError:  # pragma: no cover - gevent is a dependency
         return fn(*args)
     if is_module_patched("socket"):
-        return get_hub().threadpool.apply(fn, args)  # type: ignore[no-any-return]
+        return get_hub().threadpool.apply(fn, args)
     return fn(*args)
 
 

@@ -15,7 +15,7 @@ from ediary.enums import enum_column
 
 
 class ImprovementPolicy(enum.StrEnum):
-    """How an improved grade (poprawa) and its original count in the average: the statute decides."""
+    """How an improved grade (poprawa) and its original count in the average (statute decides)."""
 
     BOTH = "both"  # both grades count
     LATEST = "latest"  # only the improvement counts
@@ -45,7 +45,7 @@ class School(Audited, Base):
     improvement_policy: Mapped[ImprovementPolicy] = mapped_column(
         enum_column(ImprovementPolicy), default=ImprovementPolicy.BOTH
     )
-    # An absence share (percent) at which tutors and parents are warned; 50% risks non-classification.
+    # Absence share (percent) at which tutors and parents are warned; 50% risks non-classification.
     absence_warning_percent: Mapped[int] = mapped_column(default=30)
 
     district: Mapped[District] = relationship(back_populates="schools")

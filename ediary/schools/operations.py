@@ -97,7 +97,13 @@ def create_school_year(
                 starts_on=starts_on,
                 ends_on=term_two_on - dt.timedelta(days=1),
             ),
-            Term(school_id=school.id, year_id=year.id, number=2, starts_on=term_two_on, ends_on=ends_on),
+            Term(
+                school_id=school.id,
+                year_id=year.id,
+                number=2,
+                starts_on=term_two_on,
+                ends_on=ends_on,
+            ),
         ]
     )
     return year
@@ -140,7 +146,9 @@ def enrol_pupil(actor: Actor, school_class: SchoolClass, first_name: str, last_n
 @operation
 def link_guardian(actor: Actor, user: User, pupil: Pupil) -> Guardianship:
     existing = db.session.scalar(
-        select(Guardianship).where(Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id)
+        select(Guardianship).where(
+            Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id
+        )
     )
     if existing is not None:
         return existing
@@ -153,7 +161,9 @@ def link_guardian(actor: Actor, user: User, pupil: Pupil) -> Guardianship:
 def unlink_guardian(actor: Actor, user: User, pupil: Pupil) -> bool:
     """Ends a parent's access to a child at once (the history keeps the link that was)."""
     link = db.session.scalar(
-        select(Guardianship).where(Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id)
+        select(Guardianship).where(
+            Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id
+        )
     )
     if link is None:
         return False

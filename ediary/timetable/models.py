@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
 from ediary.db import Base
 from ediary.enums import enum_column
 from ediary.schools.models import ClassGroup, Room, SchoolClass, Subject
+
 
 class BellSlot(Audited, Base):
     """Lesson number n of the day with its local start and end time."""
@@ -25,6 +26,7 @@ class BellSlot(Audited, Base):
     starts_at: Mapped[dt.time] = mapped_column(Time)
     ends_at: Mapped[dt.time] = mapped_column(Time)
 
+
 class TeachingAssignment(Audited, Base):
     """A przydział: this teacher teaches this subject to this class (or group of it)."""
 
@@ -37,6 +39,7 @@ class TeachingAssignment(Audited, Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("class_groups.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+
 
 class TimetableEntry(Audited, Base):
     """A weekly slot: on this weekday, in this bell slot, this assignment in this room."""
@@ -55,13 +58,15 @@ class TimetableEntry(Audited, Base):
 
     assignment: Mapped[TeachingAssignment] = relationship()
 
+
 class LessonStatus(enum.StrEnum):
     PLANNED = "planned"
     HELD = "held"  # the topic was entered: the teacher's confirmation that the lesson took place
     CANCELLED = "cancelled"
 
+
 class Lesson(Audited, Base):
-    """A timetable slot on a date. The teacher is the one who actually teaches it (substitutions)."""
+    """A timetable slot on a date; the teacher is whoever actually teaches it (substitutions)."""
 
     __tablename__ = "lessons"
     __table_args__ = (UniqueConstraint("timetable_entry_id", "date"),)
@@ -91,7 +96,7 @@ class Lesson(Audited, Base):
     subject: Mapped[Subject] = relationship()
     room: Mapped[Room] = relationship()
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
     __audit_ignored__ = frozenset({"version"})
 
     def __repr__(self) -> str:

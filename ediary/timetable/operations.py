@@ -89,8 +89,12 @@ def cancel_lesson(actor: Actor, lesson: Lesson) -> Lesson:
 @operation
 def substitute(actor: Actor, lesson: Lesson, teacher: User) -> Lesson:
     """Hands the lesson to a substitute; the timetable's teacher is kept in `substitute_for_id`."""
-    if not any(m.role is Role.TEACHER and m.school_id == lesson.school_id for m in teacher.memberships):
-        raise Refusal("not_a_teacher", _l("Zastępstwo może poprowadzić tylko nauczyciel tej szkoły."))
+    if not any(
+        m.role is Role.TEACHER and m.school_id == lesson.school_id for m in teacher.memberships
+    ):
+        raise Refusal(
+            "not_a_teacher", _l("Zastępstwo może poprowadzić tylko nauczyciel tej szkoły.")
+        )
     if lesson.status is LessonStatus.CANCELLED:
         raise Refusal("lesson_cancelled", _l("Ta lekcja została odwołana."))
     if teacher.id == lesson.teacher_id:
