@@ -52,7 +52,11 @@ def every_kind_of_row(world, session):
 
 @pytest.mark.parametrize(
     "mapper",
-    [m for m in Base.registry.mappers if issubclass(m.class_, Audited)],
+    # Sorted: registry.mappers is a set, and every pytest-xdist worker must collect one order.
+    sorted(
+        (m for m in Base.registry.mappers if issubclass(m.class_, Audited)),
+        key=lambda m: m.class_.__name__,
+    ),
     ids=lambda m: m.class_.__name__,
 )
 def test_writing_an_audited_row_outside_an_operation_is_refused(every_kind_of_row, session, mapper):
