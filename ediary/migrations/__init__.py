@@ -67,6 +67,8 @@ def autogenerate(message: str, database_url: str | None = None) -> list[Path]:
 
 
 def _revision(message: str, database_url: str) -> list[Path]:
-    made = command.revision(alembic_config(database_url), message=message, autogenerate=True)
+    config = alembic_config(database_url)
+    config.attributes["autogenerate"] = True
+    made = command.revision(config, message=message, autogenerate=True)
     scripts = made if isinstance(made, list) else [made]
     return [Path(script.path) for script in scripts if script is not None]

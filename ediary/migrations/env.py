@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 import ediary.models  # noqa: F401 - autogenerate needs every table in Base.metadata
 from ediary.config import Config
 from ediary.db import Base, make_engine
-from ediary.migrations.autogen import context_options
+from ediary.migrations.autogen import context_options, skip_empty_revision
 
 config = context.config
 
@@ -26,8 +26,18 @@ def database_url() -> str:
     return str(url or Config.from_env().DATABASE_URL)
 
 
+def autogenerating() -> bool:
+    return bool(
+        config.attributes.get("autogenerate") or getattr(config.cmd_opts, "autogenerate", False)
+    )
+
+
 def options() -> dict[str, Any]:
-    return {**context_options(), "target_metadata": Base.metadata}
+    extra: dict[str, Any] = {"target_metadata": Base.metadata}
+    if autogenerating():
+        # Only then: a hand-written migration (data, say) starts empty on purpose.
+        extra["process_revision_directives"] = skip_empty_revision
+    return {**context_options(), **extra}
 
 
 def run_offline() -> None:
