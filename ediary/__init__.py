@@ -18,6 +18,9 @@ from ediary.people.auth import load_session_user
 
 BLUEPRINTS: list[str] = [
     "ediary.people.views",
+    "ediary.schools.views",
+    "ediary.diary.views",
+    "ediary.timetable.views",
 ]
 
 

@@ -67,6 +67,8 @@ KIND_NAMES: dict[str, LazyString] = {
     "negative": _l("negatywna"),
     "neutral": _l("neutralna"),
 }
+# Values of a new entry not worth a line: empty fields, an ongoing grade, "not removed".
+_UNREMARKABLE: dict[str, tuple[Any, ...]] = {"kind": (None, "ongoing"), "removed": (None, False)}
 ACTION_NAMES: dict[str, LazyString] = {
     "create": _l("dodano"),
     "update": _l("zmieniono"),
@@ -92,6 +94,7 @@ class Change:
     channel: str | LazyString
     entity: str | LazyString
     action: str | LazyString
+    created: bool  # a new entry has no old values to show
     # Which entry it was: the subject, and the date (and lesson number) it belongs to.
     subject: str | None
     date: dt.date | None
@@ -159,9 +162,9 @@ class _Vocabulary:
         for key, label in FIELDS[row.entity].items():
             if key not in old and key not in new:
                 continue
+            if row.action == "create" and new.get(key) in _UNREMARKABLE.get(key, (None,)):
+                continue  # a new entry's empty or default fields say nothing
             before, after = self.word(key, old.get(key)), self.word(key, new.get(key))
-            if row.action == "create" and after is None:
-                continue  # an empty field of a new entry says nothing
             fields.append(FieldChange(label, before, after))
         actor = self.users.get(row.actor_id) if row.actor_id is not None else None
         subject, date, slot = self.about(row)
@@ -172,6 +175,7 @@ class _Vocabulary:
             channel=CHANNEL_NAMES.get(row.channel, row.channel),
             entity=ENTITY_NAMES[row.entity],
             action=ACTION_NAMES.get(row.action, row.action),
+            created=row.action == "create",
             subject=subject,
             date=date,
             slot=slot,

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -52,3 +61,30 @@ def logout() -> ResponseReturnValue:
 @login_required
 def home() -> ResponseReturnValue:
     return render_template("people/home.html", links=home_links(current_user))
+
+
+LANGUAGES = ("pl", "en")
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+@bp.post("/language")
+def set_language() -> ResponseReturnValue:
+    """Polish or English, kept in a cookie (a language choice is not personal data).
+
+    `next` is the page the switch was pressed on; only a local path is followed (no open redirect).
+    """
+    chosen = request.form.get("lang", "")
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("people.home")
+    response = redirect(target)
+    if chosen in LANGUAGES:
+        response.set_cookie(
+            "lang",
+            chosen,
+            max_age=LANG_COOKIE_SECONDS,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        )
+    return response

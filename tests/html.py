@@ -1,0 +1,33 @@
+"""Reading pages in tests: the CSRF token a page carries, and its text without tags."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from flask.testing import FlaskClient
+
+_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+# Values that differ between two requests for reasons other than the data: the CSRF token (it
+# carries a timestamp) and the language switch's return path (the requested URL itself).
+_VOLATILE = re.compile(r'(name="(?:csrf_token|next)" (?:type="hidden" )?value=")[^"]+(")')
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """A valid token for the client's session, read from a page the client may see."""
+    page = client.get(path).get_data(as_text=True)
+    match = _TOKEN.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def comparable(page: str) -> str:
+    """The page with the values blanked that differ for every request (see _VOLATILE)."""
+    return _VOLATILE.sub(r"\1\2", page)
+
+
+def text(page: str) -> str:
+    """Visible text, one space between words: for asserting what a person reads."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", page))).strip()

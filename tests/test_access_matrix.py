@@ -1,0 +1,132 @@
+"""Access, generated from ediary/access/matrix.yaml: one test per (route, actor).
+
+Forbidden must look exactly like missing: a 404 (never 403) whose page is the same as the page
+for an object that does not exist. A route registered in the app but absent from the matrix
+fails `test_every_route_is_in_the_matrix`, so no later route can skip its access table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from ediary.people.models import User
+from tests.factories import World
+from tests.html import comparable, csrf_token
+
+MATRIX_FILE = Path(__file__).resolve().parent.parent / "ediary" / "access" / "matrix.yaml"
+MATRIX: dict[str, Any] = yaml.safe_load(MATRIX_FILE.read_text(encoding="utf-8"))
+ACTORS: list[str] = MATRIX["actors"]
+ROUTES: list[dict[str, Any]] = MATRIX["routes"]
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# An id no test world reaches, inside a 32-bit integer column's range on every backend.
+MISSING_ID = 2_000_000_000
+
+CASES = [(route, actor) for route in ROUTES for actor in ACTORS]
+CASE_IDS = [f"{route['method']} {route['path']} as {actor}" for route, actor in CASES]
+
+
+def fill(template: str, world: World, missing: bool = False) -> str:
+    """`/pupils/{pupil}` → `/pupils/17`; with `missing`, every object becomes a missing one."""
+
+    def object_id(match: re.Match[str]) -> str:
+        return str(MISSING_ID if missing else getattr(world, match.group(1)).id)
+
+    return PLACEHOLDER.sub(object_id, template)
+
+
+def send(
+    client: FlaskClient, route: dict[str, Any], world: World, missing: bool = False
+) -> TestResponse:
+    path = fill(route["path"], world, missing)
+    if route["method"] == "GET":
+        return client.get(path)
+    # A valid token of the actor's own session: the test is about scope, not about CSRF.
+    data = {fill(k, world): fill(str(v), world) for k, v in route.get("form", {}).items()}
+    data["csrf_token"] = csrf_token(client, "/login")
+    return client.open(path, method=route["method"], data=data)
+
+
+def goes_to_login(response: TestResponse) -> bool:
+    return urlsplit(response.headers.get("Location", "")).path == "/login"
+
+
+@pytest.mark.parametrize(("route", "actor"), CASES, ids=CASE_IDS)
+def test_route_as_actor(
+    route: dict[str, Any],
+    actor: str,
+    world: World,
+    client: FlaskClient,
+    login_as: Callable[[User], FlaskClient],
+) -> None:
+    expected = route["expect"][actor]
+    if actor != "anonymous":
+        login_as(getattr(world, actor))
+    response = send(client, route, world)
+    if expected == "login":
+        assert response.status_code == 302 and goes_to_login(response), response.status_code
+        return
+    assert response.status_code == expected
+    if expected == 302:
+        assert not goes_to_login(response), "the actor was sent to log in again"
+    if expected == 404:
+        missing = send(client, route, world, missing=True)
+        assert missing.status_code == 404
+        assert comparable(response.get_data(as_text=True)) == comparable(
+            missing.get_data(as_text=True)
+        ), "a forbidden object's page differs from a missing object's"
+
+
+def test_matrix_names_every_actor_for_every_route() -> None:
+    allowed = {"login", 200, 302, 400, 404, 405}
+    for route in ROUTES:
+        assert sorted(route["expect"]) == sorted(ACTORS), route["name"]
+        assert set(route["expect"].values()) <= allowed, route["name"]
+        assert 403 not in route["expect"].values(), "forbidden is 404 here, never 403"
+
+
+def test_matrix_objects_exist_in_the_world(world: World) -> None:
+    for route in ROUTES:
+        texts = [
+            route["path"],
+            *map(str, route.get("form", {})),
+            *map(str, route.get("form", {}).values()),
+        ]
+        for name in (n for text in texts for n in PLACEHOLDER.findall(text)):
+            assert hasattr(getattr(world, name, None), "id"), (
+                f"{route['name']}: no world object {name}"
+            )
+
+
+def _exempt(endpoint: str, method: str) -> bool:
+    return any(
+        entry["endpoint"] == endpoint and entry.get("method", method) == method
+        for entry in MATRIX["unscoped"]
+    )
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for route in ROUTES:
+        path = urlsplit(PLACEHOLDER.sub("1", route["path"])).path
+        endpoint, _ = adapter.match(path, method=route["method"])
+        covered.add((endpoint, route["method"]))
+    missing = sorted(
+        f"{method} {rule.rule} ({rule.endpoint})"
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        if (rule.endpoint, method) not in covered and not _exempt(rule.endpoint, method)
+    )
+    assert not missing, f"routes missing from {MATRIX_FILE.name}: {missing}"
+    for entry in MATRIX["unscoped"]:
+        assert entry.get("why"), f"{entry['endpoint']}: an unscoped route needs its reason"
