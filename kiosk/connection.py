@@ -1,0 +1,221 @@
+"""The device's Socket.IO connection to the server's `/kiosk` namespace, kept up by the agent.
+
+The library's own reconnection is switched off: a supervisor thread connects, waits for the
+disconnect, and connects again with exponential backoff and full jitter (also when the very first
+connect fails, which the library would not retry unless asked). Each attempt uses a fresh client,
+so no half-state of a dead connection (pending acknowledgements, namespaces) carries over. Nothing
+here buffers entries: the outbox does that, and only trusts acknowledgements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import socketio
+from socketio import exceptions as sio_exceptions
+
+from kiosk.config import Config
+from kiosk.credential import Credential
+from kiosk.outbox import Unavailable
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/kiosk"
+
+
+class LinkState(enum.StrEnum):
+    UNENROLLED = "unenrolled"  # no credential: nothing to connect with
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    OFFLINE = "offline"  # the last attempt failed or the link dropped; retrying
+    REVOKED = "revoked"  # the server refused this device: do not retry until enrolled again
+
+
+class Connection:
+    def __init__(
+        self,
+        config: Config,
+        credential: Callable[[], Credential | None],
+        *,
+        auth: Callable[[Credential], dict[str, Any]],
+        is_revocation: Callable[[Any], bool],
+        on_online: Callable[[], None],
+        on_offline: Callable[[], None],
+        on_revoked: Callable[[Any], None],
+        on_push: Callable[[str, Any], None],
+    ) -> None:
+        self.config = config
+        self._credential = credential
+        self._auth = auth
+        self._is_revocation = is_revocation
+        self._on_online = on_online
+        self._on_offline = on_offline
+        self._on_revoked = on_revoked
+        self._on_push = on_push
+        self.state = LinkState.CONNECTING
+        self.since = time.time()
+        self.last_error: str | None = None
+        self._client: socketio.Client | None = None
+        self._dropped = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._failures = 0
+        self._thread = threading.Thread(target=self._run, name="kiosk-connection", daemon=True)
+
+    # -- public -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._dropped.set()
+        client = self._client
+        if client is not None:
+            _quiet_disconnect(client)
+        self._thread.join(timeout=5)
+
+    def wake(self) -> None:
+        """Try now (after enrollment, or when the screen asks for a fresh attempt)."""
+        if self.state is LinkState.REVOKED:
+            self._set(LinkState.CONNECTING)
+        self._failures = 0
+        self._wake.set()
+
+    def mark_revoked(self) -> None:
+        """The server said this device is revoked: stop trying until a new enrollment."""
+        self._set(LinkState.REVOKED)
+        self.drop()
+
+    def drop(self) -> None:
+        """Closes the current connection (e.g. the server revoked the device by an event)."""
+        client = self._client
+        if client is not None:
+            threading.Thread(target=_quiet_disconnect, args=(client,), daemon=True).start()
+
+    @property
+    def online(self) -> bool:
+        return self.state is LinkState.ONLINE and self._client is not None
+
+    def call(self, event: str, data: Any, timeout: float | None = None) -> Any:
+        """Emits and waits for the acknowledgement; `Unavailable` if there is none to be had."""
+        client = self._client
+        if client is None or self.state is not LinkState.ONLINE:
+            raise Unavailable("offline")
+        try:
+            return client.call(
+                event,
+                data,
+                namespace=NAMESPACE,
+                timeout=timeout or self.config.call_timeout_seconds,
+            )
+        except sio_exceptions.TimeoutError as error:
+            raise Unavailable("timeout") from error
+        except (sio_exceptions.BadNamespaceError, sio_exceptions.SocketIOError) as error:
+            raise Unavailable(type(error).__name__) from error
+
+    # -- supervisor -------------------------------------------------------------------------------
+
+    def _set(self, state: LinkState, error: str | None = None) -> None:
+        if state is not self.state:
+            self.state = state
+            self.since = time.time()
+        self.last_error = error
+
+    def _backoff(self) -> float:
+        ceiling = min(self.config.retry_max_seconds, 0.5 * 2 ** min(self._failures, 16))
+        return random.uniform(0.25, max(0.5, ceiling))  # noqa: S311 - jitter, not a secret
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            credential = self._credential()
+            if credential is None:
+                self._set(LinkState.UNENROLLED)
+                self._wait(60)
+                continue
+            if self.state is LinkState.REVOKED:
+                self._wait(60)
+                continue
+            self._connect_once(credential)
+            if self._stop.is_set():
+                return
+            if self.state is LinkState.REVOKED:
+                continue
+            self._failures += 1
+            self._wait(self._backoff())
+
+    def _wait(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def _connect_once(self, credential: Credential) -> None:
+        refusal: dict[str, Any] = {}
+        http = requests.Session()
+        if self.config.ca_file:
+            http.verify = self.config.ca_file
+        client = socketio.Client(
+            reconnection=False, http_session=http, logger=False, engineio_logger=False
+        )
+        self._dropped.clear()
+
+        def connect_error(data: Any = None) -> None:
+            refusal["data"] = data
+
+        def disconnect(reason: Any = None) -> None:
+            self._dropped.set()
+
+        def push(event: str, data: Any = None) -> None:
+            self._on_push(event, data)
+
+        client.on("connect_error", connect_error, namespace=NAMESPACE)
+        client.on("disconnect", disconnect, namespace=NAMESPACE)
+        client.on("*", push, namespace=NAMESPACE)
+        self._set(LinkState.CONNECTING, self.last_error)
+        try:
+            client.connect(
+                credential.server if self.config.server is None else self.config.server,
+                auth=self._auth(credential),
+                namespaces=[NAMESPACE],
+                transports=["websocket"],
+                wait_timeout=self.config.connect_timeout_seconds,
+            )
+        except (sio_exceptions.ConnectionError, OSError, ValueError) as error:
+            _quiet_disconnect(client)
+            data = refusal.get("data")
+            if data is not None and self._is_revocation(data):
+                log.warning("server refused this device: %s", data)
+                self._set(LinkState.REVOKED, str(data))
+                self._on_revoked(data)
+                return
+            self._set(LinkState.OFFLINE, str(data or error))
+            return
+        self._client = client
+        self._failures = 0
+        self._set(LinkState.ONLINE)
+        log.info("connected to %s", NAMESPACE)
+        try:
+            self._on_online()
+        except Exception:
+            log.exception("on_online failed")
+        while not self._dropped.wait(1.0):
+            if self._stop.is_set():
+                break
+        self._client = None
+        _quiet_disconnect(client)
+        if self.state is not LinkState.REVOKED:
+            self._set(LinkState.OFFLINE, "disconnected")
+        self._on_offline()
+
+
+def _quiet_disconnect(client: socketio.Client) -> None:
+    with contextlib.suppress(Exception):  # the link is gone either way
+        client.disconnect()

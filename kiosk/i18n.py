@@ -1,0 +1,99 @@
+"""The kiosk's own small catalogue: Polish source strings, an English translation.
+
+The kiosk is a separate program from the server (it imports nothing from `ediary`), so it does not
+share the server's Flask-Babel catalogue; a dict is enough for a few dozen strings. Messages that
+come from the server (refusals) arrive already translated in the server's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN: dict[str, str] = {
+    "Dziennik — sala {room}": "Diary — room {room}",
+    "Sala {room}": "Room {room}",
+    "Teraz": "Now",
+    "Następna": "Next",
+    "Brak lekcji": "No lesson",
+    "Zaloguj się": "Log in",
+    "Login": "Login",
+    "Hasło": "Password",
+    "Zaloguj": "Log in",
+    "Odblokuj PIN-em": "Unlock with PIN",
+    "PIN": "PIN",
+    "Odblokuj": "Unlock",
+    "Anuluj": "Cancel",
+    "Wyloguj": "Log out",
+    "Zablokuj": "Lock",
+    "Zapisz": "Save",
+    "Temat lekcji": "Lesson topic",
+    "Ocena": "Grade",
+    "Uwaga": "Remark",
+    "Kategoria": "Category",
+    "Opis (nieobowiązkowy)": "Description (optional)",
+    "Treść uwagi": "Remark text",
+    "pozytywna": "positive",
+    "negatywna": "negative",
+    "neutralna": "neutral",
+    "Połączono z serwerem": "Connected to the server",
+    "Łączenie z serwerem…": "Connecting to the server…",
+    "Brak połączenia z serwerem — wpisy zapisują się na tym komputerze": (
+        "No connection to the server — entries are saved on this computer"
+    ),
+    "zapisano na tym komputerze": "saved on this computer",
+    "na serwerze": "on the server",
+    "dostarczono rodzicom": "delivered to parents",
+    "odrzucone przez serwer": "refused by the server",
+    ("Urządzenie zostało wyrejestrowane. Skontaktuj się z administratorem szkoły."): (
+        "This device has been unenrolled. Contact the school administrator."
+    ),
+    "Urządzenie nie jest zarejestrowane.": "This device is not enrolled.",
+    "Nieprawidłowy PIN.": "Wrong PIN.",
+    "Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem.": (
+        "Too many wrong PINs. Log in with your login and password."
+    ),
+    (
+        "Serwer jest niedostępny. Nauczyciel, który logował się dziś na tym komputerze, "
+        "może odblokować PIN-em."
+    ): (
+        "The server is unreachable. A teacher who logged in on this computer today can "
+        "unlock with a PIN."
+    ),
+    "Ekran zablokowany po {minutes} min bezczynności.": (
+        "Screen locked after {minutes} min of inactivity."
+    ),
+    "Ekran zablokowany po zakończeniu lekcji.": "Screen locked at the end of the lesson.",
+    "Wylogowano.": "Logged out.",
+    "Minęło 12 godzin od logowania. Zaloguj się ponownie.": (
+        "12 hours have passed since you logged in. Log in again."
+    ),
+    "Wpisy czekające na wysłanie: {n}": "Entries waiting to be sent: {n}",
+    "Wpisy odrzucone przez serwer: {n}": "Entries refused by the server: {n}",
+    "Ustaw PIN na dziś (4–8 cyfr, nieobowiązkowo)": "Set today's PIN (4–8 digits, optional)",
+    "PIN musi mieć od 4 do 8 cyfr.": "The PIN must have 4 to 8 digits.",
+    ("Praca bez serwera (PIN) — wpisy zostaną wysłane po odzyskaniu połączenia."): (
+        "Working without the server (PIN) — entries will be sent when the connection returns."
+    ),
+    "Inne lekcje dzisiaj": "Other lessons today",
+    "Wpisy tej lekcji": "Entries of this lesson",
+    "Obecność zapisana": "Attendance saved",
+    "Nie wybrano lekcji.": "No lesson selected.",
+    "Brak lekcji w tej sali dla tego nauczyciela.": "No lesson for this teacher in this room now.",
+    "Wybierz ocenę.": "Choose a grade.",
+    "Wybierz rodzaj uwagi.": "Choose the kind of remark.",
+    "Wpisz treść uwagi.": "Type the remark.",
+    "Nieprawidłowe dane.": "Invalid data.",
+    "Nie jesteś zalogowany.": "You are not logged in.",
+    "Nie można teraz połączyć się z serwerem.": "The server cannot be reached now.",
+    "Nieprawidłowy login lub hasło.": "Wrong login or password.",
+    "Obecność: {absent} nieobecnych, temat: {topic}": "Attendance: {absent} absent, topic: {topic}",
+    "Obecność: {absent} nieobecnych": "Attendance: {absent} absent",
+    "Ocena {value} — {pupil}": "Grade {value} — {pupil}",
+    "Uwaga {kind} — {pupil}": "Remark {kind} — {pupil}",
+}
+
+
+def translate(text: str, lang: str = "pl", **values: Any) -> str:
+    if lang == "en":
+        text = EN.get(text, text)
+    return text.format(**values) if values else text

@@ -1,0 +1,433 @@
+"""The outbox: every entry is on disk before anything goes on the wire; nothing is ever dropped.
+
+An entry is committed to SQLite (WAL, synchronous=FULL: a committed transaction survives a power
+cut, which WAL with NORMAL does not promise) with a fresh UUID idempotency key. One sender thread
+sends the oldest unsent entry, waits for the server's acknowledgement (which the server gives after
+its own commit) and only then marks it synced. A timeout or a lost connection leaves the entry as it
+was; it is sent again with the same key and the server answers "duplicate" if it had it already.
+A refusal parks the entry: it stays on disk and on the teacher's screen, and the queue moves on.
+
+The python-socketio client raises when emitting while disconnected, forgets pending acknowledgements
+on disconnect and does not retry a failed first connect by default; none of that matters here,
+because the state lives in this file and the sender only trusts an acknowledgement it received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import logging
+import random
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    lesson_id INTEGER,
+    teacher_id INTEGER,
+    teacher_name TEXT NOT NULL DEFAULT '',
+    auth TEXT NOT NULL DEFAULT '{}',
+    payload TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    refusal_code TEXT,
+    refusal_message TEXT,
+    result TEXT,
+    synced_at TEXT,
+    delivered_at TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_entries_state ON entries (state, seq);
+CREATE INDEX IF NOT EXISTS ix_entries_lesson ON entries (lesson_id, seq);
+CREATE TABLE IF NOT EXISTS cache (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+"""
+
+
+class State(enum.StrEnum):
+    SAVED = "saved"  # on this computer only
+    SYNCED = "synced"  # the server acknowledged it after its commit
+    DELIVERED = "delivered"  # the server says the parents' screens received it
+    PARKED = "parked"  # the server refused it: kept and shown, never dropped
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    key: str
+    kind: str
+    lesson_id: int | None
+    teacher_id: int | None
+    teacher_name: str
+    auth: dict[str, Any]
+    payload: dict[str, Any]
+    summary: str
+    created_at: str
+    state: State
+    attempts: int
+    last_error: str | None
+    refusal_code: str | None
+    refusal_message: str | None
+    result: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Entry:
+        return cls(
+            seq=row["seq"],
+            key=row["key"],
+            kind=row["kind"],
+            lesson_id=row["lesson_id"],
+            teacher_id=row["teacher_id"],
+            teacher_name=row["teacher_name"],
+            auth=json.loads(row["auth"]),
+            payload=json.loads(row["payload"]),
+            summary=row["summary"],
+            created_at=row["created_at"],
+            state=State(row["state"]),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            refusal_code=row["refusal_code"],
+            refusal_message=row["refusal_message"],
+            result=json.loads(row["result"]) if row["result"] else None,
+        )
+
+    def public(self) -> dict[str, Any]:
+        """What the screen needs (no device or session secrets)."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "lesson_id": self.lesson_id,
+            "teacher": self.teacher_name,
+            "summary": self.summary,
+            "created_at": self.created_at,
+            "state": self.state.value,
+            "attempts": self.attempts,
+            "refusal": self.refusal_message,
+            "refusal_code": self.refusal_code,
+        }
+
+
+class Outbox:
+    """The SQLite file in the agent's state directory: entries and a small cache of lesson data.
+
+    One connection guarded by a lock: writes are a few rows a minute, and SQLite serialises writers
+    anyway. Every write is its own committed transaction before the method returns.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise RuntimeError(f"SQLite refused WAL mode for {path}: {mode}")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._listeners: list[Callable[[], None]] = []
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For other small tables of the agent's state (PIN verifiers) in the same durable file."""
+        return self._db
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Called when there is something new to send (not on the sender's own bookkeeping)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- entries ---------------------------------------------------------------------------------
+
+    def add(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        lesson_id: int | None,
+        teacher_id: int | None,
+        teacher_name: str = "",
+        summary: str = "",
+        auth: dict[str, Any] | None = None,
+    ) -> Entry:
+        """Commits the entry with a new idempotency key; returns only once it is on disk."""
+        key = str(uuid.uuid4())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO entries (key, kind, lesson_id, teacher_id, teacher_name, auth,"
+                " payload, summary, created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    kind,
+                    lesson_id,
+                    teacher_id,
+                    teacher_name,
+                    json.dumps(auth or {}),
+                    json.dumps(payload, ensure_ascii=False),
+                    summary,
+                    now_utc(),
+                    State.SAVED.value,
+                ),
+            )
+        entry = self.get(key)
+        assert entry is not None
+        self._changed()
+        return entry
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM entries WHERE key = ?", (key,)).fetchone()
+        return Entry.from_row(row) if row else None
+
+    def next_unsent(self) -> Entry | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM entries WHERE state = ? ORDER BY seq LIMIT 1", (State.SAVED.value,)
+            ).fetchone()
+        return Entry.from_row(row) if row else None
+
+    def _update(self, key: str, sql: str, *args: Any) -> None:
+        with self._transaction() as db:
+            db.execute(f"UPDATE entries SET {sql} WHERE key = ?", (*args, key))  # noqa: S608
+
+    def mark_attempt(self, key: str, error: str | None) -> None:
+        self._update(key, "attempts = attempts + 1, last_error = ?", error)
+
+    def mark_synced(self, key: str, result: dict[str, Any]) -> None:
+        self._update(
+            key,
+            "state = ?, result = ?, synced_at = ?, last_error = NULL",
+            State.SYNCED.value,
+            json.dumps(result, ensure_ascii=False),
+            now_utc(),
+        )
+
+    def mark_parked(self, key: str, code: str, message: str) -> None:
+        self._update(
+            key,
+            "state = ?, refusal_code = ?, refusal_message = ?, attempts = attempts + 1",
+            State.PARKED.value,
+            code,
+            message,
+        )
+
+    def mark_delivered(self, key: str) -> bool:
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE entries SET state = ?, delivered_at = ? WHERE key = ? AND state = ?",
+                (State.DELIVERED.value, now_utc(), key, State.SYNCED.value),
+            ).rowcount
+        return bool(changed)
+
+    def resend(self, key: str) -> bool:
+        """A parked entry goes back into the queue (e.g. after the teacher fixed the cause)."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE entries SET state = ?, refusal_code = NULL, refusal_message = NULL"
+                " WHERE key = ? AND state = ?",
+                (State.SAVED.value, key, State.PARKED.value),
+            ).rowcount
+        if changed:
+            self._changed()
+        return bool(changed)
+
+    def entries(
+        self, *, lesson_id: int | None = None, states: tuple[State, ...] = (), limit: int = 200
+    ) -> list[Entry]:
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
+        if lesson_id is not None:
+            where.append("lesson_id = ?")
+            args.append(lesson_id)
+        if states:
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args.extend(s.value for s in states)
+        sql = f"SELECT * FROM entries WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"  # noqa: S608
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        return [Entry.from_row(r) for r in reversed(rows)]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM entries GROUP BY state").fetchall()
+        counts = {s.value: 0 for s in State}
+        counts.update({state: n for state, n in rows})
+        return counts
+
+    def oldest_unsent_at(self) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(created_at) FROM entries WHERE state = ?", (State.SAVED.value,)
+            ).fetchone()
+        return row[0]
+
+    # -- cache: the room's day and the lessons a teacher loaded, for work without the server -----
+
+    def cache_put(self, name: str, value: Any) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO cache (name, value, saved_at) VALUES (?, ?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
+                (name, json.dumps(value, ensure_ascii=False), now_utc()),
+            )
+
+    def cache_get(self, name: str) -> Any:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM cache WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def cache_delete(self, prefix: str = "") -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM cache WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(prefix),))
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+# -- sending --------------------------------------------------------------------------------------
+
+
+class Unavailable(Exception):
+    """The entry could not be handed over now (no connection, timeout): keep it and retry."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the server answered one entry."""
+
+    kind: str  # "synced" | "parked" | "retry" | "hold"
+    result: dict[str, Any] | None = None
+    code: str = ""
+    message: str = ""
+
+
+class Sender(threading.Thread):
+    """The single sender: oldest unsent entry first, one at a time, in order.
+
+    `send(entry)` hands one entry to the server and returns its `Outcome`, or raises `Unavailable`.
+    "hold" means the device itself cannot send now (e.g. revoked, not enrolled): nothing about the
+    entry is wrong, so it keeps its place and the sender waits to be woken.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        send: Callable[[Entry], Outcome],
+        *,
+        can_send: Callable[[], bool],
+        retry_max: float = 30.0,
+        retry_base: float = 0.5,
+    ) -> None:
+        super().__init__(name="outbox-sender", daemon=True)
+        self.outbox = outbox
+        self._send = send
+        self._can_send = can_send
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.retry_max = retry_max
+        self.retry_base = retry_base
+        self._failures = 0
+        outbox.on_change(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def backoff(self) -> float:
+        # Full jitter (AWS architecture blog): 94 kiosks reconnecting at 8:00 must not send in step.
+        ceiling = min(self.retry_max, self.retry_base * 2 ** min(self._failures, 16))
+        return random.uniform(self.retry_base / 2, ceiling)  # noqa: S311 - jitter, not a secret
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                idle = self.step()
+            except Exception:  # a bug must not stop the queue for good; log and slow down
+                log.exception("outbox sender failed")
+                self._failures += 1
+                self._sleep(self.backoff())
+                continue
+            if idle is not None:
+                self._sleep(idle)
+
+    def step(self) -> float | None:
+        """Sends at most one entry; returns how long to wait before the next (None: at once)."""
+        if not self._can_send():
+            return 60.0
+        entry = self.outbox.next_unsent()
+        if entry is None:
+            self._failures = 0
+            return 60.0
+        try:
+            outcome = self._send(entry)
+        except Unavailable as error:
+            self.outbox.mark_attempt(entry.key, str(error) or type(error).__name__)
+            self._failures += 1
+            return self.backoff()
+        if outcome.kind == "synced":
+            self.outbox.mark_synced(entry.key, outcome.result or {})
+            self._failures = 0
+            return None
+        if outcome.kind == "parked":
+            log.warning("entry %s refused: %s %s", entry.key, outcome.code, outcome.message)
+            self.outbox.mark_parked(entry.key, outcome.code, outcome.message)
+            self._failures = 0
+            return None
+        if outcome.kind == "hold":
+            self.outbox.mark_attempt(entry.key, outcome.code or "hold")
+            return 60.0
+        self.outbox.mark_attempt(entry.key, outcome.code or "retry")
+        self._failures += 1
+        return self.backoff()
