@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ediary import realtime
 from ediary.config import Config
-from ediary.db import db
+from ediary.db import db as database  # not `db`: that name is the submodule
 from ediary.errors import Refusal
 from ediary.extensions import babel, csrf, limiter, login_manager, socketio
 from ediary.people.auth import load_session_user
@@ -31,7 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(config.as_flask())
 
-    db.init_app(app)
+    database.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -46,6 +47,7 @@ def create_app(config: Config | None = None) -> Flask:
         cors_allowed_origins=config.SOCKETIO_ORIGINS,
         max_http_buffer_size=256 * 1024,
     )
+    realtime.init_app(app)
 
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)
@@ -71,7 +73,7 @@ def _wants_json() -> bool:
 
 
 def _refusal(error: Refusal) -> ResponseReturnValue:
-    db.session.rollback()
+    database.session.rollback()
     if _wants_json():
         return jsonify(error.as_dict()), error.status
     return render_template("error.html", message=str(error.message)), error.status
