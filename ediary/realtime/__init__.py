@@ -1,0 +1,23 @@
+"""Realtime delivery: journal events pushed over Socket.IO after commit, resumed by id.
+
+`delivery` (session events) rings the `relay` of every server process after a commit; the relay
+reads the journal in id order and emits to the rooms of `rooms`; `live` is the `/live`
+namespace for people; `revocation` ends access at once; `retention` prunes the journal.
+The wire protocol is docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ediary.extensions import socketio
+from ediary.realtime import delivery  # noqa: F401 - registers the session events on import
+from ediary.realtime.live import LiveNamespace
+from ediary.realtime.queries import journal_head
+from ediary.realtime.rooms import LIVE
+
+
+def init_app(app: Flask) -> None:
+    """Registers `/live` on the app's Socket.IO server (after `socketio.init_app`)."""
+    socketio.on_namespace(LiveNamespace(LIVE))
+    app.jinja_env.globals["journal_head"] = journal_head

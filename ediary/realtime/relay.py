@@ -1,0 +1,402 @@
+"""The relay: one per server process, it pushes committed journal events to that process's sockets.
+
+It keeps `head`, the newest journal id it has dispatched, and dispatches every later event in id
+order, read from the journal itself (the source of truth, DESIGN.md). It reads when it is rung
+(a commit in this process, or a commit anywhere announced through Redis) and, whatever happens
+to Redis, at least once every `POLL_SECONDS`: an outage of Redis delays pushes by at most that
+long and loses none. Because the journal becomes visible in id order (see `delivery`), "every
+id after `head`" is exact.
+
+Each resumed socket has a `Stream` that remembers the newest id it was sent, so a socket gets each
+event once and in id order, even when its replay and the live stream overlap.
+
+Only this process's sockets are touched: Redis carries the doorbell and the revocations
+(`revocation.Control`), never the events. (python-socketio's own Redis manager still serves
+`socketio.emit(..., to=room)` across processes for anything else; its pub/sub drops messages
+while Redis is away and cannot keep a per-socket position, so the journal does not use it.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from flask import Flask
+from flask_socketio import SocketIO
+from sqlalchemy import ColumnElement, func, select
+
+from ediary.db import db
+from ediary.journal.models import JournalEvent
+from ediary.people.models import User
+from ediary.realtime import revocation
+from ediary.realtime.revocation import Control
+from ediary.realtime.rooms import event_rooms
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "ediary:realtime"
+POLL_SECONDS = 1.0  # the longest a committed event waits when no doorbell reaches this process
+SWEEP_SECONDS = 2.0  # backstop for session ends made where no doorbell rings (no Redis, CLI)
+BATCH = 500
+REPLAY_LIMIT = 5000  # a longer gap is cheaper to reload than to replay
+
+
+@dataclass
+class Ring:
+    newest: int | None
+    controls: list[Control]
+
+
+@dataclass
+class Stream:
+    """One socket's place in the journal."""
+
+    namespace: str
+    sid: str
+    user_id: int | None = None
+    session_version: int = 0
+    rooms: set[str] = field(default_factory=set)
+    resumed: bool = False  # replay done: live events go straight out
+    sent_upto: int = 0  # the newest event id this socket was sent
+    pending: list[dict[str, Any]] | None = None  # live events that arrive during its replay
+
+
+@dataclass
+class Resumed:
+    ok: bool
+    last_id: int = 0
+    replayed: int = 0
+    reason: str | None = None  # why the client must reload: stale, ahead, too_many
+
+    def ack(self) -> dict[str, Any]:
+        if self.ok:
+            return {"ok": True, "last_id": self.last_id, "replayed": self.replayed}
+        if self.reason == "already_resumed":
+            return {"ok": False, "error": "already_resumed"}
+        return {"ok": False, "error": "reload", "reason": self.reason}
+
+
+_relay: Relay | None = None
+_start_lock = threading.Lock()  # a gevent lock once gunicorn's worker has monkey-patched
+
+
+def local_relay() -> Relay | None:
+    return _relay
+
+
+def ensure_relay(app: Flask, socketio: SocketIO) -> Relay:
+    """Starts this process's relay on first use (a server process, never a test or the CLI)."""
+    global _relay
+    if _relay is None:
+        with _start_lock:
+            if _relay is None:
+                relay = Relay(app, socketio, app.config.get("REDIS_URL"))
+                relay.start()
+                _relay = relay
+    return _relay
+
+
+class Relay:
+    def __init__(self, app: Flask, socketio: SocketIO, redis_url: str | None) -> None:
+        self.app = app
+        self.socketio = socketio
+        self.server = socketio.server
+        self.redis_url = redis_url
+        self.origin = uuid.uuid4().hex
+        self.head = 0
+        self.streams: dict[tuple[str, str], Stream] = {}
+        self.inbox = self.server.eio.create_queue()
+        self.empty = self.server.eio.get_queue_empty_exception()
+        self.outbox = self.server.eio.create_queue() if redis_url else None
+        self.lock = threading.Lock()
+        self.dispatched = 0
+        self.last_sweep = time.monotonic()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self.app.app_context():
+            self.head = db.session.scalar(select(func.max(JournalEvent.id))) or 0
+            db.session.remove()
+        self.socketio.start_background_task(self._pump)
+        if self.redis_url:
+            self.socketio.start_background_task(self._listen)
+            self.socketio.start_background_task(self._publish)
+
+    def notify(self, newest: int | None, controls: list[Control]) -> None:
+        """Called after a commit in this process."""
+        self.inbox.put(Ring(newest, controls))
+        if self.outbox is not None:
+            self.outbox.put(Ring(newest, controls))
+
+    # -- the pump: the only greenlet that dispatches -----------------------------------------
+
+    def _pump(self) -> None:
+        with self.app.app_context():
+            while True:
+                try:
+                    self._cycle()
+                except Exception:
+                    log.exception("relay cycle failed; retrying")
+                    db.session.remove()
+                    self.socketio.sleep(0.5)
+
+    def _cycle(self) -> None:
+        rings: list[Ring] = []
+        try:
+            rings.append(self.inbox.get(timeout=POLL_SECONDS))
+            while True:
+                rings.append(self.inbox.get_nowait())
+        except self.empty:
+            pass
+        controls = sorted((c for ring in rings for c in ring.controls), key=lambda c: c.after)
+        for control in controls:
+            self.advance(upto=control.after)
+            revocation.apply(self, control)
+        self.advance()
+        if time.monotonic() - self.last_sweep >= SWEEP_SECONDS:
+            self.sweep_sessions()
+            self.last_sweep = time.monotonic()
+
+    def advance(self, upto: int | None = None) -> None:
+        """Dispatches every committed event after `head` (up to `upto`), in id order."""
+        while upto is None or self.head < upto:
+            query = select(JournalEvent).where(JournalEvent.id > self.head)
+            if upto is not None:
+                query = query.where(JournalEvent.id <= upto)
+            try:
+                rows = db.session.scalars(query.order_by(JournalEvent.id).limit(BATCH)).all()
+                events = [(r.as_message(), r.audience, r.audience_id, r.school_id) for r in rows]
+            finally:
+                # A fresh snapshot next time (SQLite WAL) and the connection back to the pool.
+                db.session.remove()
+            for message, audience, audience_id, school_id in events:
+                self._dispatch(message, audience, audience_id, school_id)
+                self.head = message["id"]
+            if len(events) < BATCH:
+                return
+
+    def _dispatch(
+        self, message: dict[str, Any], audience: str, audience_id: int, school_id: int
+    ) -> None:
+        namespace, rooms = event_rooms(audience, audience_id, school_id)
+        sids: set[str] = set()
+        for room in rooms:
+            sids.update(self.local_sids(namespace, room))
+        for sid in sids:
+            stream = self.streams.get((namespace, sid))
+            if stream is None:
+                # A socket that does not resume (a kiosk's): best effort, as Socket.IO gives.
+                self.send(namespace, sid, "event", message)
+            else:
+                self._offer(stream, message)
+        self.dispatched += 1
+
+    def _offer(self, stream: Stream, message: dict[str, Any]) -> None:
+        with self.lock:
+            if not stream.resumed:
+                if stream.pending is not None:
+                    stream.pending.append(message)
+                return
+            if message["id"] > stream.sent_upto:
+                self.send(stream.namespace, stream.sid, "event", message)
+                stream.sent_upto = message["id"]
+
+    # -- sockets -------------------------------------------------------------------------------
+
+    def attach(
+        self, namespace: str, sid: str, user_id: int | None = None, session_version: int = 0
+    ) -> Stream:
+        stream = Stream(namespace, sid, user_id, session_version)
+        self.streams[(namespace, sid)] = stream
+        return stream
+
+    def forget(self, namespace: str, sid: str) -> None:
+        self.streams.pop((namespace, sid), None)
+
+    def resume(
+        self, stream: Stream, rooms: set[str], visible: ColumnElement[bool], last_id: int | None
+    ) -> Resumed:
+        """Joins `rooms`, replays the visible events after `last_id` in id order, then goes live.
+
+        `last_id` None means "from now" (a client with nothing applied yet).
+        """
+        with self.lock:
+            if stream.resumed or stream.pending is not None:
+                return Resumed(ok=False, reason="already_resumed")
+            stream.pending = []
+        self.move(stream, rooms)  # joined before reading: nothing committed from now on is missed
+        newest, oldest = db.session.execute(
+            select(func.max(JournalEvent.id), func.min(JournalEvent.id))
+        ).one()
+        newest = newest or 0
+        reason = None
+        messages: list[dict[str, Any]] = []
+        if last_id is not None and last_id > newest:
+            reason = "ahead"  # a client of another database (a reset demo, a restored backup)
+        elif last_id is not None and oldest is not None and last_id < oldest - 1:
+            reason = "stale"  # events after last_id may have been pruned (retention)
+        elif last_id is not None:
+            query = select(JournalEvent).where(JournalEvent.id > last_id, visible)
+            rows = db.session.scalars(query.order_by(JournalEvent.id).limit(REPLAY_LIMIT + 1)).all()
+            if len(rows) > REPLAY_LIMIT:
+                reason = "too_many"
+            messages = [row.as_message() for row in rows]
+        db.session.remove()
+        if reason is not None:
+            with self.lock:
+                stream.pending = None
+            self.move(stream, set())
+            self.send(stream.namespace, stream.sid, "reload", {"reason": reason})
+            return Resumed(ok=False, reason=reason)
+        for message in messages:
+            self.send(stream.namespace, stream.sid, "event", message)
+        with self.lock:
+            stream.sent_upto = max(newest, last_id or 0, messages[-1]["id"] if messages else 0)
+            for message in stream.pending or ():
+                if message["id"] > stream.sent_upto:
+                    self.send(stream.namespace, stream.sid, "event", message)
+                    stream.sent_upto = message["id"]
+            stream.pending = None
+            stream.resumed = True
+        return Resumed(ok=True, last_id=stream.sent_upto, replayed=len(messages))
+
+    def move(self, stream: Stream, rooms: set[str]) -> None:
+        for room in stream.rooms - rooms:
+            self.server.leave_room(stream.sid, room, namespace=stream.namespace)
+        for room in rooms - stream.rooms:
+            self.server.enter_room(stream.sid, room, namespace=stream.namespace)
+        stream.rooms = set(rooms)
+
+    def local_sids(self, namespace: str, room: str) -> list[str]:
+        return [sid for sid, _eio_sid in self.server.manager.get_participants(namespace, room)]
+
+    def send(self, namespace: str, sid: str, event: str, data: dict[str, Any]) -> None:
+        try:
+            self.server.emit(event, data, to=sid, namespace=namespace, ignore_queue=True)
+        except Exception:  # the socket went away meanwhile; it resumes when it comes back
+            log.debug("could not send %s to %s", event, sid, exc_info=True)
+
+    def end(self, namespace: str, sid: str, reason: str) -> None:
+        """Tells the client why (it reloads: the login page) and disconnects it."""
+        self.send(namespace, sid, "reload", {"reason": reason})
+        with self.lock:
+            stream = self.streams.pop((namespace, sid), None)
+            if stream is not None:
+                stream.resumed, stream.pending = False, None
+        self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+    def sweep_sessions(self) -> None:
+        """Ends sockets whose session ended where no doorbell rang (e.g. the CLI without Redis)."""
+        streams = [s for s in list(self.streams.values()) if s.user_id is not None]
+        if not streams:
+            return
+        ids = sorted({s.user_id for s in streams if s.user_id is not None})
+        valid: dict[int, int] = {}
+        try:
+            for chunk in _chunks(ids, 500):
+                query = select(User.id, User.session_version, User.active, User.is_demo).where(
+                    User.id.in_(chunk)
+                )
+                for user_id, version, active, is_demo in db.session.execute(query):
+                    if active and (not is_demo or self.app.config.get("DEMO_MODE")):
+                        valid[user_id] = version
+        finally:
+            db.session.remove()
+        for stream in streams:
+            if valid.get(stream.user_id or 0) != stream.session_version:
+                self.end(stream.namespace, stream.sid, "session_ended")
+
+    # -- Redis: the doorbell between processes -------------------------------------------------
+
+    def _redis(self) -> redis.Redis:
+        assert self.redis_url is not None
+        return redis.Redis.from_url(
+            self.redis_url, socket_connect_timeout=1.0, socket_keepalive=True
+        )
+
+    def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                pubsub = self._redis().pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                # Whatever was announced while this process was not listening: read it now.
+                self.inbox.put(Ring(None, []))
+                delay = 0.1
+                for message in pubsub.listen():
+                    ring = _parse(message.get("data"), self.origin)
+                    if ring is not None:
+                        self.inbox.put(ring)
+            except Exception as error:
+                log.warning("Redis doorbell lost (%s); polling the journal meanwhile", error)
+            self.socketio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _publish(self) -> None:
+        assert self.outbox is not None
+        client: redis.Redis | None = None
+        while True:
+            rings = [self.outbox.get()]
+            try:
+                while True:
+                    rings.append(self.outbox.get_nowait())
+            except self.empty:
+                pass
+            payload = _encode(rings, self.origin)
+            try:
+                client = client or self._redis()
+                client.publish(CHANNEL, payload)
+            except Exception as error:  # the other processes' poll delivers meanwhile
+                log.warning("could not ring through Redis: %s", error)
+                client = None
+
+
+def _encode(rings: Iterable[Ring], origin: str) -> str:
+    rings = list(rings)
+    newest = [r.newest for r in rings if r.newest is not None]
+    return json.dumps(
+        {
+            "origin": origin,
+            "newest": max(newest) if newest else None,
+            "controls": [c.as_dict() for r in rings for c in r.controls],
+        }
+    )
+
+
+def _parse(data: Any, own_origin: str) -> Ring | None:
+    try:
+        message = json.loads(data)
+        if message.get("origin") == own_origin:
+            return None  # rung locally already
+        controls = [Control.from_dict(c) for c in message.get("controls") or ()]
+        newest = message.get("newest")
+        return Ring(int(newest) if newest is not None else None, controls)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        log.warning("ignoring a malformed doorbell message")
+        return None
+
+
+_external: dict[str, redis.Redis] = {}
+
+
+def publish_external(url: str, newest: int | None, controls: list[Control]) -> None:
+    """Rings the servers from a process that has no relay (the CLI, tests, batch jobs)."""
+    client = _external.get(url)
+    if client is None:
+        client = _external[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_timeout=2.0
+        )
+    client.publish(CHANNEL, _encode([Ring(newest, controls)], origin="external"))
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
