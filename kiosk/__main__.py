@@ -108,8 +108,8 @@ def enroll(config: Config, code: str) -> int:
         kiosk_id=int(data["kiosk_id"]),
         secret=str(data["secret"]),
         server=config.server.rstrip("/"),
-        room=str(data.get("room") or ""),
-        school=str(data.get("school") or ""),
+        room=protocol.name_of(data.get("room")),
+        school=protocol.name_of(data.get("school")),
         enrolled_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     path = credentials.save(config.state_dir, credential, owner=_owner(config))

@@ -1,9 +1,13 @@
-"""The agent's state: the device, the teacher at the screen, the open lesson, lock rules.
+"""The agent's state: the device, the teacher at the screen, the open lesson, the lock rules.
 
-The teacher session lives in this process's memory only: it is dropped on every lock (idle, end of
-the lesson, the lock button, a page load of the browser), and nothing of it is written to disk
-except what must survive: entries (outbox), the day's PIN verifier and the lesson data needed to
-keep working without the server (both removed when the device is revoked or the day ends).
+Two kinds of teacher session, on purpose:
+- the *screen* session (the unlocked screen) lives in this process's memory only and is dropped
+  on every lock: idle, end of the lesson, the lock button, a page load of the browser;
+- the server's *day* session (one full login a day on this kiosk, then the PIN) is a token the
+  agent keeps in its private state directory, because entries in the outbox are sent under it
+  (also after a kill -9 or a reboot) and the PIN reopens it.
+On disk, besides entries: the day tokens, the day's PIN verifiers and the lesson data needed to
+work without the server. All of that is dropped when the device is revoked; entries never are.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from zoneinfo import ZoneInfo
 from kiosk import credential as credentials
 from kiosk import protocol
 from kiosk.config import Config
-from kiosk.connection import Connection, LinkState
+from kiosk.connection import Connection
 from kiosk.i18n import translate
 from kiosk.offline import PinVerifiers
 from kiosk.outbox import Entry, Outbox, Outcome, Sender, State, Unavailable
@@ -31,9 +35,12 @@ from kiosk.outbox import Entry, Outbox, Outcome, Sender, State, Unavailable
 log = logging.getLogger(__name__)
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
+GRADE_PATTERN = re.compile(r"^([1-6][+-]?|np|bz|\+|-)$")
 MAX_TOPIC = 500
 MAX_TEXT = 2000
 MAX_DESCRIPTION = 200
+REMARK_KINDS = {"positive": "pozytywna", "negative": "negatywna", "neutral": "neutralna"}
+ROOM_REFRESH_SECONDS = 300.0
 
 
 class UserError(Exception):
@@ -55,11 +62,13 @@ class StaleScreen(UserError):
 
 @dataclass
 class TeacherSession:
+    """The unlocked screen: in memory only."""
+
     teacher_id: int
     name: str
-    mode: str  # "online": a server session exists; "offline_pin": unlocked with the local PIN
+    mode: str  # "online": unlocked through the server; "offline_pin": by the local verifier
     token: str | None
-    full_login_at: float
+    expires_at: float
     lessons: list[dict[str, Any]]
     lesson_id: int | None = None
     # When the auto-opened lesson ends (plus grace) the screen locks; None for a picked lesson.
@@ -88,6 +97,7 @@ class Agent:
         self.last_activity = self.clock()
         self.notice: str | None = None
         self.lang = "pl"
+        self._room_fetched = 0.0
         self._stop = threading.Event()
         self.connection = Connection(
             config,
@@ -103,6 +113,7 @@ class Agent:
             self.outbox,
             self._send_entry,
             can_send=lambda: self.connection.online,
+            waiting_teachers=self._waiting_teachers,
             retry_max=config.retry_max_seconds,
         )
         self._watchdog = threading.Thread(target=self._watch, name="kiosk-watchdog", daemon=True)
@@ -135,13 +146,34 @@ class Agent:
         except FileNotFoundError:
             return None
 
+    # -- day tokens (the server's teacher sessions on this kiosk) ---------------------------------
+
+    def _day(self, teacher_id: int) -> dict[str, Any] | None:
+        day = self.outbox.cache_get(f"day:{teacher_id}")
+        return day if isinstance(day, dict) else None
+
+    def _keep_day(self, teacher_id: int, name: str, token: str, expires_at: float) -> None:
+        self.outbox.cache_put(
+            f"day:{teacher_id}",
+            {"token": token, "name": name, "expires_at": expires_at, "ending": False},
+        )
+
+    def _forget_day(self, teacher_id: int) -> None:
+        self.outbox.cache_delete(f"day:{teacher_id}")
+        self.sender.wake()
+
+    def _waiting_teachers(self) -> set[int]:
+        """Teachers whose entries cannot be sent until they log in again on this kiosk."""
+        pending = {e.teacher_id for e in self.outbox.entries(states=(State.SAVED,), limit=10_000)}
+        return {t for t in pending if t is not None and self._day(t) is None}
+
     # -- the screen (a page of the browser) -------------------------------------------------------
 
     def hello(self) -> str:
         """A page load: the browser (re)started or reloaded. Lock, and give the page a new token."""
         with self._lock:
             if self.session is not None:
-                self._drop_session(None)
+                self._drop_screen(None)
             self.ui_token = secrets.token_urlsafe(24)
             self.last_activity = self.clock()
             return self.ui_token
@@ -159,49 +191,71 @@ class Agent:
 
     def lock(self, notice: str | None = None) -> None:
         with self._lock:
-            self._drop_session(notice)
+            self._drop_screen(notice)
 
-    def _drop_session(self, notice: str | None) -> None:
-        session, self.session = self.session, None
+    def _drop_screen(self, notice: str | None) -> None:
+        self.session = None
         self.notice = notice
-        if session is not None and session.token and self.connection.online:
-            token = session.token
-            # The server ends its side too; best effort, the session expires there anyway.
-            threading.Thread(target=self._logout_quietly, args=(token,), daemon=True).start()
 
-    def _logout_quietly(self, token: str) -> None:
-        with contextlib.suppress(Unavailable):
-            self.connection.call("teacher_logout", {"session": token}, timeout=5)
+    def end_day(self) -> None:
+        """ "Zakończ dzień": the PIN stops working here; the server's session ends once this
+        teacher's entries are on the server (until then it is needed to send them)."""
+        with self._lock:
+            session = self.session
+            self._drop_screen(self.t("Wylogowano."))
+        if session is None:
+            return
+        self.pins.forget(session.teacher_id)
+        day = self._day(session.teacher_id)
+        if day is not None:
+            day["ending"] = True
+            self.outbox.cache_put(f"day:{session.teacher_id}", day)
+        threading.Thread(target=self._finish_days, daemon=True).start()
+
+    def _finish_days(self) -> None:
+        """Ends on the server the day sessions marked "ending" whose entries are all sent."""
+        if not self.connection.online:
+            return
+        pending = {e.teacher_id for e in self.outbox.entries(states=(State.SAVED,), limit=10_000)}
+        for name in self.outbox.cache_names("day:"):
+            day = self.outbox.cache_get(name)
+            teacher_id = int(name.split(":", 1)[1])
+            if not day or not day.get("ending") or teacher_id in pending:
+                continue
+            with contextlib.suppress(Unavailable):
+                self.connection.call(protocol.LOGOUT, {"session": day["token"]}, timeout=5)
+                self.outbox.cache_delete(name)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
             session = self.session
-            counts = self.outbox.counts()
-            cred = self.credential
-            revoked = self.outbox.cache_get("device:revoked")
-            screen = "lesson" if session else "lock"
-            if cred is None:
-                screen = "revoked" if revoked else "unenrolled"
-            day = self._room_day()
-            now = self.now()
-            return {
-                "screen": screen,
-                "now": now.isoformat(),
-                "room": cred.room if cred else "",
-                "school": cred.school if cred else "",
-                "connection": self.connection.state.value,
-                "notice": self.notice,
-                "revoked_message": revoked
-                and self.t(
-                    "Urządzenie zostało wyrejestrowane. Skontaktuj się z administratorem szkoły."
-                ),
-                "outbox": {"saved": counts[State.SAVED], "parked": counts[State.PARKED]},
-                "lesson_now": _lesson_at(day, now),
-                "lesson_next": _lesson_after(day, now),
-                "pin_teachers": self.pins.teachers(self.today()) if cred else [],
-                "idle_lock_seconds": self.config.idle_lock_seconds,
-                "session": self._session_view(session) if session else None,
-            }
+        counts = self.outbox.counts()
+        cred = self.credential
+        revoked = bool(self.outbox.cache_get("device:revoked"))
+        screen = "lesson" if session else "lock"
+        if cred is None:
+            screen = "revoked" if revoked else "unenrolled"
+        room = self.outbox.cache_get("room") or {}
+        day = self._room_day(room)
+        now = self.now()
+        return {
+            "screen": screen,
+            "now": now.isoformat(),
+            "room": protocol.name_of(room.get("room")) or (cred.room if cred else ""),
+            "school": protocol.name_of(room.get("school")) or (cred.school if cred else ""),
+            "connection": self.connection.state.value,
+            "notice": self.notice,
+            "revoked_message": self.t(
+                "Urządzenie zostało wyrejestrowane. Skontaktuj się z administratorem szkoły."
+            )
+            if revoked
+            else None,
+            "outbox": {"saved": counts[State.SAVED], "parked": counts[State.PARKED]},
+            "lesson_now": _lesson_at(day, now),
+            "lesson_next": _lesson_after(day, now),
+            "pin_teachers": self.pins.teachers(self.today()) if cred else [],
+            "session": self._session_view(session) if session else None,
+        }
 
     def _session_view(self, session: TeacherSession) -> dict[str, Any]:
         entries = []
@@ -225,100 +279,127 @@ class Agent:
 
     # -- logging in -------------------------------------------------------------------------------
 
+    def _offline_error(self) -> UserError:
+        return UserError(
+            self.t(
+                "Serwer jest niedostępny. Nauczyciel, który logował się dziś na tym komputerze,"
+                " może odblokować PIN-em."
+            ),
+            code="offline",
+        )
+
     def login(self, login: str, password: str, pin: str = "") -> None:
         login = login.strip()
-        if not login or not password or len(login) > 150 or len(password) > 1000:
-            raise UserError(self.t("Nieprawidłowy login lub hasło."), code="bad_login")
+        if not login or not password or len(login) > 80 or len(password) > 128:
+            raise UserError(self.t("Nieprawidłowy login lub hasło."), code="login_failed")
         if pin and not PIN_PATTERN.match(pin):
-            raise UserError(self.t("PIN musi mieć od 4 do 8 cyfr."), code="bad_pin")
+            raise UserError(self.t("PIN musi mieć od 4 do 8 cyfr."), code="pin_format")
         if not self.connection.online:
-            raise UserError(
-                self.t(
-                    "Serwer jest niedostępny. Nauczyciel, który logował się dziś na tym komputerze,"
-                    " może odblokować PIN-em."
-                ),
-                code="offline",
+            raise self._offline_error()
+        data: dict[str, Any] = {"login": login, "password": password}
+        if pin:
+            data["pin"] = pin
+        ack = self._call(protocol.LOGIN, data)
+        session = self._session_from(ack, mode="online")
+        if pin:
+            self.pins.remember(
+                session.teacher_id,
+                session.name,
+                pin,
+                self.today(),
+                {"lessons": session.lessons, "expires_at": session.expires_at},
             )
-        ack = self._call("teacher_login", {"login": login, "password": password})
+        self._start(session, ack.get("lesson_now"))
+
+    def _session_from(self, ack: dict[str, Any], mode: str) -> TeacherSession:
         teacher = ack["teacher"]
+        token = str(ack["session"])
+        expires = parse_time(ack["expires_at"]).timestamp() if ack.get("expires_at") else None
+        expires_at = min(
+            expires or float("inf"), self.clock() + self.config.hard_logout_hours * 3600
+        )
         session = TeacherSession(
             teacher_id=int(teacher["id"]),
-            name=str(teacher["name"]),
-            mode="online",
-            token=ack.get("session"),
-            full_login_at=self.clock(),
+            name=protocol.teacher_name(teacher),
+            mode=mode,
+            token=token,
+            expires_at=expires_at,
             lessons=list(ack.get("lessons") or []),
         )
-        if pin:
-            self._remember_pin(session, pin)
-        self._start(session)
-
-    def _remember_pin(self, session: TeacherSession, pin: str) -> None:
-        here = [lesson for lesson in session.lessons if lesson.get("here")]
-        self.pins.remember(
-            session.teacher_id,
-            session.name,
-            pin,
-            self.today(),
-            {"lessons": here, "full_login_at": session.full_login_at},
-        )
+        self._keep_day(session.teacher_id, session.name, token, expires_at)
+        self.outbox.cache_put(f"lessons:{session.teacher_id}", session.lessons)
+        self.sender.wake()  # entries that waited for this teacher's login can go now
+        return session
 
     def unlock(self, teacher_id: int, pin: str) -> None:
-        """The day's PIN; checked here, so it works with the server unreachable too."""
+        """The day's PIN: checked by the server when it is reachable, else by the local verifier."""
         if not PIN_PATTERN.match(pin or ""):
-            raise UserError(self.t("Nieprawidłowy PIN."), code="bad_pin")
-        if not self.pins.has(teacher_id, self.today()):
+            raise UserError(self.t("Nieprawidłowy PIN."), code="pin_wrong")
+        today = self.today()
+        if not self.pins.has(teacher_id, today):
             raise UserError(
                 self.t("Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem."),
-                code="pin_gone",
+                code="session_ended",
             )
-        teacher = self.pins.verify(teacher_id, pin, self.today(), self.config.pin_attempts)
+        day = self._day(teacher_id)
+        if day is not None and self.connection.online:
+            try:
+                ack = self._call(protocol.PIN_UNLOCK, {"session": day["token"], "pin": pin})
+            except UserError as error:
+                if error.code == protocol.SESSION_ENDED:
+                    self.pins.forget(teacher_id)
+                    self._forget_day(teacher_id)
+                    raise
+                if error.code != "offline":
+                    raise
+            else:
+                session = self._session_from(ack, mode="online")
+                self._start(session, ack.get("lesson_now"))
+                return
+        teacher = self.pins.verify(teacher_id, pin, today, self.config.pin_attempts)
         if teacher is None:
-            if not self.pins.has(teacher_id, self.today()):
+            if not self.pins.has(teacher_id, today):
                 raise UserError(
                     self.t("Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem."),
-                    code="pin_gone",
+                    code="session_ended",
                 )
-            raise UserError(self.t("Nieprawidłowy PIN."), code="bad_pin")
-        full_login_at = float(teacher.data.get("full_login_at") or 0)
-        if self.clock() - full_login_at > self.config.hard_logout_hours * 3600:
+            raise UserError(self.t("Nieprawidłowy PIN."), code="pin_wrong")
+        expires_at = float(teacher.data.get("expires_at") or 0)
+        if self.clock() >= expires_at:
             self.pins.forget(teacher_id)
             raise UserError(
-                self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."), code="pin_expired"
+                self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."), code="session_ended"
             )
+        lessons = self.outbox.cache_get(f"lessons:{teacher_id}") or teacher.data.get("lessons")
         session = TeacherSession(
             teacher_id=teacher.teacher_id,
             name=teacher.name,
             mode="offline_pin",
-            token=None,
-            full_login_at=full_login_at,
-            lessons=list(teacher.data.get("lessons") or []),
+            token=day["token"] if day else None,
+            expires_at=expires_at,
+            lessons=[lesson for lesson in lessons or [] if lesson.get("here")],
         )
-        if self.connection.online:
-            try:
-                ack = self._call("teacher_resume", {"teacher_id": teacher_id})
-            except UserError:
-                ack = None
-            if ack:
-                session.mode, session.token = "online", ack.get("session")
-                session.lessons = list(ack.get("lessons") or session.lessons)
-        self._start(session)
+        self._start(session, None)
 
-    def _start(self, session: TeacherSession) -> None:
+    def _start(self, session: TeacherSession, lesson_now: Any) -> None:
         with self._lock:
             self.session = session
             self.notice = None
             self.touch()
-        self.outbox.cache_put(f"teacher:{session.teacher_id}", session.lessons)
-        now = self.now()
-        current = [
-            lesson
-            for lesson in session.lessons
-            if lesson.get("here")
-            and parse_time(lesson["starts_at"]) <= now < parse_time(lesson["ends_at"])
-        ]
-        if current:
-            self.open_lesson(int(current[0]["id"]), auto=True)
+        opening = int(lesson_now) if isinstance(lesson_now, int) else None
+        if opening is None:
+            now = self.now()
+            current = [
+                lesson
+                for lesson in session.lessons
+                if lesson.get("here")
+                and lesson.get("status") != "cancelled"
+                and parse_time(lesson["starts_at"]) <= now < parse_time(lesson["ends_at"])
+            ]
+            opening = int(current[0]["id"]) if current else None
+        if opening is not None:
+            with contextlib.suppress(UserError):
+                self.open_lesson(opening, auto=True)
 
     # -- lessons ----------------------------------------------------------------------------------
 
@@ -331,8 +412,8 @@ class Agent:
     def open_lesson(self, lesson_id: int, auto: bool = False) -> dict[str, Any]:
         session = self._require()
         lesson = next((x for x in session.lessons if int(x["id"]) == lesson_id), None)
-        if lesson is None:
-            raise UserError(self.t("Nie wybrano lekcji."), code="no_lesson", status=404)
+        if lesson is None or not lesson.get("here"):
+            raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
         roster = self.roster(lesson_id)
         with self._lock:
             if self.session is not session:
@@ -341,7 +422,8 @@ class Agent:
             ends = parse_time(lesson["ends_at"]).timestamp()
             starts = parse_time(lesson["starts_at"]).timestamp()
             current = starts <= self.clock() < ends
-            session.lock_at = ends + self.config.lesson_end_grace_seconds if current else None
+            grace = self.config.lesson_end_grace_seconds
+            session.lock_at = ends + grace if (auto or current) else None
         return roster
 
     def roster(self, lesson_id: int) -> dict[str, Any]:
@@ -351,10 +433,14 @@ class Agent:
         if data is None:
             if self.connection.online and session.token:
                 try:
-                    data = self._call("roster", {"session": session.token, "lesson_id": lesson_id})
-                except UserError:
-                    data = None
-                if data is not None:
+                    sheet = self._call(
+                        protocol.LESSON, {"session": session.token, "lesson_id": lesson_id}
+                    )
+                except UserError as error:
+                    if error.code != "offline":
+                        raise
+                else:
+                    data = protocol.roster(sheet)
                     self.outbox.cache_put(f"roster:{lesson_id}", data)
             if data is None:
                 data = self.outbox.cache_get(f"roster:{lesson_id}")
@@ -364,11 +450,12 @@ class Agent:
         return {**data, "attendance": self._attendance_with_local(lesson_id, data)}
 
     def _attendance_with_local(self, lesson_id: int, data: dict[str, Any]) -> dict[str, str]:
-        """The server's attendance, overlaid with this kiosk's rolls it may not have yet."""
-        attendance = {str(k): v for k, v in (data.get("attendance") or {}).items()}
+        """The server's attendance, overlaid with this kiosk's rolls in the order they were made."""
+        attendance = {k: v for k, v in (data.get("server_attendance") or {}).items() if v}
         for entry in self.outbox.entries(lesson_id=lesson_id):
-            if entry.kind == "roll" and entry.state in (State.SAVED, State.SYNCED, State.DELIVERED):
-                attendance.update({str(k): v for k, v in entry.payload.get("states", {}).items()})
+            if entry.kind == "roll" and entry.state is not State.PARKED:
+                for state in entry.payload.get("states", []):
+                    attendance[str(state["pupil_id"])] = state["code"]
         return attendance
 
     # -- entries ----------------------------------------------------------------------------------
@@ -376,10 +463,7 @@ class Agent:
     def _entry(self, kind: str, lesson_id: int, payload: dict[str, Any], summary: str) -> Entry:
         session = self._require()
         if session.lesson_id != lesson_id:
-            raise UserError(self.t("Nie wybrano lekcji."), code="no_lesson", status=404)
-        auth = {"auth_mode": session.mode}
-        if session.token:
-            auth["session"] = session.token
+            raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
         self.touch()
         return self.outbox.add(
             kind,
@@ -388,76 +472,77 @@ class Agent:
             teacher_id=session.teacher_id,
             teacher_name=session.name,
             summary=summary,
-            auth=auth,
+            auth={"session": session.token, "mode": session.mode},
         )
 
-    def _pupils(self, lesson_id: int) -> dict[int, str]:
-        session = self._require()
-        roster = session.rosters.get(lesson_id) or {}
-        return {int(p["id"]): str(p["name"]) for p in roster.get("pupils", [])}
-
-    def submit_roll(self, lesson_id: int, states: dict[str, str], topic: str) -> Entry:
+    def _roster_of(self, lesson_id: int) -> dict[str, Any]:
         session = self._require()
         roster = session.rosters.get(lesson_id)
-        if roster is None:
-            raise UserError(self.t("Nie wybrano lekcji."), code="no_lesson", status=404)
+        if roster is None or session.lesson_id != lesson_id:
+            raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
+        return roster
+
+    def _pupils(self, lesson_id: int) -> dict[int, str]:
+        roster = self._roster_of(lesson_id)
+        return {int(p["id"]): str(p["name"]) for p in roster.get("pupils", [])}
+
+    def submit_roll(self, lesson_id: int, states: dict[str, Any], topic: str) -> Entry:
+        roster = self._roster_of(lesson_id)
         pupils = self._pupils(lesson_id)
         codes = {str(t["code"]) for t in roster.get("types", [])}
         try:
-            clean = {int(k): str(v) for k, v in states.items()}
+            clean = {int(k): v for k, v in states.items()}
         except (TypeError, ValueError) as error:
-            raise UserError(self.t("Nieprawidłowe dane."), code="bad_input") from error
-        if set(clean) - set(pupils) or set(clean.values()) - codes:
-            raise UserError(self.t("Nieprawidłowe dane."), code="bad_input")
-        # The whole roll: everyone not named is present (the default when the roll opens).
-        default = roster.get("default_code") or "ob"
-        full = {pid: clean.get(pid, default) for pid in pupils}
+            raise UserError(self.t("Nieprawidłowe dane."), code="invalid") from error
+        if set(clean) - set(pupils) or any(v not in codes for v in clean.values()):
+            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
+        # The whole roll: a pupil not named is present (the default when the roll opens).
+        default = str(roster.get("default_code") or "ob")
+        full = {pid: str(clean.get(pid, default)) for pid in pupils}
         topic = (topic or "").strip()
         if len(topic) > MAX_TOPIC:
-            raise UserError(self.t("Nieprawidłowe dane."), code="bad_input")
+            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
         absent = sum(1 for code in full.values() if code != default)
         summary = (
             self.t("Obecność: {absent} nieobecnych, temat: {topic}", absent=absent, topic=topic)
             if topic
             else self.t("Obecność: {absent} nieobecnych", absent=absent)
         )
-        payload: dict[str, Any] = {"states": {str(k): v for k, v in full.items()}}
-        if topic:
-            payload["topic"] = topic
-        return self._entry("roll", lesson_id, payload, summary)
+        return self._entry("roll", lesson_id, protocol.roll_payload(full, roster, topic), summary)
 
     def add_grade(
         self, lesson_id: int, pupil_id: int, category_id: int | None, value: str, description: str
     ) -> Entry:
+        roster = self._roster_of(lesson_id)
         pupils = self._pupils(lesson_id)
         value = (value or "").strip()
-        if pupil_id not in pupils or not re.match(r"^([1-6][+-]?|np|bz|\+|-)$", value):
-            raise UserError(self.t("Wybierz ocenę."), code="bad_input")
+        if pupil_id not in pupils or not GRADE_PATTERN.match(value) or value in ("1-", "6+"):
+            raise UserError(self.t("Wybierz ocenę."), code="invalid")
+        categories = {int(c["id"]) for c in roster.get("categories", [])}
+        if category_id is not None and category_id not in categories:
+            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
         description = (description or "").strip()
         if len(description) > MAX_DESCRIPTION:
-            raise UserError(self.t("Nieprawidłowe dane."), code="bad_input")
-        payload = {
-            "pupil_id": pupil_id,
-            "value": value,
-            "category_id": category_id,
-            "description": description or None,
-        }
+            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
         summary = self.t("Ocena {value} — {pupil}", value=value, pupil=pupils[pupil_id])
+        payload = protocol.grade_payload(pupil_id, value, category_id, description)
         return self._entry("grade", lesson_id, payload, summary)
 
     def add_remark(self, lesson_id: int, pupil_id: int, kind: str, text: str) -> Entry:
         pupils = self._pupils(lesson_id)
-        names = {"positive": "pozytywna", "negative": "negatywna", "neutral": "neutralna"}
         if pupil_id not in pupils:
-            raise UserError(self.t("Nieprawidłowe dane."), code="bad_input")
-        if kind not in names:
-            raise UserError(self.t("Wybierz rodzaj uwagi."), code="bad_input")
+            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
+        if kind not in REMARK_KINDS:
+            raise UserError(self.t("Wybierz rodzaj uwagi."), code="invalid")
         text = (text or "").strip()
         if not text or len(text) > MAX_TEXT:
-            raise UserError(self.t("Wpisz treść uwagi."), code="bad_input")
-        payload = {"pupil_id": pupil_id, "remark_kind": kind, "text": text}
-        summary = self.t("Uwaga {kind} — {pupil}", kind=self.t(names[kind]), pupil=pupils[pupil_id])
-        return self._entry("remark", lesson_id, payload, summary)
+            raise UserError(self.t("Wpisz treść uwagi."), code="invalid")
+        summary = self.t(
+            "Uwaga {kind} — {pupil}", kind=self.t(REMARK_KINDS[kind]), pupil=pupils[pupil_id]
+        )
+        return self._entry(
+            "remark", lesson_id, protocol.remark_payload(pupil_id, kind, text), summary
+        )
 
     # -- the server -------------------------------------------------------------------------------
 
@@ -471,51 +556,76 @@ class Agent:
         refused = protocol.refusal(ack)
         if refused is not None:
             code, message = refused
-            if protocol.is_revocation({"error": code}):
-                self._revoked({"error": code})
+            if code in protocol.DEVICE_REFUSALS:
+                self._revoked(ack)
             raise UserError(message or self.t("Nieprawidłowe dane."), code=code)
-        return ack
+        return dict(ack)
 
     def _send_entry(self, entry: Entry) -> Outcome:
-        event, data = protocol.submission(entry)
-        ack = self.connection.call(event, data)
+        day = self._day(entry.teacher_id) if entry.teacher_id is not None else None
+        token = day["token"] if day else entry.auth.get("session")
+        if not token:
+            return Outcome("hold", code=protocol.SESSION_ENDED)
+        ack = self.connection.call(protocol.SUBMIT, protocol.submission(entry, token))
         outcome = protocol.outcome(ack)
-        if outcome.kind == "hold" and protocol.is_revocation({"error": outcome.code}):
-            self._revoked({"error": outcome.code})
+        if outcome.code in protocol.DEVICE_REFUSALS:
+            self._revoked(ack)
+        elif outcome.code == protocol.SESSION_ENDED and entry.teacher_id is not None:
+            self._session_ended(entry.teacher_id, token)
         return outcome
+
+    def _session_ended(self, teacher_id: int, token: str) -> None:
+        """The server ended this teacher's day here (expired, a password change, re-enrollment):
+        their entries wait for their next login; an open screen of theirs locks."""
+        day = self._day(teacher_id)
+        if day is not None and day.get("token") == token:
+            self.outbox.cache_delete(f"day:{teacher_id}")
+        self.pins.forget(teacher_id)
+        with self._lock:
+            if self.session is not None and self.session.teacher_id == teacher_id:
+                self._drop_screen(self.t("Sesja zakończyła się. Zaloguj się ponownie."))
 
     def _online(self) -> None:
         self.sender.wake()
-        threading.Thread(target=self._refresh_room_day, daemon=True).start()
+        threading.Thread(target=self._refresh_room, daemon=True).start()
+        threading.Thread(target=self._finish_days, daemon=True).start()
 
-    def _refresh_room_day(self) -> None:
+    def _refresh_room(self) -> None:
+        self._room_fetched = self.clock()
         try:
-            ack = self.connection.call("room_day", {})
+            ack = self.connection.call(protocol.ROOM, {})
         except Unavailable:
             return
         if protocol.refusal(ack) is None:
-            self.outbox.cache_put("room_day", ack)
+            self.outbox.cache_put("room", ack)
 
-    def _room_day(self) -> list[dict[str, Any]]:
-        cached = self.outbox.cache_get("room_day") or {}
-        if cached.get("date") not in (None, self.today().isoformat()):
+    def _room_day(self, room: dict[str, Any]) -> list[dict[str, Any]]:
+        if room.get("today") != self.today().isoformat():
             return []
-        return list(cached.get("lessons") or [])
+        return [x for x in room.get("lessons") or [] if x.get("status") != "cancelled"]
 
     def _push(self, event: str, data: Any) -> None:
-        if event == "revoked":
+        if event == protocol.REVOKED:
             self._revoked(data)
-        elif event == "delivered" and isinstance(data, dict) and data.get("key"):
-            self.outbox.mark_delivered(str(data["key"]))
-        elif event == "room_day" and isinstance(data, dict):
-            self.outbox.cache_put("room_day", data)
+        elif event == protocol.DELIVERED and isinstance(data, dict) and data.get("key"):
+            key = str(data["key"])
+            threading.Thread(target=self._delivered, args=(key,), daemon=True).start()
+
+    def _delivered(self, key: str) -> None:
+        # The push can overtake the sender's own bookkeeping of the acknowledgement.
+        for _ in range(100):
+            entry = self.outbox.get(key)
+            if entry is None or entry.state is not State.SAVED:
+                break
+            time.sleep(0.05)
+        self.outbox.mark_delivered(key)
 
     def _revoked(self, data: Any) -> None:
-        """Drop the teacher session, the cached lesson data and the credential; keep the entries."""
-        log.warning("device revoked by the server: %s", data)
+        """Drop the teacher session, the cached lesson data, the day tokens and the credential;
+        keep the entries: they are sent after the next enrollment, when their teachers log in."""
+        log.warning("device refused by the server: %s", data)
         with self._lock:
-            self.session = None
-            self.notice = None
+            self._drop_screen(None)
             self.outbox.cache_delete()
             self.outbox.cache_put("device:revoked", True)
             self.pins.forget_all()
@@ -523,7 +633,7 @@ class Agent:
                 credentials.delete(self.config.state_dir)
             self.credential = None
             self._credential_stamp = None
-            self.connection.mark_revoked()
+        self.connection.mark_revoked()
 
     # -- the watchdog: locks, the day's end, a new credential --------------------------------------
 
@@ -538,6 +648,8 @@ class Agent:
         stamp = self._stamp()
         if stamp is not None and stamp != self._credential_stamp:
             self._reenrolled(stamp)
+        if self.connection.online and self.clock() - self._room_fetched > ROOM_REFRESH_SECONDS:
+            threading.Thread(target=self._refresh_room, daemon=True).start()
         with self._lock:
             session = self.session
             if session is None:
@@ -545,14 +657,14 @@ class Agent:
             now = self.clock()
             if now - self.last_activity >= self.config.idle_lock_seconds:
                 minutes = max(1, round(self.config.idle_lock_seconds / 60))
-                self._drop_session(
+                self._drop_screen(
                     self.t("Ekran zablokowany po {minutes} min bezczynności.", minutes=minutes)
                 )
             elif session.lock_at is not None and now >= session.lock_at:
-                self._drop_session(self.t("Ekran zablokowany po zakończeniu lekcji."))
-            elif now - session.full_login_at >= self.config.hard_logout_hours * 3600:
+                self._drop_screen(self.t("Ekran zablokowany po zakończeniu lekcji."))
+            elif now >= session.expires_at:
                 self.pins.forget(session.teacher_id)
-                self._drop_session(self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."))
+                self._drop_screen(self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."))
 
     def _reenrolled(self, stamp: float) -> None:
         loaded = credentials.load(self.config.state_dir)
@@ -576,6 +688,3 @@ def _lesson_at(lessons: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any
 def _lesson_after(lessons: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any] | None:
     later = [x for x in lessons if parse_time(x["starts_at"]) > now]
     return min(later, key=lambda x: parse_time(x["starts_at"])) if later else None
-
-
-__all__ = ["Agent", "LinkState", "StaleScreen", "TeacherSession", "UserError"]

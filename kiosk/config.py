@@ -33,8 +33,8 @@ class Config:
     lesson_end_grace_seconds: float = 300.0
     # NIST SP 800-63B AAL2: a full login at least every 12 hours; the day's PIN ends with it.
     hard_logout_hours: float = 12.0
-    # Wrong PINs before a full login is required again.
-    pin_attempts: int = 5
+    # Wrong PINs before a full login is required again (the server's rule is 3 as well).
+    pin_attempts: int = 3
     call_timeout_seconds: float = 10.0
     connect_timeout_seconds: float = 10.0
     retry_max_seconds: float = 30.0

@@ -25,6 +25,8 @@ EN: dict[str, str] = {
     "Anuluj": "Cancel",
     "Wyloguj": "Log out",
     "Zablokuj": "Lock",
+    "Zakończ dzień": "End the day",
+    "Sesja zakończyła się. Zaloguj się ponownie.": "The session has ended. Log in again.",
     "Zapisz": "Save",
     "Temat lekcji": "Lesson topic",
     "Ocena": "Grade",

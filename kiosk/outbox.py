@@ -22,7 +22,7 @@ import random
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,10 +222,16 @@ class Outbox:
             row = self._db.execute("SELECT * FROM entries WHERE key = ?", (key,)).fetchone()
         return Entry.from_row(row) if row else None
 
-    def next_unsent(self) -> Entry | None:
+    def next_unsent(self, waiting_teachers: Collection[int] = ()) -> Entry | None:
+        """The oldest unsent entry, leaving out those of teachers who must log in again first
+        (their order among themselves is kept; other teachers' entries need not wait for them)."""
+        waiting = sorted(waiting_teachers)
+        sql = "SELECT * FROM entries WHERE state = ?"
+        if waiting:
+            sql += f" AND teacher_id NOT IN ({', '.join('?' * len(waiting))})"
         with self._lock:
             row = self._db.execute(
-                "SELECT * FROM entries WHERE state = ? ORDER BY seq LIMIT 1", (State.SAVED.value,)
+                sql + " ORDER BY seq LIMIT 1", (State.SAVED.value, *waiting)
             ).fetchone()
         return Entry.from_row(row) if row else None
 
@@ -319,6 +325,14 @@ class Outbox:
             row = self._db.execute("SELECT value FROM cache WHERE name = ?", (name,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def cache_names(self, prefix: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name FROM cache WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
+                (_like_prefix(prefix),),
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def cache_delete(self, prefix: str = "") -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM cache WHERE name LIKE ? ESCAPE '\\'", (_like_prefix(prefix),))
@@ -342,6 +356,7 @@ class Outcome:
 
     kind: str  # "synced" | "parked" | "retry" | "hold"
     result: dict[str, Any] | None = None
+    delivered: bool = False  # synced, and the server says the parents' push has it too
     code: str = ""
     message: str = ""
 
@@ -350,8 +365,8 @@ class Sender(threading.Thread):
     """The single sender: oldest unsent entry first, one at a time, in order.
 
     `send(entry)` hands one entry to the server and returns its `Outcome`, or raises `Unavailable`.
-    "hold" means the device itself cannot send now (e.g. revoked, not enrolled): nothing about the
-    entry is wrong, so it keeps its place and the sender waits to be woken.
+    "hold" means the entry cannot be sent now for a reason outside it (the device was revoked, the
+    teacher's session ended): it keeps its place and the sender waits to be woken.
     """
 
     def __init__(
@@ -360,6 +375,7 @@ class Sender(threading.Thread):
         send: Callable[[Entry], Outcome],
         *,
         can_send: Callable[[], bool],
+        waiting_teachers: Callable[[], Collection[int]] = tuple,
         retry_max: float = 30.0,
         retry_base: float = 0.5,
     ) -> None:
@@ -367,6 +383,7 @@ class Sender(threading.Thread):
         self.outbox = outbox
         self._send = send
         self._can_send = can_send
+        self._waiting_teachers = waiting_teachers
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.retry_max = retry_max
@@ -406,7 +423,7 @@ class Sender(threading.Thread):
         """Sends at most one entry; returns how long to wait before the next (None: at once)."""
         if not self._can_send():
             return 60.0
-        entry = self.outbox.next_unsent()
+        entry = self.outbox.next_unsent(self._waiting_teachers())
         if entry is None:
             self._failures = 0
             return 60.0
@@ -418,6 +435,8 @@ class Sender(threading.Thread):
             return self.backoff()
         if outcome.kind == "synced":
             self.outbox.mark_synced(entry.key, outcome.result or {})
+            if outcome.delivered:
+                self.outbox.mark_delivered(entry.key)
             self._failures = 0
             return None
         if outcome.kind == "parked":

@@ -1,7 +1,7 @@
-"""The kiosk side of the `/kiosk` wire protocol (docs/protocol.md): names and shapes in one place.
+"""The kiosk side of the `/kiosk` wire protocol (docs/protocol.md, section "/kiosk").
 
-Everything the agent says to the server, and how it reads the answers, goes through here, so the
-rest of the agent does not depend on event names or field spellings.
+Event names, payload shapes and refusal codes live here only, so that the rest of the agent works
+with its own plain shapes (a lesson, a roster) and does not depend on the server's spelling.
 """
 
 from __future__ import annotations
@@ -13,54 +13,128 @@ from kiosk.outbox import Entry, Outcome
 
 ENROLL_PATH = "/api/kiosk/enroll"
 
-# Refusal codes that are about the device, not the entry: the entry keeps its place in the queue.
-DEVICE_CODES = frozenset({"kiosk_revoked", "kiosk_unknown", "kiosk_auth", "unauthenticated"})
-# Refusal codes that mean "try again later": nothing is wrong with the entry either.
-TRANSIENT_CODES = frozenset({"rate_limited", "busy", "unavailable", "internal"})
+# Events the agent calls (each answers with an acknowledgement `{"ok": ...}`).
+ROOM = "room"
+LOGIN = "teacher_login"
+PIN_UNLOCK = "pin_unlock"
+LOGOUT = "logout"
+LESSONS = "lessons"
+LESSON = "lesson"
+SUBMIT = "submit"
+# Events the server pushes.
+REVOKED = "revoked"
+DELIVERED = "delivered"
+
+# The device itself is refused: stop, forget the credential, keep the entries.
+DEVICE_REFUSALS = frozenset({"device_revoked", "device_unknown"})
+# The teacher's day session on this kiosk is over: the entry waits for the teacher's next login
+# (the server's idempotency digest leaves the session out for exactly this).
+SESSION_ENDED = "session_ended"
+# Worth another try later, with the same key.
+TRANSIENT = frozenset({"busy", "server_error", "throttled"})
 
 
 def auth(credential: Credential) -> dict[str, Any]:
     return {"kiosk_id": credential.kiosk_id, "secret": credential.secret}
 
 
+def refusal_code(data: Any) -> str | None:
+    if isinstance(data, dict) and data.get("ok") is not True:
+        code = data.get("error") or data.get("code")
+        return str(code) if code else None
+    return None
+
+
 def is_revocation(data: Any) -> bool:
-    code = data.get("error") or data.get("code") if isinstance(data, dict) else None
-    return code in {"kiosk_revoked", "kiosk_unknown", "kiosk_auth"}
+    return refusal_code(data) in DEVICE_REFUSALS
 
 
 def refusal(ack: Any) -> tuple[str, str] | None:
     """(code, message) if the acknowledgement is a refusal, else None."""
-    if isinstance(ack, dict) and ack.get("ok") is False:
-        return str(ack.get("error") or "refused"), str(ack.get("message") or "")
     if not isinstance(ack, dict):
         return "bad_ack", repr(ack)[:200]
+    if ack.get("ok") is not True:
+        return str(ack.get("error") or "refused"), str(ack.get("message") or "")
     return None
 
 
-def submission(entry: Entry) -> tuple[str, dict[str, Any]]:
-    """The event and data that carry one outbox entry."""
-    data = {
+def name_of(value: Any) -> str:
+    """The server sends rooms and schools as objects; older shapes as plain names."""
+    if isinstance(value, dict):
+        return str(value.get("name") or "")
+    return str(value or "")
+
+
+def teacher_name(teacher: dict[str, Any]) -> str:
+    return f"{teacher.get('first_name', '')} {teacher.get('last_name', '')}".strip()
+
+
+def roster(sheet: dict[str, Any]) -> dict[str, Any]:
+    """The agent's roster from the server's lesson sheet."""
+    types = [{"code": t["code"], "name": t["name"]} for t in sheet.get("attendance_types", [])]
+    pupils = sheet.get("pupils", [])
+    return {
+        "lesson": sheet["lesson"],
+        "pupils": [{"id": p["id"], "name": f"{p['last_name']} {p['first_name']}"} for p in pupils],
+        # What the server had when the sheet was loaded: the "base" of each state sent back.
+        "server_attendance": {str(p["id"]): p.get("attendance") for p in pupils},
+        "types": types,
+        "default_code": types[0]["code"] if types else "ob",
+        "categories": [
+            {"id": c["id"], "name": c["name"], "weight": c.get("weight")}
+            for c in sheet.get("grade_categories", [])
+        ],
+    }
+
+
+def roll_payload(states: dict[int, str], roster_data: dict[str, Any], topic: str) -> dict[str, Any]:
+    base = roster_data.get("server_attendance", {})
+    payload: dict[str, Any] = {
+        "states": [
+            {"pupil_id": pupil_id, "code": code, "base": base.get(str(pupil_id))}
+            for pupil_id, code in sorted(states.items())
+        ]
+    }
+    if topic:
+        payload["topic"] = topic
+        payload["base_topic"] = roster_data["lesson"].get("topic")
+    return payload
+
+
+def grade_payload(
+    pupil_id: int, value: str, category_id: int | None, description: str
+) -> dict[str, Any]:
+    return {
+        "pupil_id": pupil_id,
+        "value": value,
+        "category_id": category_id,
+        "description": description or None,
+    }
+
+
+def remark_payload(pupil_id: int, kind: str, text: str) -> dict[str, Any]:
+    return {"pupil_id": pupil_id, "kind": kind, "text": text}
+
+
+def submission(entry: Entry, session: str) -> dict[str, Any]:
+    return {
         "key": entry.key,
+        "session": session,
         "kind": entry.kind,
         "lesson_id": entry.lesson_id,
-        "teacher_id": entry.teacher_id,
-        "created_at": entry.created_at,
-        **entry.auth,
-        **entry.payload,
+        "payload": entry.payload,
     }
-    return "submit", data
 
 
 def outcome(ack: Any) -> Outcome:
     refused = refusal(ack)
     if refused is None:
-        status = ack.get("status")
-        if status in ("applied", "duplicate"):
-            return Outcome("synced", result=ack)
-        return Outcome("retry", code=f"status {status!r}")
+        if ack.get("status") in ("applied", "duplicate"):
+            return Outcome("synced", result=ack, delivered=ack.get("delivered") is True)
+        return Outcome("retry", code=f"status {ack.get('status')!r}")
     code, message = refused
-    if code in DEVICE_CODES:
+    if code in DEVICE_REFUSALS or code == SESSION_ENDED:
         return Outcome("hold", code=code, message=message)
-    if code in TRANSIENT_CODES:
+    if code in TRANSIENT or (isinstance(ack, dict) and ack.get("retry")):
         return Outcome("retry", code=code, message=message)
     return Outcome("parked", code=code, message=message)

@@ -137,6 +137,12 @@ def create_app(agent: Agent) -> Flask:
         agent.lock(agent.t("Wylogowano."))
         return jsonify({"ok": True})
 
+    @app.post("/api/end-day")
+    def end_day() -> ResponseReturnValue:
+        screen()
+        agent.end_day()
+        return jsonify({"ok": True})
+
     @app.post("/api/lesson")
     def lesson() -> ResponseReturnValue:
         data = body()

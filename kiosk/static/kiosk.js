@@ -335,10 +335,12 @@
 
   // -- the rest of the controls --------------------------------------------------------------------
   $("save-roll").addEventListener("click", saveRoll);
-  $("logout").addEventListener("click", async () => {
-    forgetLesson();
-    try { await api("POST", "/api/lock", {}); } catch (e) { /* locked anyway on the next poll */ }
-    render(await api("GET", "/api/state").catch(() => null));
+  [["lock-now", "/api/lock"], ["end-day", "/api/end-day"]].forEach(([id, path]) => {
+    $(id).addEventListener("click", async () => {
+      forgetLesson();
+      try { await api("POST", path, {}); } catch (e) { /* locked anyway on the next poll */ }
+      render(await api("GET", "/api/state").catch(() => null));
+    });
   });
   $("lesson-pick").addEventListener("change", async (event) => {
     const id = Number(event.target.value);
