@@ -133,7 +133,7 @@ def session(app: Flask) -> Iterator[object]:
     db.session.remove()
     outer.rollback()
     connection.close()
-    db.session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+    db.session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture
