@@ -1,0 +1,522 @@
+"""Writes the demo district into the database: the structure through operations, the diary in bulk.
+
+The structure (gminas, schools, rooms and kiosks, people, classes, the timetable) is a few
+thousand rows; it goes through operations, so the audit writes its history rows as for any write.
+The diary (lessons with topics, attendance, grades, remarks) is a few hundred thousand rows; going
+through the unit of work would take minutes, so it is inserted in bulk, and so is a history row
+for every row it inserts: who (the teacher), when (during the lesson), channel "import", the new
+values. No journal events: these are not live changes anybody is waiting for.
+
+The caller commits once, so a failed seed leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, distinct, func, insert, inspect, select
+
+from ediary.audit.models import HistoryEntry
+from ediary.audit.recording import Actor, Channel, operation
+from ediary.db import Base, db, utcnow
+from ediary.demo import calendar, plan
+from ediary.demo.accounts import DEMO_PASSWORD
+from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
+from ediary.demo.history import History, LessonFacts, SchoolCodes
+from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
+from ediary.kiosks.models import Kiosk
+from ediary.kiosks.operations import create_kiosk
+from ediary.people.models import Membership, Role, User
+from ediary.people.passwords import hash_password
+from ediary.schools.models import (
+    District,
+    Guardianship,
+    ImprovementPolicy,
+    Pupil,
+    Room,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Subject,
+    Term,
+)
+from ediary.schools.operations import create_district, create_school, create_school_year
+from ediary.timetable.models import (
+    BellSlot,
+    Lesson,
+    LessonStatus,
+    TeachingAssignment,
+    TimetableEntry,
+)
+from ediary.timetable.operations import local_datetime
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+# Eight 45-minute lessons from 8:00; ten-minute breaks and a twenty-minute one for lunch.
+BELLS = (
+    dt.time(8, 0),
+    dt.time(8, 55),
+    dt.time(9, 50),
+    dt.time(10, 55),
+    dt.time(11, 50),
+    dt.time(12, 45),
+    dt.time(13, 40),
+    dt.time(14, 35),
+)
+LESSON = dt.timedelta(minutes=45)
+# Each school's statute sets its own grading rules: the demo shows that they differ.
+STATUTES = {
+    "SP Wąchock": (Decimal("0.5"), Decimal("0.25"), ImprovementPolicy.BETTER),
+    "SP Małyszyn": (Decimal("0.33"), Decimal("0.33"), ImprovementPolicy.LATEST),
+}
+COUNT_KEYS = (
+    "districts",
+    "schools",
+    "classes",
+    "rooms",
+    "kiosks",
+    "teachers",
+    "school_admins",
+    "secretaries",
+    "district_admins",
+    "pupils",
+    "parents",
+)
+
+Progress = Callable[[str, int], None]  # (what is being done, steps finished since last call)
+
+
+class DemoExists(Exception):
+    """The database already has schools; the demo never mixes with real or earlier data."""
+
+
+@dataclass
+class SeedReport:
+    counts: dict[str, int]
+    diary: dict[str, int]
+    steps: int
+
+
+@dataclass
+class _Ids:
+    """Database ids of the plan's objects, by their index in the plan."""
+
+    schools: list[School] = field(default_factory=list)
+    rooms: list[int] = field(default_factory=list)
+    classes: list[int] = field(default_factory=list)
+    teachers: list[int] = field(default_factory=list)
+    pupils: list[int] = field(default_factory=list)
+    assignments: list[int] = field(default_factory=list)
+    entries: list[int] = field(default_factory=list)
+    subjects: dict[tuple[int, str], int] = field(default_factory=dict)
+    terms: dict[int, list[tuple[dt.date, dt.date, int]]] = field(default_factory=dict)
+    codes: dict[int, SchoolCodes] = field(default_factory=dict)
+
+
+def steps(weeks: int, now: dt.datetime | None = None) -> int:
+    """How many progress steps a seed takes: the structure, then one per school day."""
+    today = (now or utcnow()).astimezone(WARSAW).date()
+    return 2 + len(calendar.demo_window(today, weeks))
+
+
+def seed_demo(
+    *,
+    weeks: int = 3,
+    scale: float = 1.0,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> SeedReport:
+    """Fills an empty database with the demo district. Needs an app context; the caller commits."""
+    if db.session.scalar(select(func.count(School.id))):
+        raise DemoExists("the database already has schools")
+    now = now or utcnow()
+    report = progress or (lambda _stage, _n: None)
+    today = now.astimezone(WARSAW).date()
+    days = calendar.demo_window(today, weeks)
+    district = plan.build(scale)
+    report("planning the district", 1)
+    ids = _structure(district, days, today)
+    report("schools, people, timetable", 1)
+    diary = _diary(district, ids, days, now, today, report)
+    return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
+
+
+@operation
+def _add(actor: Actor, rows: Sequence[Base]) -> None:
+    db.session.add_all(rows)
+
+
+@operation
+def _apply_statute(actor: Actor, school: School) -> None:
+    statute = STATUTES.get(school.short_name)
+    if statute is not None:
+        school.plus_value, school.minus_value, school.improvement_policy = statute
+
+
+def _structure(district: plan.District, days: list[dt.date], today: dt.date) -> _Ids:
+    actor = Actor.system(Channel.IMPORT)
+    ids = _Ids()
+    start, term_two, end = calendar.school_year(today)
+    # A demo seeded in the holidays still needs its weeks of lessons inside a school year.
+    start, end = min(start, days[0]), max(end, days[-1])
+    gminas = [create_district(actor, name) for name in plan.DISTRICTS]
+    years: list[SchoolYear] = []
+    for spec in district.schools:
+        school = create_school(actor, gminas[spec.district], spec.name, spec.short_name)
+        _apply_statute(actor, school)
+        ids.schools.append(school)
+        years.append(create_school_year(actor, school, start, term_two, end))
+
+    rooms = [Room(school_id=ids.schools[r.school].id, name=r.name) for r in district.rooms]
+    _add(actor, rooms)
+    ids.rooms = [room.id for room in rooms]
+    for room in rooms:
+        create_kiosk(actor, room)
+
+    subjects: list[tuple[tuple[int, str], Subject]] = []
+    bells: list[BellSlot] = []
+    for index, school in enumerate(ids.schools):
+        taught = {s for c in district.classes if c.school == index for s in WEEKLY_HOURS[c.grade]}
+        for info in SUBJECTS:
+            if info.short in taught:
+                subject = Subject(school_id=school.id, name=info.name, short_name=info.short)
+                subjects.append(((index, info.short), subject))
+        for number, starts in enumerate(BELLS, start=1):
+            ends = (dt.datetime.combine(today, starts) + LESSON).time()
+            bells.append(
+                BellSlot(school_id=school.id, number=number, starts_at=starts, ends_at=ends)
+            )
+    _add(actor, [*(s for _, s in subjects), *bells])
+    ids.subjects = {key: subject.id for key, subject in subjects}
+
+    password_hash = hash_password(DEMO_PASSWORD)  # one argon2 hash (~0.2 s) for every account
+
+    def user(person: plan.Person) -> User:
+        return User(
+            login=person.login,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            password_hash=password_hash,
+            is_demo=True,
+        )
+
+    teachers = [user(t) for t in district.teachers]
+    directors = [user(o) for o in district.directors]
+    secretaries = [user(o) for o in district.secretaries]
+    district_admins = [user(p) for p in district.district_admins]
+    parents = [user(p) for p in district.parents]
+    _add(actor, teachers + directors + secretaries + district_admins + parents)
+    ids.teachers = [t.id for t in teachers]
+    memberships = [
+        Membership(user_id=u.id, role=Role.TEACHER, school_id=ids.schools[t.school].id)
+        for u, t in zip(teachers, district.teachers, strict=True)
+    ]
+    for users, offices, role in (
+        (directors, district.directors, Role.SCHOOL_ADMIN),
+        (secretaries, district.secretaries, Role.SECRETARY),
+    ):
+        for u, office in zip(users, offices, strict=True):
+            memberships.extend(
+                Membership(user_id=u.id, role=role, school_id=ids.schools[s].id)
+                for s in office.schools
+            )
+    memberships.extend(
+        Membership(user_id=u.id, role=Role.DISTRICT_ADMIN, district_id=gminas[d].id)
+        for d, u in enumerate(district_admins)
+    )
+    classes = [
+        SchoolClass(
+            school_id=ids.schools[c.school].id,
+            year_id=years[c.school].id,
+            name=c.name,
+            grade_level=c.grade,
+            form_tutor_id=ids.teachers[c.tutor],
+        )
+        for c in district.classes
+    ]
+    _add(actor, [*memberships, *classes])
+    ids.classes = [c.id for c in classes]
+
+    pupils = [
+        Pupil(
+            school_id=ids.schools[p.school].id,
+            class_id=ids.classes[p.klass],
+            first_name=p.first_name,
+            last_name=p.last_name,
+        )
+        for p in district.pupils
+    ]
+    assignments = [
+        TeachingAssignment(
+            school_id=ids.schools[district.classes[a.klass].school].id,
+            teacher_id=ids.teachers[a.teacher],
+            class_id=ids.classes[a.klass],
+            subject_id=ids.subjects[(district.classes[a.klass].school, a.subject)],
+        )
+        for a in district.assignments
+    ]
+    _add(actor, [*pupils, *assignments])
+    ids.pupils = [p.id for p in pupils]
+    ids.assignments = [a.id for a in assignments]
+
+    links = [
+        Guardianship(
+            school_id=pupils[child].school_id,
+            user_id=parents[guardian].id,
+            pupil_id=pupils[child].id,
+        )
+        for family in district.families
+        for child in family.children
+        for guardian in family.guardians
+    ]
+    entries = [
+        TimetableEntry(
+            school_id=assignments[e.assignment].school_id,
+            assignment_id=assignments[e.assignment].id,
+            weekday=e.weekday,
+            slot_number=e.slot,
+            room_id=ids.rooms[e.room],
+            valid_from=start,
+            valid_to=end,
+        )
+        for e in district.entries
+    ]
+    _add(actor, [*links, *entries])
+    ids.entries = [e.id for e in entries]
+
+    school_ids = [s.id for s in ids.schools]
+    for term in db.session.scalars(select(Term).where(Term.school_id.in_(school_ids))):
+        ids.terms.setdefault(term.school_id, []).append((term.starts_on, term.ends_on, term.id))
+    for school_id in school_ids:
+        types = db.session.execute(
+            select(AttendanceType.code, AttendanceType.id).where(
+                AttendanceType.school_id == school_id
+            )
+        )
+        categories = db.session.execute(
+            select(GradeCategory.name, GradeCategory.id).where(GradeCategory.school_id == school_id)
+        )
+        ids.codes[school_id] = SchoolCodes(dict(types.all()), dict(categories.all()))
+    return ids
+
+
+def _lessons(
+    district: plan.District, ids: _Ids, days: list[dt.date], now: dt.datetime
+) -> list[LessonFacts]:
+    by_weekday: dict[int, list[int]] = {}
+    for index, entry in enumerate(district.entries):
+        by_weekday.setdefault(entry.weekday, []).append(index)
+    lessons: list[LessonFacts] = []
+    for day in days:
+        for index in by_weekday.get(day.weekday(), []):
+            entry = district.entries[index]
+            assignment = district.assignments[entry.assignment]
+            klass = district.classes[assignment.klass]
+            school = ids.schools[klass.school]
+            starts = local_datetime(school, day, BELLS[entry.slot - 1])
+            lessons.append(
+                LessonFacts(
+                    key=len(lessons),
+                    entry=ids.entries[index],
+                    room=ids.rooms[entry.room],
+                    date=day,
+                    slot=entry.slot,
+                    school=school.id,
+                    klass=ids.classes[assignment.klass],
+                    grade_level=klass.grade,
+                    subject=assignment.subject,
+                    subject_id=ids.subjects[(klass.school, assignment.subject)],
+                    teacher=ids.teachers[assignment.teacher],
+                    starts_at=starts,
+                    ends_at=starts + LESSON,
+                    held=starts + LESSON <= now,
+                    hours=assignment.hours,
+                )
+            )
+    return lessons
+
+
+def _diary(
+    district: plan.District,
+    ids: _Ids,
+    days: list[dt.date],
+    now: dt.datetime,
+    today: dt.date,
+    report: Progress,
+) -> dict[str, int]:
+    rng = random.Random(plan.SEED + today.toordinal())
+    pupils: dict[int, list[int]] = {}
+    for index, pupil in enumerate(district.pupils):
+        pupils.setdefault(ids.classes[pupil.klass], []).append(ids.pupils[index])
+    history = History(rng, pupils, days, today, ids.terms, ids.codes)
+    lessons = _lessons(district, ids, days, now)
+    protected = {
+        ids.teachers[i]
+        for i, t in enumerate(district.teachers)
+        if t.login in ("nauczyciel1", "wychowawca1")
+    }
+    history.prepare(lessons, protected)
+    totals = dict.fromkeys(("lessons", "attendance", "grades", "remarks", "history"), 0)
+    by_day: dict[dt.date, list[LessonFacts]] = {}
+    for lesson in lessons:
+        by_day.setdefault(lesson.date, []).append(lesson)
+    for day in days:
+        _day(history, by_day.get(day, []), now, rng, totals)
+        report(f"lessons of {day.isoformat()}", 1)
+    return totals
+
+
+def _day(
+    history: History,
+    lessons: list[LessonFacts],
+    now: dt.datetime,
+    rng: random.Random,
+    totals: dict[str, int],
+) -> None:
+    rows: list[dict[str, Any]] = []
+    actors: list[int] = []
+    ats: list[dt.datetime] = []
+    for lesson in lessons:
+        teacher = lesson.substitute or lesson.teacher
+        status = LessonStatus.PLANNED
+        if lesson.held:
+            status = LessonStatus.CANCELLED if lesson.cancelled else LessonStatus.HELD
+        rows.append(
+            {
+                "school_id": lesson.school,
+                "timetable_entry_id": lesson.entry,
+                "date": lesson.date,
+                "slot_number": lesson.slot,
+                "starts_at": lesson.starts_at,
+                "ends_at": lesson.ends_at,
+                "class_id": lesson.klass,
+                "group_id": None,
+                "subject_id": lesson.subject_id,
+                "teacher_id": teacher,
+                "substitute_for_id": lesson.teacher if lesson.substitute else None,
+                "room_id": lesson.room,
+                "status": status,
+                "topic": history.topic(lesson) if status is LessonStatus.HELD else None,
+                "version": 1,
+            }
+        )
+        actors.append(teacher)
+        ats.append(
+            lesson.starts_at + dt.timedelta(minutes=rng.randint(2, 9)) if lesson.held else now
+        )
+    lesson_ids = _insert(Lesson, rows, actors, ats, totals)
+
+    attendance: list[dict[str, Any]] = []
+    takers: list[int] = []  # who took each roll
+    grades: list[dict[str, Any]] = []
+    remarks: list[dict[str, Any]] = []
+    spans: list[tuple[LessonFacts, int, int]] = []  # a lesson's grades: grades[start:end]
+    starts: dict[int, dt.datetime] = {}
+    for lesson, lesson_id, row in zip(lessons, lesson_ids, rows, strict=True):
+        if row["status"] is not LessonStatus.HELD:
+            continue
+        starts[lesson_id] = lesson.starts_at
+        records = history.records(lesson, lesson_id, row["teacher_id"])
+        attendance.extend(records.attendance)
+        takers.extend([row["teacher_id"]] * len(records.attendance))
+        spans.append((lesson, len(grades), len(grades) + len(records.grades)))
+        grades.extend(records.grades)
+        remarks.extend(records.remarks)
+    _insert(Attendance, attendance, takers, [a["recorded_at"] for a in attendance], totals)
+    grade_ids = _insert(
+        Grade, grades, [g["teacher_id"] for g in grades], _during(grades, starts, rng), totals
+    )
+    for lesson, start, end in spans:
+        history.saved_grades(lesson, grades[start:end], grade_ids[start:end])
+    _insert(
+        Remark, remarks, [r["teacher_id"] for r in remarks], _during(remarks, starts, rng), totals
+    )
+
+
+def _during(
+    rows: list[dict[str, Any]], starts: dict[int, dt.datetime], rng: random.Random
+) -> list[dt.datetime]:
+    """When each row was written: some minutes into its lesson."""
+    return [starts[row["lesson_id"]] + dt.timedelta(minutes=rng.randint(10, 42)) for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit stores it in JSON (the same form `audit.recording` writes)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _insert(
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    actors: list[int],
+    ats: list[dt.datetime],
+    totals: dict[str, int],
+) -> list[int]:
+    """Inserts `rows` and a "create" history row for each; returns the new ids in order."""
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    result = db.session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    new_ids = list(result.scalars())
+    ignored = model.__audit_ignored__  # type: ignore[attr-defined]
+    keys = [a.key for a in inspect(model).column_attrs if a.key not in ignored]
+    history: list[dict[str, Any]] = [
+        {
+            "at": at,
+            "actor_id": actor,
+            "channel": Channel.IMPORT.value,
+            "kiosk_id": None,
+            "school_id": row.get("school_id"),
+            "pupil_id": row.get("pupil_id"),
+            "entity": table.name,
+            "entity_id": new_id,
+            "action": "create",
+            "old": None,
+            "new": {k: _plain(new_id if k == "id" else row.get(k)) for k in keys},
+        }
+        for row, new_id, actor, at in zip(rows, new_ids, actors, ats, strict=True)
+    ]
+    db.session.execute(insert(cast(Table, HistoryEntry.__table__)), history)
+    totals[table.name] = totals.get(table.name, 0) + len(rows)
+    totals["history"] += len(history)
+    return new_ids
+
+
+def demo_counts() -> dict[str, int]:
+    """What the district holds, counted in the database (the `seed-demo --json` object)."""
+
+    def count(column: Any, *where: Any) -> int:
+        return int(db.session.scalar(select(func.count(distinct(column))).where(*where)) or 0)
+
+    def staff(role: Role) -> int:
+        return count(Membership.user_id, Membership.role == role)
+
+    counts = {
+        "districts": count(District.id),
+        "schools": count(School.id),
+        "classes": count(SchoolClass.id),
+        "rooms": count(Room.id),
+        "kiosks": count(Kiosk.id),
+        "teachers": staff(Role.TEACHER),
+        "school_admins": staff(Role.SCHOOL_ADMIN),
+        "secretaries": staff(Role.SECRETARY),
+        "district_admins": staff(Role.DISTRICT_ADMIN),
+        "pupils": count(Pupil.id),
+        "parents": count(Guardianship.user_id),
+    }
+    assert tuple(counts) == COUNT_KEYS
+    return counts
