@@ -1,0 +1,53 @@
+"""gunicorn settings for one ediary server process.
+
+    gunicorn -c provisioning/gunicorn.conf.py ediary.wsgi:app
+
+Flask-SocketIO keeps each socket in the memory of the process that accepted it, so a process has
+exactly one worker; a larger site runs N such processes on N ports (EDIARY_BIND) behind nginx
+with sticky sessions, joined by Redis (EDIARY_REDIS_URL). The worker is gevent (never eventlet:
+DESIGN.md); WebSockets are served by python-engineio with simple-websocket on gunicorn's own
+socket, so no gevent-websocket handler is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+bind = os.environ.get("EDIARY_BIND", "127.0.0.1:8000")
+worker_class = "gevent"
+workers = 1
+
+# Every parent's phone holds one WebSocket open all day: connections, not requests, are the
+# limit. gunicorn's default of 1000 would refuse the 1001st parent of a process. 20000 needs
+# the open-files limit raised too (systemd: LimitNOFILE=65536).
+worker_connections = int(os.environ.get("EDIARY_WORKER_CONNECTIONS", "20000"))
+
+# The arbiter restarts a worker that has not checked in for `timeout` seconds; under gevent that
+# only happens when something blocks the event loop, which is a bug worth a restart.
+timeout = int(os.environ.get("EDIARY_WORKER_TIMEOUT", "30"))
+# On SIGTERM, sockets get this long to close; clients reconnect (to another process) and resume
+# from the journal, so a short grace loses nothing.
+graceful_timeout = int(os.environ.get("EDIARY_GRACEFUL_TIMEOUT", "10"))
+keepalive = 5
+# Never recycle the worker on a request count: a recycle drops every socket of the process.
+max_requests = 0
+
+# nginx in front terminates TLS and sets X-Forwarded-*; trust only it.
+forwarded_allow_ips = os.environ.get("EDIARY_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("EDIARY_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("EDIARY_LOG_LEVEL", "info")
+
+
+def post_worker_init(worker: Any) -> None:
+    """Starts the journal relay with the worker, not with its first socket, so that a kiosk's
+    device room gets its events even before any parent has connected to this process."""
+    from flask import Flask
+
+    from ediary.extensions import socketio
+    from ediary.realtime.relay import ensure_relay
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        ensure_relay(app, socketio)

@@ -1,0 +1,236 @@
+"""Delivery after commit, revocation detection, the writers' order and retention, in process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from ediary.audit.recording import Actor, Channel, operation
+from ediary.db import db, utcnow
+from ediary.diary.operations import record_grade, submit_roll
+from ediary.journal.models import JournalEvent
+from ediary.journal.operations import publish
+from ediary.kiosks.models import Kiosk
+from ediary.people.operations import disable_user, end_sessions, set_password
+from ediary.realtime import delivery
+from ediary.realtime.queries import journal_head, oldest_kept_id
+from ediary.realtime.relay import Ring, _encode, _parse
+from ediary.realtime.retention import prune_journal
+from ediary.realtime.revocation import ACCESS, KIOSK_REVOKED, SESSIONS, Control
+from ediary.schools.operations import create_district, link_guardian, unlink_guardian
+from tests.factories import SYSTEM, World
+
+
+@pytest.fixture
+def rings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, list[Control]]]:
+    heard: list[tuple[int | None, list[Control]]] = []
+    monkeypatch.setattr(delivery, "ring", lambda newest, controls: heard.append((newest, controls)))
+    return heard
+
+
+def _teacher(world: World) -> Actor:
+    return Actor(world.teacher, Channel.WEB)
+
+
+def test_a_commit_rings_once_with_its_newest_event(world: World, session: Any, rings: list) -> None:
+    session.commit()
+    rings.clear()  # the world's own commit
+    submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"}, topic="Ułamki")
+    assert rings == []  # nothing before the commit
+    session.commit()
+    newest = session.scalar(select(JournalEvent.id).order_by(JournalEvent.id.desc()).limit(1))
+    assert rings == [(newest, [])]
+
+
+def test_a_rollback_rings_nothing(world: World, session: Any, rings: list) -> None:
+    session.commit()
+    rings.clear()
+    submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"})
+    session.rollback()
+    session.commit()
+    assert rings == []
+
+
+def test_events_of_a_rolled_back_savepoint_are_left_out(
+    world: World, session: Any, rings: list
+) -> None:
+    session.commit()
+    rings.clear()
+    kept = record_grade(
+        _teacher(world), pupil=world.pupil, subject=world.math, value="5", given_on=world.today
+    )
+    kept_event = session.scalar(select(JournalEvent).order_by(JournalEvent.id.desc()).limit(1))
+    nested = session.begin_nested()
+    record_grade(
+        _teacher(world), pupil=world.pupil, subject=world.math, value="1", given_on=world.today
+    )
+    nested.rollback()
+    session.commit()
+    assert kept.id and rings == [(kept_event.id, [])]
+
+
+def test_a_write_without_events_or_revocations_rings_nothing(session: Any, rings: list) -> None:
+    create_district(SYSTEM, "Gmina Cicha")
+    session.commit()
+    assert rings == []
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"),
+    [
+        (lambda w: unlink_guardian(SYSTEM, w.parent, w.pupil), ACCESS),
+        (lambda w: disable_user(SYSTEM, w.parent), SESSIONS),
+        (lambda w: end_sessions(Actor(w.parent, Channel.WEB), w.parent), SESSIONS),
+        (lambda w: set_password(SYSTEM, w.parent, "a brand new passphrase"), SESSIONS),
+    ],
+    ids=["unlink", "disable", "logout", "password"],
+)
+def test_revocations_are_detected_from_the_rows_themselves(
+    world: World, session: Any, rings: list, change: Any, kind: str
+) -> None:
+    session.commit()
+    head = journal_head()
+    rings.clear()
+    change(world)
+    session.commit()
+    assert len(rings) == 1
+    newest, controls = rings[0]
+    assert newest is None  # no journal event of its own
+    assert controls == [
+        Control(
+            kind,
+            world.parent.id,
+            version=world.parent.session_version if kind == SESSIONS else 0,
+            after=head,
+        )
+    ]
+
+
+def test_linking_a_guardian_also_rescopes_their_sockets(
+    world: World, session: Any, rings: list
+) -> None:
+    session.commit()
+    rings.clear()
+    link_guardian(SYSTEM, world.other_parent, world.classmate)
+    session.commit()
+    assert [c.kind for c in rings[0][1]] == [ACCESS]
+
+
+@operation
+def _revoke(actor: Actor, kiosk: Kiosk) -> None:
+    kiosk.revoked_at = utcnow()
+    publish("kiosk.revoked", school_id=kiosk.school_id, audience_id=kiosk.id, kiosk_id=kiosk.id)
+
+
+def test_a_revoked_kiosk_is_cut_off_after_its_revocation_event(
+    world: World, session: Any, rings: list
+) -> None:
+    session.commit()
+    rings.clear()
+    _revoke(SYSTEM, world.kiosk)
+    session.commit()
+    event_id = journal_head()
+    assert rings == [(event_id, [Control(KIOSK_REVOKED, world.kiosk.id, after=event_id)])]
+
+
+def test_the_doorbell_message_round_trips() -> None:
+    control = Control(SESSIONS, 7, version=3, after=41)
+    message = _encode([Ring(40, []), Ring(None, [control]), Ring(42, [])], origin="a")
+    assert _parse(message, "b") == Ring(42, [control])
+    assert _parse(message, "a") is None  # our own ring, already handled locally
+    assert _parse("not json", "b") is None
+
+
+@pytest.fixture
+def unwrapped(app: Flask) -> Iterator[Flask]:
+    """The real engine, not the per-test transaction: two writers on two connections."""
+    assert db.engine is not None
+    db.session.remove()
+    db.session.configure(bind=db.engine)
+    yield app
+    db.session.remove()
+
+
+def test_writers_commit_one_after_another(unwrapped: Flask) -> None:
+    """Ids must become visible in id order; so a second writer waits for the first to end."""
+    first_flushed, second_done, release = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            create_district(SYSTEM, "Gmina Pierwsza")
+            first_flushed.set()
+            release.wait(10)
+            db.session.rollback()
+        except BaseException as error:  # reported below
+            errors.append(error)
+            first_flushed.set()
+        finally:
+            db.session.remove()
+
+    def second() -> None:
+        try:
+            first_flushed.wait(10)
+            create_district(SYSTEM, "Gmina Druga")
+            second_done.set()
+            db.session.rollback()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            db.session.remove()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert first_flushed.wait(10)
+    assert not second_done.wait(0.5), "a second writer flushed while the first was open"
+    release.set()
+    assert second_done.wait(10)
+    for thread in threads:
+        thread.join(10)
+    assert not errors
+
+
+def test_retention_prunes_a_prefix_and_keeps_the_newest(world: World, session: Any) -> None:
+    for value in ("1", "2", "3", "4"):
+        record_grade(
+            _teacher(world),
+            pupil=world.pupil,
+            subject=world.math,
+            value=value,
+            given_on=world.today,
+        )
+    session.commit()
+    ids = list(session.scalars(select(JournalEvent.id).order_by(JournalEvent.id)))
+    now = utcnow()
+    assert prune_journal(days=14, now=now) == 0
+    assert prune_journal(days=0, now=now + dt.timedelta(days=1)) == len(ids) - 1
+    assert list(session.scalars(select(JournalEvent.id))) == [ids[-1]]
+    assert oldest_kept_id() == journal_head() == ids[-1]
+
+
+def test_retention_never_leaves_a_hole_when_clocks_disagree(world: World, session: Any) -> None:
+    grades = [
+        record_grade(
+            _teacher(world), pupil=world.pupil, subject=world.math, value=v, given_on=world.today
+        )
+        for v in ("1", "2", "3", "4")
+    ]
+    session.commit()
+    rows = list(session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
+    assert len(rows) == len(grades)
+    # The second event was stamped by a host whose clock ran late: older than the cutoff,
+    # while the first, before it in the journal, is not.
+    old = utcnow() - dt.timedelta(days=30)
+    session.execute(
+        JournalEvent.__table__.update().where(JournalEvent.id == rows[1].id).values(at=old)
+    )
+    assert prune_journal(days=14) == 2  # the prefix up to it, the first row included
+    kept = list(session.scalars(select(JournalEvent.id).order_by(JournalEvent.id)))
+    assert kept == [r.id for r in rows[2:]]
