@@ -1,13 +1,12 @@
 """The agent's state: the device, the teacher at the screen, the open lesson, the lock rules.
 
-Two kinds of teacher session, on purpose:
-- the *screen* session (the unlocked screen) lives in this process's memory only and is dropped
-  on every lock: idle, end of the lesson, the lock button, a page load of the browser;
-- the server's *day* session (one full login a day on this kiosk, then the PIN) is a token the
-  agent keeps in its private state directory, because entries in the outbox are sent under it
-  (also after a kill -9 or a reboot) and the PIN reopens it.
-On disk, besides entries: the day tokens, the day's PIN verifiers and the lesson data needed to
-work without the server. All of that is dropped when the device is revoked; entries never are.
+The teacher's unlocked screen lives in this process's memory only and is dropped on every lock:
+idle, end of the lesson, the lock button, a page load of the browser (the server's side of the
+session is locked too; the day's PIN reopens it). The server's session token is written to disk
+only with what must outlive the process: each entry carries the token it is sent under (after a
+kill -9 or a reboot too; the server accepts entries under a locked or ended session of the same
+day, docs/protocol.md), and the day's PIN verifier keeps it for work without the server.
+All of that, and the cached lesson data, is dropped when the device is revoked; entries never are.
 """
 
 from __future__ import annotations
@@ -113,7 +112,6 @@ class Agent:
             self.outbox,
             self._send_entry,
             can_send=lambda: self.connection.online,
-            waiting_teachers=self._waiting_teachers,
             retry_max=config.retry_max_seconds,
         )
         self._watchdog = threading.Thread(target=self._watch, name="kiosk-watchdog", daemon=True)
@@ -146,27 +144,6 @@ class Agent:
         except FileNotFoundError:
             return None
 
-    # -- day tokens (the server's teacher sessions on this kiosk) ---------------------------------
-
-    def _day(self, teacher_id: int) -> dict[str, Any] | None:
-        day = self.outbox.cache_get(f"day:{teacher_id}")
-        return day if isinstance(day, dict) else None
-
-    def _keep_day(self, teacher_id: int, name: str, token: str, expires_at: float) -> None:
-        self.outbox.cache_put(
-            f"day:{teacher_id}",
-            {"token": token, "name": name, "expires_at": expires_at, "ending": False},
-        )
-
-    def _forget_day(self, teacher_id: int) -> None:
-        self.outbox.cache_delete(f"day:{teacher_id}")
-        self.sender.wake()
-
-    def _waiting_teachers(self) -> set[int]:
-        """Teachers whose entries cannot be sent until they log in again on this kiosk."""
-        pending = {e.teacher_id for e in self.outbox.entries(states=(State.SAVED,), limit=10_000)}
-        return {t for t in pending if t is not None and self._day(t) is None}
-
     # -- the screen (a page of the browser) -------------------------------------------------------
 
     def hello(self) -> str:
@@ -193,38 +170,30 @@ class Agent:
         with self._lock:
             self._drop_screen(notice)
 
-    def _drop_screen(self, notice: str | None) -> None:
-        self.session = None
+    def _drop_screen(self, notice: str | None, end: bool = False) -> None:
+        session, self.session = self.session, None
         self.notice = notice
+        if session is not None and session.token:
+            # The server locks (or ends) its side too; best effort: entries made under the
+            # session are accepted after either, and its PIN reopens a locked one.
+            threading.Thread(
+                target=self._logout_quietly, args=(session.token, end), daemon=True
+            ).start()
+
+    def _logout_quietly(self, token: str, end: bool) -> None:
+        data: dict[str, Any] = {"session": token}
+        if end:
+            data["end"] = True
+        with contextlib.suppress(Unavailable):
+            self.connection.call(protocol.LOGOUT, data, timeout=5)
 
     def end_day(self) -> None:
-        """ "Zakończ dzień": the PIN stops working here; the server's session ends once this
-        teacher's entries are on the server (until then it is needed to send them)."""
+        """ "Zakończ dzień": the day's PIN stops working here, on the server and on this kiosk."""
         with self._lock:
             session = self.session
-            self._drop_screen(self.t("Wylogowano."))
-        if session is None:
-            return
-        self.pins.forget(session.teacher_id)
-        day = self._day(session.teacher_id)
-        if day is not None:
-            day["ending"] = True
-            self.outbox.cache_put(f"day:{session.teacher_id}", day)
-        threading.Thread(target=self._finish_days, daemon=True).start()
-
-    def _finish_days(self) -> None:
-        """Ends on the server the day sessions marked "ending" whose entries are all sent."""
-        if not self.connection.online:
-            return
-        pending = {e.teacher_id for e in self.outbox.entries(states=(State.SAVED,), limit=10_000)}
-        for name in self.outbox.cache_names("day:"):
-            day = self.outbox.cache_get(name)
-            teacher_id = int(name.split(":", 1)[1])
-            if not day or not day.get("ending") or teacher_id in pending:
-                continue
-            with contextlib.suppress(Unavailable):
-                self.connection.call(protocol.LOGOUT, {"session": day["token"]}, timeout=5)
-                self.outbox.cache_delete(name)
+            self._drop_screen(self.t("Wylogowano."), end=True)
+        if session is not None:
+            self.pins.forget(session.teacher_id)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -302,14 +271,35 @@ class Agent:
         ack = self._call(protocol.LOGIN, data)
         session = self._session_from(ack, mode="online")
         if pin:
-            self.pins.remember(
-                session.teacher_id,
-                session.name,
-                pin,
-                self.today(),
-                {"lessons": session.lessons, "expires_at": session.expires_at},
-            )
+            self._remember_pin(session, pin)
         self._start(session, ack.get("lesson_now"))
+        threading.Thread(target=self._prefetch, args=(session,), daemon=True).start()
+
+    def _prefetch(self, session: TeacherSession) -> None:
+        """The sheets of the teacher's other lessons here today, for work without the server."""
+        for lesson in session.lessons:
+            lesson_id = int(lesson["id"])
+            if not lesson.get("here") or lesson_id in session.rosters:
+                continue
+            try:
+                ack = self.connection.call(
+                    protocol.LESSON, {"session": session.token, "lesson_id": lesson_id}
+                )
+            except Unavailable:
+                return
+            if protocol.refusal(ack) is None:
+                self.outbox.cache_put(f"roster:{lesson_id}", protocol.roster(ack))
+
+    def _remember_pin(self, session: TeacherSession, pin: str) -> None:
+        """The offline unlock: the verifier, and what the teacher needs to work without the
+        server (the lessons here, the day's session token that the entries will be sent under)."""
+        self.pins.remember(
+            session.teacher_id,
+            session.name,
+            pin,
+            self.today(),
+            {"lessons": session.lessons, "expires_at": session.expires_at, "token": session.token},
+        )
 
     def _session_from(self, ack: dict[str, Any], mode: str) -> TeacherSession:
         teacher = ack["teacher"]
@@ -326,9 +316,7 @@ class Agent:
             expires_at=expires_at,
             lessons=list(ack.get("lessons") or []),
         )
-        self._keep_day(session.teacher_id, session.name, token, expires_at)
         self.outbox.cache_put(f"lessons:{session.teacher_id}", session.lessons)
-        self.sender.wake()  # entries that waited for this teacher's login can go now
         return session
 
     def unlock(self, teacher_id: int, pin: str) -> None:
@@ -337,49 +325,47 @@ class Agent:
             raise UserError(self.t("Nieprawidłowy PIN."), code="pin_wrong")
         today = self.today()
         if not self.pins.has(teacher_id, today):
-            raise UserError(
-                self.t("Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem."),
-                code="session_ended",
-            )
-        day = self._day(teacher_id)
-        if day is not None and self.connection.online:
+            raise self._pin_gone()
+        if self.connection.online:
             try:
-                ack = self._call(protocol.PIN_UNLOCK, {"session": day["token"], "pin": pin})
+                ack = self._call(protocol.PIN_UNLOCK, {"teacher_id": teacher_id, "pin": pin})
             except UserError as error:
-                if error.code == protocol.SESSION_ENDED:
+                if error.code in protocol.PIN_GONE:
                     self.pins.forget(teacher_id)
-                    self._forget_day(teacher_id)
-                    raise
                 if error.code != "offline":
                     raise
             else:
                 session = self._session_from(ack, mode="online")
+                self._remember_pin(session, pin)
                 self._start(session, ack.get("lesson_now"))
                 return
         teacher = self.pins.verify(teacher_id, pin, today, self.config.pin_attempts)
         if teacher is None:
             if not self.pins.has(teacher_id, today):
-                raise UserError(
-                    self.t("Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem."),
-                    code="session_ended",
-                )
+                raise self._pin_gone()
             raise UserError(self.t("Nieprawidłowy PIN."), code="pin_wrong")
         expires_at = float(teacher.data.get("expires_at") or 0)
         if self.clock() >= expires_at:
             self.pins.forget(teacher_id)
             raise UserError(
-                self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."), code="session_ended"
+                self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."), code="expired"
             )
         lessons = self.outbox.cache_get(f"lessons:{teacher_id}") or teacher.data.get("lessons")
         session = TeacherSession(
             teacher_id=teacher.teacher_id,
             name=teacher.name,
             mode="offline_pin",
-            token=day["token"] if day else None,
+            token=teacher.data.get("token"),
             expires_at=expires_at,
-            lessons=[lesson for lesson in lessons or [] if lesson.get("here")],
+            lessons=list(lessons or []),
         )
         self._start(session, None)
+
+    def _pin_gone(self) -> UserError:
+        return UserError(
+            self.t("Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem."),
+            code="login_required",
+        )
 
     def _start(self, session: TeacherSession, lesson_now: Any) -> None:
         with self._lock:
@@ -398,8 +384,10 @@ class Agent:
             ]
             opening = int(current[0]["id"]) if current else None
         if opening is not None:
-            with contextlib.suppress(UserError):
+            try:
                 self.open_lesson(opening, auto=True)
+            except UserError as error:  # the screen offers the list of lessons instead
+                log.warning("lesson %s did not open: %s %s", opening, error.code, error.message)
 
     # -- lessons ----------------------------------------------------------------------------------
 
@@ -454,8 +442,7 @@ class Agent:
         attendance = {k: v for k, v in (data.get("server_attendance") or {}).items() if v}
         for entry in self.outbox.entries(lesson_id=lesson_id):
             if entry.kind == "roll" and entry.state is not State.PARKED:
-                for state in entry.payload.get("states", []):
-                    attendance[str(state["pupil_id"])] = state["code"]
+                attendance.update(protocol.roll_states(entry.payload))
         return attendance
 
     # -- entries ----------------------------------------------------------------------------------
@@ -562,33 +549,18 @@ class Agent:
         return dict(ack)
 
     def _send_entry(self, entry: Entry) -> Outcome:
-        day = self._day(entry.teacher_id) if entry.teacher_id is not None else None
-        token = day["token"] if day else entry.auth.get("session")
+        token = entry.auth.get("session")
         if not token:
-            return Outcome("hold", code=protocol.SESSION_ENDED)
+            return Outcome("parked", code="no_session", message=self.t("Nie jesteś zalogowany."))
         ack = self.connection.call(protocol.SUBMIT, protocol.submission(entry, token))
         outcome = protocol.outcome(ack)
         if outcome.code in protocol.DEVICE_REFUSALS:
             self._revoked(ack)
-        elif outcome.code == protocol.SESSION_ENDED and entry.teacher_id is not None:
-            self._session_ended(entry.teacher_id, token)
         return outcome
-
-    def _session_ended(self, teacher_id: int, token: str) -> None:
-        """The server ended this teacher's day here (expired, a password change, re-enrollment):
-        their entries wait for their next login; an open screen of theirs locks."""
-        day = self._day(teacher_id)
-        if day is not None and day.get("token") == token:
-            self.outbox.cache_delete(f"day:{teacher_id}")
-        self.pins.forget(teacher_id)
-        with self._lock:
-            if self.session is not None and self.session.teacher_id == teacher_id:
-                self._drop_screen(self.t("Sesja zakończyła się. Zaloguj się ponownie."))
 
     def _online(self) -> None:
         self.sender.wake()
         threading.Thread(target=self._refresh_room, daemon=True).start()
-        threading.Thread(target=self._finish_days, daemon=True).start()
 
     def _refresh_room(self) -> None:
         self._room_fetched = self.clock()
@@ -605,7 +577,11 @@ class Agent:
         return [x for x in room.get("lessons") or [] if x.get("status") != "cancelled"]
 
     def _push(self, event: str, data: Any) -> None:
-        if event == protocol.REVOKED:
+        if event == protocol.REVOKED or (
+            event == protocol.JOURNAL
+            and isinstance(data, dict)
+            and data.get("type") == protocol.JOURNAL_REVOKED
+        ):
             self._revoked(data)
         elif event == protocol.DELIVERED and isinstance(data, dict) and data.get("key"):
             key = str(data["key"])

@@ -163,7 +163,13 @@ class Connection:
         if self.config.ca_file:
             http.verify = self.config.ca_file
         client = socketio.Client(
-            reconnection=False, http_session=http, logger=False, engineio_logger=False
+            reconnection=False,
+            http_session=http,
+            logger=False,
+            engineio_logger=False,
+            # A program, not a browser: it proves who it is with the device secret, and an
+            # Origin header would only name whatever address it dialled (a proxy, a tunnel).
+            websocket_extra_options={"suppress_origin": True},
         )
         self._dropped.clear()
 

@@ -22,7 +22,7 @@ import random
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,16 +222,10 @@ class Outbox:
             row = self._db.execute("SELECT * FROM entries WHERE key = ?", (key,)).fetchone()
         return Entry.from_row(row) if row else None
 
-    def next_unsent(self, waiting_teachers: Collection[int] = ()) -> Entry | None:
-        """The oldest unsent entry, leaving out those of teachers who must log in again first
-        (their order among themselves is kept; other teachers' entries need not wait for them)."""
-        waiting = sorted(waiting_teachers)
-        sql = "SELECT * FROM entries WHERE state = ?"
-        if waiting:
-            sql += f" AND teacher_id NOT IN ({', '.join('?' * len(waiting))})"
+    def next_unsent(self) -> Entry | None:
         with self._lock:
             row = self._db.execute(
-                sql + " ORDER BY seq LIMIT 1", (State.SAVED.value, *waiting)
+                "SELECT * FROM entries WHERE state = ? ORDER BY seq LIMIT 1", (State.SAVED.value,)
             ).fetchone()
         return Entry.from_row(row) if row else None
 
@@ -365,8 +359,8 @@ class Sender(threading.Thread):
     """The single sender: oldest unsent entry first, one at a time, in order.
 
     `send(entry)` hands one entry to the server and returns its `Outcome`, or raises `Unavailable`.
-    "hold" means the entry cannot be sent now for a reason outside it (the device was revoked, the
-    teacher's session ended): it keeps its place and the sender waits to be woken.
+    "hold" means the entry cannot be sent now for a reason outside it (the device was revoked):
+    it keeps its place and the sender waits to be woken (by a new enrollment and connection).
     """
 
     def __init__(
@@ -375,7 +369,6 @@ class Sender(threading.Thread):
         send: Callable[[Entry], Outcome],
         *,
         can_send: Callable[[], bool],
-        waiting_teachers: Callable[[], Collection[int]] = tuple,
         retry_max: float = 30.0,
         retry_base: float = 0.5,
     ) -> None:
@@ -383,7 +376,6 @@ class Sender(threading.Thread):
         self.outbox = outbox
         self._send = send
         self._can_send = can_send
-        self._waiting_teachers = waiting_teachers
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.retry_max = retry_max
@@ -423,7 +415,7 @@ class Sender(threading.Thread):
         """Sends at most one entry; returns how long to wait before the next (None: at once)."""
         if not self._can_send():
             return 60.0
-        entry = self.outbox.next_unsent(self._waiting_teachers())
+        entry = self.outbox.next_unsent()
         if entry is None:
             self._failures = 0
             return 60.0

@@ -17,19 +17,22 @@ ENROLL_PATH = "/api/kiosk/enroll"
 ROOM = "room"
 LOGIN = "teacher_login"
 PIN_UNLOCK = "pin_unlock"
-LOGOUT = "logout"
+LOGOUT = "teacher_logout"
 LESSONS = "lessons"
-LESSON = "lesson"
+LESSON = "roster"
 SUBMIT = "submit"
 # Events the server pushes.
 REVOKED = "revoked"
 DELIVERED = "delivered"
+# A journal event addressed to this device (e.g. {"type": "kiosk.revoked"} when the revocation
+# was committed by another process, which cannot cut this socket itself).
+JOURNAL = "event"
+JOURNAL_REVOKED = "kiosk.revoked"
 
 # The device itself is refused: stop, forget the credential, keep the entries.
-DEVICE_REFUSALS = frozenset({"device_revoked", "device_unknown"})
-# The teacher's day session on this kiosk is over: the entry waits for the teacher's next login
-# (the server's idempotency digest leaves the session out for exactly this).
-SESSION_ENDED = "session_ended"
+DEVICE_REFUSALS = frozenset({"kiosk_revoked", "kiosk_unknown", "device_revoked", "device_unknown"})
+# The day's PIN no longer opens anything: a full login is needed.
+PIN_GONE = frozenset({"login_required", "session_ended"})
 # Worth another try later, with the same key.
 TRANSIENT = frozenset({"busy", "server_error", "throttled"})
 
@@ -88,17 +91,23 @@ def roster(sheet: dict[str, Any]) -> dict[str, Any]:
 
 
 def roll_payload(states: dict[int, str], roster_data: dict[str, Any], topic: str) -> dict[str, Any]:
+    """The whole roll; `base` is what the screen showed before the teacher's taps (the server
+    reports a different state it had meanwhile as a conflict, docs/protocol.md)."""
     base = roster_data.get("server_attendance", {})
     payload: dict[str, Any] = {
-        "states": [
-            {"pupil_id": pupil_id, "code": code, "base": base.get(str(pupil_id))}
-            for pupil_id, code in sorted(states.items())
-        ]
+        "states": {str(pupil_id): code for pupil_id, code in sorted(states.items())},
+        "base": {str(pupil_id): base.get(str(pupil_id)) for pupil_id in sorted(states)},
     }
     if topic:
         payload["topic"] = topic
         payload["base_topic"] = roster_data["lesson"].get("topic")
     return payload
+
+
+def roll_states(payload: dict[str, Any]) -> dict[str, str]:
+    """pupil id (text) → code, from a stored roll payload."""
+    states = payload.get("states") or {}
+    return {str(k): str(v) for k, v in states.items()} if isinstance(states, dict) else {}
 
 
 def grade_payload(
@@ -113,7 +122,7 @@ def grade_payload(
 
 
 def remark_payload(pupil_id: int, kind: str, text: str) -> dict[str, Any]:
-    return {"pupil_id": pupil_id, "kind": kind, "text": text}
+    return {"pupil_id": pupil_id, "remark_kind": kind, "text": text}
 
 
 def submission(entry: Entry, session: str) -> dict[str, Any]:
@@ -133,7 +142,7 @@ def outcome(ack: Any) -> Outcome:
             return Outcome("synced", result=ack, delivered=ack.get("delivered") is True)
         return Outcome("retry", code=f"status {ack.get('status')!r}")
     code, message = refused
-    if code in DEVICE_REFUSALS or code == SESSION_ENDED:
+    if code in DEVICE_REFUSALS:
         return Outcome("hold", code=code, message=message)
     if code in TRANSIENT or (isinstance(ack, dict) and ack.get("retry")):
         return Outcome("retry", code=code, message=message)

@@ -29,8 +29,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# The tests never read a machine's real kiosk configuration.
-AGENT_ENV = {"EDIARY_KIOSK_CONFIG": "/nonexistent/kiosk.toml"}
+# The tests never read a machine's real kiosk configuration; a lost acknowledgement is given up
+# on after 2 s instead of 10, and retries wait at most 1 s.
+AGENT_ENV = {
+    "EDIARY_KIOSK_CONFIG": "/nonexistent/kiosk.toml",
+    "EDIARY_KIOSK_CALL_TIMEOUT_SECONDS": "2",
+    "EDIARY_KIOSK_RETRY_MAX_SECONDS": "1",
+}
 
 
 def world_command(db: Path, *args: str) -> dict[str, Any]:
@@ -76,6 +81,7 @@ class AgentProcess:
     server_url: str
     port: int = field(default_factory=free_port)
     idle_lock: float = 600.0
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     starts: int = 0
@@ -126,7 +132,7 @@ class AgentProcess:
                     "-v",
                 ],
                 cwd=ROOT,
-                env={**os.environ, **AGENT_ENV},
+                env={**os.environ, **AGENT_ENV, **self.env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -223,3 +229,29 @@ def browser() -> Iterator[Any]:
 
 def local_get(agent: AgentProcess, path: str, **headers: str) -> requests.Response:
     return requests.get(agent.url + path, headers=headers, timeout=10)
+
+
+class Screen:
+    """Drives the agent's local API exactly as the page's script does (token, Origin, JSON)."""
+
+    def __init__(self, agent: AgentProcess) -> None:
+        self.base = agent.url
+        html = requests.get(self.base + "/", timeout=10).text
+        token = html.split('name="kiosk-screen" content="')[1].split('"')[0]
+        self.headers = {"Origin": self.base, "X-Kiosk-Screen": token}
+
+    def state(self) -> dict[str, Any]:
+        response = requests.get(self.base + "/api/state", headers=self.headers, timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def post(self, path: str, data: dict[str, Any]) -> requests.Response:
+        return requests.post(self.base + path, json=data, headers=self.headers, timeout=30)
+
+    def ok(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        response = self.post(path, data)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def wait_online(self, timeout: float = 15.0) -> None:
+        wait_until(lambda: self.state()["connection"] == "online", timeout)

@@ -1,7 +1,9 @@
 """A loopback TCP proxy that a test can cut and restore: the network between kiosk and server.
 
 Modes: "up" pipes bytes both ways; "reset" closes every connection and refuses new ones at once;
-"blackhole" keeps connections open but drops every byte (a dead Wi-Fi link, found only by timeouts).
+"blackhole" keeps connections open but drops every byte (a dead Wi-Fi link, found only by timeouts);
+"drop_replies" lets the kiosk's bytes through and drops the server's (a request that arrives and
+is committed, and an acknowledgement that never comes back).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class Proxy:
                     data = sock.recv(65536)
                     if not data:
                         return
-                    if self.mode == "up":
+                    if self.mode == "up" or (self.mode == "drop_replies" and sock is a):
                         peers[sock].sendall(data)
         except OSError:
             pass

@@ -135,7 +135,7 @@ def test_a_page_load_locks_and_an_old_page_is_stale(ui: FlaskClient, agent: Agen
         name="Anna Nowak",
         mode="online",
         token="t",
-        full_login_at=agent.clock(),
+        expires_at=agent.clock() + 3600,
         lessons=[],
     )
     state = ui.get("/api/state", base_url=ORIGIN, headers={TOKEN_HEADER: first}).get_json()
