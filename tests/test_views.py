@@ -7,7 +7,7 @@ content: the numbers and words on the page, and the writes behind the one form.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -71,7 +71,7 @@ def test_card_shows_grades_their_weights_and_how_the_average_is_computed(
     world: World, session: Session, login_as: Login
 ) -> None:
     actor = teacher_actor(world)
-    grade = dict(pupil=world.pupil, subject=world.math, given_on=world.today)
+    grade: dict[str, Any] = dict(pupil=world.pupil, subject=world.math, given_on=world.today)
     record_grade(actor, value="4+", category=world.test_category, description="Ułamki", **grade)
     record_grade(actor, value="3", category=world.quiz_category, **grade)
     record_grade(actor, value="np", **grade)
@@ -97,7 +97,7 @@ def test_card_average_follows_the_schools_modifier_rules(
     world: World, session: Session, login_as: Login
 ) -> None:
     actor = teacher_actor(world)
-    grade = dict(pupil=world.pupil, subject=world.math, given_on=world.today)
+    grade: dict[str, Any] = dict(pupil=world.pupil, subject=world.math, given_on=world.today)
     record_grade(actor, value="4+", category=world.test_category, **grade)
     record_grade(actor, value="3", category=world.quiz_category, **grade)
     _set_school_rules(teacher_actor(world), world.school, plus_value=Decimal("0.75"))
@@ -142,7 +142,7 @@ def test_attendance_per_subject_without_warning_below_the_schools_threshold(
     session.commit()
 
     shown = page(login_as(world.parent), f"/pupils/{world.pupil.id}")
-    assert "matematyka 75,0 % (3 z 4) 1" in shown
+    assert "matematyka 75,0 % (3 z 4) nieobecności: 1" in shown
     assert "ryzyko nieklasyfikowania" not in shown
 
 
@@ -156,7 +156,7 @@ def test_attendance_warning_at_the_schools_threshold_counts_excused_absences_too
     session.commit()
 
     shown = page(login_as(world.parent), f"/pupils/{world.pupil.id}")
-    assert "matematyka 50,0 % (2 z 4) 2 uwaga: ryzyko nieklasyfikowania" in shown
+    assert "matematyka 50,0 % (2 z 4) nieobecności: 2 uwaga: ryzyko nieklasyfikowania" in shown
     assert "Uwaga: ryzyko nieklasyfikowania." in shown
     assert "progu ostrzeżenia szkoły (30 %) w przedmiotach: matematyka." in shown
 
@@ -169,7 +169,7 @@ def test_attendance_warning_threshold_is_the_schools_setting(
     session.commit()
 
     shown = page(login_as(world.parent), f"/pupils/{world.pupil.id}")
-    assert "matematyka 75,0 % (3 z 4) 1 uwaga: ryzyko nieklasyfikowania" in shown
+    assert "matematyka 75,0 % (3 z 4) nieobecności: 1 uwaga: ryzyko nieklasyfikowania" in shown
     assert "(25 %)" in shown
 
 
@@ -291,7 +291,7 @@ def test_history_pages_newest_first_and_leaves_out_guardian_links(
 
 
 @pytest.fixture
-def commits(session: Session) -> list[int]:
+def commits(session: Session) -> Iterator[list[int]]:
     seen: list[int] = []
 
     def count(_session: Session) -> None:
