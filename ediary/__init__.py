@@ -22,6 +22,7 @@ BLUEPRINTS: list[str] = [
     "ediary.schools.views",
     "ediary.diary.views",
     "ediary.timetable.views",
+    "ediary.kiosks.api",
 ]
 
 

@@ -1,15 +1,16 @@
-"""Kiosks: enrolled classroom devices, their one-time enrollment codes, processed submissions."""
+"""Kiosks: enrolled classroom devices, their one-time enrollment codes, processed submissions,
+teachers' sessions at a kiosk and the failed logins that throttle them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
-from ediary.db import Base, utcnow
+from ediary.db import Base, BigIntPK, utcnow
 from ediary.schools.models import Room
 
 
@@ -62,4 +63,52 @@ class ProcessedSubmission(Base):
     kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KioskTeacherSession(Base):
+    """A teacher's day at one kiosk: opened by a full login, locked and reopened by a PIN, and
+    ended by a hard logout, a logout for the day, three wrong PINs, or the device's revocation.
+
+    Not `Audited`: its rows are themselves the record of who was logged in where, and the PIN
+    failure counter would fill the history with noise. The session token is not stored at all:
+    it is an HMAC of the row's id and `nonce` under the server's secret key (auth.py), so the
+    same token can be handed out again at every PIN unlock. The PIN is kept as an argon2 hash.
+    """
+
+    __tablename__ = "kiosk_teacher_sessions"
+    __table_args__ = (Index("ix_kiosk_teacher_sessions_kiosk_teacher", "kiosk_id", "teacher_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    # The school-local date of the full login: the PIN works on this day, and entries made
+    # under this session are for this day's lessons.
+    day: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Hard logout: at most 12 hours after the full login, and never past the end of `day`.
+    expires_at: Mapped[dt.datetime]
+    # `User.session_version` at login: a password change or a disabled account ends the session.
+    user_version: Mapped[int]
+    # Set while the kiosk's screen is locked: reading rosters needs the PIN (or a full login).
+    locked_at: Mapped[dt.datetime | None]
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_failures: Mapped[int] = mapped_column(default=0)
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class KioskLoginFailure(Base):
+    """One failed full login at a kiosk: the throttle counts these per device and per login."""
+
+    __tablename__ = "kiosk_login_failures"
+    __table_args__ = (
+        Index("ix_kiosk_login_failures_kiosk_at", "kiosk_id", "at"),
+        Index("ix_kiosk_login_failures_login_at", "login", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    login: Mapped[str] = mapped_column(String(80))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,7 @@
-"""Kiosk records and their one-time enrollment codes."""
+"""Kiosk records, their one-time enrollment codes, revocation, and teachers' sessions at a kiosk.
+
+The submissions a kiosk makes are in submissions.py.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,24 @@ import hashlib
 import secrets
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
 
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
 from ediary.errors import Refusal
-from ediary.kiosks.models import EnrollmentCode, Kiosk
+from ediary.journal.operations import publish
+from ediary.kiosks.auth import new_nonce, new_secret, secret_hash
+from ediary.kiosks.models import EnrollmentCode, Kiosk, KioskLoginFailure, KioskTeacherSession
+from ediary.kiosks.queries import end_of_day, school_of, school_today
+from ediary.kiosks.rooms import after_commit, disconnect_kiosk
+from ediary.people.models import User
 from ediary.schools.models import Room
 
 # Unambiguous characters only: the code is read off a screen and typed by hand.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
+# One answer for an unknown, used or expired code: the answer must not help anyone guess.
+CODE_INVALID = _l("Kod jest nieprawidłowy, wygasł albo został już użyty.")
 
 
 def code_digest(code: str) -> str:
@@ -48,3 +59,153 @@ def issue_enrollment_code(actor: Actor, kiosk: Kiosk, minutes: int = 30) -> str:
         )
     )
     return f"{code[:5]}-{code[5:]}"
+
+
+# --- enrollment and revocation ---------------------------------------------------------------
+
+
+@operation
+def enroll_kiosk(actor: Actor, code: EnrollmentCode, now: dt.datetime) -> tuple[Kiosk, str]:
+    """Exchanges a one-time code for the device secret; returns the plain secret this once.
+
+    Enrolling again (a replaced computer, or after a revocation) gives a new secret: the old
+    one stops working and the old connections of this process are cut after the commit (those
+    on other processes are refused at their next event).
+    """
+    if code.used_at is not None or code.expires_at <= now:
+        raise Refusal("code_invalid", CODE_INVALID)
+    kiosk = db.session.get(Kiosk, code.kiosk_id)
+    if kiosk is None:  # a foreign key; kept for the type checker
+        raise Refusal("code_invalid", CODE_INVALID)
+    secret = new_secret()
+    replacing = kiosk.secret_hash is not None
+    code.used_at = now
+    kiosk.secret_hash = secret_hash(secret)
+    kiosk.enrolled_at = now
+    kiosk.revoked_at = None
+    _end_kiosk_sessions(kiosk, now, "reenrolled")
+    if replacing:
+        kiosk_id = kiosk.id
+        after_commit(lambda: disconnect_kiosk(kiosk_id))
+    return kiosk, secret
+
+
+@operation
+def revoke_kiosk(actor: Actor, kiosk: Kiosk, now: dt.datetime | None = None) -> Kiosk:
+    """The device loses its access at once, and must be enrolled again with a new code.
+
+    Its connections are cut after the commit by the realtime layer, which notices `revoked_at`
+    being set in the flush (ediary/realtime/revocation.py) and first delivers the kiosk its
+    `kiosk.revoked` event, in whichever server process the kiosk is connected. Every event of
+    a socket that is still open meanwhile is refused (sockets.py re-reads the kiosk row).
+    Entries the kiosk made before are not lost: they sync after it is enrolled again.
+    """
+    now = now or utcnow()
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = now
+        publish("kiosk.revoked", school_id=kiosk.school_id, audience_id=kiosk.id, kiosk_id=kiosk.id)
+    _end_kiosk_sessions(kiosk, now, "kiosk_revoked")
+    return kiosk
+
+
+def _end_kiosk_sessions(kiosk: Kiosk, now: dt.datetime, reason: str) -> None:
+    live = select(KioskTeacherSession).where(
+        KioskTeacherSession.kiosk_id == kiosk.id, KioskTeacherSession.ended_at.is_(None)
+    )
+    for row in db.session.scalars(live):
+        row.ended_at, row.ended_reason = now, reason
+
+
+# --- teachers at a kiosk ----------------------------------------------------------------------
+
+# NIST SP 800-63B (AAL2): reauthenticate at least every 12 hours.
+SESSION_HOURS = 12
+PIN_ATTEMPTS = 3
+# Failed full logins older than this are never counted again.
+FAILURE_MEMORY = dt.timedelta(days=1)
+
+
+@operation
+def open_teacher_session(
+    actor: Actor, kiosk: Kiosk, teacher: User, *, now: dt.datetime, pin_hash: str | None = None
+) -> KioskTeacherSession:
+    """A full login: the teacher's day on this kiosk (its token: `access.token_of`).
+
+    An earlier session of the same teacher on this kiosk ends ("replaced"): one teacher has one
+    PIN on one kiosk at a time.
+    """
+    school = school_of(kiosk)
+    day = school_today(school, now)
+    earlier = select(KioskTeacherSession).where(
+        KioskTeacherSession.kiosk_id == kiosk.id,
+        KioskTeacherSession.teacher_id == teacher.id,
+        KioskTeacherSession.ended_at.is_(None),
+    )
+    for row in db.session.scalars(earlier):
+        row.ended_at, row.ended_reason = now, "replaced"
+    session_row = KioskTeacherSession(
+        kiosk_id=kiosk.id,
+        teacher_id=teacher.id,
+        nonce=new_nonce(),
+        day=day,
+        started_at=now,
+        expires_at=min(now + dt.timedelta(hours=SESSION_HOURS), end_of_day(school, day)),
+        user_version=teacher.session_version,
+        pin_hash=pin_hash,
+    )
+    db.session.add(session_row)
+    return session_row
+
+
+@operation
+def lock_teacher_session(
+    actor: Actor, session_row: KioskTeacherSession, now: dt.datetime
+) -> KioskTeacherSession:
+    if session_row.locked_at is None:
+        session_row.locked_at = now
+    return session_row
+
+
+@operation
+def set_pin(actor: Actor, session_row: KioskTeacherSession, pin_hash: str) -> KioskTeacherSession:
+    """Once per session: changing a PIN needs a full login, or anyone at an unlocked kiosk could."""
+    if session_row.pin_hash is not None:
+        raise Refusal("pin_already_set", _l("PIN na dziś jest już ustawiony."))
+    session_row.pin_hash = pin_hash
+    return session_row
+
+
+@operation
+def record_pin_attempt(
+    actor: Actor, session_row: KioskTeacherSession, right: bool, now: dt.datetime
+) -> KioskTeacherSession:
+    """A right PIN unlocks the session and clears the count; the third wrong PIN in a row ends
+    the session, so that only a full login opens the kiosk for this teacher again."""
+    if right:
+        session_row.pin_failures = 0
+        session_row.locked_at = None
+        return session_row
+    session_row.pin_failures += 1
+    if session_row.pin_failures >= PIN_ATTEMPTS:
+        session_row.ended_at, session_row.ended_reason = now, "pin_failures"
+    return session_row
+
+
+@operation
+def end_teacher_session(
+    actor: Actor, session_row: KioskTeacherSession, reason: str, now: dt.datetime
+) -> KioskTeacherSession:
+    if session_row.ended_at is None:
+        session_row.ended_at, session_row.ended_reason = now, reason
+    return session_row
+
+
+@operation
+def record_login_failure(actor: Actor, kiosk: Kiosk, login: str, now: dt.datetime) -> None:
+    db.session.add(KioskLoginFailure(kiosk_id=kiosk.id, login=login[:80], at=now))
+    # Housekeeping in passing: the throttle never looks this far back.
+    db.session.execute(
+        delete(KioskLoginFailure).where(
+            KioskLoginFailure.kiosk_id == kiosk.id, KioskLoginFailure.at < now - FAILURE_MEMORY
+        )
+    )

@@ -1,0 +1,480 @@
+"""Submissions: one transaction each, acknowledged after commit, idempotent by key, refused
+cleanly (nothing written) outside the kiosk's scope, conflicts reported, never silent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ediary.audit.models import HistoryEntry
+from ediary.audit.recording import Actor, Channel
+from ediary.db import db
+from ediary.diary.models import Attendance, Grade, Remark
+from ediary.diary.operations import record_grade, set_topic, submit_roll
+from ediary.extensions import socketio
+from ediary.journal.models import JournalEvent
+from ediary.kiosks import sockets
+from ediary.kiosks.models import ProcessedSubmission
+from ediary.kiosks.operations import create_kiosk
+from ediary.timetable.operations import cancel_lesson
+from tests import factories
+from tests.kiosk_server.conftest import (
+    NS,
+    KioskWorld,
+    call,
+    counts,
+    enroll,
+    login,
+    make_room_lesson,
+    submit,
+)
+
+SYSTEM = Actor.system(Channel.CLI)
+
+
+@pytest.fixture
+def kiosk(connect: Any, kworld: KioskWorld) -> Any:
+    client = connect()
+    client.token = login(client, kworld.teacher)["session"]
+    return client
+
+
+def _roll(kworld: KioskWorld, **states: str) -> dict[str, Any]:
+    return {"states": {str(getattr(kworld, name).id): code for name, code in states.items()}}
+
+
+def test_a_roll_is_one_submission_and_one_transaction(kiosk: Any, kworld: KioskWorld) -> None:
+    before = counts()
+    payload = {**_roll(kworld, pupil="nb", classmate="ob"), "topic": "Ułamki zwykłe"}
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload)
+    assert ack["ok"] is True and ack["status"] == "applied"
+    assert ack["result"]["pupils"] == 2 and ack["result"]["changed"] == 2
+    after = counts()
+    # Two attendance rows, their two history rows and the lesson's (topic), three journal rows
+    # (two attendance.recorded, one lesson.topic), one idempotency row: all or nothing.
+    assert {k: after[k] - before[k] for k in after} == {
+        "attendance": 2,
+        "grades": 0,
+        "remarks": 0,
+        "history": 3,
+        "journal": 3,
+        "processed": 1,
+    }
+    events = db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)).all()
+    assert ack["event_ids"] == [e.id for e in events]
+    assert sorted(e.type for e in events) == ["attendance.recorded"] * 2 + ["lesson.topic"]
+    history = db.session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "attendance"))
+    assert {(h.actor_id, h.channel, h.kiosk_id) for h in history} == {
+        (kworld.teacher.id, "kiosk", kworld.kiosk.id)
+    }
+    codes = {a.pupil_id: a.type.code for a in db.session.scalars(select(Attendance))}
+    assert codes == {kworld.pupil.id: "nb", kworld.classmate.id: "ob"}
+
+
+def test_the_events_are_announced_as_delivered_after_the_ack(
+    kiosk: Any, kworld: KioskWorld
+) -> None:
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["delivered"] is False
+    socketio.sleep(0)  # the notice runs after the handler (no relay in a test process)
+    delivered = [m for m in kiosk.get_received(NS) if m["name"] == "delivered"]
+    assert delivered == [
+        {
+            "name": "delivered",
+            "args": [{"key": ack["key"], "event_ids": ack["event_ids"]}],
+            "namespace": NS,
+        }
+    ]
+
+
+def test_a_repeated_key_returns_the_stored_result_and_writes_nothing(
+    kiosk: Any, kworld: KioskWorld
+) -> None:
+    key = str(uuid.uuid4())
+    payload = _roll(kworld, pupil="nb", classmate="sp")
+    first = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    before = counts()
+    # The same content, the pupils listed the other way round and the key in capitals.
+    reordered = {"states": dict(reversed(list(payload["states"].items())))}
+    again = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, reordered, key=key.upper())
+    assert again["status"] == "duplicate" and again["delivered"] is True
+    assert again["result"] == first["result"] and again["event_ids"] == first["event_ids"]
+    assert counts() == before
+
+
+def test_a_key_reused_for_other_content_is_refused(kiosk: Any, kworld: KioskWorld) -> None:
+    key = str(uuid.uuid4())
+    submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"), key=key)
+    before = counts()
+    other = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="u"), key=key)
+    assert other["ok"] is False and other["error"] == "key_reused"
+    assert other["message"] == "Ten klucz wpisu był już użyty dla innej treści."
+    topic = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Inny"}, key=key)
+    assert topic["error"] == "key_reused"
+    assert counts() == before
+    assert (
+        db.session.scalars(select(Attendance).where(Attendance.pupil_id == kworld.pupil.id))
+        .one()
+        .type.code
+        == "nb"
+    )
+
+
+def test_a_key_of_another_kiosk_is_refused(connect: Any, kiosk: Any, kworld: KioskWorld) -> None:
+    key = str(uuid.uuid4())
+    payload = _roll(kworld, pupil="nb")
+    submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    other = create_kiosk(SYSTEM, factories.make_room(kworld.school, "14"))
+    secret = enroll(other)
+    db.session.commit()
+    elsewhere = connect({"kiosk_id": other.id, "secret": secret})
+    token = login(elsewhere, kworld.teacher)["session"]
+    ack = submit(elsewhere, token, "roll", kworld.lesson.id, payload, key=key)
+    assert ack["error"] == "key_reused"  # not "duplicate": another device learns nothing
+
+
+def test_a_duplicate_is_recognised_after_the_session_ended(kiosk: Any, kworld: KioskWorld) -> None:
+    key = str(uuid.uuid4())
+    payload = _roll(kworld, pupil="nb")
+    submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    call(kiosk, "teacher_logout", {"session": kiosk.token, "end": True})
+    ack = submit(kiosk, "1.not-a-session", "roll", kworld.lesson.id, payload, key=key)
+    assert ack["status"] == "duplicate"
+
+
+def test_an_entry_typed_before_a_lock_or_logout_still_syncs(kiosk: Any, kworld: KioskWorld) -> None:
+    call(kiosk, "teacher_logout", {"session": kiosk.token})
+    assert submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))["ok"]
+    call(kiosk, "teacher_logout", {"session": kiosk.token, "end": True})
+    late = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Dodawanie"})
+    assert late["ok"] is True
+    # ...but not to an account that was disabled meanwhile.
+    from ediary.people.operations import disable_user
+
+    disable_user(SYSTEM, kworld.teacher)
+    db.session.commit()
+    refused = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Odejmowanie"})
+    assert refused["error"] == "session_ended" and refused["reason"] == "account"
+
+
+def test_racing_twins_store_once(
+    kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The twin that loses the race on the key's primary key answers from the stored row."""
+    key = str(uuid.uuid4())
+    payload = _roll(kworld, pupil="nb")
+    first = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    before = counts()
+    lookups: list[str] = []
+    real = sockets.stored_submission
+
+    def blind_first_time(k: str) -> ProcessedSubmission | None:
+        # As if the twin's row had not been committed yet when this one looked.
+        lookups.append(k)
+        return None if len(lookups) == 1 else real(k)
+
+    monkeypatch.setattr(sockets, "stored_submission", blind_first_time)
+    twin = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    assert len(lookups) == 2  # tried, collided, rolled back, looked again
+    assert twin["status"] == "duplicate" and twin["result"] == first["result"]
+    assert counts() == before
+
+
+def test_contention_that_never_clears_asks_the_kiosk_to_retry(
+    kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    def stale(*_args: Any, **_kwargs: Any) -> Any:
+        raise StaleDataError("someone else wrote the row")
+
+    monkeypatch.setattr(sockets, "apply_submission", stale)
+    before = counts()
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["error"] == "busy" and ack["retry"] is True
+    assert counts() == before
+
+
+def test_a_failure_inside_is_an_internal_error_and_the_server_keeps_serving(
+    kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(sockets, "apply_submission", broken)
+    before = counts()
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["error"] == "internal" and ack["retry"] is True
+    assert counts() == before
+    monkeypatch.undo()
+    assert submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))["ok"]
+
+
+def test_a_refused_roll_writes_nothing_at_all(kiosk: Any, kworld: KioskWorld) -> None:
+    before = counts()
+    unknown = submit(
+        kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb", classmate="zz")
+    )
+    assert unknown["error"] == "attendance_unknown" and unknown["codes"] == ["zz"]
+    foreign = submit(
+        kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb", pupil_b="nb")
+    )
+    assert foreign["error"] == "pupil_not_in_lesson" and foreign["pupil_ids"] == [kworld.pupil_b.id]
+    other_school = submit(
+        kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil_other_school="nb")
+    )
+    assert other_school["error"] == "pupil_not_in_lesson"
+    assert counts() == before
+
+
+def test_grades_and_remarks(kiosk: Any, kworld: KioskWorld) -> None:
+    lesson = kworld.lesson.id
+    grade = submit(
+        kiosk,
+        kiosk.token,
+        "grade",
+        lesson,
+        {
+            "pupil_id": kworld.pupil.id,
+            "value": "4+",
+            "category_id": kworld.test_category.id,
+            "description": "Ułamki",
+        },
+    )
+    assert grade["ok"] is True and grade["result"]["version"] == 1
+    row = db.session.get(Grade, grade["result"]["grade_id"])
+    assert row is not None and row.value == "4+" and row.lesson_id == lesson
+    assert row.teacher_id == kworld.teacher.id and row.given_on == kworld.today
+
+    corrected = submit(
+        kiosk,
+        kiosk.token,
+        "grade_correction",
+        lesson,
+        {
+            "grade_id": row.id,
+            "base_version": 1,
+            "value": "5",
+            "category_id": kworld.test_category.id,
+        },
+    )
+    assert corrected["ok"] is True and corrected["result"]["version"] == 2
+
+    before = counts()
+    stale = submit(
+        kiosk,
+        kiosk.token,
+        "grade_correction",
+        lesson,
+        {"grade_id": row.id, "base_version": 1, "value": "3"},
+    )
+    assert stale["error"] == "stale_version" and stale["current_version"] == 2
+    assert stale["message"] == "Ten wpis zmienił się w międzyczasie. Odśwież i spróbuj ponownie."
+    assert counts() == before
+
+    removed = submit(
+        kiosk, kiosk.token, "grade_removal", lesson, {"grade_id": row.id, "base_version": 2}
+    )
+    assert removed["ok"] is True and db.session.get(Grade, row.id).removed is True
+
+    remark = submit(
+        kiosk,
+        kiosk.token,
+        "remark",
+        lesson,
+        {"pupil_id": kworld.classmate.id, "remark_kind": "positive", "text": "Pomógł koledze."},
+    )
+    remark_id = remark["result"]["remark_id"]
+    fixed = submit(
+        kiosk,
+        kiosk.token,
+        "remark_correction",
+        lesson,
+        {"remark_id": remark_id, "base_version": 1, "remark_kind": "neutral", "text": "Pomagał."},
+    )
+    assert fixed["result"]["version"] == 2
+    assert submit(
+        kiosk, kiosk.token, "remark_removal", lesson, {"remark_id": remark_id, "base_version": 2}
+    )["ok"]
+    assert db.session.get(Remark, remark_id).removed is True
+    types = [e.type for e in db.session.scalars(select(JournalEvent).order_by(JournalEvent.id))]
+    assert types == [
+        "grade.added",
+        "grade.changed",
+        "grade.removed",
+        "remark.added",
+        "remark.changed",
+        "remark.removed",
+    ]
+    # The history keeps the old value next to the new one (a correction never erases).
+    change = db.session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "grades", HistoryEntry.action == "update")
+        .order_by(HistoryEntry.id)
+    ).first()
+    assert change is not None and change.old["value"] == "4+" and change.new["value"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ({"pupil_id": "pupil_b", "value": "4"}, "not_found"),  # another class
+        ({"pupil_id": "pupil_other_school", "value": "4"}, "not_found"),
+        ({"pupil_id": "pupil", "value": "7"}, "grade_invalid"),
+        ({"pupil_id": "pupil", "value": "4", "category_id": "foreign"}, "category_unknown"),
+        ({"pupil_id": "pupil", "value": "4", "descriptive": "Dobrze"}, "grade_both"),
+    ],
+)
+def test_a_refused_grade_writes_nothing(
+    kiosk: Any, kworld: KioskWorld, payload: dict[str, Any], error: str
+) -> None:
+    from ediary.diary.models import GradeCategory
+
+    payload = dict(payload)
+    payload["pupil_id"] = getattr(kworld, payload["pupil_id"]).id
+    if payload.get("category_id") == "foreign":
+        payload["category_id"] = db.session.scalars(
+            select(GradeCategory.id).where(GradeCategory.school_id == kworld.other_school.id)
+        ).first()
+    before = counts()
+    ack = submit(kiosk, kiosk.token, "grade", kworld.lesson.id, payload)
+    assert ack["ok"] is False and ack["error"] == error
+    assert ack["message"]
+    assert counts() == before
+
+
+def test_another_teachers_grade_cannot_be_corrected_here(kiosk: Any, kworld: KioskWorld) -> None:
+    grade = record_grade(
+        Actor(kworld.tutor, Channel.WEB),
+        pupil=kworld.pupil,
+        subject=kworld.math,
+        value="3",
+        given_on=kworld.today,
+    )
+    db.session.commit()
+    before = counts()
+    for kind, payload in (
+        ("grade_correction", {"grade_id": grade.id, "base_version": 1, "value": "5"}),
+        ("grade_removal", {"grade_id": grade.id, "base_version": 1}),
+    ):
+        assert submit(kiosk, kiosk.token, kind, kworld.lesson.id, payload)["error"] == "not_found"
+    assert counts() == before
+
+
+def test_lessons_outside_the_kiosk_are_not_found(
+    connect: Any, kiosk: Any, kworld: KioskWorld
+) -> None:
+    other_room = make_room_lesson(
+        kworld, factories.make_room(kworld.school, "7"), kworld.teacher, 2
+    )
+    of_colleague = make_room_lesson(kworld, kworld.room, kworld.other_teacher, 3)
+    other_school_room = factories.make_room(kworld.other_school, "1")
+    foreign = factories.make_lesson(
+        kworld.other_school,
+        kworld.class_other_school,
+        factories.make_subject(kworld.other_school, "matematyka", "mat"),
+        kworld.teacher,  # even with this teacher's name on it
+        other_school_room,
+        kworld.today,
+    )
+    import datetime as dt
+
+    tomorrow = factories.make_lesson(
+        kworld.school,
+        kworld.class_a,
+        kworld.math,
+        kworld.teacher,
+        kworld.room,
+        kworld.today + dt.timedelta(days=1),
+        4,
+    )
+    db.session.commit()
+    before = counts()
+    for lesson_id in (other_room.id, of_colleague.id, foreign.id, tomorrow.id, 999_999):
+        ack = submit(kiosk, kiosk.token, "topic", lesson_id, {"topic": "Temat"})
+        assert ack["error"] == "not_found", lesson_id
+        assert ack["message"].startswith("Nie znaleziono")
+        roster = call(kiosk, "roster", {"session": kiosk.token, "lesson_id": lesson_id})
+        assert roster["error"] == "not_found", lesson_id
+    assert counts() == before
+
+
+def test_a_teacher_not_assigned_to_the_lesson_gets_not_found(
+    connect: Any, kworld: KioskWorld
+) -> None:
+    client = connect()
+    token = login(client, kworld.other_teacher)["session"]
+    before = counts()
+    ack = submit(client, token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["error"] == "not_found"
+    assert counts() == before
+
+
+def test_a_cancelled_lesson_is_refused_by_name(kiosk: Any, kworld: KioskWorld) -> None:
+    cancel_lesson(SYSTEM, kworld.lesson)
+    db.session.commit()
+    before = counts()
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["error"] == "lesson_cancelled" and ack["message"] == "Ta lekcja została odwołana."
+    assert counts() == before
+
+
+def test_attendance_is_last_writer_wins_and_the_overwrite_is_reported(
+    kiosk: Any, kworld: KioskWorld
+) -> None:
+    # Someone else (the web page) marked the pupil late after the kiosk loaded the roster.
+    submit_roll(Actor(kworld.teacher, Channel.WEB), kworld.lesson, {kworld.pupil.id: "sp"})
+    set_topic(Actor(kworld.teacher, Channel.WEB), kworld.lesson, "Z sieci")
+    db.session.commit()
+    payload = {
+        "states": {str(kworld.pupil.id): "nb", str(kworld.classmate.id): "ob"},
+        "base": {str(kworld.pupil.id): None, str(kworld.classmate.id): None},
+        "topic": "Z kiosku",
+        "base_topic": None,
+    }
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload)
+    assert ack["ok"] is True
+    assert ack["result"]["conflicts"] == [
+        {"pupil_id": kworld.pupil.id, "base": None, "server": "sp", "applied": "nb"},
+        {"field": "topic", "base": None, "server": "Z sieci", "applied": "Z kiosku"},
+    ]
+    attendance = db.session.scalars(
+        select(Attendance).where(Attendance.pupil_id == kworld.pupil.id)
+    ).one()
+    assert attendance.type.code == "nb"
+    history = db.session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "attendance", HistoryEntry.entity_id == attendance.id)
+        .order_by(HistoryEntry.id)
+    ).all()
+    assert [(h.channel, h.action) for h in history] == [("web", "create"), ("kiosk", "update")]
+
+
+def test_the_roster_shows_states_types_in_tap_order_and_grades(
+    kiosk: Any, kworld: KioskWorld
+) -> None:
+    submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    submit(
+        kiosk, kiosk.token, "grade", kworld.lesson.id, {"pupil_id": kworld.pupil.id, "value": "5"}
+    )
+    sheet = call(kiosk, "roster", {"session": kiosk.token, "lesson_id": kworld.lesson.id})
+    assert sheet["ok"] is True
+    assert [t["code"] for t in sheet["attendance_types"]] == [
+        "ob",
+        "nb",
+        "sp",
+        "u",
+        "su",
+        "ns",
+        "zw",
+    ]
+    assert {c["name"] for c in sheet["grade_categories"]} >= {"sprawdzian", "kartkówka"}
+    pupils = {p["id"]: p for p in sheet["pupils"]}
+    assert set(pupils) == {kworld.pupil.id, kworld.classmate.id}
+    assert pupils[kworld.pupil.id]["attendance"] == "nb"
+    assert pupils[kworld.classmate.id]["attendance"] == "ob"
+    [grade] = pupils[kworld.pupil.id]["grades"]
+    assert grade["value"] == "5" and grade["mine"] is True and grade["version"] == 1
