@@ -202,6 +202,7 @@ class Connection:
                 self._set(LinkState.REVOKED, str(data))
                 self._on_revoked(data)
                 return
+            log.info("connect failed: %s", data or error)
             self._set(LinkState.OFFLINE, str(data or error))
             return
         self._client = client
@@ -217,6 +218,7 @@ class Connection:
                 break
         self._client = None
         _quiet_disconnect(client)
+        log.info("disconnected from %s", NAMESPACE)
         if self.state is not LinkState.REVOKED:
             self._set(LinkState.OFFLINE, "disconnected")
         self._on_offline()

@@ -42,7 +42,11 @@ def auth(credential: Credential) -> dict[str, Any]:
 
 
 def refusal_code(data: Any) -> str | None:
+    """The stable code of a refusal: in an acknowledgement, a push, or a refused connect (where
+    python-socketio wraps the server's data as {"message": ..., "data": {...}})."""
     if isinstance(data, dict) and data.get("ok") is not True:
+        if isinstance(data.get("data"), dict):
+            return refusal_code(data["data"])
         code = data.get("error") or data.get("code")
         return str(code) if code else None
     return None
