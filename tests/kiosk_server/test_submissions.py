@@ -478,3 +478,24 @@ def test_the_roster_shows_states_types_in_tap_order_and_grades(
     assert pupils[kworld.classmate.id]["attendance"] == "ob"
     [grade] = pupils[kworld.pupil.id]["grades"]
     assert grade["value"] == "5" and grade["mine"] is True and grade["version"] == 1
+
+
+def test_entries_survive_a_revocation_and_sync_after_enrolling_again(
+    connect: Any, kiosk: Any, kworld: KioskWorld
+) -> None:
+    from ediary.kiosks.operations import revoke_kiosk
+
+    revoke_kiosk(SYSTEM, kworld.kiosk)
+    db.session.commit()
+    assert submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "X"})["error"] == (
+        "kiosk_revoked"
+    )
+    secret = enroll(kworld.kiosk)
+    db.session.commit()
+    again = connect({"kiosk_id": kworld.kiosk.id, "secret": secret})
+    # The entry typed before the revocation, under the old day session, is still the teacher's.
+    ack = submit(again, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["ok"] is True and ack["status"] == "applied"
+    # ...but that session opens nothing any more: a full login is needed for the screens.
+    ended = call(again, "lessons", {"session": kiosk.token})
+    assert ended["error"] == "session_ended" and ended["reason"] == "kiosk_revoked"
