@@ -33,6 +33,8 @@ class Config:
     JOURNAL_RETENTION_DAYS: int = 14
     ENROLLMENT_CODE_MINUTES: int = 30
     ENGINE_OPTIONS: dict[str, Any] = field(default_factory=dict)
+    # How many server processes run behind nginx; `ediary check --deploy` checks what N > 1 needs.
+    PROCESSES: int = 1
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
