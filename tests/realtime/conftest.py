@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +34,7 @@ from sqlalchemy import select
 from ediary.db import Base, db, make_engine
 from ediary.journal.models import JournalEvent
 from tests import factories
-from tests.servers import free_port, wait_for_port
+from tests.servers import ROOT, Server, free_port, wait_for_port
 
 
 class RedisServer:
@@ -324,3 +326,48 @@ class WebTeacher:
             timeout=10,
         )
         assert response.status_code == 302, response.status_code
+
+
+def start_gunicorn(
+    app: str,
+    database_url: str,
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    config: str | None = None,
+    **env_overrides: str,
+) -> Server:
+    """Like tests/servers.py `running_server`, for another WSGI entry or the provisioned config
+    (the settings of provisioning/gunicorn.conf.py, bound through EDIARY_BIND)."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "EDIARY_BIND": f"127.0.0.1:{port}",
+        "EDIARY_DATABASE_URL": database_url,
+        "EDIARY_SECRET_KEY": "test-server-secret-0123456789abcdef",
+        "EDIARY_SOCKETIO_ORIGINS": url,
+        "EDIARY_GRACEFUL_TIMEOUT": "2",
+        "EDIARY_ARGON2_TIME_COST": "1",
+        "EDIARY_ARGON2_MEMORY_KIB": "8",
+        "EDIARY_ARGON2_PARALLELISM": "1",
+        **env_overrides,
+    }
+    command = [sys.executable, "-m", "gunicorn"]
+    command += (
+        ["-c", config]
+        if config
+        else ["-k", "gevent", "-w", "1", "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"]
+    )
+    log = log_dir / f"server-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, app], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(url=url, port=port, process=process, log=log)
+    try:
+        wait_for_port(port, process=process)
+    except BaseException:
+        server.stop()
+        raise
+    return server

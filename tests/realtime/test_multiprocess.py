@@ -9,13 +9,9 @@ once, in id order.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -34,50 +30,14 @@ from tests.realtime.conftest import (
     journal_ids,
     live_client,
     login,
+    start_gunicorn,
 )
 from tests.realtime.conftest import (
     school_today as _school_today,
 )
-from tests.servers import ROOT, Server, free_port, running_server, wait_for_port
+from tests.servers import Server, free_port, running_server
 
 pytestmark = pytest.mark.slow
-
-SECRET = "test-server-secret-0123456789abcdef"  # the one tests/servers.py gives its servers
-
-
-def _provisioned_server(
-    database_url: str, port: int, redis_url: str, origins: str, log_dir: Path
-) -> Server:
-    env = {
-        **os.environ,
-        "EDIARY_BIND": f"127.0.0.1:{port}",
-        "EDIARY_DATABASE_URL": database_url,
-        "EDIARY_SECRET_KEY": SECRET,
-        "EDIARY_SOCKETIO_ORIGINS": origins,
-        "EDIARY_REDIS_URL": redis_url,
-        "EDIARY_GRACEFUL_TIMEOUT": "2",
-        "EDIARY_ARGON2_TIME_COST": "1",
-        "EDIARY_ARGON2_MEMORY_KIB": "8",
-        "EDIARY_ARGON2_PARALLELISM": "1",
-    }
-    log = log_dir / f"server-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "provisioning/gunicorn.conf.py",
-                "ediary.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    wait_for_port(port, process=process)
-    return Server(url=f"http://127.0.0.1:{port}", port=port, process=process, log=log)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +54,15 @@ def servers(
         EDIARY_REDIS_URL=redis_server.url,
         EDIARY_SOCKETIO_ORIGINS=origins,
     ) as server_a:
-        server_b = _provisioned_server(seeded.url, port_b, redis_server.url, origins, logs)
+        server_b = start_gunicorn(
+            "ediary.wsgi:app",
+            seeded.url,
+            logs,
+            port=port_b,
+            config="provisioning/gunicorn.conf.py",
+            EDIARY_SOCKETIO_ORIGINS=origins,
+            EDIARY_REDIS_URL=redis_server.url,
+        )
         try:
             yield server_a, server_b
         finally:

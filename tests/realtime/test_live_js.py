@@ -1,0 +1,124 @@
+"""live.js in a real headless Chromium against a real server: push, resume, dedupe, reload.
+
+The page under test (tests/realtime/page_app.py) is the smallest page that uses the module the
+way a parent's page does (a status element with translated words, an event hook), served by the
+real app: the cookie, the CSP, the Origin check and `/static/js/live.js` are the real ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.realtime.conftest import Seeded, WebTeacher, journal_ids, login, start_gunicorn
+from tests.servers import Server
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def server(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    started = start_gunicorn(
+        "tests.realtime.page_app:app", seeded.url, tmp_path_factory.mktemp("js")
+    )
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def teacher(server: Server, seeded: Seeded) -> WebTeacher:
+    return WebTeacher(server.url, login(server.url, seeded.logins["teacher"]), seeded.ids["lesson"])
+
+
+@pytest.fixture
+def page(server: Server, seeded: Seeded) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(f"{server.url}/login")
+        tab.fill("input[name=login]", seeded.logins["parent"])
+        tab.fill("input[name=password]", "correct horse battery")
+        with tab.expect_navigation():
+            tab.click("form.card button[type=submit]")
+        assert "/login" not in tab.url, "the parent could not log in"
+        yield tab
+        browser.close()
+
+
+def _open(page: Any, server: Server, head: int | None) -> None:
+    page.goto(f"{server.url}/live-test" + ("" if head is None else f"?head={head}"))
+    _until(page, "document.getElementById('live-status').dataset.state === 'live'")
+
+
+def _until(page: Any, condition: str, timeout: float = 10.0) -> None:
+    """Polls from outside the page: the page's CSP forbids the eval of `wait_for_function`."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({condition})"):
+        assert time.monotonic() < deadline, f"not within {timeout}s: {condition}"
+        time.sleep(0.05)
+
+
+def _applied(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate("window.applied")
+
+
+def test_pushes_resume_from_the_stored_id_and_show_the_state(
+    page: Any, server: Server, seeded: Seeded, teacher: WebTeacher
+) -> None:
+    head = journal_ids(seeded.url)[-1].id if journal_ids(seeded.url) else 0
+    _open(page, server, head)
+    assert page.text_content("#live-status") == "Na żywo"
+
+    teacher.roll({seeded.ids["pupil"]: "nb"})
+    _until(page, "window.applied.length === 1")
+    event = _applied(page)[0]
+    assert event["type"] == "attendance.recorded" and event["code"] == "nb"
+    # Only the last applied id is kept in the browser, and only for this tab.
+    assert page.evaluate("Object.keys(sessionStorage)") == ["ediary.live.lastId"]
+    assert page.evaluate("sessionStorage.getItem('ediary.live.lastId')") == str(event["id"])
+    assert page.evaluate("Object.keys(localStorage)") == []
+
+    # The tab leaves; three entries are written meanwhile; it comes back with no page head.
+    page.goto("about:blank")
+    for code in ("ob", "sp", "nb"):
+        teacher.roll({seeded.ids["pupil"]: code})
+    _open(page, server, None)
+    _until(page, "window.applied.length === 3")
+    assert [e["code"] for e in _applied(page)] == ["ob", "sp", "nb"]
+
+    # The connection drops and comes back: it resumes, and nothing is applied twice.
+    page.evaluate("window.live.socket.io.engine.close()")
+    _until(page, "document.getElementById('live-status').dataset.state !== 'live'")
+    _until(page, "document.getElementById('live-status').dataset.state === 'live'")
+    teacher.roll({seeded.ids["pupil"]: "ob"})
+    _until(page, "window.applied.length === 4")
+    page.wait_for_timeout(300)
+    ids = [e["id"] for e in _applied(page)]
+    assert len(ids) == len(set(ids)) == 4 and ids == sorted(ids)
+
+
+def test_a_reload_instruction_forgets_the_stored_id(page: Any, server: Server) -> None:
+    page.goto(f"{server.url}/static/css/ediary.css")  # any page of the origin, to set storage
+    page.evaluate("sessionStorage.setItem('ediary.live.lastId', '999999999')")
+    page.goto(f"{server.url}/live-test")
+    _until(page, "window.reloads.length === 1")
+    assert page.evaluate("window.reloads") == ["ahead"]
+    assert page.evaluate("sessionStorage.getItem('ediary.live.lastId')") is None
+    assert page.text_content("#live-status") == "Brak połączenia"
