@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from ediary.deploy.cli import check_command
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -45,6 +47,9 @@ def database_url_option(fn: F) -> F:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ediary, the school e-diary: its database, demo, accounts, kiosks and server."""
+
+
+main.add_command(check_command)
 
 
 # --- the database ---------------------------------------------------------------------------
