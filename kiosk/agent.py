@@ -97,6 +97,7 @@ class Agent:
         self.notice: str | None = None
         self.lang = "pl"
         self._room_fetched = 0.0
+        self._day: dt.date | None = None
         self._stop = threading.Event()
         self.connection = Connection(
             config,
@@ -626,6 +627,9 @@ class Agent:
             self._reenrolled(stamp)
         if self.connection.online and self.clock() - self._room_fetched > ROOM_REFRESH_SECONDS:
             threading.Thread(target=self._refresh_room, daemon=True).start()
+        if self.today() != self._day:
+            self._day = self.today()
+            self.pins.expire(self._day)  # yesterday's PINs open nothing; their verifiers go
         with self._lock:
             session = self.session
             if session is None:

@@ -65,6 +65,9 @@ class Site:
     def revoke(self) -> None:
         world_command(self.db, "revoke")
 
+    def world(self, *args: str) -> dict[str, Any]:
+        return world_command(self.db, *args)
+
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         conn = sqlite3.connect(self.db, timeout=10)
         try:

@@ -90,7 +90,9 @@ def test_pin_verifier_is_salted_argon2_and_never_the_pin(pins: PinVerifiers) -> 
 def test_pin_is_for_that_day_only(pins: PinVerifiers) -> None:
     pins.remember(7, "Anna Nowak", "2468", TODAY, {})
     assert pins.verify(7, "2468", TODAY + dt.timedelta(days=1), max_failures=3) is None
-    assert pins.teachers(TODAY + dt.timedelta(days=1)) == []  # and yesterday's is gone
+    assert pins.teachers(TODAY + dt.timedelta(days=1)) == []
+    pins.expire(TODAY + dt.timedelta(days=1))
+    assert pins._db.execute("SELECT COUNT(*) FROM pin_verifiers").fetchone() == (0,)
 
 
 def test_three_wrong_pins_erase_the_verifier(pins: PinVerifiers) -> None:

@@ -159,3 +159,39 @@ def test_a_lost_acknowledgement_is_replayed_as_a_duplicate(
     finally:
         local.close()
     assert json.loads(ack)["status"] == "duplicate"
+
+
+def test_a_refused_entry_is_parked_and_shown_never_dropped(
+    site: Site, make_agent: Callable[..., AgentProcess], proxy: Proxy
+) -> None:
+    agent = enrolled(site, make_agent, proxy.url)
+    screen = Screen(agent)
+    roster = login(screen, site)
+    pupil = roster["pupils"][9]["id"]  # type: ignore[index]
+    proxy.cut()
+    wait_until(lambda: screen.state()["connection"] == "offline")
+    refused = screen.ok(
+        "/api/remark",
+        {
+            "lesson_id": site.ids["lesson_id"],
+            "pupil_id": pupil,
+            "kind": "neutral",
+            "text": "Lekcja odwołana w międzyczasie",
+        },
+    )
+    site.world("cancel", str(site.ids["lesson_id"]))
+    try:
+        proxy.restore()
+        wait_until(lambda: screen.state()["outbox"]["parked"] == 1, timeout=30)
+        parked = screen.state()["session"]["parked"]
+        assert [(e["key"], e["refusal_code"]) for e in parked] == [
+            (refused["entry"]["key"], "lesson_cancelled")
+        ]
+        assert parked[0]["refusal"] == "Ta lekcja została odwołana."
+        assert screen.state()["outbox"]["saved"] == 0  # the queue moved on
+        assert agent.status()["outbox"]["parked"] == 1  # still on disk
+        assert site.query(
+            "SELECT COUNT(*) FROM remarks WHERE text = 'Lekcja odwołana w międzyczasie'"
+        ) == [(0,)]
+    finally:
+        site.world("uncancel", str(site.ids["lesson_id"]))
