@@ -35,10 +35,9 @@ class DemoAccount:
 
 
 def demo_accounts() -> list[DemoAccount]:
-    """The demo logins that exist in the database, each with what logging in as it shows."""
-    users = {
-        u.login: u for u in db.session.scalars(select(User).where(User.login.in_(DEMO_LOGINS)))
-    }
+    """The demo accounts in the database, each with what logging in as it shows."""
+    query = select(User).where(User.login.in_(DEMO_LOGINS), User.is_demo.is_(True))
+    users = {u.login: u for u in db.session.scalars(query)}
     return [
         DemoAccount(login, users[login].full_name, _shows(users[login]))
         for login in DEMO_LOGINS

@@ -7,7 +7,7 @@ accounts the README lists always exist with the same children and classes.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ediary.demo import names
 from ediary.demo.timetable import Assignment, Entry, assign_teachers, schedule, specialties
@@ -144,13 +144,18 @@ def build(scale: float = 1.0) -> District:
 
 
 def _schools(scale: float) -> list[SchoolSpec]:
+    """At a smaller scale: fewer schools (each gmina keeps one), each with one class a year."""
     if scale == 1:
         return list(SCHOOLS)
     wanted = max(2, round(len(SCHOOLS) * scale))
     firsts = [next(s for s in SCHOOLS if s.district == d) for d in range(len(DISTRICTS))]
     rest = [s for s in SCHOOLS if s not in firsts]
     kept = set(firsts + rest[: wanted - len(firsts)])
-    return [s for s in SCHOOLS if s in kept]
+    return [
+        replace(s, parallel=1, rooms=min(s.rooms, 8), teachers=min(s.teachers, 12))
+        for s in SCHOOLS
+        if s in kept
+    ]
 
 
 def _sizes(rng: random.Random, pupils: int, classes: int, low: int) -> list[int]:
@@ -302,8 +307,7 @@ def _name_accounts(district: District) -> None:
     nauczyciel1 teaches that child, has lessons every weekday and is not its form tutor;
     wychowawca1 is that child's form tutor.
     """
-    first = 0
-    family_id, child = _demo_family(district, first)
+    family_id, child = _demo_family(district, school=0)
     klass = district.pupils[child].klass
     tutor = district.classes[klass].tutor
     teacher = _demo_teacher(district, klass, exclude=tutor)
