@@ -507,3 +507,20 @@ def test_seed_on_postgresql_at_small_scale(pg_server, tmp_path):
         engine.dispose()
     finally:
         conftest.drop_pg_database(pg_server, url)
+
+
+def test_readme_lists_the_demo_accounts_as_seeded(sql):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Demo accounts") :]
+    query = text("SELECT login, first_name, last_name FROM users WHERE login IN :logins")
+    accounts = sql.execute(
+        query.bindparams(bindparam("logins", expanding=True)), {"logins": DEMO_LOGINS}
+    ).all()
+    assert len(accounts) == len(DEMO_LOGINS)
+    for account_login, first, last in accounts:
+        assert f"| `{account_login}` | {first} {last}" in section, account_login
+    assert f"**`{DEMO_PASSWORD}`**" in section
+    parents = scalar(sql, "SELECT count(*) FROM users WHERE login LIKE 'rodzic%'")
+    teachers = scalar(sql, "SELECT count(*) FROM users WHERE login LIKE 'nauczyciel%'")
+    assert f"`rodzic{parents}`" in section and f"{parents:,} parent accounts" in section
+    assert f"`nauczyciel{teachers}`" in section
