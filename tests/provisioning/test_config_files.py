@@ -1,0 +1,292 @@
+"""The provisioning files checked by the tools that will read them: shellcheck on every script,
+`systemd-analyze verify` on every server unit, Debian's `nginx -t` on the generated site, logrotate,
+and PostgreSQL's own catalogue for the settings file. Each checker is also shown to fail on a
+broken file, so that a pass means something."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.provisioning.conftest import PROVISIONING, ROOT, require_root, require_tools
+
+SERVER = PROVISIONING / "server"
+
+
+def scripts() -> list[Path]:
+    """Every shell script under provisioning/, found by its #! line, not its name."""
+    found = []
+    for path in sorted(PROVISIONING.rglob("*")):
+        if path.is_file() and path.suffix not in {".py", ".json", ".md", ".txt", ".conf"}:
+            first = path.read_bytes()[:40]
+            if re.match(rb"#!\s*/(usr/)?bin/(env )?(ba)?sh\b", first):
+                found.append(path)
+    return found
+
+
+def test_the_scripts_are_found() -> None:
+    names = {path.name for path in scripts()}
+    assert {
+        "setup-kiosk.sh",
+        "kiosk-browser",
+        "render-nginx.sh",
+        "ediary-backup.sh",
+        "setup-database.sh",
+        "install-test-requirements.sh",
+    } <= names
+
+
+@pytest.mark.parametrize("script", scripts(), ids=lambda p: str(p.relative_to(PROVISIONING)))
+def test_shellcheck(script: Path) -> None:
+    require_tools("shellcheck")
+    result = subprocess.run(
+        ["shellcheck", "--external-sources", "--severity=style", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=script.parent,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_catches_a_bad_script(tmp_path: Path) -> None:
+    require_tools("shellcheck")
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/bin/bash\nrm -rf $1/*\n")
+    assert subprocess.run(["shellcheck", str(bad)], capture_output=True).returncode != 0
+
+
+# -- systemd -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unit_root(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """A root for `systemd-analyze verify --root`: the host's unit library, the server's units and
+    the programs they start, where the README installs them."""
+
+    def make(overrides: dict[str, str]) -> Path:
+        root = tmp_path / "root"
+        (root / "usr/lib/systemd").mkdir(parents=True)
+        shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+        for link in ("lib", "bin", "sbin"):
+            (root / link).symlink_to(f"usr/{link}")
+        units = root / "etc/systemd/system"
+        units.mkdir(parents=True)
+        for unit in (SERVER / "systemd").iterdir():
+            (units / unit.name).write_text(overrides.get(unit.name, unit.read_text()))
+        programs = {
+            "opt/ediary/venv/bin/gunicorn": ROOT / ".venv/bin/gunicorn",
+            "usr/local/sbin/ediary-backup": SERVER / "backup/ediary-backup.sh",
+            "usr/bin/kill": Path("/usr/bin/kill"),
+        }
+        for target, source in programs.items():
+            (root / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, root / target)
+        return root
+
+    return make
+
+
+def verify(root: Path, *units: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "systemd-analyze",
+            "verify",
+            "--man=no",
+            f"--root={root}",
+            *[f"/etc/systemd/system/{unit}" for unit in units],
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
+SERVER_UNITS = (
+    "ediary-server@8001.service",
+    "ediary-server@8002.service",
+    "ediary-server.target",
+    "ediary-backup.service",
+    "ediary-backup.timer",
+)
+
+
+def test_systemd_analyze_verify_every_server_unit(unit_root: Callable[..., Path]) -> None:
+    require_tools("systemd-analyze")
+    assert {p.name for p in (SERVER / "systemd").iterdir()} == {
+        "ediary-server@.service",
+        "ediary-server.target",
+        "ediary-backup.service",
+        "ediary-backup.timer",
+    }
+    result = verify(unit_root({}), *SERVER_UNITS)
+    # A bad setting is only a warning to systemd: anything on stderr fails the test.
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (("Restart=always", "Restart=sometimes"), "Failed to parse service restart specifier"),
+        (("/opt/ediary/venv/bin/gunicorn", "/opt/ediary/venv/bin/gunicorn3"), "not executable"),
+    ],
+)
+def test_systemd_analyze_catches_a_broken_unit(
+    unit_root: Callable[..., Path], change: tuple[str, str], complaint: str
+) -> None:
+    require_tools("systemd-analyze")
+    unit = (SERVER / "systemd/ediary-server@.service").read_text()
+    assert change[0] in unit
+    root = unit_root({"ediary-server@.service": unit.replace(*change)})
+    result = verify(root, "ediary-server@8001.service")
+    assert complaint in result.stderr
+
+
+def test_the_server_unit_runs_the_realtime_gunicorn_settings() -> None:
+    unit = (SERVER / "systemd/ediary-server@.service").read_text()
+    assert "--config /opt/ediary/src/provisioning/gunicorn.conf.py" in unit
+    assert (PROVISIONING / "gunicorn.conf.py").exists()
+    assert "Environment=EDIARY_BIND=127.0.0.1:%i" in unit
+    assert "EnvironmentFile=/etc/ediary/ediary.env" in unit
+
+
+# -- nginx ---------------------------------------------------------------------------------------
+
+
+def self_signed(directory: Path, name: str = "dziennik.test") -> tuple[Path, Path]:
+    require_tools("openssl")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name},IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def render_nginx(directory: Path, *extra: str) -> Path:
+    cert, key = self_signed(directory)
+    site = directory / "ediary.conf"
+    result = subprocess.run(
+        [
+            "bash",
+            str(SERVER / "render-nginx.sh"),
+            "--server-name",
+            "dziennik.test",
+            "--ports",
+            "8001,8002",
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--static",
+            str(ROOT / "static"),
+            "--access-log",
+            str(directory / "access.log"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    site.write_text(result.stdout)
+    return site
+
+
+def nginx_t_with_debians_main_config(
+    directory: Path, site: Path
+) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on Debian's own nginx.conf with the site where sites-enabled would be."""
+    main = Path("/etc/nginx/nginx.conf").read_text()  # installed with Debian's nginx
+    assert "include /etc/nginx/sites-enabled/*;" in main
+    conf = directory / "nginx.conf"
+    conf.write_text(main.replace("include /etc/nginx/sites-enabled/*;", f"include {site};"))
+    return subprocess.run(["nginx", "-t", "-c", str(conf)], capture_output=True, text=True)
+
+
+def test_nginx_accepts_the_generated_site(tmp_path: Path) -> None:
+    require_root("nginx -t reads the TLS key as root")
+    require_tools("nginx")
+    site = render_nginx(tmp_path)
+    text_ = site.read_text()
+    assert "server 127.0.0.1:8001" in text_ and "server 127.0.0.1:8002" in text_
+    assert "@" not in re.sub(r"#.*", "", text_), "a placeholder was left"
+    result = nginx_t_with_debians_main_config(tmp_path, site)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+    assert "[warn]" not in result.stderr
+
+
+def test_nginx_t_catches_a_broken_site(tmp_path: Path) -> None:
+    require_root("nginx -t reads the TLS key as root")
+    require_tools("nginx")
+    site = render_nginx(tmp_path, "--max-body", "two-megabytes")
+    assert nginx_t_with_debians_main_config(tmp_path, site).returncode != 0
+
+
+# -- logrotate, PostgreSQL settings ---------------------------------------------------------------
+
+
+def test_logrotate_reads_the_configuration(tmp_path: Path) -> None:
+    require_tools("logrotate")
+    conf = (SERVER / "logrotate/ediary").read_text()
+    # The server has the ediary user (README); this machine may not, and logrotate checks it.
+    assert "create 0640 ediary adm" in conf
+    local = tmp_path / "ediary"
+    local.write_text(conf.replace("create 0640 ediary adm", "create 0640 root adm"))
+    result = subprocess.run(
+        ["logrotate", "--debug", "--state", str(tmp_path / "state"), str(local)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "error" not in result.stderr.lower()
+    assert "rotating pattern: /var/log/ediary/*.log" in result.stderr
+
+
+def test_the_postgresql_settings_exist_with_valid_values(pg_server: str) -> None:
+    settings = {}
+    for line in (SERVER / "postgresql/ediary.conf").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, value = (part.strip() for part in line.split("=", 1))
+            settings[name] = value.strip("'")
+    assert {"fsync", "synchronous_commit", "full_page_writes"} <= set(settings)
+    engine = create_engine(pg_server)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT name, vartype, enumvals FROM pg_settings WHERE name = ANY(:names)"),
+            {"names": list(settings)},
+        ).all()
+    engine.dispose()
+    catalogue = {row.name: row for row in rows}
+    assert set(catalogue) == set(settings), "a setting PostgreSQL does not know"
+    for name, value in settings.items():
+        row = catalogue[name]
+        if row.vartype == "bool":
+            assert value in {"on", "off"}, name
+        elif row.vartype == "enum":
+            assert value in row.enumvals, name
+        elif row.vartype == "integer":
+            assert value.isdigit(), name
