@@ -8,7 +8,7 @@ fails `test_every_route_is_in_the_matrix`, so no later route can skip its access
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,10 +17,12 @@ import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Connection
 from werkzeug.test import TestResponse
 
+from ediary.db import db
 from ediary.people.models import User
-from tests.factories import World
+from tests.factories import World, make_world
 from tests.html import comparable, csrf_token
 
 MATRIX_FILE = Path(__file__).resolve().parent.parent / "ediary" / "access" / "matrix.yaml"
@@ -54,6 +56,48 @@ def send(
     data = {fill(k, world): fill(str(v), world) for k, v in route.get("form", {}).items()}
     data["csrf_token"] = csrf_token(client, "/login")
     return client.open(path, method=route["method"], data=data)
+
+
+@pytest.fixture(scope="module")
+def shared_world(app: Flask) -> Iterator[tuple[World, Connection]]:
+    """One world per backend for the whole matrix, in a transaction that is never committed.
+
+    The matrix is hundreds of tests that only read (or write and roll back); building the world
+    for each would be most of the suite's time. Each test runs in a savepoint of this transaction
+    (see `session`), so a test that writes (logout, a roll) leaves nothing for the next.
+    """
+    engine = db.engine
+    assert engine is not None
+    connection = engine.connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    with app.app_context():
+        world = make_world()
+        db.session.commit()  # releases the session's savepoint; the outer transaction stays
+    db.session.remove()
+    yield world, connection
+    outer.rollback()
+    connection.close()
+    db.session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+
+
+@pytest.fixture
+def session(app: Flask, shared_world: tuple[World, Connection]) -> Iterator[object]:
+    """Overrides conftest's `session` for this module: a savepoint of the shared world."""
+    _world, connection = shared_world
+    savepoint = connection.begin_nested()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    with app.app_context():
+        yield db.session
+    db.session.remove()
+    savepoint.rollback()
+
+
+@pytest.fixture
+def world(shared_world: tuple[World, Connection], session: object) -> World:
+    return shared_world[0]
 
 
 def goes_to_login(response: TestResponse) -> bool:
