@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -29,6 +28,11 @@ from ediary.extensions import babel
 from ediary.people.models import User
 from tests.factories import World
 from tests.html import text
+
+try:
+    from babel.messages.frontend import parse_mapping_cfg
+except ImportError:  # Babel < 2.17 names it parse_mapping
+    from babel.messages.frontend import parse_mapping as parse_mapping_cfg
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "ediary" / "translations"
