@@ -9,6 +9,7 @@ from flask import Flask, has_request_context, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
 from ediary import realtime
 from ediary.config import Config
@@ -57,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(404, _not_found)
+    app.register_error_handler(CSRFError, _csrf_failed)
     app.after_request(_security_headers)
     return app
 
@@ -84,6 +86,14 @@ def _not_found(_error: Any) -> ResponseReturnValue:
     if _wants_json():
         return jsonify({"ok": False, "error": "not_found"}), 404
     return render_template("error.html", message=_l("Nie ma takiej strony.")), 404
+
+
+def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
+    """A form sent without its token, or after the token expired: nothing was saved."""
+    message = _l("Formularz wygasł albo jest niepełny. Odśwież stronę i spróbuj ponownie.")
+    if _wants_json():
+        return jsonify({"ok": False, "error": "csrf", "message": str(message)}), 400
+    return render_template("error.html", message=message), 400
 
 
 def _security_headers(response: Any) -> Any:
