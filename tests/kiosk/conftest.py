@@ -42,11 +42,11 @@ def world_command(db: Path, *args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "tests.kiosk.world", str(db), *args],
         cwd=ROOT,
-        check=True,
         capture_output=True,
         text=True,
         timeout=60,
     )
+    assert out.returncode == 0, f"world {' '.join(args)} failed:\n{out.stderr[-3000:]}"
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 

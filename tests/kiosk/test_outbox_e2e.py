@@ -179,7 +179,8 @@ def test_a_refused_entry_is_parked_and_shown_never_dropped(
             "text": "Lekcja odwołana w międzyczasie",
         },
     )
-    site.world("cancel", str(site.ids["lesson_id"]))
+    lesson = str(site.ids["lesson_id"])
+    previous = site.world("set-status", lesson, "cancelled")["previous"]
     try:
         proxy.restore()
         wait_until(lambda: screen.state()["outbox"]["parked"] == 1, timeout=30)
@@ -194,4 +195,4 @@ def test_a_refused_entry_is_parked_and_shown_never_dropped(
             "SELECT COUNT(*) FROM remarks WHERE text = 'Lekcja odwołana w międzyczasie'"
         ) == [(0,)]
     finally:
-        site.world("uncancel", str(site.ids["lesson_id"]))
+        site.world("set-status", lesson, previous)
