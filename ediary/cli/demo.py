@@ -1,0 +1,165 @@
+"""`ediary seed-demo` and `ediary demo`: the demo district, seeded and served in demo mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+
+import click
+from sqlalchemy import MetaData, func, inspect, select, text
+from sqlalchemy.pool import NullPool
+from tqdm import tqdm
+
+from ediary.cli.common import database_errors, database_url_option, make_app, resolve_url, shown
+from ediary.cli.serving import serve
+from ediary.db import db, make_engine
+from ediary.demo.accounts import DEMO_PASSWORD, demo_accounts
+from ediary.demo.seed import SeedReport, seed_demo, steps
+from ediary.migrations import upgrade
+from ediary.schools.models import School
+
+DEMO_URL = "sqlite:///instance/demo.db"
+
+
+def _drop_demo(url: str) -> None:
+    """Drops every table, but only of a demo database: never one with real accounts."""
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            if "users" in inspect(connection).get_table_names():
+                real = connection.scalar(text("SELECT count(*) FROM users WHERE NOT is_demo"))
+                if real:
+                    raise click.ClickException(
+                        f"--reset drops only demo databases; {shown(url)} has {real} "
+                        "account(s) that are not demo accounts. Nothing was changed."
+                    )
+            metadata = MetaData()
+            metadata.reflect(connection)
+            metadata.drop_all(connection)
+    finally:
+        engine.dispose()
+
+
+def _seed(url: str, weeks: int, scale: float) -> tuple[SeedReport, float]:
+    """Seeds with a progress bar on standard error; returns the report and the seconds it took."""
+    app = make_app(url)
+    with app.app_context(), database_errors(url):
+        if db.session.scalar(select(func.count(School.id))):
+            raise click.ClickException(
+                f"{shown(url)} already has schools; the demo is seeded only into an empty "
+                "database. Use --reset to drop a demo database and seed it again."
+            )
+        started = time.perf_counter()
+        with tqdm(
+            total=steps(weeks), desc="Seeding the demo district", unit="step", file=sys.stderr
+        ) as bar:
+
+            def progress(stage: str, done: int) -> None:
+                bar.set_postfix_str(stage, refresh=False)
+                bar.update(done)
+
+            report = seed_demo(weeks=weeks, scale=scale, progress=progress)
+            bar.set_postfix_str("saving", refresh=True)
+            db.session.commit()
+        seconds = time.perf_counter() - started
+        db.session.remove()
+    return report, seconds
+
+
+@click.command("seed-demo")
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(0, 20),
+    default=3,
+    show_default=True,
+    help="Weeks of past lessons with history (plus this week and the next).",
+)
+@click.option("--reset", is_flag=True, help="Drop the tables of a demo database first.")
+# Fewer schools, one class a year, fewer pupils: a quick district for tests.
+@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, hidden=True)
+def seed_demo_command(
+    database_url: str | None, as_json: bool, weeks: int, reset: bool, scale: float
+) -> None:
+    """Migrate an empty database and fill it with the demo district (without serving it)."""
+    url = resolve_url(database_url)
+    with database_errors(url):
+        if reset:
+            _drop_demo(url)
+        upgrade(url)
+    report, seconds = _seed(url, weeks, scale)
+    if as_json:
+        click.echo(json.dumps(report.counts))
+    else:
+        for key, value in report.counts.items():
+            click.echo(f"{key:>16}  {value}")
+    diary = ", ".join(f"{value} {key}" for key, value in report.diary.items())
+    click.echo(f"Seeded {shown(url)} in {seconds:.1f} s ({diary}).", err=True)
+    if not as_json:
+        click.echo(
+            "Demo accounts (nauczyciel1, wychowawca1, rodzic1, sekretariat1, dyrektor1, "
+            "gmina.mirzec, ...) log in only on a server in demo mode: `ediary demo`.",
+            err=True,
+        )
+
+
+def _demo_banner(url: str, address: str) -> str:
+    """What `ediary demo` prints at start: where to go, and the accounts with their password."""
+    app = make_app(url, DEMO_MODE=True)
+    with app.app_context():
+        accounts = demo_accounts()
+        db.session.remove()
+    if not accounts:
+        raise click.ClickException(
+            f"{shown(url)} has schools but no demo accounts: it is not a demo database, and "
+            "`ediary demo` serves only demo databases."
+        )
+    lines = ["", f"ediary demo: open {address}/ in a browser"]
+    if address.startswith(("http://127.", "http://localhost")):
+        lines.append("(to try it on a phone in the same network: ediary demo --host 0.0.0.0)")
+    lines += [f"Every demo account has the password: {DEMO_PASSWORD}", ""]
+    width = max(len(a.login) for a in accounts)
+    for account in accounts:
+        lines.append(f"  {account.login:<{width}}  {account.name}: {account.shows}")
+    lines += [
+        "",
+        "Every other account of the district (nauczyciel2..., rodzic2..., dyrektor2..., "
+        "sekretariat2...) has the same password.",
+        "Demo accounts work only while the server runs in demo mode. Stop it with Ctrl+C.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@click.command("demo")
+@click.option(
+    "--database-url",
+    metavar="URL",
+    default=DEMO_URL,
+    show_default=True,
+    help="The demo's own database (seeded when empty).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--weeks", type=click.IntRange(0, 20), default=3, show_default=True)
+@click.option("--dev", is_flag=True, help="Use the development server instead of gunicorn.")
+def demo_command(database_url: str, host: str, port: int, weeks: int, dev: bool) -> None:
+    """Migrate, seed the demo district if the database is empty, and serve it in demo mode."""
+    url = resolve_url(database_url)
+    with database_errors(url):
+        upgrade(url)
+        app = make_app(url)
+        with app.app_context():
+            empty = not db.session.scalar(select(func.count(School.id)))
+            db.session.remove()
+        if empty:
+            _seed(url, weeks, 1.0)
+        click.echo(_demo_banner(url, f"http://{host}:{port}"))
+    os.environ["EDIARY_DEMO_MODE"] = "true"
+    # Sessions of a demo need no key that outlives the process.
+    os.environ.setdefault("EDIARY_SECRET_KEY", secrets.token_hex(32))
+    serve(url, host, port, dev=dev)
