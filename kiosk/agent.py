@@ -318,6 +318,7 @@ class Agent:
             lessons=list(ack.get("lessons") or []),
         )
         self.outbox.cache_put(f"lessons:{session.teacher_id}", session.lessons)
+        self.outbox.requeue_for_teacher(session.teacher_id, (protocol.SESSION_ENDED,), token)
         return session
 
     def unlock(self, teacher_id: int, pin: str) -> None:
@@ -426,6 +427,10 @@ class Agent:
                         protocol.LESSON, {"session": session.token, "lesson_id": lesson_id}
                     )
                 except UserError as error:
+                    if error.code in protocol.PIN_GONE:
+                        # Ended on the server (a password change, a hard logout): lock here too.
+                        self.lock(self.t("Sesja zakończyła się. Zaloguj się ponownie."))
+                        raise UserError(error.message, code="locked", status=401) from error
                     if error.code != "offline":
                         raise
                 else:

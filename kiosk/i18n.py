@@ -26,6 +26,9 @@ EN: dict[str, str] = {
     "Wyloguj": "Log out",
     "Zablokuj": "Lock",
     "Zakończ dzień": "End the day",
+    "zmienione w międzyczasie przez kogoś innego: {n} (obie wersje w historii)": (
+        "changed meanwhile by someone else: {n} (both versions in the history)"
+    ),
     "Sesja zakończyła się. Zaloguj się ponownie.": "The session has ended. Log in again.",
     "Zapisz": "Save",
     "Temat lekcji": "Lesson topic",

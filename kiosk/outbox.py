@@ -125,6 +125,9 @@ class Entry:
             "attempts": self.attempts,
             "refusal": self.refusal_message,
             "refusal_code": self.refusal_code,
+            # Attendance or a topic the server had changed meanwhile (last writer wins, and the
+            # history keeps both): shown next to the entry, never silent.
+            "conflicts": len(((self.result or {}).get("result") or {}).get("conflicts") or []),
         }
 
 
@@ -273,6 +276,26 @@ class Outbox:
         if changed:
             self._changed()
         return bool(changed)
+
+    def requeue_for_teacher(self, teacher_id: int, codes: tuple[str, ...], session: str) -> int:
+        """Entries parked because the teacher's session no longer vouched for them go back into
+        the queue under the teacher's new session (docs/protocol.md: "or the teacher's newer
+        one"); the same keys, so nothing can be doubled."""
+        with self._transaction() as db:
+            rows = db.execute(
+                f"SELECT key, auth FROM entries WHERE teacher_id = ? AND state = ?"  # noqa: S608
+                f" AND refusal_code IN ({', '.join('?' * len(codes))})",
+                (teacher_id, State.PARKED.value, *codes),
+            ).fetchall()
+            for key, auth in rows:
+                db.execute(
+                    "UPDATE entries SET state = ?, refusal_code = NULL, refusal_message = NULL,"
+                    " auth = ? WHERE key = ?",
+                    (State.SAVED.value, json.dumps({**json.loads(auth), "session": session}), key),
+                )
+        if rows:
+            self._changed()
+        return len(rows)
 
     def entries(
         self, *, lesson_id: int | None = None, states: tuple[State, ...] = (), limit: int = 200

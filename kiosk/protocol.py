@@ -33,8 +33,11 @@ JOURNAL_REVOKED = "kiosk.revoked"
 DEVICE_REFUSALS = frozenset({"kiosk_revoked", "kiosk_unknown", "device_revoked", "device_unknown"})
 # The day's PIN no longer opens anything: a full login is needed.
 PIN_GONE = frozenset({"login_required", "session_ended"})
+# The teacher's session does not vouch for an entry (any more): parked, and queued again under
+# the teacher's next session on this kiosk.
+SESSION_ENDED = "session_ended"
 # Worth another try later, with the same key.
-TRANSIENT = frozenset({"busy", "server_error", "throttled"})
+TRANSIENT = frozenset({"busy", "internal", "throttled"})
 
 
 def auth(credential: Credential) -> dict[str, Any]:

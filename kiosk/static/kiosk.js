@@ -166,7 +166,8 @@
       what.textContent = time(entry.created_at) + " " + entry.summary;
       const where = document.createElement("span");
       where.className = "where-state";
-      where.textContent = S[entry.state] + (entry.refusal ? ": " + entry.refusal : "");
+      where.textContent = S[entry.state] + (entry.refusal ? ": " + entry.refusal : "")
+        + (entry.conflicts ? " · " + fmt(S.conflicts, { n: entry.conflicts }) : "");
       li.append(what, where);
       return li;
     }));

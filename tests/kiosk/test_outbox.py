@@ -143,3 +143,24 @@ def test_cache_is_separate_from_entries(outbox: Outbox) -> None:
     outbox.cache_delete()
     assert outbox.cache_get("room_day") is None
     assert outbox.counts()["saved"] == 1
+
+
+def test_entries_refused_for_an_ended_session_go_again_under_the_new_one(outbox: Outbox) -> None:
+    mine = outbox.add("grade", {"n": 1}, lesson_id=1, teacher_id=7, auth={"session": "old"})
+    other = outbox.add("grade", {"n": 2}, lesson_id=1, teacher_id=8, auth={"session": "x"})
+    invalid = outbox.add("grade", {"n": 3}, lesson_id=1, teacher_id=7, auth={"session": "old"})
+    outbox.mark_parked(mine.key, "session_ended", "Sesja nauczyciela zakończyła się.")
+    outbox.mark_parked(other.key, "session_ended", "Sesja nauczyciela zakończyła się.")
+    outbox.mark_parked(invalid.key, "grade_invalid", "Nieprawidłowa ocena.")
+    assert outbox.requeue_for_teacher(7, ("session_ended",), "new") == 1
+    again = outbox.get(mine.key)
+    assert again is not None and again.state is State.SAVED and again.auth["session"] == "new"
+    assert outbox.get(other.key).state is State.PARKED  # type: ignore[union-attr]
+    assert outbox.get(invalid.key).state is State.PARKED  # type: ignore[union-attr]
+
+
+def test_conflicts_reported_by_the_server_are_shown(outbox: Outbox) -> None:
+    entry = add(outbox, 1)
+    conflicts = [{"pupil_id": 3, "base": None, "server": "nb", "applied": "ob"}]
+    outbox.mark_synced(entry.key, {"status": "applied", "result": {"conflicts": conflicts}})
+    assert outbox.get(entry.key).public()["conflicts"] == 1  # type: ignore[union-attr]
