@@ -20,8 +20,8 @@ from ediary.demo.content import (
     QUIZZED,
     REMARKS,
     TESTED,
-    topics_for,
 )
+from ediary.demo.topics import topics_for
 from ediary.diary.models import GradeKind, RemarkKind
 
 # Lessons per week assumed before the demo window, so that topics do not all start at the first.
