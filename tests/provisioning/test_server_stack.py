@@ -1,0 +1,402 @@
+"""The server configuration brought up on loopback: nginx (the generated site, TLS with a
+self-signed certificate) in front of two gunicorn processes (provisioning/gunicorn.conf.py, as the
+systemd template unit starts them), Redis with provisioning/server/redis/ediary.conf, and a fresh
+PostgreSQL database made by setup-database.sh, the processes connecting as its least-privileged
+role. The settings are those of ediary.env.example, and `ediary check --deploy` passes on them.
+
+The end-to-end promise: a parent logged in through nginx receives an entry written through the
+other process (nginx's sticky hashing puts every client of 127.0.0.1 on one process; the log
+names it, and the teacher's form goes straight to the other one).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.provisioning.conftest import PROVISIONING, ROOT, require_root, require_tools
+from tests.provisioning.test_config_files import self_signed
+from tests.servers import Server, free_port, wait_for_port
+
+pytest.importorskip("ediary.realtime", reason="the realtime module (/live) has not landed")
+from tests import factories
+from tests.realtime import conftest as realtime
+
+pytestmark = pytest.mark.slow
+SERVER = PROVISIONING / "server"
+
+
+@dataclass
+class Stack:
+    https: str
+    http_port: int
+    cert: Path
+    servers: dict[int, Server]
+    access_log: Path
+    seeded: realtime.Seeded
+    app_role: str
+    environ: dict[str, str]
+
+    def session(self) -> requests.Session:
+        http = requests.Session()
+        # Not the environment's CA bundle (requests would prefer it to `verify`), nor its proxies.
+        http.trust_env = False
+        http.verify = str(self.cert)
+        return http
+
+
+@pytest.fixture(scope="module")
+def database(pg_server: str) -> Iterator[tuple[str, str, str]]:
+    """(owner URL, application URL, application role) of a database made by setup-database.sh."""
+    require_tools("psql")
+    suffix = uuid.uuid4().hex[:10]
+    name, app_role, owner_role = (
+        f"ediary_stack_{suffix}",
+        f"ediary_app_{suffix}",
+        f"ediary_own_{suffix}",
+    )
+    admin = make_url(pg_server)
+    env = {
+        **os.environ,
+        "PGHOST": admin.host or "127.0.0.1",
+        "PGPORT": str(admin.port or 5432),
+        "PGUSER": admin.username or "postgres",
+        "EDIARY_DB_PASSWORD": secrets.token_urlsafe(16),
+    }
+    script = SERVER / "postgresql/setup-database.sh"
+    command = [
+        "bash",
+        str(script),
+        "--database",
+        name,
+        "--app-role",
+        app_role,
+        "--owner-role",
+        owner_role,
+    ]
+    try:
+        for _ in range(
+            2
+        ):  # idempotent: the second run must succeed and change nothing that matters
+            result = subprocess.run(command, capture_output=True, text=True, env=env)
+            assert result.returncode == 0, result.stderr
+        base = admin.set(database=name)
+        # Migrations run as the owner (README): the superuser connects and takes the owner's role.
+        owner_url = base.update_query_dict({"options": f"-c role={owner_role}"})
+        app_url = base.set(username=app_role, password=env["EDIARY_DB_PASSWORD"])
+        yield (
+            owner_url.render_as_string(hide_password=False),
+            app_url.render_as_string(hide_password=False),
+            app_role,
+        )
+    finally:
+        engine = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{app_role}"'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{owner_role}"'))
+        engine.dispose()
+
+
+def test_the_application_role_cannot_change_the_schema(database: tuple[str, str, str]) -> None:
+    _owner_url, app_url, _ = database
+    engine = create_engine(app_url)
+    try:
+        with engine.connect() as connection, pytest.raises(Exception, match="permission denied"):
+            connection.execute(text("CREATE TABLE intruder (id int)"))
+    finally:
+        engine.dispose()
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], int]:
+    require_tools("redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            str(SERVER / "redis/ediary.conf"),
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(directory / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, timeout=10, process=process)
+    return process, port
+
+
+def start_nginx(
+    directory: Path, ports: list[int], cert: Path, key: Path
+) -> tuple[subprocess.Popen[bytes], int, int, Path]:
+    require_root("nginx on loopback, reading its TLS key")
+    require_tools("nginx")
+    http_port, https_port = free_port(), free_port()
+    access_log = directory / "access.log"
+    site = subprocess.run(
+        [
+            "bash",
+            str(SERVER / "render-nginx.sh"),
+            "--server-name",
+            "127.0.0.1",
+            "--ports",
+            ",".join(map(str, ports)),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--static",
+            str(ROOT / "static"),
+            "--listen",
+            "127.0.0.1",
+            "--http-port",
+            str(http_port),
+            "--https-port",
+            str(https_port),
+            "--access-log",
+            str(access_log),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (directory / "ediary.conf").write_text(site)
+    temp = directory / "temp"
+    temp.mkdir()
+    (directory / "nginx.conf").write_text(f"""
+user root;
+worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {directory}/ediary.conf;
+}}
+""")
+    process = subprocess.Popen(
+        ["nginx", "-c", str(directory / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(https_port, timeout=10, process=process)
+    return process, http_port, https_port, access_log
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def stack(
+    database: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    owner_url, app_url, app_role = database
+    directory = tmp_path_factory.mktemp("stack")
+    seeded = realtime.seed(owner_url)
+    cert, key = self_signed(directory, "127.0.0.1")
+    redis_process, redis_port = start_redis(directory)
+    ports = [free_port(), free_port()]
+    nginx = None
+    servers: dict[int, Server] = {}
+    try:
+        nginx, http_port, https_port, access_log = start_nginx(directory, ports, cert, key)
+        https = f"https://127.0.0.1:{https_port}"
+        # ediary.env.example, filled in for this machine.
+        environ = {
+            "EDIARY_SECRET_KEY": secrets.token_urlsafe(48),
+            "EDIARY_DATABASE_URL": app_url,
+            "EDIARY_PROCESSES": "2",
+            "EDIARY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "EDIARY_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{redis_port}/1",
+            "EDIARY_SOCKETIO_ORIGINS": https,
+            "EDIARY_SESSION_COOKIE_SECURE": "true",
+            "EDIARY_DEBUG": "false",
+        }
+        for port in ports:
+            servers[port] = realtime.start_gunicorn(
+                "ediary.wsgi:app",
+                app_url,
+                directory,
+                port=port,
+                config=str(PROVISIONING / "gunicorn.conf.py"),
+                EDIARY_ACCESS_LOG="-",
+                **environ,
+            )
+        yield Stack(https, http_port, cert, servers, access_log, seeded, app_role, environ)
+    finally:
+        for server in servers.values():
+            server.stop()
+        if nginx is not None:
+            stop(nginx)
+        stop(redis_process)
+
+
+def test_the_deploy_check_passes_on_the_running_stack(stack: Stack) -> None:
+    env = {"PATH": os.environ["PATH"], **stack.environ}
+    result = subprocess.run(
+        [sys.executable, "-c", "from ediary.cli import main; main()", "check", "--deploy"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: safe for production (2 process(es))")
+
+
+def test_plain_http_is_redirected_to_https(stack: Stack) -> None:
+    response = requests.get(
+        f"http://127.0.0.1:{stack.http_port}/login", allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 301
+    assert response.headers["Location"] == "https://127.0.0.1/login"
+
+
+def test_pages_carry_the_security_headers(stack: Stack) -> None:
+    response = stack.session().get(f"{stack.https}/login", timeout=10)
+    assert response.status_code == 200
+    headers = response.headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"  # once: nginx hides the application's copy
+    assert "Content-Security-Policy" in headers  # the application's own
+    assert "nginx/" not in headers.get("Server", "")
+
+
+def test_static_files_come_from_nginx(stack: Stack) -> None:
+    css = sorted((ROOT / "static").rglob("*.css"))
+    assert css, "no stylesheet to fetch"
+    relative = css[0].relative_to(ROOT / "static").as_posix()
+    response = stack.session().get(f"{stack.https}/static/{relative}", timeout=10)
+    assert response.status_code == 200
+    assert response.content == css[0].read_bytes()
+    assert "max-age=604800" in response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # inherited in the location
+    # Served by nginx from the checkout: neither process was asked (their access logs).
+    for server in stack.servers.values():
+        assert f"/static/{relative}" not in server.log.read_text()
+
+
+def test_an_oversized_request_is_refused_by_nginx(stack: Stack) -> None:
+    response = stack.session().post(
+        f"{stack.https}/login", data=b"x" * (3 * 1024 * 1024), timeout=20
+    )
+    assert response.status_code == 413
+
+
+def login(stack: Stack, user_login: str) -> requests.Session:
+    http = stack.session()
+    page = http.get(f"{stack.https}/login", timeout=10)
+    response = http.post(
+        f"{stack.https}/login",
+        data={
+            "login": user_login,
+            "password": factories.PASSWORD,
+            "csrf_token": realtime.csrf_token(page.text),
+        },
+        headers={"Referer": f"{stack.https}/login"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.status_code
+    assert all(cookie.secure for cookie in http.cookies), "a cookie without Secure"
+    return http
+
+
+def test_a_parent_through_nginx_receives_an_entry_written_through_the_other_process(
+    stack: Stack,
+) -> None:
+    seeded = stack.seeded
+    parent_http = login(stack, seeded.logins["parent"])
+    parent = realtime.live_client(stack.https, parent_http)
+    parent.sio.eio.http = parent_http  # the self-signed certificate, for the WebSocket too
+    start = realtime.journal_ids(seeded.url)
+    start_id = start[-1].id if start else 0
+    parent.connect()
+    try:
+        assert parent.sio.transport() == "websocket"
+        assert parent.resume(start_id)["ok"] is True
+        # Which process nginx gives this client: the access log names the upstream of every
+        # finished request, and sticky hashing gives one client (one address) one process.
+        parent_port = single_upstream(stack)
+        assert parent_port in stack.servers
+        (other_port,) = set(stack.servers) - {parent_port}
+
+        # The teacher logs in and opens the lesson through nginx (so the session and its CSRF
+        # token are set as usual), then sends the roll straight to the other process. Plain HTTP
+        # there: the cookie is copied without its Secure flag, which a browser would not do.
+        teacher_http = login(stack, seeded.logins["teacher"])
+        teacher = realtime.WebTeacher(stack.https, teacher_http, seeded.ids["lesson"])
+        direct = requests.Session()
+        direct.trust_env = False
+        for cookie in teacher_http.cookies:
+            direct.cookies.set(cookie.name, cookie.value or "")
+        pupil = seeded.ids["pupil"]
+        response = direct.post(
+            f"{stack.servers[other_port].url}/lessons/{seeded.ids['lesson']}",
+            data={
+                "csrf_token": teacher.token,
+                "topic": "Ułamki zwykłe",
+                f"state-{pupil}": "nb",  # nieobecny: absent
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302, response.text[:300]
+
+        written = [
+            row
+            for row in realtime.journal_ids(seeded.url, after=start_id)
+            if (row.audience, row.audience_id) == ("pupil", pupil)
+        ]
+        assert written, "the roll wrote no event for the pupil"
+        assert parent.wait(
+            lambda c: {e["id"] for e in c.events} >= {r.id for r in written}, timeout=15
+        ), f"received {parent.events}"
+        # The other process really was the writer: its log has the POST, the parent's has not.
+        assert f"/lessons/{seeded.ids['lesson']}" in stack.servers[other_port].log.read_text()
+    finally:
+        parent.close()
+    # Now that it is closed, nginx has logged the WebSocket itself: the same process.
+    assert single_upstream(stack, "transport=websocket") == parent_port
+
+
+def single_upstream(stack: Stack, marker: str = "") -> int:
+    ports = set()
+    for line in stack.access_log.read_text().splitlines():
+        found = re.search(r"upstream=127\.0\.0\.1:(\d+)", line)
+        if found and marker in line:
+            ports.add(int(found.group(1)))
+    assert len(ports) == 1, f"requests of one client went to {ports}"
+    return ports.pop()
