@@ -218,10 +218,12 @@ class KioskNamespace(Namespace):
         except Refusal:
             raise _refused("kiosk_unknown", _("Brak poprawnych danych urządzenia.")) from None
         try:
+            # Read only; the session ends with the handler's app context (`db` tears it down).
             kiosk = db.session.get(Kiosk, credentials["kiosk_id"])
             known = kiosk is not None and verify_secret(kiosk.secret_hash, credentials["secret"])
-        finally:
-            db.session.rollback()  # read only; nothing to keep open while the socket lives
+        except Exception:  # a database down: say so, instead of leaving the device waiting
+            log.exception("kiosk connect failed")
+            raise _refused("internal", str(SERVER_ERROR)) from None
         if kiosk is None or not known:
             raise _refused("kiosk_unknown", _("Nieznane urządzenie albo błędny klucz urządzenia."))
         if kiosk.revoked_at is not None:

@@ -85,3 +85,17 @@ def test_the_lock_screen_shows_the_room_and_its_lessons_today(
     [lesson] = ack["lessons"]
     assert lesson["id"] == kworld.lesson.id and lesson["here"] is True
     assert lesson["teacher"] == kworld.teacher.full_name and lesson["class"] == "5a"
+
+
+def test_a_failure_while_checking_the_device_refuses_the_connect_cleanly(
+    connect: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ediary.kiosks import sockets
+
+    def broken(*_args: Any) -> bool:
+        raise RuntimeError("database unreachable")
+
+    monkeypatch.setattr(sockets, "verify_secret", broken)
+    assert not connect().is_connected(NS)
+    monkeypatch.undo()
+    assert connect().is_connected(NS)
