@@ -25,6 +25,7 @@ from ediary.db import db, utcnow
 from ediary.diary.models import Attendance, Grade, Remark
 from ediary.extensions import limiter, socketio
 from ediary.journal.models import JournalEvent
+from ediary.kiosks.access import load_enrollment_code
 from ediary.kiosks.models import Kiosk, ProcessedSubmission
 from ediary.kiosks.operations import enroll_kiosk, issue_enrollment_code
 from ediary.kiosks.queries import end_of_day
@@ -56,8 +57,6 @@ def now_window(school: Any) -> tuple[dt.datetime, dt.datetime]:
 
 def enroll(kiosk: Kiosk) -> str:
     code = issue_enrollment_code(SYSTEM, kiosk)
-    from ediary.kiosks.access import load_enrollment_code
-
     row = load_enrollment_code(code)
     _kiosk, secret = enroll_kiosk(Actor(None, Channel.KIOSK, kiosk.id), row, utcnow())
     return secret

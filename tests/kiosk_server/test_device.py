@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db
+from ediary.kiosks import sockets
 from ediary.kiosks.models import KioskTeacherSession
 from ediary.kiosks.operations import revoke_kiosk
 from tests.kiosk_server.conftest import NS, KioskWorld, call, counts, login
@@ -90,8 +91,6 @@ def test_the_lock_screen_shows_the_room_and_its_lessons_today(
 def test_a_failure_while_checking_the_device_refuses_the_connect_cleanly(
     connect: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ediary.kiosks import sockets
-
     def broken(*_args: Any) -> bool:
         raise RuntimeError("database unreachable")
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ediary.audit.models import HistoryEntry
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
-from ediary.extensions import limiter
+from ediary.extensions import limiter, socketio
 from ediary.kiosks.auth import digest
 from ediary.kiosks.models import EnrollmentCode, Kiosk
 from ediary.kiosks.operations import issue_enrollment_code, revoke_kiosk
@@ -134,8 +134,6 @@ def test_guessing_is_rate_limited(fresh: factories.World, client: FlaskClient) -
 def test_enrolling_again_replaces_the_secret_and_cuts_the_old_connection(
     app: Any, fresh: factories.World, client: FlaskClient
 ) -> None:
-    from ediary.extensions import socketio
-
     first = _enroll(client, _code(fresh.kiosk)).get_json()["secret"]
     old = socketio.test_client(
         app, namespace=NS, auth={"kiosk_id": fresh.kiosk.id, "secret": first}
@@ -159,8 +157,6 @@ def test_enrolling_again_replaces_the_secret_and_cuts_the_old_connection(
 def test_a_revoked_kiosk_enrolls_again_with_a_new_code(
     app: Any, fresh: factories.World, client: FlaskClient
 ) -> None:
-    from ediary.extensions import socketio
-
     _enroll(client, _code(fresh.kiosk))
     revoke_kiosk(SYSTEM, fresh.kiosk)
     db.session.commit()

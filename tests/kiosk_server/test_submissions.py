@@ -3,22 +3,25 @@ cleanly (nothing written) outside the kiosk's scope, conflicts reported, never s
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db
-from ediary.diary.models import Attendance, Grade, Remark
+from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.operations import record_grade, set_topic, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
 from ediary.kiosks import sockets
 from ediary.kiosks.models import ProcessedSubmission
-from ediary.kiosks.operations import create_kiosk
+from ediary.kiosks.operations import create_kiosk, revoke_kiosk
+from ediary.people.operations import disable_user
 from ediary.timetable.operations import cancel_lesson
 from tests import factories
 from tests.kiosk_server.conftest import (
@@ -152,8 +155,6 @@ def test_an_entry_typed_before_a_lock_or_logout_still_syncs(kiosk: Any, kworld: 
     late = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Dodawanie"})
     assert late["ok"] is True
     # ...but not to an account that was disabled meanwhile.
-    from ediary.people.operations import disable_user
-
     disable_user(SYSTEM, kworld.teacher)
     db.session.commit()
     refused = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Odejmowanie"})
@@ -186,8 +187,6 @@ def test_racing_twins_store_once(
 def test_contention_that_never_clears_asks_the_kiosk_to_retry(
     kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.orm.exc import StaleDataError
-
     def stale(*_args: Any, **_kwargs: Any) -> Any:
         raise StaleDataError("someone else wrote the row")
 
@@ -331,8 +330,6 @@ def test_grades_and_remarks(kiosk: Any, kworld: KioskWorld) -> None:
 def test_a_refused_grade_writes_nothing(
     kiosk: Any, kworld: KioskWorld, payload: dict[str, Any], error: str
 ) -> None:
-    from ediary.diary.models import GradeCategory
-
     payload = dict(payload)
     payload["pupil_id"] = getattr(kworld, payload["pupil_id"]).id
     if payload.get("category_id") == "foreign":
@@ -380,8 +377,6 @@ def test_lessons_outside_the_kiosk_are_not_found(
         other_school_room,
         kworld.today,
     )
-    import datetime as dt
-
     tomorrow = factories.make_lesson(
         kworld.school,
         kworld.class_a,
@@ -483,8 +478,6 @@ def test_the_roster_shows_states_types_in_tap_order_and_grades(
 def test_entries_survive_a_revocation_and_sync_after_enrolling_again(
     connect: Any, kiosk: Any, kworld: KioskWorld
 ) -> None:
-    from ediary.kiosks.operations import revoke_kiosk
-
     revoke_kiosk(SYSTEM, kworld.kiosk)
     db.session.commit()
     assert submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "X"})["error"] == (

@@ -16,7 +16,7 @@ from ediary.kiosks import sockets
 from ediary.kiosks.models import Kiosk, KioskLoginFailure, KioskTeacherSession
 from ediary.kiosks.operations import create_kiosk
 from ediary.kiosks.queries import end_of_day
-from ediary.people.models import Role
+from ediary.people.models import Membership, Role
 from ediary.people.operations import disable_user, set_password
 from ediary.timetable.operations import cancel_lesson, substitute
 from tests import factories
@@ -293,8 +293,6 @@ def test_an_account_change_ends_the_kiosk_session(
 
 @operation
 def _drop_teacher_role(actor: Actor, user_id: int) -> None:
-    from ediary.people.models import Membership
-
     for membership in db.session.scalars(select(Membership).where(Membership.user_id == user_id)):
         db.session.delete(membership)
     db.session.flush()
