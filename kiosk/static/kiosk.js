@@ -143,7 +143,12 @@
       pick.dataset.key = key;
       const head = new Option(S.pick, "");
       head.disabled = true;
-      pick.replaceChildren(head, ...session.lessons.map((l) => new Option(lessonLine(l) + (l.room ? " (" + l.room + ")" : ""), l.id)));
+      pick.replaceChildren(head, ...session.lessons.map((l) => {
+        // A lesson in another room opens only at that room's kiosk: listed, not selectable.
+        const option = new Option(lessonLine(l) + (l.room ? " (" + fmt(S.room, { room: l.room }) + ")" : ""), l.id);
+        option.disabled = !l.here || l.status === "cancelled";
+        return option;
+      }));
       pick.value = session.lesson_id === null ? "" : String(session.lesson_id);
     }
     show("no-lesson", session.lesson_id === null);
