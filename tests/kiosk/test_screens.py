@@ -159,11 +159,22 @@ def test_idle_lock_and_browser_restart(
 ) -> None:
     agent = started(site, make_agent, idle_lock=2.0)
     page.goto(agent.url + "/")
-    log_in(page, site)
+    log_in(page, site, pin="2580")
     page.locator(pupil(1)).wait_for()
     page.locator("#lock").wait_for(timeout=6_000)  # two seconds without a tap
     assert "bezczynności" in page.text_content("#notice")
     assert page.locator("#roster li").count() == 0
+
+    # The day's PIN reopens it (checked by the server, which is reachable), lesson and all.
+    page.click("#pin-teachers >> text=Anna Nowak")
+    page.fill("#pin", "9999")
+    page.click("#pin-form button[type=submit]")
+    page.locator("#pin-error >> text=Nieprawidłowy PIN").wait_for()
+    page.fill("#pin", "2580")
+    page.click("#pin-form button[type=submit]")
+    page.locator(pupil(25)).wait_for()
+    assert page.locator("#offline-mode").is_hidden()
+    page.locator("#lock").wait_for(timeout=6_000)  # and locks again when left alone
 
     # A browser restart (Alt+F4, then systemd starts it again) comes back to the lock screen.
     log_in(page, site)
