@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from kiosk.outbox import Entry, Outbox, Outcome, Sender, State, Unavailable
 
 
 @pytest.fixture
-def outbox(tmp_path: Path) -> Outbox:
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
     box = Outbox(tmp_path / "kiosk.db")
     yield box
     box.close()

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def enrolled(site: Site, make_agent: Callable[..., AgentProcess], server_url: st
     return agent.start()
 
 
-def login(screen: Screen, site: Site) -> dict[str, object]:
+def login(screen: Screen, site: Site) -> dict[str, Any]:
     screen.wait_online()
     screen.ok(
         "/api/login", {"login": site.ids["teacher_login"], "password": PASSWORD, "pin": "2468"}
@@ -35,7 +36,7 @@ def login(screen: Screen, site: Site) -> dict[str, object]:
     return screen.ok("/api/lesson", {"lesson_id": site.ids["lesson_id"]})
 
 
-def grade(screen: Screen, site: Site, pupil_id: int, value: str, note: str) -> dict[str, object]:
+def grade(screen: Screen, site: Site, pupil_id: int, value: str, note: str) -> dict[str, Any]:
     body = {
         "lesson_id": site.ids["lesson_id"],
         "pupil_id": pupil_id,
@@ -43,7 +44,7 @@ def grade(screen: Screen, site: Site, pupil_id: int, value: str, note: str) -> d
         "value": value,
         "description": note,
     }
-    return screen.ok("/api/grade", body)["entry"]  # type: ignore[return-value]
+    return screen.ok("/api/grade", body)["entry"]
 
 
 def test_cut_kill_restart_restore_delivers_everything_once_in_order(
@@ -52,7 +53,7 @@ def test_cut_kill_restart_restore_delivers_everything_once_in_order(
     agent = enrolled(site, make_agent, proxy.url)
     screen = Screen(agent)
     roster = login(screen, site)
-    pupils = [p["id"] for p in roster["pupils"]]  # type: ignore[index]
+    pupils = [p["id"] for p in roster["pupils"]]
     first = grade(screen, site, pupils[5], "4", "online-1")
     wait_until(lambda: screen.state()["outbox"]["saved"] == 0)
 
@@ -136,7 +137,7 @@ def test_a_lost_acknowledgement_is_replayed_as_a_duplicate(
     agent = enrolled(site, make_agent, proxy.url)
     screen = Screen(agent)
     roster = login(screen, site)
-    pupil = roster["pupils"][7]["id"]  # type: ignore[index]
+    pupil = roster["pupils"][7]["id"]
     proxy.cut("drop_replies")  # the entry reaches the server and commits; the ack is lost
     entry = grade(screen, site, pupil, "5", "lost-ack")
     wait_until(
@@ -167,7 +168,7 @@ def test_a_refused_entry_is_parked_and_shown_never_dropped(
     agent = enrolled(site, make_agent, proxy.url)
     screen = Screen(agent)
     roster = login(screen, site)
-    pupil = roster["pupils"][9]["id"]  # type: ignore[index]
+    pupil = roster["pupils"][9]["id"]
     proxy.cut()
     wait_until(lambda: screen.state()["connection"] == "offline")
     refused = screen.ok(
