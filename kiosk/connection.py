@@ -5,6 +5,11 @@ disconnect, and connects again with exponential backoff and full jitter (also wh
 connect fails, which the library would not retry unless asked). Each attempt uses a fresh client,
 so no half-state of a dead connection (pending acknowledgements, namespaces) carries over. Nothing
 here buffers entries: the outbox does that, and only trusts acknowledgements.
+
+Heartbeats are Engine.IO's: the server pings every `ping_interval`, and the client declares the
+link dead when a ping is late by more than `ping_timeout` (the server's settings); a dead link
+ends in the disconnect this supervisor waits for. A call on a link that died silently times out
+(`call_timeout_seconds`) and the entry stays queued.
 """
 
 from __future__ import annotations
