@@ -83,6 +83,7 @@ def running_server(
                 "1",
                 "--bind",
                 f"127.0.0.1:{port}",
+                "--no-control-socket",  # gunicorn 27: one shared socket path for every test server
                 "--graceful-timeout",
                 "2",
                 "ediary.wsgi:app",
