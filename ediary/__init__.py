@@ -24,6 +24,10 @@ BLUEPRINTS: list[str] = [
     "ediary.diary.views",
     "ediary.timetable.views",
     "ediary.kiosks.api",
+    "ediary.portal.views",
+    "ediary.excuses.views",
+    "ediary.notifications.views",
+    "ediary.people.activation.views",
 ]
 
 

@@ -35,6 +35,22 @@ class Config:
     ENGINE_OPTIONS: dict[str, Any] = field(default_factory=dict)
     # How many server processes run behind nginx; `ediary check --deploy` checks what N > 1 needs.
     PROCESSES: int = 1
+    # --- parents' portal (issue 5) ---
+    # The site's address as parents reach it: links in e-mails (password reset) start with it.
+    PUBLIC_URL: str = "http://127.0.0.1:5000"
+    # Photos of parents' excuse notes: outside static/, served only through a scoped route.
+    EXCUSE_NOTES_DIR: str = "instance/excuse-notes"
+    # Outgoing e-mail (notifications, password reset); no host means e-mail is not sent.
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 25
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = False
+    MAIL_FROM: str = "ediary@localhost"
+    # SMS through SMSAPI (smsapi.pl); no token means SMS is not sent.
+    SMSAPI_URL: str = "https://api.smsapi.pl/"
+    SMSAPI_TOKEN: str = ""
+    SMS_SENDER: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:

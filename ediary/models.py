@@ -2,17 +2,25 @@
 
 from ediary.audit import models as audit_models
 from ediary.diary import models as diary_models
+from ediary.excuses import models as excuse_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
+from ediary.notifications import enqueue as notification_queue  # its listener queues messages
+from ediary.notifications import models as notification_models
 from ediary.people import models as people_models
+from ediary.people.activation import models as activation_models
 from ediary.schools import models as school_models
 from ediary.timetable import models as timetable_models
 
 __all__ = [
+    "activation_models",
     "audit_models",
     "diary_models",
+    "excuse_models",
     "journal_models",
     "kiosk_models",
+    "notification_models",
+    "notification_queue",
     "people_models",
     "school_models",
     "timetable_models",

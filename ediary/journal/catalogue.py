@@ -65,5 +65,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "A lesson was cancelled.",
         ),
         _event("kiosk.revoked", Audience.KIOSK, "kiosk_id", "The device's enrollment was revoked."),
+        # Excuses (issue 5): no reason text and no note in the payload, only what changed.
+        _event(
+            "excuse.requested",
+            Audience.PUPIL,
+            "pupil_id excuse_id status first_date last_date absences",
+            "A guardian asked the form tutor to excuse absences.",
+        ),
+        _event(
+            "excuse.decided",
+            Audience.PUPIL,
+            "pupil_id excuse_id status first_date last_date absences",
+            "The form tutor approved or rejected an excuse request.",
+        ),
     )
 }

@@ -41,6 +41,9 @@ def login() -> ResponseReturnValue:
         if user is not None:
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
+            # A parent's home is the portal (issue 5); staff (also a parent on staff) get theirs.
+            if not user.memberships and home_links(user).children:
+                return redirect(url_for("portal.index"))
             return redirect(url_for("people.home"))
         flash(_("Nieprawidłowy login lub hasło."), "error")
     return render_template("people/login.html", form=form), 200 if request.method == "GET" else 401

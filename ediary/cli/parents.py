@@ -1,0 +1,88 @@
+"""`ediary activation-code` (a parent's one-time code from the school) and
+`ediary send-notifications` (the e-mail and SMS sender, outside any request)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from sqlalchemy import select
+
+from ediary.audit.recording import Actor, Channel
+from ediary.cli.common import (
+    database_errors,
+    database_url_option,
+    make_app,
+    refusals,
+    require_schema,
+    resolve_url,
+)
+from ediary.db import db
+from ediary.notifications.sender import Sender, gateways_from_config
+from ediary.people.activation.operations import CODE_DAYS, issue_activation_code
+from ediary.people.models import User
+
+
+@click.command("activation-code")
+@database_url_option
+@click.option("--login", required=True, help="The parent's login.")
+@click.option(
+    "--days", type=click.IntRange(1, 60), default=CODE_DAYS, show_default=True, help="Validity."
+)
+def activation_code_command(database_url: str | None, login: str, days: int) -> None:
+    """Issue a one-time activation code for an account (also the school's password reset).
+
+    Prints only the code on standard output, for a letter or an SMS; every older unused code of
+    the account stops working. The server keeps only a hash of it.
+    """
+    url = resolve_url(database_url)
+    require_schema(url)
+    app = make_app(url)
+    with app.app_context(), database_errors(url), refusals(app):
+        user = db.session.scalar(select(User).where(User.login == login.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"There is no account with the login {login!r}.")
+        code = issue_activation_code(Actor.system(Channel.CLI), user, days)
+        db.session.commit()
+        click.echo(code)
+        click.echo(
+            f"One-time activation code for {user.login}, valid for {days} days: the parent "
+            "enters it at /activate with their login and chooses a password.",
+            err=True,
+        )
+
+
+@click.command("send-notifications")
+@database_url_option
+@click.option("--loop", is_flag=True, help="Keep sending until stopped (a service).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds between passes with --loop.",
+)
+def send_notifications_command(database_url: str | None, loop: bool, interval: float) -> None:
+    """Send queued e-mails and SMS (retries, quiet hours, digests; never twice per event).
+
+    Gateways come from EDIARY_SMTP_* and EDIARY_SMSAPI_*; a channel without settings is left
+    queued. Prints one line per pass (counts only: no addresses, no names).
+    """
+    url = resolve_url(database_url)
+    require_schema(url)
+    app = make_app(url)
+    with app.app_context(), database_errors(url):
+        sender = Sender(app, gateways_from_config(app))
+        if not sender.gateways:
+            click.echo(
+                "No gateway is configured (EDIARY_SMTP_HOST, EDIARY_SMSAPI_TOKEN).", err=True
+            )
+        while True:
+            report = sender.run_once()
+            click.echo(
+                f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
+                f"held {report.held}, dropped {report.dropped}"
+            )
+            if not loop:
+                return
+            time.sleep(interval)

@@ -1,0 +1,168 @@
+"""Excuses over the web: a parent asks (portal), the form tutor decides in bulk (queue)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from ediary.audit.recording import Actor, Channel
+from ediary.db import db
+from ediary.diary.models import Attendance
+from ediary.errors import Refusal
+from ediary.excuses.access import load_child, load_for_decision, load_note, tutored_classes
+from ediary.excuses.notes import check_note, path_of
+from ediary.excuses.operations import DAYS_AHEAD, apply_excuse, decide_excuses, request_excuse
+from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
+from ediary.portal.queries import children_of
+from ediary.realtime.queries import journal_head
+from ediary.schools.queries import school_today
+
+bp = Blueprint("excuses", __name__)
+
+
+def _days(first: str, last: str) -> list[dt.date]:
+    """School days (Monday to Friday) from `first` to `last`; both optional, both ISO dates."""
+    if not first:
+        return []
+    try:
+        start = dt.date.fromisoformat(first)
+        end = dt.date.fromisoformat(last) if last else start
+    except ValueError:
+        raise Refusal("day_invalid", _("Nieprawidłowa data.")) from None
+    if end < start or (end - start).days > DAYS_AHEAD:
+        raise Refusal("day_invalid", _("Nieprawidłowy zakres dni."))
+    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+    return [d for d in days if d.weekday() < 5]
+
+
+@bp.route("/portal/<int:pupil_id>/excuses", methods=["GET", "POST"])
+@login_required
+def child_excuses(pupil_id: int) -> ResponseReturnValue:
+    head = journal_head()
+    pupil = load_child(current_user, pupil_id)
+    today = school_today(pupil.school_class.school)
+    status = 200
+    if request.method == "POST":
+        wanted = {int(v) for v in request.form.getlist("absence") if v.isdigit()}
+        absences = (
+            list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
+            if wanted
+            else []
+        )
+        upload = request.files.get("note")
+        try:
+            if len(absences) != len(wanted):
+                raise Refusal("absence_invalid", _("Tej nieobecności nie można usprawiedliwić."))
+            note = check_note(upload.read()) if upload is not None and upload.filename else None
+            request_excuse(
+                Actor(current_user, Channel.WEB),
+                pupil,
+                absences=absences,
+                future_days=_days(request.form.get("from", ""), request.form.get("to", "")),
+                reason=request.form.get("reason", ""),
+                note=note,
+                today=today,
+            )
+        except Refusal as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "error")
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("Wysłano prośbę o usprawiedliwienie do wychowawcy."), "info")
+            return redirect(url_for("excuses.child_excuses", pupil_id=pupil.id))
+    return (
+        render_template(
+            "excuses/child.html",
+            pupil=pupil,
+            children=children_of(current_user),
+            section="excuses",
+            live_head=head,
+            absences=excusable_absences(pupil, today),
+            requests=requests_of(pupil),
+            today=today,
+            latest=today + dt.timedelta(days=DAYS_AHEAD),
+            reason=request.form.get("reason", "") if status == 400 else "",
+        ),
+        status,
+    )
+
+
+@bp.get("/excuses/<int:excuse_id>/note")
+@login_required
+def note(excuse_id: int) -> ResponseReturnValue:
+    """The note's photo, to the pupil's guardian or form tutor only; named by the request id."""
+    found = load_note(current_user, excuse_id)
+    assert found.note_file is not None
+    try:
+        path = path_of(found.note_file)
+        handle = path.open("rb")
+    except OSError:
+        raise NotFound() from None
+    response = send_file(handle, mimetype=found.note_type, download_name=f"note-{found.id}")
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/excuses")
+@login_required
+def queue() -> ResponseReturnValue:
+    classes = tutored_classes(current_user)
+    if not classes:
+        raise NotFound()
+    today = school_today(classes[0].school)
+    return render_template("excuses/queue.html", classes=classes, queue=tutor_queue(classes, today))
+
+
+def _chosen() -> list[int]:
+    return sorted({int(v) for v in request.form.getlist("excuse") if v.isdigit()})
+
+
+@bp.post("/excuses/decide")
+@login_required
+def decide() -> ResponseReturnValue:
+    """Approve or reject the ticked requests together: all of them, or (on any refusal) none."""
+    requests = [load_for_decision(current_user, i) for i in _chosen()]
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        raise Refusal("decision_invalid", _("Wybierz: zatwierdź albo odrzuć."))
+    excused = decide_excuses(
+        Actor(current_user, Channel.WEB),
+        requests,
+        approve=decision == "approve",
+        note=request.form.get("note"),
+    )
+    db.session.commit()
+    if decision == "approve":
+        flash(
+            _(
+                "Zatwierdzono wnioski: %(n)s; usprawiedliwiono nieobecności: %(m)s.",
+                n=len(requests),
+                m=excused,
+            ),
+            "info",
+        )
+    else:
+        flash(_("Odrzucono wnioski: %(n)s.", n=len(requests)), "info")
+    return redirect(url_for("excuses.queue"))
+
+
+@bp.post("/excuses/apply")
+@login_required
+def apply() -> ResponseReturnValue:
+    """Excuses the absences recorded since on days approved ahead."""
+    requests = [load_for_decision(current_user, i) for i in _chosen()]
+    if not requests:
+        raise Refusal("nothing_chosen", _("Zaznacz co najmniej jeden wniosek."))
+    actor = Actor(current_user, Channel.WEB)
+    excused = sum(apply_excuse(actor, r) for r in requests)
+    db.session.commit()
+    flash(_("Usprawiedliwiono nieobecności: %(m)s.", m=excused), "info")
+    return redirect(url_for("excuses.queue"))

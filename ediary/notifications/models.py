@@ -1,0 +1,123 @@
+"""A parent's notification choices, a school's urgent events, and the queue of outgoing messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ediary.audit.recording import Audited
+from ediary.db import Base, BigIntPK, utcnow
+from ediary.enums import enum_column
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Topic(enum.StrEnum):
+    """What a parent may choose to hear about outside the page (in-page pushes are always on)."""
+
+    FIRST_ABSENCE = "first_absence"  # absent at the first lesson of the day: "did they arrive?"
+    ABSENCE = "absence"  # any absence
+    GRADE = "grade"
+    REMARK = "remark"
+
+
+DEFAULT_QUIET_FROM = dt.time(21, 0)
+DEFAULT_QUIET_UNTIL = dt.time(7, 0)
+DEFAULT_DIGEST_AT = dt.time(18, 0)
+
+
+class NotificationPreference(Audited, Base):
+    """One parent's choices. No row means: nothing by e-mail or SMS (in-page only)."""
+
+    __tablename__ = "notification_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    email: Mapped[bool] = mapped_column(default=False)
+    sms: Mapped[bool] = mapped_column(default=False)
+    first_absence: Mapped[bool] = mapped_column(default=True)
+    absence: Mapped[bool] = mapped_column(default=False)
+    grade: Mapped[bool] = mapped_column(default=False)
+    remark: Mapped[bool] = mapped_column(default=False)
+    # One message a day with everything instead of one per event (urgent ones still go at once).
+    digest: Mapped[bool] = mapped_column(default=False)
+    digest_at: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_DIGEST_AT)
+    quiet_from: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_QUIET_FROM)
+    quiet_until: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_QUIET_UNTIL)
+
+    def wants(self, topic: Topic) -> bool:
+        return bool(getattr(self, topic.value))
+
+    def channels(self) -> list[Channel]:
+        return [c for c in Channel if getattr(self, c.value)]
+
+
+class SchoolNotificationPolicy(Audited, Base):
+    """What the school marks urgent: sent at once even in the parents' quiet hours."""
+
+    __tablename__ = "school_notification_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), unique=True)
+    urgent_topics: Mapped[str] = mapped_column(String(120), default="")  # comma-separated Topic
+
+    def is_urgent(self, topic: Topic) -> bool:
+        return topic.value in self.urgent_topics.split(",")
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender; its lease says until when
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry
+    DROPPED = "dropped"  # nothing to send to (no address any more, or the parent opted out)
+
+
+class MessageKind(enum.StrEnum):
+    EVENT = "event"
+    RESET = "reset"  # a password reset link (e-mail)
+
+
+class OutgoingMessage(Base):
+    """The durable queue: written in the transaction of the journal event it reports.
+
+    Not `Audited`: it is delivery bookkeeping, and the events themselves are in the journal and
+    the history. One row per (event, recipient, channel), so an event is never queued twice;
+    `event_id` is not a foreign key because the journal is pruned after its retention.
+    """
+
+    __tablename__ = "outgoing_messages"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id", "channel"),
+        Index("ix_outgoing_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind), default=MessageKind.EVENT)
+    topic: Mapped[str | None] = mapped_column(String(20))
+    event_type: Mapped[str | None] = mapped_column(String(40))
+    # The event's fields as the journal had them (the journal may be pruned before sending).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    digest: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[MessageStatus] = mapped_column(
+        enum_column(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(80))
