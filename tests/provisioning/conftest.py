@@ -107,3 +107,31 @@ def chromium_with_policy(policy: dict[str, object], workdir: Path) -> Iterator[P
     )
     launcher.chmod(0o755)
     yield launcher
+
+
+def self_signed(directory: Path, name: str = "dziennik.test") -> tuple[Path, Path]:
+    require_tools("openssl")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name},IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.provisioning.conftest import PROVISIONING, ROOT, require_root, require_tools
+from tests.provisioning.conftest import (
+    PROVISIONING,
+    ROOT,
+    require_root,
+    require_tools,
+    self_signed,
+)
 
 SERVER = PROVISIONING / "server"
 
@@ -155,34 +161,6 @@ def test_the_server_unit_runs_the_realtime_gunicorn_settings() -> None:
 
 
 # -- nginx ---------------------------------------------------------------------------------------
-
-
-def self_signed(directory: Path, name: str = "dziennik.test") -> tuple[Path, Path]:
-    require_tools("openssl")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            f"/CN={name}",
-            "-addext",
-            f"subjectAltName=DNS:{name},IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 def render_nginx(directory: Path, *extra: str) -> Path:

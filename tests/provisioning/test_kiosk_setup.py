@@ -265,8 +265,7 @@ class Kiosk:
         return groups
 
 
-@pytest.fixture(scope="module")
-def kiosk(debian_root: Path, enrollment_server: Enrollment) -> Kiosk:
+def provision(debian_root: Path, enrollment_server: Enrollment) -> Kiosk:
     first = run_setup(debian_root, enrollment_server)
     codes = list(enrollment_server.codes)
     before = snapshot(debian_root)
@@ -277,7 +276,7 @@ def kiosk(debian_root: Path, enrollment_server: Enrollment) -> Kiosk:
     )
 
 
-def test_running_it_twice_changes_nothing(kiosk: Kiosk) -> None:
+def check_running_it_twice_changes_nothing(kiosk: Kiosk) -> None:
     assert "changed:" in kiosk.first.stdout
     assert kiosk.second.stdout.strip().splitlines()[-1] == "nothing changed", kiosk.second.stdout
     added = sorted(set(kiosk.after) - set(kiosk.before))
@@ -288,13 +287,13 @@ def test_running_it_twice_changes_nothing(kiosk: Kiosk) -> None:
     assert (added, removed, modified) == ([], [], [])
 
 
-def test_it_enrolls_once_with_the_code_given(kiosk: Kiosk) -> None:
+def check_it_enrolls_once_with_the_code_given(kiosk: Kiosk) -> None:
     assert kiosk.codes_after_first == [SERVER_CODE]
     # The second run saw the credential and did not spend the code again.
     assert "already enrolled" in kiosk.second.stderr
 
 
-def test_the_credential_is_the_agents_alone(kiosk: Kiosk) -> None:
+def check_the_credential_is_the_agents_alone(kiosk: Kiosk) -> None:
     credential = kiosk.path("/var/lib/ediary-kiosk/credential.json")
     info = credential.stat()
     assert stat.S_IMODE(info.st_mode) == 0o600
@@ -304,7 +303,7 @@ def test_the_credential_is_the_agents_alone(kiosk: Kiosk) -> None:
     assert stat.S_IMODE(state.st_mode) == 0o700 and state.st_uid == kiosk.uid("ediary-kiosk")
 
 
-def test_users_have_no_shell_no_password_and_no_sudo(kiosk: Kiosk) -> None:
+def check_users_have_no_shell_no_password_and_no_sudo(kiosk: Kiosk) -> None:
     shadow = {
         line.split(":")[0]: line.split(":")[1]
         for line in kiosk.path("/etc/shadow").read_text().splitlines()
@@ -326,7 +325,7 @@ def mode_and_owner(path: Path) -> tuple[int, int, int]:
     return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
 
 
-def test_the_chromium_policy_is_root_owned_and_the_one_generated(kiosk: Kiosk) -> None:
+def check_the_chromium_policy_is_root_owned_and_the_one_generated(kiosk: Kiosk) -> None:
     policy = kiosk.path("/etc/chromium/policies/managed/ediary-kiosk.json")
     assert mode_and_owner(policy) == (0o644, 0, 0)
     for directory in ("/etc/chromium", "/etc/chromium/policies", "/etc/chromium/policies/managed"):
@@ -335,7 +334,7 @@ def test_the_chromium_policy_is_root_owned_and_the_one_generated(kiosk: Kiosk) -
     assert sorted(p.name for p in policy.parent.iterdir()) == ["ediary-kiosk.json"]
 
 
-def test_the_units_are_installed_and_enabled(kiosk: Kiosk) -> None:
+def check_the_units_are_installed_and_enabled(kiosk: Kiosk) -> None:
     units = kiosk.path("/etc/systemd/system")
     for unit in ("ediary-kiosk-agent.service", "ediary-kiosk-screen.service"):
         assert mode_and_owner(units / unit) == (0o644, 0, 0)
@@ -374,7 +373,7 @@ def test_the_units_are_installed_and_enabled(kiosk: Kiosk) -> None:
     assert "User=ediary-kiosk" in agent and "Restart=always" in agent
 
 
-def test_the_units_verify_against_the_kiosk_root(kiosk: Kiosk) -> None:
+def check_the_units_verify_against_the_kiosk_root(kiosk: Kiosk) -> None:
     # With --root, systemd-analyze checks the executables and users inside the kiosk's own tree.
     result = subprocess.run(
         [
@@ -391,7 +390,7 @@ def test_the_units_verify_against_the_kiosk_root(kiosk: Kiosk) -> None:
     assert (result.returncode, result.stderr) == (0, "")
 
 
-def test_the_ways_out_are_closed(kiosk: Kiosk) -> None:
+def check_the_ways_out_are_closed(kiosk: Kiosk) -> None:
     modprobe = kiosk.path("/etc/modprobe.d/ediary-kiosk.conf").read_text()
     assert "install usb_storage /bin/false" in modprobe and "install uas /bin/false" in modprobe
     assert "kernel.sysrq = 0" in kiosk.path("/etc/sysctl.d/60-ediary-kiosk.conf").read_text()
@@ -402,7 +401,7 @@ def test_the_ways_out_are_closed(kiosk: Kiosk) -> None:
     assert "pam_systemd.so" in pam
 
 
-def test_updates_time_and_watchdog(kiosk: Kiosk) -> None:
+def check_updates_time_and_watchdog(kiosk: Kiosk) -> None:
     periodic = kiosk.path("/etc/apt/apt.conf.d/20auto-upgrades").read_text()
     assert 'APT::Periodic::Unattended-Upgrade "1";' in periodic
     assert kiosk.path("/usr/bin/unattended-upgrade").exists()
@@ -414,7 +413,7 @@ def test_updates_time_and_watchdog(kiosk: Kiosk) -> None:
     assert os.readlink(kiosk.path("/etc/localtime")).endswith("Europe/Warsaw")
 
 
-def test_the_agent_is_installed_and_configured(kiosk: Kiosk) -> None:
+def check_the_agent_is_installed_and_configured(kiosk: Kiosk) -> None:
     config = kiosk.path("/etc/ediary-kiosk/kiosk.toml")
     assert mode_and_owner(config)[:2] == (0o640, 0)
     result = in_chroot(
@@ -443,3 +442,21 @@ def test_the_agent_is_installed_and_configured(kiosk: Kiosk) -> None:
         env=chroot_env(),
     )
     assert result.returncode != 0 and "Permission denied" in result.stderr
+
+
+def test_setup_kiosk_in_a_throwaway_debian(
+    debian_root: Path, enrollment_server: Enrollment
+) -> None:
+    # One test, not one per check: under pytest-xdist, tests of a module may go to different
+    # workers, and each would make its own Debian (a minute or more each).
+    kiosk = provision(debian_root, enrollment_server)
+    check_running_it_twice_changes_nothing(kiosk)
+    check_it_enrolls_once_with_the_code_given(kiosk)
+    check_the_credential_is_the_agents_alone(kiosk)
+    check_users_have_no_shell_no_password_and_no_sudo(kiosk)
+    check_the_chromium_policy_is_root_owned_and_the_one_generated(kiosk)
+    check_the_units_are_installed_and_enabled(kiosk)
+    check_the_units_verify_against_the_kiosk_root(kiosk)
+    check_the_ways_out_are_closed(kiosk)
+    check_updates_time_and_watchdog(kiosk)
+    check_the_agent_is_installed_and_configured(kiosk)

@@ -26,8 +26,13 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.provisioning.conftest import PROVISIONING, ROOT, require_root, require_tools
-from tests.provisioning.test_config_files import self_signed
+from tests.provisioning.conftest import (
+    PROVISIONING,
+    ROOT,
+    require_root,
+    require_tools,
+    self_signed,
+)
 from tests.servers import Server, free_port, wait_for_port
 
 pytest.importorskip("ediary.realtime", reason="the realtime module (/live) has not landed")
@@ -222,6 +227,22 @@ def stack(
 ) -> Iterator[Stack]:
     owner_url, app_url, app_role = database
     directory = tmp_path_factory.mktemp("stack")
+    # The schema by migrations, as the owner role (README, step 2); then a small school in it.
+    migrate = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ediary.cli import main; main()",
+            "db",
+            "upgrade",
+            "--database-url",
+            owner_url,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert migrate.returncode == 0, migrate.stderr
     seeded = realtime.seed(owner_url)
     cert, key = self_signed(directory, "127.0.0.1")
     redis_process, redis_port = start_redis(directory)
