@@ -122,6 +122,9 @@ def queue() -> ResponseReturnValue:
 
 
 def _chosen() -> list[int]:
+    """The ticked requests; only a form tutor has a queue (anyone else: as if no such page)."""
+    if not tutored_classes(current_user):
+        raise NotFound()
     return sorted({int(v) for v in request.form.getlist("excuse") if v.isdigit()})
 
 

@@ -24,6 +24,7 @@ from ediary.diary.operations import (
     remove_remark,
     submit_roll,
 )
+from ediary.excuses.operations import decide_excuses, request_excuse
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.models import JournalEvent
 from ediary.journal.operations import publish
@@ -111,6 +112,17 @@ def _every_event_type(world: World) -> list[JournalEvent]:
         given_on=world.today,
     )
     _revoke_kiosk_event(SYSTEM, world)
+    # Excuses (issue 5): the guardian asks, the form tutor decides.
+    excuse = request_excuse(
+        Actor(world.parent, Channel.WEB),
+        world.pupil,
+        absences=[],
+        future_days=[world.today],
+        reason="Wizyta u lekarza.",
+        note=None,
+        today=world.today,
+    )
+    decide_excuses(Actor(world.tutor, Channel.WEB), [excuse], approve=True)
     db.session.flush()
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 
