@@ -262,6 +262,34 @@ def test_create_parent_links_children_and_refusals_are_messages(invoke, demo_cop
     assert rows(demo_copy.url, "SELECT count(*) FROM users WHERE login = 'nowy'") == [(0,)]
 
 
+def test_password_prompt_and_a_district_administrator(invoke, demo_copy):
+    gmina = rows(demo_copy.url, "SELECT id FROM districts WHERE name = 'Gmina Wąchock'")[0][0]
+    args = ["create-user", "--database-url", demo_copy.url, "--login", "wojt.wachock"]
+    args += ["--first-name", "Jan", "--last-name", "Wójt", "--role", "district_admin"]
+    mismatch = invoke(*args, "--district", str(gmina), stdin=f"{PASSWORD}\nsomething else\n")
+    assert mismatch.exit_code != 0 and "do not match" in mismatch.output
+    made = invoke(*args, "--district", str(gmina), stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert made.exit_code == 0, made.output
+    assert PASSWORD not in made.output  # the prompt does not echo it
+    assert "of Gmina Wąchock" in made.output
+    roles = rows(
+        demo_copy.url,
+        "SELECT m.role, m.district_id, m.school_id FROM memberships m "
+        "JOIN users u ON u.id = m.user_id WHERE u.login = 'wojt.wachock'",
+    )
+    assert roles == [("district_admin", gmina, None)]
+    unknown = invoke(*args, "--district", "404", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert refused(unknown, "There is no gmina (district) with id 404.")
+
+
+def test_schools_lists_gminas_and_schools_with_their_ids(invoke, demo_district):
+    result = invoke("schools", "--database-url", demo_district.url)
+    assert result.exit_code == 0, result.output
+    mirzec = mirzec_id(demo_district.url)
+    assert f"  school {mirzec}: Szkoła Podstawowa w Mirzcu (SP Mirzec)" in result.output
+    assert result.output.count("gmina ") == 2 and result.output.count("  school ") == 10
+
+
 # --- kiosk codes --------------------------------------------------------------------------------
 
 
