@@ -7,6 +7,7 @@ show what a person sees on the terminal, and the servers run as real processes o
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -382,14 +383,63 @@ def test_reset_reseeds_a_demo_database_but_never_one_with_real_accounts(invoke, 
     assert rows(url, "SELECT count(*) FROM users WHERE login = 'prawdziwy'") == [(1,)]
 
 
-def test_demo_refuses_a_database_that_is_not_a_demo(invoke, demo_copy):
+class Served(Exception):
+    """Raised by the stand-in for `serve`, which would replace the test process with a server."""
+
+
+@pytest.fixture
+def no_serving(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    calls: list[tuple[object, ...]] = []
+
+    def serve(url: str, host: str, port: int, *, dev: bool) -> None:
+        calls.append((url, host, port, dev, os.environ.get("EDIARY_DEMO_MODE")))
+        raise Served
+
+    monkeypatch.setattr("ediary.cli.demo.serve", serve)
+    # `demo` sets these for the server it starts; they must not leak into the other tests.
+    monkeypatch.setenv("EDIARY_DEMO_MODE", "false")
+    monkeypatch.delenv("EDIARY_SECRET_KEY", raising=False)
+    return calls
+
+
+def test_demo_refuses_a_database_that_is_not_a_demo(invoke, demo_copy, no_serving):
     engine = make_engine(demo_copy.url)
     with engine.begin() as connection:  # setup: the same schools, but real accounts only
         connection.execute(text("UPDATE users SET is_demo = false"))
+        lessons = connection.execute(text("SELECT count(*) FROM lessons")).scalar_one()
+        connection.execute(text("DELETE FROM lessons WHERE status = 'planned'"))
     engine.dispose()
     result = invoke("demo", "--database-url", demo_copy.url, "--port", str(free_port()))
     assert refused(result, "not a demo database")
     assert DEMO_PASSWORD not in result.output
+    assert no_serving == []
+    remaining = rows(demo_copy.url, "SELECT count(*) FROM lessons")[0][0]
+    assert 0 < remaining < lessons  # nothing was added to a database that is not a demo's
+
+
+def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(invoke, demo_copy, no_serving):
+    today = dt.datetime.now(seed.WARSAW).date().isoformat()
+    engine = make_engine(demo_copy.url)
+    with engine.begin() as connection:  # setup: as if seeded weeks ago
+        future = "SELECT count(*) FROM lessons WHERE date > :today"
+        expected = connection.execute(text(future), {"today": today}).scalar_one()
+        connection.execute(text("DELETE FROM lessons WHERE date > :today"), {"today": today})
+    engine.dispose()
+    assert expected > 0
+    port = free_port()
+    result = invoke("demo", "--database-url", demo_copy.url, "--port", str(port))
+    assert isinstance(result.exception, Served), result.output
+    assert f"Added {expected} lessons for this week and the next." in result.output
+    assert f"Every demo account has the password: {DEMO_PASSWORD}" in result.output
+    assert no_serving == [(demo_copy.url, "127.0.0.1", port, False, "true")]
+    assert rows(demo_copy.url, future, today=today) == [(expected,)]
+    made = rows(
+        demo_copy.url,
+        "SELECT count(*) FROM lessons l JOIN history h ON h.entity = 'lessons' "
+        "AND h.entity_id = l.id AND h.channel = 'system' WHERE l.date > :today",
+        today=today,
+    )
+    assert made == [(expected,)]
 
 
 # --- the servers --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ediary.cli.common import database_errors, database_url_option, make_app, re
 from ediary.cli.serving import serve
 from ediary.db import db, make_engine
 from ediary.demo.accounts import DEMO_PASSWORD, demo_accounts
-from ediary.demo.seed import SeedReport, seed_demo, steps
+from ediary.demo.seed import SeedReport, seed_demo, steps, top_up_lessons
 from ediary.migrations import upgrade
 from ediary.schools.models import School
 
@@ -107,6 +107,17 @@ def seed_demo_command(
         )
 
 
+def _top_up(url: str) -> None:
+    """A demo seeded days ago gets this week's and next week's lessons before it is served."""
+    app = make_app(url)
+    with app.app_context():
+        added = top_up_lessons()
+        db.session.commit()
+        db.session.remove()
+    if added:
+        click.echo(f"Added {added} lessons for this week and the next.", err=True)
+
+
 def _demo_banner(url: str, address: str) -> str:
     """What `ediary demo` prints at start: where to go, and the accounts with their password."""
     app = make_app(url, DEMO_MODE=True)
@@ -158,7 +169,10 @@ def demo_command(database_url: str, host: str, port: int, weeks: int, dev: bool)
             db.session.remove()
         if empty:
             _seed(url, weeks, 1.0)
-        click.echo(_demo_banner(url, f"http://{host}:{port}"))
+        banner = _demo_banner(url, f"http://{host}:{port}")  # refuses a database not a demo's
+        if not empty:
+            _top_up(url)
+        click.echo(banner)
     os.environ["EDIARY_DEMO_MODE"] = "true"
     # Sessions of a demo need no key that outlives the process.
     os.environ.setdefault("EDIARY_SECRET_KEY", secrets.token_hex(32))

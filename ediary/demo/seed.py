@@ -43,11 +43,8 @@ from ediary.schools.models import (
     Term,
 )
 from ediary.schools.operations import create_district, create_school, create_school_year
-from ediary.timetable.models import (
-    BellSlot,
-    TeachingAssignment,
-    TimetableEntry,
-)
+from ediary.timetable.models import BellSlot, Lesson, TeachingAssignment, TimetableEntry
+from ediary.timetable.operations import ensure_lessons
 
 # Each school's statute sets its own grading rules: the demo shows that they differ.
 STATUTES = {
@@ -106,6 +103,23 @@ def seed_demo(
     report("schools, people, timetable", 1)
     diary = write_diary(district, ids, days, now, today, report)
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
+
+
+def top_up_lessons(now: dt.datetime | None = None) -> int:
+    """Lessons for the rest of this week and the next, where they are missing; returns how many.
+
+    A demo seeded some days ago still has a lesson "now" for the kiosk. They come from the weekly
+    timetable through the usual operation (with its history); no history is invented for the days
+    in between. Needs an app context; the caller commits.
+    """
+    today = (now or utcnow()).astimezone(WARSAW).date()
+    days = [day for day in calendar.demo_window(today, 0) if day >= today]
+    before = db.session.scalar(select(func.count(Lesson.id))) or 0
+    actor = Actor.system(Channel.SYSTEM)
+    for school in db.session.scalars(select(School).order_by(School.id)).all():
+        for day in days:
+            ensure_lessons(actor, school, day)
+    return (db.session.scalar(select(func.count(Lesson.id))) or 0) - before
 
 
 @operation
