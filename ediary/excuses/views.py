@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.recording import Actor, Channel
@@ -16,7 +17,7 @@ from ediary.db import db
 from ediary.diary.models import Attendance
 from ediary.errors import Refusal
 from ediary.excuses.access import load_child, load_for_decision, load_note, tutored_classes
-from ediary.excuses.notes import check_note, path_of
+from ediary.excuses.notes import MAX_NOTE_BYTES, check_note, path_of
 from ediary.excuses.operations import DAYS_AHEAD, apply_excuse, decide_excuses, request_excuse
 from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
 from ediary.portal.queries import children_of
@@ -41,6 +42,14 @@ def _days(first: str, last: str) -> list[dt.date]:
     return [d for d in days if d.weekday() < 5]
 
 
+def _read(upload: FileStorage) -> bytes:
+    """The upload's bytes; its spooled temporary file is closed at once, not at collection."""
+    try:
+        return upload.read(MAX_NOTE_BYTES + 1)
+    finally:
+        upload.close()
+
+
 @bp.route("/portal/<int:pupil_id>/excuses", methods=["GET", "POST"])
 @login_required
 def child_excuses(pupil_id: int) -> ResponseReturnValue:
@@ -59,7 +68,7 @@ def child_excuses(pupil_id: int) -> ResponseReturnValue:
         try:
             if len(absences) != len(wanted):
                 raise Refusal("absence_invalid", _("Tej nieobecności nie można usprawiedliwić."))
-            note = check_note(upload.read()) if upload is not None and upload.filename else None
+            note = check_note(_read(upload)) if upload is not None and upload.filename else None
             request_excuse(
                 Actor(current_user, Channel.WEB),
                 pupil,
@@ -101,12 +110,12 @@ def note(excuse_id: int) -> ResponseReturnValue:
     found = load_note(current_user, excuse_id)
     assert found.note_file is not None
     try:
-        path = path_of(found.note_file)
-        handle = path.open("rb")
+        data = path_of(found.note_file).read_bytes()  # at most 1.5 MB: read whole, nothing left open
     except OSError:
         raise NotFound() from None
-    response = send_file(handle, mimetype=found.note_type, download_name=f"note-{found.id}")
-    response.headers["Content-Disposition"] = "inline"
+    response = Response(data, mimetype=found.note_type)
+    # Shown in the browser, named by nothing but the request's number.
+    response.headers["Content-Disposition"] = f'inline; filename="note-{found.id}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -102,11 +102,11 @@ class Sender:
         self,
         app: Flask,
         gateways: dict[Channel, Gateway],
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.app = app
         self.gateways = gateways
-        self.clock = clock
+        self.clock = clock or (lambda: utcnow())
         self.portal_url = app.config["PUBLIC_URL"].rstrip("/") + "/portal"
 
     def run_once(self) -> Report:

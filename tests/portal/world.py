@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ediary.audit.recording import Actor, Channel
+from ediary.db import db
 from ediary.diary.models import Attendance, RemarkKind
 from ediary.diary.operations import add_remark, record_grade, submit_roll
-from ediary.db import db
 from ediary.timetable.models import Lesson
 from tests.factories import World, make_lesson
 
@@ -25,7 +25,13 @@ def absent_at(world: World, lesson: Lesson, code: str = "nb") -> Attendance:
 
 def second_lesson(world: World, date: dt.date | None = None, slot: int = 2) -> Lesson:
     return make_lesson(
-        world.school, world.class_a, world.math, world.teacher, world.room, date or world.today, slot
+        world.school,
+        world.class_a,
+        world.math,
+        world.teacher,
+        world.room,
+        date or world.today,
+        slot,
     )
 
 
