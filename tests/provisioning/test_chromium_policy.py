@@ -50,7 +50,10 @@ PLAIN_ARGS = [
 ]
 CDP_KEYS = ("DeveloperToolsAvailability", "RemoteDebuggingAllowed")
 PAGE = b"""<!doctype html><html><head><title>agent</title></head>
-<body><h1 id="ok">agent page</h1><input type="file" id="file"></body></html>"""
+<body><h1 id="ok">agent page</h1><input type="file" id="file">
+<button id="pick" onclick="window.outcome = 'pending'; window.showOpenFilePicker().then(
+  () => { window.outcome = 'opened'; }, (e) => { window.outcome = 'refused: ' + e.name; })"
+>pick</button></body></html>"""
 DOWNLOAD = b"pupils.csv: a file that must never reach a kiosk's disk\n"
 
 
@@ -436,13 +439,6 @@ def x_display() -> Iterator[str]:
         process.wait(10)
 
 
-FILE_DIALOG = """async () => {
-  const picker = window.showOpenFilePicker().then(() => 'opened', (e) => 'refused: ' + e.name);
-  const waited = new Promise((resolve) => setTimeout(() => resolve('dialog open'), 3000));
-  return await Promise.race([picker, waited]);
-}"""
-
-
 def file_dialog_outcome(
     policy: dict[str, object], agent: Site, tmp_path: Path, display: str
 ) -> str:
@@ -454,7 +450,13 @@ def file_dialog_outcome(
         # No "filechooser" handler: with one, Playwright intercepts the chooser itself.
         page = browser.new_page()
         page.goto(agent.origin + "/")
-        outcome: str = page.evaluate(FILE_DIALOG)
+        # A real click: the picker needs the user activation that a script call may lack.
+        page.click("#pick")
+        try:
+            page.wait_for_function("() => window.outcome !== 'pending'", timeout=3000)
+        except PlaywrightError:
+            return "dialog open"  # still waiting for the person to choose a file
+        outcome: str = page.evaluate("() => window.outcome")
     return outcome
 
 
