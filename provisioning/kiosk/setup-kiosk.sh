@@ -339,14 +339,19 @@ fi
 
 if systemd_running; then
     if [ "$agent_changed" = 1 ] || [ "$units_changed" = 1 ]; then
-        systemctl restart ediary-kiosk-agent.service ediary-kiosk-screen.service
+        systemctl restart ediary-kiosk-agent.service
     else
-        systemctl start ediary-kiosk-agent.service ediary-kiosk-screen.service
+        systemctl start ediary-kiosk-agent.service
+    fi
+    # The screen takes tty1 from whoever is logged in there (perhaps the person running this
+    # script): it starts at the next boot, and is only restarted here when it already runs.
+    if [ "$units_changed" = 1 ] && systemctl is-active --quiet ediary-kiosk-screen.service; then
+        systemctl restart ediary-kiosk-screen.service
     fi
 fi
 
 if [ "$changes" = 0 ]; then
     echo "nothing changed"
 else
-    echo "$changes change(s); reboot to apply the kernel, login and watchdog settings"
+    echo "$changes change(s); reboot to start the kiosk screen and apply the kernel, login and watchdog settings"
 fi
