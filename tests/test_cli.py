@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -396,6 +397,8 @@ def no_serving(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
         raise Served
 
     monkeypatch.setattr("ediary.cli.demo.serve", serve)
+    # No background kiosk either: it would wait for a server that never starts.
+    monkeypatch.setattr("ediary.cli.demo._start_demo_kiosk", lambda *args: calls.append(args))
     # `demo` sets these for the server it starts; they must not leak into the other tests.
     monkeypatch.setenv("EDIARY_DEMO_MODE", "false")
     monkeypatch.delenv("EDIARY_SECRET_KEY", raising=False)
@@ -431,7 +434,15 @@ def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(invoke, demo_cop
     assert isinstance(result.exception, Served), result.output
     assert f"Added {expected} lessons for this week and the next." in result.output
     assert f"Every demo account has the password: {DEMO_PASSWORD}" in result.output
-    assert no_serving == [(demo_copy.url, "127.0.0.1", port, False, "true")]
+    kiosk_start, served = no_serving
+    assert served == (demo_copy.url, "127.0.0.1", port, False, "true")
+    server, code, state_dir, kiosk_port = kiosk_start  # the demo kiosk, enrolled with a fresh code
+    assert (server, state_dir.name, kiosk_port) == (f"http://127.0.0.1:{port}", "kiosk-demo", 8090)
+    assert rows(
+        demo_copy.url,
+        "SELECT count(*) FROM enrollment_codes WHERE code_hash = :digest",
+        digest=code_digest(code),
+    ) == [(1,)]
     assert rows(demo_copy.url, future, today=today) == [(expected,)]
     made = rows(
         demo_copy.url,
@@ -482,19 +493,40 @@ def _web_login(base: str, user_login: str, password: str) -> requests.Response:
 def test_demo_serves_in_demo_mode_and_prints_the_accounts(demo_copy, tmp_path):
     port = free_port()
     log = tmp_path / "demo.log"
-    process = _start(["demo", "--database-url", demo_copy.url, "--port", str(port)], log)
+    kiosk_port, kiosk_state = free_port(), tmp_path / "kiosk"
+    args = ["demo", "--database-url", demo_copy.url, "--port", str(port)]
+    args += ["--kiosk-port", str(kiosk_port), "--kiosk-state-dir", str(kiosk_state)]
+    process = _start(args, log)
     try:
         wait_for_port(port, timeout=60, process=process)
         response = _web_login(f"http://127.0.0.1:{port}", "rodzic1", DEMO_PASSWORD)
         assert response.status_code == 302, log.read_text()
+        # The demo kiosk enrolls itself and serves its lock screen on loopback.
+        wait_for_port(kiosk_port, timeout=60)
+        screen = requests.get(f"http://127.0.0.1:{kiosk_port}/", timeout=10)
+        assert screen.status_code == 200 and "no-store" in screen.headers["Cache-Control"]
+        status = subprocess.run(
+            [sys.executable, "-m", "kiosk", "status", "--state-dir", str(kiosk_state)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        assert json.loads(status.stdout)["enrolled"] is not None
     finally:
         _stop(process)
+        # The demo kiosk outlives a SIGTERM to the server (Ctrl+C stops both in a terminal).
+        found = subprocess.run(["pgrep", "-f", str(kiosk_state)], capture_output=True, text=True)
+        kiosk_pids = found.stdout.split()
+        for pid in kiosk_pids:
+            os.kill(int(pid), signal.SIGTERM)
     output = log.read_text()
     assert f"open http://127.0.0.1:{port}/" in output
     assert f"Every demo account has the password: {DEMO_PASSWORD}" in output
     for account in ("nauczyciel1", "wychowawca1", "rodzic1", "sekretariat1", "dyrektor1"):
         assert f"  {account} " in output
     assert "Using worker: gevent" in output  # gunicorn with the gevent worker
+    assert f"Demo kiosk: open http://127.0.0.1:{kiosk_port}/" in output
     assert "Traceback" not in output
 
 

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import MetaData, func, inspect, select, text
 from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
+from ediary.audit.recording import Actor, Channel
 from ediary.cli.common import database_errors, database_url_option, make_app, resolve_url, shown
 from ediary.cli.serving import serve
 from ediary.db import db, make_engine
 from ediary.demo.accounts import DEMO_PASSWORD, demo_accounts
 from ediary.demo.seed import SeedReport, seed_demo, steps, top_up_lessons
+from ediary.kiosks.models import Kiosk
+from ediary.kiosks.operations import create_kiosk, issue_enrollment_code
 from ediary.migrations import upgrade
-from ediary.schools.models import School
+from ediary.people.models import User
+from ediary.schools.models import Room, School
+from ediary.timetable.models import Lesson
 
 DEMO_URL = "sqlite:///instance/demo.db"
 
@@ -146,6 +155,64 @@ def _demo_banner(url: str, address: str) -> str:
     return "\n".join(lines)
 
 
+DEMO_TEACHER = "nauczyciel1"
+
+
+def _demo_kiosk_room(now: dt.datetime) -> tuple[Room, str]:
+    """The room of the demo teacher's lesson now, else their next one today, else their first
+    lesson of today or of the coming days: the demo kiosk stands there."""
+    teacher = db.session.scalar(select(User).where(User.login == DEMO_TEACHER))
+    if teacher is None:
+        raise click.ClickException(f"The demo database has no {DEMO_TEACHER}.")
+    lessons = db.session.scalars(
+        select(Lesson)
+        .where(Lesson.teacher_id == teacher.id, Lesson.ends_at > now)
+        .order_by(Lesson.starts_at)
+        .limit(1)
+    ).all()
+    if not lessons:
+        raise click.ClickException(f"{DEMO_TEACHER} has no lessons ahead; run seed-demo --reset.")
+    lesson = lessons[0]
+    local = lesson.starts_at.astimezone(ZoneInfo("Europe/Warsaw"))
+    if lesson.starts_at <= now:
+        when = "has a lesson there now"
+    else:
+        when = f"teaches there next on {local:%d.%m} at {local:%H:%M}"
+    return db.session.get_one(Room, lesson.room_id), when
+
+
+def _demo_kiosk_code(url: str) -> tuple[str, str]:
+    """Issues a one-time code for the demo kiosk's room; returns it and a line for the banner."""
+    app = make_app(url)
+    with app.app_context():
+        room, when = _demo_kiosk_room(dt.datetime.now(dt.UTC))
+        actor = Actor.system(Channel.CLI)
+        kiosk = db.session.scalar(select(Kiosk).where(Kiosk.room_id == room.id))
+        kiosk = kiosk or create_kiosk(actor, room)
+        code = issue_enrollment_code(actor, kiosk, 30)
+        school = db.session.get_one(School, room.school_id).short_name
+        db.session.commit()
+        db.session.remove()
+    return code, f"room {room.name} of {school}: {DEMO_TEACHER} {when}"
+
+
+def _start_demo_kiosk(server: str, code: str, state_dir: Path, port: int) -> None:
+    """In the background: wait for the server, enroll, run the agent (Ctrl+C stops both)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    launcher = [sys.executable, "-m", "ediary.demo.kiosk_launcher"]
+    subprocess.Popen([*launcher, server, code, str(state_dir), str(port)])  # noqa: S603
+
+
+def _demo_secret_key() -> str:
+    """Kept in instance/ so that the kiosk's queued entries (signed with it) survive a restart."""
+    path = Path("instance") / "demo-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 @click.command("demo")
 @click.option(
     "--database-url",
@@ -158,7 +225,28 @@ def _demo_banner(url: str, address: str) -> str:
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--weeks", type=click.IntRange(0, 20), default=3, show_default=True)
 @click.option("--dev", is_flag=True, help="Use the development server instead of gunicorn.")
-def demo_command(database_url: str, host: str, port: int, weeks: int, dev: bool) -> None:
+@click.option(
+    "--kiosk-port",
+    type=click.IntRange(0, 65535),
+    default=8090,
+    show_default=True,
+    help="Port of the demo kiosk on 127.0.0.1; 0 starts no kiosk.",
+)
+@click.option(
+    "--kiosk-state-dir",
+    type=click.Path(path_type=Path),
+    default=Path("instance/kiosk-demo"),
+    show_default=True,
+)
+def demo_command(
+    database_url: str,
+    host: str,
+    port: int,
+    weeks: int,
+    dev: bool,
+    kiosk_port: int,
+    kiosk_state_dir: Path,
+) -> None:
     """Migrate, seed the demo district if the database is empty, and serve it in demo mode."""
     url = resolve_url(database_url)
     with database_errors(url):
@@ -173,7 +261,15 @@ def demo_command(database_url: str, host: str, port: int, weeks: int, dev: bool)
         if not empty:
             _top_up(url)
         click.echo(banner)
+        if kiosk_port:
+            code, where = _demo_kiosk_code(url)
+            click.echo(
+                f"Demo kiosk: open http://127.0.0.1:{kiosk_port}/ (exactly this address) in a "
+                f"browser; it is enrolled for {where}. Log in there as {DEMO_TEACHER}.\n"
+            )
     os.environ["EDIARY_DEMO_MODE"] = "true"
-    # Sessions of a demo need no key that outlives the process.
-    os.environ.setdefault("EDIARY_SECRET_KEY", secrets.token_hex(32))
+    os.environ.setdefault("EDIARY_SECRET_KEY", _demo_secret_key())
+    if kiosk_port:
+        server = f"http://127.0.0.1:{port}"
+        _start_demo_kiosk(server, code, kiosk_state_dir, kiosk_port)
     serve(url, host, port, dev=dev)
