@@ -49,5 +49,5 @@ def post_worker_init(worker: Any) -> None:
     from ediary.realtime.relay import ensure_relay
 
     app = getattr(worker, "wsgi", None)
-    if isinstance(app, Flask):
+    if isinstance(app, Flask) and "ediary.realtime" in app.extensions:
         ensure_relay(app, socketio)

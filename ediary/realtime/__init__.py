@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     """Registers `/live` on the app's Socket.IO server (after `socketio.init_app`)."""
     socketio.on_namespace(LiveNamespace(LIVE))
     app.jinja_env.globals["journal_head"] = journal_head
+    app.extensions["ediary.realtime"] = True  # tells the gunicorn hook this app has a relay
 
 
 def start_relay() -> Relay:

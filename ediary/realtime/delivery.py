@@ -12,9 +12,18 @@ id 10 commits and skips 10 for good. SQLite gives that for free (one writer at a
 PostgreSQL a sequence hands out ids in insert order, not commit order, so every writing
 transaction takes one transaction-scoped advisory lock at its first flush and holds it until it
 ends: writers commit one after another, which is also what makes "the newest id a client
-applied" a safe resume point. The lock is taken at the first flush that writes anything (not
-only at the first journal row) so two writers can never hold row locks and wait for each other's
-advisory lock. Measured cost: see bench/ and docs/protocol.md.
+applied" a safe resume point.
+
+The lock is taken at the first flush that writes a diary record (an `Audited` row) or a journal
+row, not at the very first write of the transaction: a kiosk submission writes its idempotency
+key first and then reads for a while, and holding the lock through those reads would serialise
+the reads of a whole lesson start too, not only its writes. Audited rows are always written
+under the lock, so two diary writers cannot each hold a row the other needs while waiting for
+the lock; a rare cycle through non-audited rows would be broken by PostgreSQL's deadlock
+detector, and the kiosk retries (ediary/kiosks/sockets.py).
+
+Everything that runs inside a writing flush (history rows, other `after_flush` listeners) runs
+under the lock too, so it must stay cheap: it is paid once per write of the whole server.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from ediary.audit.recording import Audited
 from ediary.journal.models import JournalEvent
 from ediary.realtime import revocation
 from ediary.realtime.revocation import Control
@@ -55,16 +65,21 @@ def _outbox(session: Session) -> Outbox:
     return outbox
 
 
-def _writes(session: Session) -> bool:
-    return bool(session.new or session.deleted) or any(
-        session.is_modified(obj) for obj in session.dirty
+def _writes_records(session: Session) -> bool:
+    """Does this flush write a diary record (an audited row) or a journal event?"""
+
+    def record(obj: object) -> bool:
+        return isinstance(obj, Audited | JournalEvent)
+
+    return any(record(obj) for obj in (*session.new, *session.deleted)) or any(
+        record(obj) and session.is_modified(obj) for obj in session.dirty
     )
 
 
 @event.listens_for(Session, "before_flush")
 def _serialise_writers(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
     outbox = _outbox(session)
-    if outbox.locked or not _writes(session):
+    if outbox.locked or not _writes_records(session):
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":

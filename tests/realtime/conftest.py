@@ -139,6 +139,8 @@ class Seeded:
 
 
 def seed(database_url: str) -> Seeded:
+    import ediary.models  # noqa: F401 - every table, as create_app knows them
+
     with bound_to(database_url):
         assert db.engine is not None
         Base.metadata.create_all(db.engine)

@@ -1,0 +1,584 @@
+"""`make bench`: realtime delivery under a lesson start and a thundering herd, against a baseline.
+
+Starts the real server (gunicorn, gevent, provisioning/gunicorn.conf.py) as 1 process, then as 2
+processes joined by a private redis-server; connects 3,000 parent sockets (`/live`) and 94 kiosk
+clients (`/kiosk`, the real protocol: device secret, teacher login, idempotent `submit`), and
+drives:
+
+- lesson_start: each of the 94 kiosks submits its class roll (25 pupils) at a random moment
+  within `--spread` seconds (DOMAIN.md: within a minute);
+- herd: all 94 rolls at the same instant.
+
+It measures the kiosk acknowledgement latency, write-to-parent latency (from the kiosk's submit to
+the parent's socket), deliveries per second, lost and duplicated (event, parent) pairs, the
+server's RSS per connection, and the same scenarios on a bare Socket.IO relay (bench/bare_app.py:
+same sockets and rooms, no database) whose p99 our p99 is divided by. Prints a table and writes
+bench/out/latest.json. Everything runs on 127.0.0.1; every loop is bounded.
+
+The clients run in this one process under gevent; on a 2-core machine they share the CPU with the
+server(s) and the database, so the figures include the clients' own queueing.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+# ruff: noqa: E402 - the imports must come after monkey-patching
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gevent
+import gevent.pool
+import redis
+import socketio
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.world import PASSWORD, BenchWorld, build
+from ediary.db import db, make_engine
+from ediary.journal.models import JournalEvent
+
+SECRET = "bench-secret-" + uuid.uuid4().hex
+CODES = ("ob", "nb", "sp")
+
+
+# -- processes --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@dataclass
+class Proc:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_servers(app: str, count: int, env: dict[str, str], log_dir: Path) -> list[Proc]:
+    ports = [free_port() for _ in range(count)]
+    origins = ",".join(f"http://127.0.0.1:{p}" for p in ports)
+    procs = []
+    for port in ports:
+        full_env = {
+            **os.environ,
+            **env,
+            "EDIARY_BIND": f"127.0.0.1:{port}",
+            "EDIARY_SOCKETIO_ORIGINS": origins,
+            "EDIARY_LOG_LEVEL": "warning",
+        }
+        with (log_dir / f"{app.split(':')[0].replace('.', '_')}-{port}.log").open("wb") as out:
+            process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+                [sys.executable, "-m", "gunicorn", "-c", "provisioning/gunicorn.conf.py", app],
+                cwd=ROOT,
+                env=full_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        procs.append(Proc(process, port))
+    for proc in procs:
+        wait_for_port(proc.port, proc.process)
+    return procs
+
+
+def worker_rss_kb(procs: list[Proc]) -> int:
+    """RSS of the gunicorn workers (the masters hold no sockets)."""
+    masters = {p.process.pid for p in procs}
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid in masters:
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit(
+            "redis-server is needed for the 2-process run (apt-get install redis-server)"
+        )
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - a private redis-server on loopback
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        url = f"redis://127.0.0.1:{port}/0"
+        redis.Redis.from_url(url).ping()
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite:///{directory}/bench.db"
+        return
+    admin = os.environ.get(
+        "EDIARY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    name = f"ediary_bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+
+def session_cookie(user_id: int, version: int) -> str:
+    """A Flask-Login session as the login form would make it (the form allows 20 logins an hour
+    per address: 3,000 parents log in here by signing with the server's key instead)."""
+    app = Flask("ediary_bench_cookie", root_path=str(ROOT))
+    app.secret_key = SECRET
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert serializer is not None
+    return f"session={serializer.dumps({'_user_id': f'{user_id}:{version}', '_fresh': True})}"
+
+
+@dataclass
+class Parent:
+    user_id: int
+    received: list[tuple[int, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("event", self._on_event, namespace="/live")
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        self.received.append((message["id"], time.monotonic()))
+
+    def connect(self, url: str, *, cookie: str | None, rooms: list[str] | None) -> None:
+        headers = {"Cookie": cookie} if cookie else {}
+        self.sio.connect(
+            url,
+            headers=headers,
+            auth={"rooms": rooms} if rooms is not None else None,
+            transports=["websocket"],
+            namespaces=["/live"],
+            wait_timeout=60,
+        )
+        if cookie:
+            ack = self.sio.call("resume", {"last_id": None}, namespace="/live", timeout=120)
+            assert ack["ok"], ack
+
+
+@dataclass
+class Kiosk:
+    info: dict[str, Any]
+    token: str | None = None
+
+    def __post_init__(self) -> None:
+        self.sio = socketio.Client(reconnection=False)
+
+    def connect(self, url: str, *, bare: bool) -> None:
+        auth = None if bare else {"kiosk_id": self.info["id"], "secret": self.info["secret"]}
+        self.sio.connect(
+            url, auth=auth, transports=["websocket"], namespaces=["/kiosk"], wait_timeout=60
+        )
+        if not bare:
+            ack = self.sio.call(
+                "teacher_login",
+                {"login": self.info["teacher"], "password": PASSWORD},
+                namespace="/kiosk",
+                timeout=120,
+            )
+            assert ack["ok"], ack
+            self.token = ack["session"]
+
+    def submit(self, states: dict[str, str]) -> dict[str, Any]:
+        if self.token is None:  # the bare relay
+            data = {"lesson": self.info["lesson"], "pupils": self.info["pupils"], "states": states}
+        else:
+            data = {
+                "key": str(uuid.uuid4()),
+                "session": self.token,
+                "kind": "roll",
+                "lesson_id": self.info["lesson"],
+                "payload": {"states": states},
+            }
+        return self.sio.call("submit", data, namespace="/kiosk", timeout=120)
+
+
+def connect_all(items: list[Any], connect: Callable[[Any], None], concurrency: int = 100) -> None:
+    pool = gevent.pool.Pool(concurrency)
+    for item in items:
+        pool.spawn(connect, item)
+    pool.join(raise_error=True)
+
+
+def disconnect_all(clients: list[Any]) -> None:
+    pool = gevent.pool.Pool(200)
+    for client in clients:
+        pool.spawn(client.sio.disconnect)
+    pool.join()
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    started: float
+    acked: float
+    event_ids: list[int]
+    pupils: list[int] | None  # the bare relay says whose each event is; ediary's journal does
+
+
+def states_for(kiosk: Kiosk, round_number: int) -> dict[str, str]:
+    # Consecutive rounds give every pupil a different code, so every roll changes 25 states.
+    return {
+        str(p): CODES[(k + round_number) % len(CODES)] for k, p in enumerate(kiosk.info["pupils"])
+    }
+
+
+def drive(
+    kiosks: list[Kiosk], offsets: list[float], round_number: int
+) -> tuple[float, list[Submitted]]:
+    done: list[Submitted] = []
+    origin = time.monotonic()
+
+    def one(kiosk: Kiosk, offset: float) -> None:
+        gevent.sleep(max(0.0, origin + offset - time.monotonic()))
+        started = time.monotonic()
+        ack = kiosk.submit(states_for(kiosk, round_number))
+        acked = time.monotonic()
+        assert ack.get("ok"), ack
+        done.append(Submitted(started, acked, list(ack["event_ids"]), ack.get("pupils")))
+
+    gevent.joinall(
+        [gevent.spawn(one, k, o) for k, o in zip(kiosks, offsets, strict=True)], raise_error=True
+    )
+    return origin, done
+
+
+def pupils_of_events(url: str | None, submitted: list[Submitted]) -> dict[int, int]:
+    if url is None:
+        return {e: p for s in submitted for e, p in zip(s.event_ids, s.pupils or [], strict=True)}
+    ids = [i for s in submitted for i in s.event_ids]
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(JournalEvent.id, JournalEvent.audience_id).where(JournalEvent.id.in_(ids))
+            ).all()
+    finally:
+        engine.dispose()
+    return {event_id: pupil_id for event_id, pupil_id in rows}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def measure(
+    world: BenchWorld,
+    parents: list[Parent],
+    origin: float,
+    submitted: list[Submitted],
+    event_pupils: dict[int, int],
+    wait: float = 20.0,
+) -> dict[str, Any]:
+    started_of = {i: s.started for s in submitted for i in s.event_ids}
+    expected = {
+        (event_id, parent_id)
+        for event_id, pupil in event_pupils.items()
+        for parent_id in world.guardians.get(pupil, [])
+    }
+    deadline = time.monotonic() + wait
+    by_id = {p.user_id: p for p in parents}
+
+    def received() -> int:
+        return sum(1 for p in parents for event_id, _ in p.received if event_id in started_of)
+
+    while received() < len(expected) and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    gevent.sleep(0.5)  # anything doubled arrives now
+    latencies, pairs, count, last = [], set(), 0, origin
+    for parent in by_id.values():
+        for event_id, at in parent.received:
+            if event_id not in started_of:
+                continue
+            count += 1
+            pairs.add((event_id, parent.user_id))
+            latencies.append((at - started_of[event_id]) * 1000)
+            last = max(last, at)
+    acks = [(s.acked - s.started) * 1000 for s in submitted]
+    first = min(s.started for s in submitted)
+    return {
+        "kiosk_ack_ms": {
+            "p50": round(statistics.median(acks), 1),
+            "p99": round(percentile(acks, 99), 1),
+        },
+        "write_to_parent_ms": {
+            "p50": round(statistics.median(latencies), 1) if latencies else None,
+            "p99": round(percentile(latencies, 99), 1) if latencies else None,
+        },
+        "deliveries": len(pairs & expected),
+        "expected_deliveries": len(expected),
+        "deliveries_per_s": round(len(pairs) / max(last - first, 1e-6), 1),
+        "lost": len(expected - pairs),
+        "duplicated": count - len(pairs),
+        "unexpected": len(pairs - expected),
+        "committed_s": round(max(s.acked for s in submitted) - first, 3),
+        "pushed_s": round(last - first, 3),
+    }
+
+
+def run_config(
+    world: BenchWorld,
+    processes: int,
+    redis_url: str | None,
+    spread: float,
+    round_base: int,
+    log_dir: Path,
+    bare: bool,
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    if bare:
+        env = {"BARE_REDIS_URL": redis_url or ""}
+        app = "bench.bare_app:app"
+    else:
+        env = {
+            "EDIARY_DATABASE_URL": world.url,
+            "EDIARY_SECRET_KEY": SECRET,
+            "EDIARY_REDIS_URL": redis_url or "",
+            "EDIARY_ARGON2_TIME_COST": "1",
+            "EDIARY_ARGON2_MEMORY_KIB": "8",
+            "EDIARY_ARGON2_PARALLELISM": "1",
+        }
+        app = "ediary.wsgi:app"
+    if not redis_url:
+        env = {k: v for k, v in env.items() if v}
+    env["PYTHONPATH"] = str(ROOT)
+    label = f"{'bare' if bare else 'ediary'} x{processes}"
+    servers = start_servers(app, processes, env, log_dir)
+    parents = [Parent(user_id) for user_id, _ in world.parents]
+    kiosks = [Kiosk(info) for info in world.kiosks]
+    try:
+        gevent.sleep(1.0)
+        rss_before = worker_rss_kb(servers)
+        began = time.monotonic()
+        connect_all(
+            list(enumerate(parents)),
+            lambda item: item[1].connect(
+                servers[item[0] % processes].url,
+                cookie=None if bare else session_cookie(item[1].user_id, 1),
+                rooms=world.pupil_rooms.get(item[1].user_id, []) if bare else None,
+            ),
+        )
+        connect_all(
+            list(enumerate(kiosks)),
+            lambda item: item[1].connect(servers[item[0] % processes].url, bare=bare),
+            concurrency=20,
+        )
+        gevent.sleep(2.0)
+        rss_after = worker_rss_kb(servers)
+        connections = len(parents) + len(kiosks)
+        print(
+            f"  {label}: {connections} sockets connected in {time.monotonic() - began:.1f} s, "
+            f"server RSS {rss_before // 1024} -> {rss_after // 1024} MiB",
+            flush=True,
+        )
+        results: dict[str, dict[str, Any]] = {}
+        rng = random.Random(seed)  # noqa: S311 - arrival times, reproducible, not secrets
+        plans = {
+            "lesson_start": [rng.uniform(0, spread) for _ in kiosks],
+            "herd": [0.0 for _ in kiosks],
+        }
+        for n, (scenario, offsets) in enumerate(plans.items()):
+            origin, submitted = drive(kiosks, offsets, round_base + n)
+            event_pupils = pupils_of_events(None if bare else world.url, submitted)
+            result = measure(world, parents, origin, submitted, event_pupils)
+            result["rss_kb_per_connection"] = round((rss_after - rss_before) / connections, 1)
+            result["processes"] = processes
+            results[scenario] = result
+            print(f"  {label} {scenario}: {json.dumps(result)}", flush=True)
+            for parent in parents:
+                parent.received.clear()
+            gevent.sleep(1.0)
+        return results
+    finally:
+        disconnect_all(parents + kiosks)
+        for server in servers:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=60.0,
+        help="seconds over which the lesson start's 94 rolls arrive",
+    )
+    parser.add_argument("--parents", type=int, default=3000)
+    parser.add_argument("--kiosks", type=int, default=94)
+    parser.add_argument("--processes", default="1,2")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "latest.json"))
+    args = parser.parse_args()
+    print(
+        f"bench: {args.kiosks} kiosks x 25 pupils, {args.parents} parents, "
+        f"{args.database}, lesson start over {args.spread:.0f} s",
+        flush=True,
+    )
+    out: dict[str, Any] = {}
+    with database(args.database) as url:
+        # Server logs stay for a look afterwards (bench/out/ is not committed).
+        log_dir = Path(args.out).parent / "logs"
+        shutil.rmtree(log_dir, ignore_errors=True)
+        log_dir.mkdir(parents=True)
+        began = time.monotonic()
+        world = build(url, kiosks=args.kiosks, parents=args.parents)
+        print(f"  world built in {time.monotonic() - began:.1f} s", flush=True)
+        with redis_server(log_dir) as redis_url:
+            round_base = 0
+            for processes in (int(p) for p in args.processes.split(",")):
+                queue = redis_url if processes > 1 else None
+                ours = run_config(
+                    world,
+                    processes,
+                    queue,
+                    args.spread,
+                    round_base,
+                    log_dir,
+                    bare=False,
+                    seed=processes,
+                )
+                bare = run_config(
+                    world,
+                    processes,
+                    queue,
+                    args.spread,
+                    round_base,
+                    log_dir,
+                    bare=True,
+                    seed=processes,
+                )
+                round_base += 2
+                suffix = "" if processes == 1 else f"_{processes}proc"
+                for scenario, result in ours.items():
+                    baseline = bare[scenario]["write_to_parent_ms"]["p99"]
+                    ours_p99 = result["write_to_parent_ms"]["p99"]
+                    result["baseline_write_to_parent_ms"] = bare[scenario]["write_to_parent_ms"]
+                    result["baseline_ratio_p99"] = (
+                        round(ours_p99 / baseline, 2) if ours_p99 and baseline else None
+                    )
+                    result["database"] = args.database
+                    result["parents"], result["kiosks"] = args.parents, args.kiosks
+                    out[scenario + suffix] = result
+        db.session.remove()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    _print_table(out)
+    print(f"written {args.out}")
+
+
+def _print_table(out: dict[str, Any]) -> None:
+    header = (
+        f"{'scenario':<22}{'ack p50':>9}{'ack p99':>9}{'push p50':>10}{'push p99':>10}"
+        f"{'x bare':>8}{'deliv/s':>9}{'lost':>6}{'dup':>5}{'KB/conn':>9}"
+        f"{'commit s':>10}{'push s':>8}"
+    )
+    print(header)
+    for name, r in out.items():
+        print(
+            f"{name:<22}{r['kiosk_ack_ms']['p50']:>9}{r['kiosk_ack_ms']['p99']:>9}"
+            f"{r['write_to_parent_ms']['p50']:>10}{r['write_to_parent_ms']['p99']:>10}"
+            f"{r['baseline_ratio_p99']!s:>8}{r['deliveries_per_s']:>9}{r['lost']:>6}"
+            f"{r['duplicated']:>5}{r['rss_kb_per_connection']:>9}{r['committed_s']:>10}"
+            f"{r['pushed_s']:>8}"
+        )
+
+
+if __name__ == "__main__":
+    main()
