@@ -189,7 +189,9 @@ def debian_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_setup(root: Path, enrollment: Enrollment) -> subprocess.CompletedProcess[str]:
+def run_setup(
+    root: Path, enrollment: Enrollment, code: str = SERVER_CODE, expect: int = 0
+) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
     result = in_chroot(
         root,
@@ -199,7 +201,7 @@ def run_setup(root: Path, enrollment: Enrollment) -> subprocess.CompletedProcess
             "--server",
             enrollment.url,
             "--code",
-            SERVER_CODE,
+            code,
             "--port",
             str(AGENT_PORT),
         ],
@@ -208,7 +210,7 @@ def run_setup(root: Path, enrollment: Enrollment) -> subprocess.CompletedProcess
         stdin=subprocess.DEVNULL,
     )
     print(f"setup-kiosk.sh: {time.monotonic() - started:.0f}s")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == expect, result.stdout[-4000:] + result.stderr[-4000:]
     return result
 
 
@@ -444,6 +446,16 @@ def check_the_agent_is_installed_and_configured(kiosk: Kiosk) -> None:
     assert result.returncode != 0 and "Permission denied" in result.stderr
 
 
+def check_a_refused_code_stops_the_run(kiosk: Kiosk, enrollment: Enrollment) -> None:
+    # As after a revocation: the credential deleted, and a wrong (or spent) code given.
+    credential = kiosk.path("/var/lib/ediary-kiosk/credential.json")
+    credential.unlink()
+    result = run_setup(kiosk.root, enrollment, code="WRONG-CODE", expect=2)
+    assert "enrollment failed" in result.stderr
+    assert enrollment.codes[-1] == "WRONG-CODE"
+    assert not credential.exists()
+
+
 def test_setup_kiosk_in_a_throwaway_debian(
     debian_root: Path, enrollment_server: Enrollment
 ) -> None:
@@ -460,3 +472,4 @@ def test_setup_kiosk_in_a_throwaway_debian(
     check_the_ways_out_are_closed(kiosk)
     check_updates_time_and_watchdog(kiosk)
     check_the_agent_is_installed_and_configured(kiosk)
+    check_a_refused_code_stops_the_run(kiosk, enrollment_server)
