@@ -92,7 +92,7 @@ def one_run(browser, base: str, pupil_id: int) -> dict[str, float]:  # type: ign
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         cdp.send("Network.emulateNetworkConditions", SLOW_4G)
         finished = []
-        page.on("requestfinished", finished.append)
+        page.on("requestfinished", lambda request: finished.append(request))
         started = time.perf_counter()
         page.goto(f"{base}/portal/{pupil_id}", wait_until="load")
         page.wait_for_selector('#live-status[data-state="live"]', timeout=30_000)
@@ -141,9 +141,8 @@ def main() -> int:
         f"{median['load_ms']:>8.0f} {median['live_ms']:>8.0f}"
     )
     ok = median["kb"] <= BUDGET_BYTES / 1024 and median["requests"] <= BUDGET_REQUESTS
-    print(
-        f"budget {BUDGET_BYTES // 1024} KB in {BUDGET_REQUESTS} requests: {'met' if ok else 'EXCEEDED'}"
-    )
+    verdict = "met" if ok else "EXCEEDED"
+    print(f"budget {BUDGET_BYTES // 1024} KB in {BUDGET_REQUESTS} requests: {verdict}")
     return 0 if ok else 1
 
 

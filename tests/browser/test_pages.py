@@ -51,6 +51,7 @@ def test_parent_on_a_phone_reads_the_grade_and_how_the_average_is_computed(
     site: Site, phone: Page
 ) -> None:
     log_in(phone, site.url, site.parent_login)
+    phone.goto(f"{site.url}/")  # a parent lands on the portal (issue 5); the card is linked here
     assert fits_the_screen(phone)
     phone.get_by_role("link", name="Zosia Wiśniewska").click()
     assert re.fullmatch(rf"{re.escape(site.url)}/pupils/\d+", phone.url)
@@ -87,6 +88,7 @@ def test_teacher_records_an_absence_and_the_parent_sees_it_with_its_history(
     expect(teacher.get_by_label("Temat lekcji")).to_have_value("Dodawanie ułamków")
 
     log_in(parent, site.url, site.parent_login)
+    parent.goto(f"{site.url}/")  # a parent lands on the portal (issue 5); the card is linked here
     parent.get_by_role("link", name="Zosia Wiśniewska").click()
     row = parent.locator("table.attendance tr", has_text="matematyka")
     expect(row).to_contain_text("50,0 % (1 z 2)")
