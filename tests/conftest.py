@@ -173,5 +173,18 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
 
 
 @pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """One Playwright per test process, shared by every browser test.
+
+    Playwright's sync API refuses to start while another instance runs in the same thread, so
+    modules that each start their own break each other when pytest-xdist puts them in one worker.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent

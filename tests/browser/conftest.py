@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel
@@ -112,12 +112,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
     built = _build_world(database_url)
     with running_server(database_url, directory) as server:
         yield Site(**{**built.__dict__, "url": server.url})
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 import requests
 import websocket
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.provisioning.conftest import chromium_with_policy, policy_for_port, require_tools
@@ -129,27 +129,30 @@ def generated_policy(agent: Site, *, without: tuple[str, ...] = ()) -> dict[str,
 
 @contextmanager
 def playwright_browser(
-    launcher: Path, *, headless: bool = True, env: dict[str, str | float | bool] | None = None
+    playwright: Playwright,
+    launcher: Path,
+    *,
+    headless: bool = True,
+    env: dict[str, str | float | bool] | None = None,
 ) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(launcher),
-            args=PLAIN_ARGS,
-            headless=headless,
-            env=dict(env) if env is not None else None,
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=str(launcher),
+        args=PLAIN_ARGS,
+        headless=headless,
+        env=dict(env) if env is not None else None,
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture
-def kiosk_browser(agent: Site, tmp_path: Path) -> Iterator[Browser]:
+def kiosk_browser(playwright: Playwright, agent: Site, tmp_path: Path) -> Iterator[Browser]:
     policy = generated_policy(agent, without=CDP_KEYS)
     with (
         chromium_with_policy(policy, tmp_path) as launcher,
-        playwright_browser(launcher) as browser,
+        playwright_browser(playwright, launcher) as browser,
     ):
         yield browser
 
@@ -245,13 +248,15 @@ def test_chrome_policy_reports_every_policy_valid(kiosk_browser: Browser, agent:
     assert all(not row["error"] and not row["warning"] for row in shown.values())
 
 
-def test_chrome_policy_check_catches_a_misspelt_policy(agent: Site, tmp_path: Path) -> None:
+def test_chrome_policy_check_catches_a_misspelt_policy(
+    playwright: Playwright, agent: Site, tmp_path: Path
+) -> None:
     # The control for the test above: Chromium ignores an unknown name, and the page says so.
     policy = generated_policy(agent, without=CDP_KEYS)
     policy["URLBlockList"] = ["*"]  # the old spelling is URLBlacklist, the right one URLBlocklist
     with (
         chromium_with_policy(policy, tmp_path) as launcher,
-        playwright_browser(launcher) as browser,
+        playwright_browser(playwright, launcher) as browser,
     ):
         shown = policy_page(browser)
     assert shown["URLBlockList"]["status"] != "OK"
@@ -440,12 +445,12 @@ def x_display() -> Iterator[str]:
 
 
 def file_dialog_outcome(
-    policy: dict[str, object], agent: Site, tmp_path: Path, display: str
+    playwright: Playwright, policy: dict[str, object], agent: Site, tmp_path: Path, display: str
 ) -> str:
     env: dict[str, str | float | bool] = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path)}
     with (
         chromium_with_policy(policy, tmp_path) as launcher,
-        playwright_browser(launcher, headless=False, env=env) as browser,
+        playwright_browser(playwright, launcher, headless=False, env=env) as browser,
     ):
         # No "filechooser" handler: with one, Playwright intercepts the chooser itself.
         page = browser.new_page()
@@ -460,13 +465,17 @@ def file_dialog_outcome(
     return outcome
 
 
-def test_file_selection_dialogs_are_refused(agent: Site, tmp_path: Path, x_display: str) -> None:
+def test_file_selection_dialogs_are_refused(
+    playwright: Playwright, agent: Site, tmp_path: Path, x_display: str
+) -> None:
     policy = generated_policy(agent, without=CDP_KEYS)
-    assert file_dialog_outcome(policy, agent, tmp_path, x_display) == "refused: AbortError"
+    outcome = file_dialog_outcome(playwright, policy, agent, tmp_path, x_display)
+    assert outcome == "refused: AbortError"
 
 
 def test_file_selection_dialog_control_without_the_policy(
-    agent: Site, tmp_path: Path, x_display: str
+    playwright: Playwright, agent: Site, tmp_path: Path, x_display: str
 ) -> None:
     policy = generated_policy(agent, without=(*CDP_KEYS, "AllowFileSelectionDialogs"))
-    assert file_dialog_outcome(policy, agent, tmp_path, x_display) == "dialog open"
+    outcome = file_dialog_outcome(playwright, policy, agent, tmp_path, x_display)
+    assert outcome == "dialog open"

@@ -43,23 +43,18 @@ def teacher(server: Server, seeded: Seeded) -> WebTeacher:
 
 
 @pytest.fixture
-def page(server: Server, seeded: Seeded) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
-        tab = context.new_page()
-        tab.goto(f"{server.url}/login")
-        tab.fill("input[name=login]", seeded.logins["parent"])
-        tab.fill("input[name=password]", "correct horse battery")
-        with tab.expect_navigation():
-            tab.click("form.card button[type=submit]")
-        assert "/login" not in tab.url, "the parent could not log in"
-        yield tab
-        browser.close()
+def page(playwright: Any, server: Server, seeded: Seeded) -> Iterator[Any]:
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{server.url}/login")
+    tab.fill("input[name=login]", seeded.logins["parent"])
+    tab.fill("input[name=password]", "correct horse battery")
+    with tab.expect_navigation():
+        tab.click("form.card button[type=submit]")
+    assert "/login" not in tab.url, "the parent could not log in"
+    yield tab
+    browser.close()
 
 
 def _open(page: Any, server: Server, head: int | None) -> None:
