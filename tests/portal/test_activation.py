@@ -8,7 +8,6 @@ import datetime as dt
 import re
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from ediary.audit.models import HistoryEntry
@@ -189,9 +188,8 @@ def test_login_is_throttled_per_address_across_accounts(world, client):
     assert response.status_code == 429
 
 
-def test_the_command_line_issues_a_code(tmp_path):
+def test_the_command_line_issues_a_code(tmp_path, cli):
     from ediary import create_app
-    from ediary.cli import main
     from ediary.migrations import upgrade
     from tests.conftest import test_config
     from tests.factories import make_user
@@ -209,12 +207,10 @@ def test_the_command_line_issues_a_code(tmp_path):
         db.engine.dispose()
         if previous is not None:
             db.bind(previous)
-    runner = CliRunner()
-    result = runner.invoke(main, ["activation-code", "--login", "maria_wisniewska",
-                                  "--database-url", url])  # fmt: skip
+    result = cli("activation-code", "--login", "maria_wisniewska", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", result.stdout.strip())
-    unknown = runner.invoke(main, ["activation-code", "--login", "nobody", "--database-url", url])
+    unknown = cli("activation-code", "--login", "nobody", "--database-url", url)
     assert unknown.exit_code == 1 and "no account" in unknown.output
 
 

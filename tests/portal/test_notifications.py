@@ -7,7 +7,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -243,10 +242,9 @@ def test_smsapi_gateway_against_a_local_fake_of_its_api():
         assert not refused.value.permanent
 
 
-def test_send_notifications_command_end_to_end(tmp_path, monkeypatch):
+def test_send_notifications_command_end_to_end(tmp_path, monkeypatch, cli):
     """`ediary send-notifications` on a migrated file database, with SMTP and SMSAPI running."""
     from ediary import create_app
-    from ediary.cli import main
     from ediary.migrations import upgrade
     from tests.conftest import test_config
     from tests.factories import make_world
@@ -274,11 +272,10 @@ def test_send_notifications_command_end_to_end(tmp_path, monkeypatch):
         }  # fmt: skip
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        runner = CliRunner()
         # Noon or night, the absence was not urgent: run the pass at a fixed daytime clock.
         monkeypatch.setattr("ediary.notifications.sender.utcnow", lambda: NOON)
-        first = runner.invoke(main, ["send-notifications", "--database-url", url])
-        second = runner.invoke(main, ["send-notifications", "--database-url", url])
+        first = cli("send-notifications", "--database-url", url)
+        second = cli("send-notifications", "--database-url", url)
     assert first.exit_code == 0, first.output
     assert first.output.strip() == "sent 2, retried 0, failed 0, held 0, dropped 0"
     assert second.output.strip() == "sent 0, retried 0, failed 0, held 0, dropped 0"
