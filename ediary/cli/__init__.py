@@ -14,7 +14,11 @@ from ediary.cli.accounts import create_user_command, schools_command
 from ediary.cli.database import db_group
 from ediary.cli.demo import demo_command, seed_demo_command
 from ediary.cli.kiosks import kiosk_code_command
-from ediary.cli.parents import activation_code_command, send_notifications_command
+from ediary.cli.parents import (
+    activation_code_command,
+    send_notifications_command,
+    urgent_topics_command,
+)
 from ediary.cli.serving import serve_command
 from ediary.deploy.cli import check_command
 
@@ -26,6 +30,7 @@ COMMANDS: list[click.Command] = [
     schools_command,
     kiosk_code_command,
     activation_code_command,
+    urgent_topics_command,
     send_notifications_command,
     serve_command,
     check_command,

@@ -1,5 +1,6 @@
-"""`ediary activation-code` (a parent's one-time code from the school) and
-`ediary send-notifications` (the e-mail and SMS sender, outside any request)."""
+"""`ediary activation-code` (a parent's one-time code from the school), `ediary urgent-topics`
+(what a school sends even in quiet hours) and `ediary send-notifications` (the e-mail and SMS
+sender, outside any request)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from ediary.cli.common import (
     resolve_url,
 )
 from ediary.db import db
+from ediary.notifications.models import Topic
+from ediary.notifications.operations import set_urgent_topics
 from ediary.notifications.sender import Sender, gateways_from_config
 from ediary.people.activation.operations import CODE_DAYS, issue_activation_code
 from ediary.people.models import User
+from ediary.schools.models import School
 
 
 @click.command("activation-code")
@@ -50,6 +54,30 @@ def activation_code_command(database_url: str | None, login: str, days: int) -> 
             "enters it at /activate with their login and chooses a password.",
             err=True,
         )
+
+
+@click.command("urgent-topics")
+@database_url_option
+@click.option("--school", type=int, required=True, metavar="ID")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    type=click.Choice([t.value for t in Topic]),
+    help="Repeatable; none means nothing is urgent.",
+)
+def urgent_topics_command(database_url: str | None, school: int, topics: tuple[str, ...]) -> None:
+    """Mark what the school sends at once even in parents' quiet hours (e.g. first_absence)."""
+    url = resolve_url(database_url)
+    require_schema(url)
+    app = make_app(url)
+    with app.app_context(), database_errors(url), refusals(app):
+        found = db.session.get(School, school)
+        if found is None:
+            raise click.ClickException(f"There is no school with id {school}.")
+        set_urgent_topics(Actor.system(Channel.CLI), found, {Topic(t) for t in topics})
+        db.session.commit()
+        click.echo(f"{found.short_name}: urgent topics: {', '.join(sorted(topics)) or 'none'}")
 
 
 @click.command("send-notifications")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
@@ -163,7 +163,7 @@ def lessons_covered(request: ExcuseRequest) -> list[Lesson]:
     days that the pupil attends (the class's, or a group's the pupil is in)."""
     lesson_ids = [i.lesson_id for i in request.items if i.lesson_id is not None]
     days = [i.date for i in request.items if i.lesson_id is None]
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     if lesson_ids:
         clauses.append(Lesson.id.in_(lesson_ids))
     if days:

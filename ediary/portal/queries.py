@@ -29,7 +29,7 @@ def children_of(user: User) -> list[Pupil]:
     )
 
 
-def _lessons_of(pupil: Pupil) -> Select[tuple[Lesson]]:
+def _lessons_of(pupil: Pupil) -> Select[Lesson]:
     groups = select(GroupMembership.group_id).where(GroupMembership.pupil_id == pupil.id)
     return select(Lesson).where(
         Lesson.class_id == pupil.class_id,

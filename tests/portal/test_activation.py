@@ -253,3 +253,17 @@ def test_an_expired_reset_link_is_refused(world, app, session):
     token = reset_token(world.parent)
     assert user_of_reset_token(token) == world.parent
     assert user_of_reset_token(token, max_age=-1) is None
+
+
+def test_the_session_cookie_of_an_activation_is_secure_httponly_and_samesite(
+    world, client, app, session, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)  # as `check --deploy` demands
+    code = issue_activation_code(SCHOOL, world.parent)
+    session.commit()
+    response = _activate(client, "maria_wisniewska", code)
+    assert response.status_code == 302
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies and all(
+        "Secure" in c and "HttpOnly" in c and "SameSite=Lax" in c for c in cookies
+    ), cookies

@@ -282,3 +282,37 @@ def test_send_notifications_command_end_to_end(tmp_path, monkeypatch, cli):
     assert len(box.messages) == 1 and len(api.sent) == 1
     assert "https://dziennik.example/portal" in api.sent[0]["message"]
     assert "Zosia" not in first.output  # the command prints counts, never names
+
+
+def test_the_school_marks_topics_urgent_from_the_command_line(tmp_path, cli):
+    from ediary import create_app
+    from ediary.migrations import upgrade
+    from ediary.notifications.models import SchoolNotificationPolicy
+    from tests.conftest import test_config
+    from tests.factories import make_world
+
+    url = f"sqlite:///{tmp_path / 'ediary.db'}"
+    upgrade(url)
+    previous = db.engine
+    app = create_app(test_config(url))
+    try:
+        with app.app_context():
+            school_id = make_world().school.id
+            db.session.commit()
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        if previous is not None:
+            db.bind(previous)
+    result = cli("urgent-topics", "--school", str(school_id), "--topic", "first_absence",
+                 "--database-url", url)  # fmt: skip
+    assert result.exit_code == 0 and "SP1: urgent topics: first_absence" in result.output
+    wrong = cli("urgent-topics", "--school", "999", "--database-url", url)
+    assert wrong.exit_code == 1 and "no school" in wrong.output
+    from ediary.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        stored = connection.execute(select(SchoolNotificationPolicy.urgent_topics)).scalar_one()
+    engine.dispose()
+    assert stored == "first_absence"
