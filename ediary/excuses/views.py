@@ -110,7 +110,7 @@ def note(excuse_id: int) -> ResponseReturnValue:
     found = load_note(current_user, excuse_id)
     assert found.note_file is not None
     try:
-        data = path_of(found.note_file).read_bytes()  # at most 1.5 MB: read whole, nothing left open
+        data = path_of(found.note_file).read_bytes()  # at most 1.5 MB: nothing left open
     except OSError:
         raise NotFound() from None
     response = Response(data, mimetype=found.note_type)
