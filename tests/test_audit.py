@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select, text
 
@@ -10,8 +12,12 @@ from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
 from ediary.db import Base
 from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
+from ediary.excuses.operations import request_excuse
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
+from ediary.notifications.models import Topic
+from ediary.notifications.operations import save_preferences, set_urgent_topics
+from ediary.people.activation.operations import issue_activation_code
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 
@@ -23,6 +29,7 @@ NOT_AUDITED = {
     "processed_submissions",
     "kiosk_teacher_sessions",
     "kiosk_login_failures",
+    "outgoing_messages",  # issue 5: the e-mail/SMS queue, delivery bookkeeping of journal events
 }
 
 
@@ -53,6 +60,14 @@ def every_kind_of_row(world, session):
     group = ClassGroup(school_id=world.school.id, class_id=world.class_a.id, name="gr. 1")
     _add(SYSTEM, group)
     _add(SYSTEM, GroupMembership(group_id=group.id, pupil_id=world.pupil.id))
+    # Issue 5: an activation code, an excuse request (and its item), notification settings.
+    issue_activation_code(Actor.system(Channel.CLI), world.parent)
+    parent = Actor(world.parent, Channel.WEB)
+    request_excuse(parent, world.pupil, absences=[], future_days=[world.today], reason="Lekarz.",
+                   note=None, today=world.today)  # fmt: skip
+    save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
+                     quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
+    set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
     session.flush()
     return world
 
