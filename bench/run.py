@@ -422,6 +422,7 @@ def run_config(
     log_dir: Path,
     bare: bool,
     seed: int,
+    scenarios: list[str],
 ) -> dict[str, dict[str, Any]]:
     if bare:
         env = {"BARE_REDIS_URL": redis_url or ""}
@@ -474,6 +475,7 @@ def run_config(
             "lesson_start": [rng.uniform(0, spread) for _ in kiosks],
             "herd": [0.0 for _ in kiosks],
         }
+        plans = {name: offsets for name, offsets in plans.items() if name in scenarios}
         for n, (scenario, offsets) in enumerate(plans.items()):
             origin, submitted = drive(kiosks, offsets, round_base + n)
             event_pupils = pupils_of_events(None if bare else world.url, submitted)
@@ -504,6 +506,13 @@ def main() -> None:
     parser.add_argument("--parents", type=int, default=3000)
     parser.add_argument("--kiosks", type=int, default=94)
     parser.add_argument("--processes", default="1,2")
+    parser.add_argument("--scenarios", default="lesson_start,herd")
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the bare relay (no baseline_ratio_p99)",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "latest.json"))
     args = parser.parse_args()
     print(
@@ -512,6 +521,7 @@ def main() -> None:
         flush=True,
     )
     out: dict[str, Any] = {}
+    scenarios = args.scenarios.split(",")
     with database(args.database) as url:
         # Server logs stay for a look afterwards (bench/out/ is not committed).
         log_dir = Path(args.out).parent / "logs"
@@ -533,23 +543,30 @@ def main() -> None:
                     log_dir,
                     bare=False,
                     seed=processes,
+                    scenarios=scenarios,
                 )
-                bare = run_config(
-                    world,
-                    processes,
-                    queue,
-                    args.spread,
-                    round_base,
-                    log_dir,
-                    bare=True,
-                    seed=processes,
+                bare = (
+                    run_config(
+                        world,
+                        processes,
+                        queue,
+                        args.spread,
+                        round_base,
+                        log_dir,
+                        bare=True,
+                        seed=processes,
+                        scenarios=scenarios,
+                    )
+                    if args.baseline
+                    else {}
                 )
                 round_base += 2
                 suffix = "" if processes == 1 else f"_{processes}proc"
                 for scenario, result in ours.items():
-                    baseline = bare[scenario]["write_to_parent_ms"]["p99"]
+                    base = bare.get(scenario, {}).get("write_to_parent_ms", {})
+                    baseline = base.get("p99")
                     ours_p99 = result["write_to_parent_ms"]["p99"]
-                    result["baseline_write_to_parent_ms"] = bare[scenario]["write_to_parent_ms"]
+                    result["baseline_write_to_parent_ms"] = base or None
                     result["baseline_ratio_p99"] = (
                         round(ours_p99 / baseline, 2) if ours_p99 and baseline else None
                     )

@@ -9,6 +9,7 @@ protocol is docs/protocol.md.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, request
@@ -19,6 +20,8 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from ediary.extensions import socketio
 from ediary.realtime.relay import ensure_relay, local_relay
 from ediary.realtime.rooms import LIVE, scope_of, user_room
+
+log = logging.getLogger(__name__)
 
 HANDLED = frozenset({"connect", "disconnect", "resume"})
 
@@ -76,8 +79,18 @@ class LiveNamespace(Namespace):
         ok, last_id = _last_id(data)
         if not ok:
             return _refused("bad_request", _("Nieprawidłowe żądanie."))
-        scope = scope_of(current_user)
-        result = relay.resume(stream, scope.rooms(), scope.journal_filter(), last_id)
+        try:
+            scope = scope_of(current_user)
+            result = relay.resume(stream, scope.rooms(), scope.journal_filter(), last_id)
+        except Exception:
+            # The database went away mid-replay: back to "connected, not resumed"; the client
+            # sends `resume` again (live.js does, after a pause).
+            log.exception("resume failed")
+            relay.abandon(stream)
+            return {
+                **_refused("internal", _("Błąd serwera. Spróbuj ponownie za chwilę.")),
+                "retry": True,
+            }
         if result.reason == "already_resumed":
             return _refused("already_resumed", _("To połączenie już odbiera wpisy."))
         return result.ack()

@@ -31,8 +31,9 @@ import redis
 from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
-from ediary.db import db
+from ediary.db import db, make_engine
 from ediary.journal.models import JournalEvent
 from ediary.people.models import User
 from ediary.realtime import revocation
@@ -139,14 +140,24 @@ class Relay:
     # -- the pump: the only greenlet that dispatches -----------------------------------------
 
     def _pump(self) -> None:
+        # The pump reads through connections of its own: during a lesson start every pooled
+        # connection may be held by a writer queueing for the writers' lock, and the pushes must
+        # not queue behind them (they did: the herd's pushes all came at its very end).
+        assert db.engine is not None
+        url = db.engine.url.render_as_string(hide_password=False)
+        options = {**self.app.config.get("ENGINE_OPTIONS", {}), "pool_size": 2, "max_overflow": 2}
+        db.session.registry.set(Session(bind=make_engine(url, **options), expire_on_commit=False))
         with self.app.app_context():
             while True:
                 try:
                     self._cycle()
                 except Exception:
                     log.exception("relay cycle failed; retrying")
-                    db.session.remove()
+                    db.session.rollback()
                     self.socketio.sleep(0.5)
+                finally:
+                    # A fresh snapshot next time (SQLite WAL), the connection back to the pool.
+                    db.session.close()
 
     def _cycle(self) -> None:
         rings: list[Ring] = []
@@ -171,12 +182,9 @@ class Relay:
             query = select(JournalEvent).where(JournalEvent.id > self.head)
             if upto is not None:
                 query = query.where(JournalEvent.id <= upto)
-            try:
-                rows = db.session.scalars(query.order_by(JournalEvent.id).limit(BATCH)).all()
-                events = [(r.as_message(), r.audience, r.audience_id, r.school_id) for r in rows]
-            finally:
-                # A fresh snapshot next time (SQLite WAL) and the connection back to the pool.
-                db.session.remove()
+            rows = db.session.scalars(query.order_by(JournalEvent.id).limit(BATCH)).all()
+            events = [(r.as_message(), r.audience, r.audience_id, r.school_id) for r in rows]
+            db.session.close()  # a fresh snapshot for the next read (SQLite WAL)
             for message, audience, audience_id, school_id in events:
                 self._dispatch(message, audience, audience_id, school_id)
                 self.head = message["id"]
@@ -268,6 +276,12 @@ class Relay:
             stream.resumed = True
         return Resumed(ok=True, last_id=stream.sent_upto, replayed=len(messages))
 
+    def abandon(self, stream: Stream) -> None:
+        """Undoes a resume that failed half-way: no event rooms, nothing pending."""
+        with self.lock:
+            stream.resumed, stream.pending = False, None
+        self.move(stream, set())
+
     def move(self, stream: Stream, rooms: set[str]) -> None:
         for room in stream.rooms - rooms:
             self.server.leave_room(stream.sid, room, namespace=stream.namespace)
@@ -300,16 +314,14 @@ class Relay:
             return
         ids = sorted({s.user_id for s in streams if s.user_id is not None})
         valid: dict[int, int] = {}
-        try:
-            for chunk in _chunks(ids, 500):
-                query = select(User.id, User.session_version, User.active, User.is_demo).where(
-                    User.id.in_(chunk)
-                )
-                for user_id, version, active, is_demo in db.session.execute(query):
-                    if active and (not is_demo or self.app.config.get("DEMO_MODE")):
-                        valid[user_id] = version
-        finally:
-            db.session.remove()
+        for chunk in _chunks(ids, 500):
+            query = select(User.id, User.session_version, User.active, User.is_demo).where(
+                User.id.in_(chunk)
+            )
+            for user_id, version, active, is_demo in db.session.execute(query):
+                if active and (not is_demo or self.app.config.get("DEMO_MODE")):
+                    valid[user_id] = version
+        db.session.close()
         for stream in streams:
             if valid.get(stream.user_id or 0) != stream.session_version:
                 self.end(stream.namespace, stream.sid, "session_ended")

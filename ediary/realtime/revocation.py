@@ -7,9 +7,9 @@ when there is more than one process), and each relay applies them to its own soc
 
 - `sessions` (logout, disable, password change: `User.session_version` went up or the account was
   disabled): the person's `/live` sockets get `reload` and are disconnected;
-- `access` (a guardianship, a role, a teaching assignment or a form tutorship changed): the
-  person's sockets leave the rooms they may no longer see (and join new ones), and get `reload`
-  so the page drops what it must no longer show;
+- `access` (a guardianship, a role, a teaching assignment, a form tutorship, a group's members
+  or a pupil's class changed): the person's sockets leave the rooms they may no longer see (and
+  join new ones), and get `reload` so the page drops what it must no longer show;
 - `kiosk` (a kiosk was revoked): its `/kiosk` sockets are disconnected.
 
 A control is placed in the journal's order: it carries the newest event id committed before it
@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from ediary.db import db
@@ -32,7 +32,7 @@ from ediary.kiosks.models import Kiosk
 from ediary.people.auth import load_session_user
 from ediary.people.models import Membership, User
 from ediary.realtime.rooms import KIOSK, LIVE, kiosk_room, scope_of, user_room
-from ediary.schools.models import Guardianship, SchoolClass
+from ediary.schools.models import GroupMembership, Guardianship, Pupil, SchoolClass
 from ediary.timetable.models import TeachingAssignment
 
 if TYPE_CHECKING:
@@ -86,7 +86,11 @@ def detect(session: Session) -> list[Control]:
             access.add(obj.user_id)
         elif isinstance(obj, TeachingAssignment):
             access.add(obj.teacher_id)
+        elif isinstance(obj, GroupMembership):
+            access.update(_group_teachers(session, obj.group_id))
     for obj in session.dirty:
+        if isinstance(obj, Pupil) and (moved_class := _changed(obj, "class_id")):
+            access.update(_pupil_readers(session, obj.id, moved_class))
         # Who teaches or tutors a class decides which pupils they see: both sides are affected.
         moved = (
             _changed(obj, "teacher_id")
@@ -105,6 +109,30 @@ def detect(session: Session) -> list[Control]:
             controls.append(Control(KIOSK_REVOKED, obj.id))
     controls.extend(Control(ACCESS, user_id) for user_id in sorted(access))
     return controls
+
+
+def _group_teachers(session: Session, group_id: int) -> set[int]:
+    query = select(TeachingAssignment.teacher_id).where(TeachingAssignment.group_id == group_id)
+    return set(session.connection().scalars(query))
+
+
+def _pupil_readers(session: Session, pupil_id: int, classes: tuple[Any, Any]) -> set[int]:
+    """A pupil who changes class: their guardians (the class room) and the staff of both classes."""
+    class_ids = [c for c in classes if c is not None]
+    connection = session.connection()
+    guardians = select(Guardianship.user_id).where(Guardianship.pupil_id == pupil_id)
+    teachers = select(TeachingAssignment.teacher_id).where(
+        TeachingAssignment.class_id.in_(class_ids)
+    )
+    tutors = select(SchoolClass.form_tutor_id).where(
+        SchoolClass.id.in_(class_ids), SchoolClass.form_tutor_id.is_not(None)
+    )
+    return {
+        user_id
+        for query in (guardians, teachers, tutors)
+        for user_id in connection.scalars(query)
+        if user_id is not None
+    }
 
 
 def apply(relay: Relay, control: Control) -> None:
@@ -127,11 +155,9 @@ def apply(relay: Relay, control: Control) -> None:
 
 
 def _rescope(relay: Relay, user_id: int, sids: list[str]) -> None:
-    try:
-        user = db.session.get(User, user_id)
-        rooms = scope_of(user).rooms() if user is not None else set()
-    finally:
-        db.session.remove()
+    user = db.session.get(User, user_id)
+    rooms = scope_of(user).rooms() if user is not None else set()
+    db.session.close()  # the relay's own session (see Relay._pump)
     for sid in sids:
         stream = relay.streams.get((LIVE, sid))
         if stream is None or not stream.resumed:

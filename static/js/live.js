@@ -79,16 +79,22 @@ export function startLive(options = {}) {
   setState("connecting");
 
   // Every (re)connect says where this tab stands; the server replays the rest, then streams.
-  socket.on("connect", () => {
-    setState("connecting");
+  const resume = () => {
     socket.emit("resume", { last_id: lastId }, (ack) => {
       if (ack && ack.ok) {
         applied(ack.last_id);
         setState("live");
+      } else if (ack && ack.retry) {
+        setState("offline"); // the server could not read the journal just now
+        setTimeout(() => socket.connected && resume(), 3000);
       } else if (!ack || ack.error !== "reload") {
         setState("offline"); // a "reload" instruction follows as its own message
       }
     });
+  };
+  socket.on("connect", () => {
+    setState("connecting");
+    resume();
   });
 
   socket.on("event", (event) => {
