@@ -186,15 +186,30 @@ def redis_server(directory: Path) -> Iterator[str]:
         process.wait(10)
 
 
+PG_ADMIN_URL = os.environ.get(
+    "EDIARY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _postgres_answers() -> bool:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except Exception:  # any failure to connect means: no server
+        return False
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def database(kind: str) -> Iterator[str]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
             yield f"sqlite:///{directory}/bench.db"
         return
-    admin = os.environ.get(
-        "EDIARY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
+    admin = PG_ADMIN_URL
     name = f"ediary_bench_{uuid.uuid4().hex[:10]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -515,6 +530,9 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "latest.json"))
     args = parser.parse_args()
+    if args.database == "postgresql" and not _postgres_answers():
+        print("bench: PostgreSQL does not answer at EDIARY_BENCH_PG_URL; using SQLite", flush=True)
+        args.database = "sqlite"
     print(
         f"bench: {args.kiosks} kiosks x 25 pupils, {args.parents} parents, "
         f"{args.database}, lesson start over {args.spread:.0f} s",

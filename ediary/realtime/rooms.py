@@ -114,9 +114,14 @@ def scope_of(user: User) -> Scope:
     register_schools = _schools_with(user, Role.SECRETARY, Role.SCHOOL_ADMIN)
     teacher_schools = _schools_with(user, Role.TEACHER)
 
-    children = _ids(select(Guardianship.pupil_id).where(Guardianship.user_id == user.id))
-    pupils = set(children)
-    classes = _ids(select(Pupil.class_id).where(Pupil.id.in_(children))) if children else set()
+    # A guardian's children, and their classes (whose lesson events guardians see).
+    children = db.session.execute(
+        select(Pupil.id, Pupil.class_id)
+        .join(Guardianship, Guardianship.pupil_id == Pupil.id)
+        .where(Guardianship.user_id == user.id)
+    ).all()
+    pupils = {pupil_id for pupil_id, _ in children}
+    classes = {class_id for _, class_id in children}
 
     # can_read_class: a form tutor reads their class whatever their roles.
     tutored = _ids(select(SchoolClass.id).where(SchoolClass.form_tutor_id == user.id))

@@ -50,7 +50,10 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed")
+            message = "redis-server is not installed (Debian package redis-server)"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message)
+            pytest.skip(message)
         self.process = subprocess.Popen(
             [
                 binary,

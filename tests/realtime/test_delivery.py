@@ -241,8 +241,9 @@ def _move(actor: Actor, pupil: Any, school_class: Any) -> None:
     pupil.class_id = school_class.id
 
 
-def test_moving_a_pupil_rescopes_guardians_and_both_classes_staff(world: World, session: Any,
-                                                                 rings: list) -> None:
+def test_moving_a_pupil_rescopes_guardians_and_both_classes_staff(
+    world: World, session: Any, rings: list
+) -> None:
     session.commit()
     rings.clear()
     _move(SYSTEM, world.classmate, world.class_b)
@@ -252,8 +253,9 @@ def test_moving_a_pupil_rescopes_guardians_and_both_classes_staff(world: World, 
     assert targets == {world.tutor.id, world.teacher.id, world.other_teacher.id}
 
 
-def test_joining_a_group_rescopes_the_groups_teachers(world: World, session: Any,
-                                                     rings: list) -> None:
+def test_joining_a_group_rescopes_the_groups_teachers(
+    world: World, session: Any, rings: list
+) -> None:
     from ediary.schools.models import ClassGroup, GroupMembership
     from ediary.timetable.models import TeachingAssignment
     from tests.factories import _add, make_subject
@@ -261,9 +263,16 @@ def test_joining_a_group_rescopes_the_groups_teachers(world: World, session: Any
     english = make_subject(world.school, "język angielski", "ang")
     group = ClassGroup(school_id=world.school.id, class_id=world.class_b.id, name="ang. gr. 1")
     _add(SYSTEM, group)
-    _add(SYSTEM, TeachingAssignment(school_id=world.school.id, teacher_id=world.teacher.id,
-                                    class_id=world.class_b.id, group_id=group.id,
-                                    subject_id=english.id))
+    _add(
+        SYSTEM,
+        TeachingAssignment(
+            school_id=world.school.id,
+            teacher_id=world.teacher.id,
+            class_id=world.class_b.id,
+            group_id=group.id,
+            subject_id=english.id,
+        ),
+    )
     session.commit()
     rings.clear()
     _add(SYSTEM, GroupMembership(group_id=group.id, pupil_id=world.pupil_b.id))
