@@ -18,7 +18,8 @@ from ediary.errors import Refusal
 from ediary.people.activation.models import ActivationCode
 from ediary.people.activation.policy import check_new_password
 from ediary.people.models import User
-from ediary.people.operations import set_password
+from ediary.people.operations import set_password, store_password_hash
+from ediary.people.passwords import hash_password
 from ediary.schools.models import District, Guardianship, School
 
 # Read off a letter or an SMS and typed on a phone: no look-alikes (0/O, 1/I/L), no case.
@@ -121,6 +122,9 @@ def activate_account(
     if code.user_id != user.id:
         raise Refusal("code_invalid", CODE_INVALID)
     check_new_password(password, password_context(user))
+    password_hash = hash_password(password)  # before the claim takes the write lock
+    # A conditional UPDATE, not an ORM change: the claim must be race-free on both databases.
+    # The activation's trace in the history is the account's password change below.
     claimed = db.session.execute(
         update(ActivationCode)
         .where(
@@ -135,7 +139,7 @@ def activate_account(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Refusal("code_invalid", CODE_INVALID)
     db.session.refresh(code)
-    set_password(actor, user, password)
+    store_password_hash(actor, user, password_hash)
     return user
 
 
