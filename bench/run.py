@@ -451,10 +451,10 @@ def run_config(
             "EDIARY_ARGON2_MEMORY_KIB": "8",
             "EDIARY_ARGON2_PARALLELISM": "1",
         }
-        app = "ediary.wsgi:app"
+        app = os.environ.get("EDIARY_BENCH_APP", "ediary.wsgi:app")
     if not redis_url:
         env = {k: v for k, v in env.items() if v}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("EDIARY_BENCH_PATH", "")])
     label = f"{'bare' if bare else 'ediary'} x{processes}"
     servers = start_servers(app, processes, env, log_dir)
     parents = [Parent(user_id) for user_id, _ in world.parents]
