@@ -1,0 +1,378 @@
+"""The production topology on loopback, all of it throwaway: a PostgreSQL cluster of our own
+(initdb into a temp dir, its own port), a private redis-server, N single-worker gunicorn/gevent
+processes (provisioning/gunicorn.conf.py) and nginx with the site rendered by
+provisioning/server/render-nginx.sh (sticky sessions, TLS with a throwaway self-signed cert).
+
+Every process is started here and stopped here (also when the run fails): `Cluster.close()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PG_BIN = Path(os.environ.get("EDIARY_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SECRET = "district-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway cluster
+
+
+def binary(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if found is None:
+        raise SystemExit(f"district: {name} is needed (Debian package: see the issue)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, timeout: float = 60, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def _stop(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+class Postgres:
+    """initdb + pg_ctl. PostgreSQL refuses to run as root: then everything runs as `postgres`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory / "pg"
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.log = directory / "postgresql.log"
+        self.user: str | None = "postgres" if os.geteuid() == 0 else None
+        self.dir.mkdir()
+        if self.user:
+            directory.chmod(0o755)  # mkdtemp's 0700 would keep the postgres user out
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+            self.log.touch()
+            os.chown(self.log, entry.pw_uid, entry.pw_gid)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        command = list(args)
+        if self.user:
+            command = [binary("runuser"), "-u", self.user, "--", *command]
+        done = subprocess.run(  # noqa: S603 - fixed binaries, our own arguments
+            command, check=False, capture_output=True, timeout=120
+        )
+        if check and done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.decode(errors='replace')}")
+        return done
+
+    def init(self) -> None:
+        self._run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        self.start()
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c max_connections=200 -c fsync=off -c full_page_writes=off"
+        )
+        # fsync off: the drills crash PostgreSQL's processes, never the machine's page cache.
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False
+        )
+
+
+class Redis:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - a private redis-server on loopback
+            [
+                binary("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, 20, self.process)
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+@dataclass
+class AppServer:
+    port: int
+    log: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "provisioning/gunicorn.conf.py",
+                    "--no-control-socket",
+                    "ediary.wsgi:app",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return pids
+
+    def stop(self) -> None:
+        _stop(self.process, 20)
+
+
+@dataclass
+class Cluster:
+    processes: int
+    tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ediary-district-")))
+    pg: Postgres | None = None
+    redis: Redis | None = None
+    servers: list[AppServer] = field(default_factory=list)
+    nginx: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        assert self.pg is not None
+        return self.pg.url
+
+    def start_database(self) -> None:
+        self.pg = Postgres(self.tmp)
+        self.pg.init()
+        self.port = free_port()  # nginx's, known before the servers start (proxies need it)
+
+    def start_rest(self, extra_origins: tuple[str, ...] = ()) -> None:
+        """Redis, the servers and nginx. `extra_origins`: addresses that reach nginx through a
+        proxy (Engine.IO checks the Origin header a client sends)."""
+        self.redis = Redis(self.tmp)
+        self.redis.start()
+        env = {
+            **os.environ,
+            "EDIARY_DATABASE_URL": self.database_url,
+            "EDIARY_SECRET_KEY": SECRET,
+            "EDIARY_REDIS_URL": self.redis.url,
+            "EDIARY_SOCKETIO_ORIGINS": ",".join([self.url, *extra_origins]),
+            "EDIARY_PROCESSES": str(self.processes),
+            "EDIARY_ARGON2_TIME_COST": "1",
+            "EDIARY_ARGON2_MEMORY_KIB": "8",
+            "EDIARY_ARGON2_PARALLELISM": "1",
+            "EDIARY_LOG_LEVEL": "warning",
+            "EDIARY_GRACEFUL_TIMEOUT": "2",
+            "PYTHONPATH": str(ROOT),
+        }
+        for _ in range(self.processes):
+            port = free_port()
+            server = AppServer(
+                port, self.tmp / f"server-{port}.log", {**env, "EDIARY_BIND": f"127.0.0.1:{port}"}
+            )
+            server.start()
+            self.servers.append(server)
+        for server in self.servers:
+            assert server.process is not None
+            wait_for_port(server.port, 60, server.process)
+        self._start_nginx()
+
+    def _start_nginx(self) -> None:
+        cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
+        subprocess.run(  # noqa: S603 - a throwaway self-signed certificate for 127.0.0.1
+            [
+                binary("openssl"),
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        site = subprocess.run(  # noqa: S603 - the provisioning script, as a deployment runs it
+            [
+                binary("bash"),
+                str(ROOT / "provisioning/server/render-nginx.sh"),
+                "--server-name",
+                "127.0.0.1",
+                "--ports",
+                ",".join(str(s.port) for s in self.servers),
+                "--cert",
+                str(cert),
+                "--key",
+                str(key),
+                "--static",
+                str(ROOT / "static"),
+                "--listen",
+                "127.0.0.1",
+                "--http-port",
+                str(free_port()),
+                "--https-port",
+                str(self.port),
+                "--access-log",
+                str(self.tmp / "nginx-access.log"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+        (self.tmp / "site.conf").write_text(site)
+        temp = self.tmp / "nginx-temp"
+        temp.mkdir()
+        conf = f"""
+daemon off;
+worker_processes 1;
+{"user root;" if os.geteuid() == 0 else ""}
+pid {self.tmp}/nginx.pid;
+error_log {self.tmp}/nginx-error.log warn;
+events {{ worker_connections 20000; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {self.tmp}/site.conf;
+}}
+"""
+        (self.tmp / "nginx.conf").write_text(conf)
+        self.nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx, our config
+            [binary("nginx"), "-c", str(self.tmp / "nginx.conf"), "-p", str(self.tmp)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.tmp / "nginx-stderr.log").open("wb"),
+        )
+        wait_for_port(self.port, 20, self.nginx)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def kill_worker(self, index: int) -> int:
+        """kill -9 of a server's worker process; gunicorn's master starts a new one (as systemd
+        would restart a whole process)."""
+        pids = self.servers[index].worker_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return len(pids)
+
+    def close(self) -> None:
+        _stop(self.nginx)
+        for server in self.servers:
+            with contextlib.suppress(Exception):
+                server.stop()
+        if self.redis:
+            self.redis.stop()
+        if self.pg:
+            self.pg.stop("immediate")
+
+    def remove(self) -> None:
+        # nginx's worker may still be leaving when its master has gone: a second pass.
+        for _ in range(2):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            if not self.tmp.exists():
+                return
+            time.sleep(1)
