@@ -350,7 +350,9 @@ class Harness:
                     1
                     for e in entries
                     for start, end in windows
-                    if e.acked is not None and start < e.acked < end
+                    # Sent after PostgreSQL was gone and answered "ok" before it was back:
+                    # nothing can have committed it.
+                    if e.acked is not None and e.last_sent and start < e.last_sent < e.acked < end
                 )
             if phase == "lesson_start" and entries:
                 first = min(e.first_sent or 0 for e in entries)

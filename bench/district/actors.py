@@ -32,6 +32,7 @@ class Entry:
     lesson_id: int
     created: float
     first_sent: float | None = None
+    last_sent: float | None = None  # the attempt whose acknowledgement came
     acked: float | None = None
     status: str = "saved"  # saved -> acked (applied|duplicate) or parked
     ack_status: str | None = None
@@ -119,7 +120,8 @@ class KioskSim:
                     continue
             entry = self.pending[0]
             entry.attempts += 1
-            entry.first_sent = entry.first_sent or time.monotonic()
+            entry.last_sent = time.monotonic()
+            entry.first_sent = entry.first_sent or entry.last_sent
             try:
                 assert self.sio is not None
                 ack = self.sio.call(
