@@ -30,6 +30,7 @@ KNOWN_OTHER_VARIABLES = frozenset(
         "EDIARY_WORKER_TIMEOUT",
         "EDIARY_GRACEFUL_TIMEOUT",
         "EDIARY_GC_THRESHOLD",  # provisioning/gunicorn.conf.py: the workers' garbage collector
+        "EDIARY_PG_BIN",  # bench/district: the PostgreSQL binaries its throwaway cluster runs
         "EDIARY_FORWARDED_ALLOW_IPS",
         "EDIARY_LOG_LEVEL",
         "EDIARY_DB_PASSWORD",
