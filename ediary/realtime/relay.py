@@ -123,9 +123,9 @@ class Relay:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        with self.app.app_context():
-            self.head = db.session.scalar(select(func.max(JournalEvent.id))) or 0
-            db.session.remove()
+        # A session of its own: the caller (a connect handler) keeps its session and its user.
+        with Session(bind=db.engine) as session:
+            self.head = session.scalar(select(func.max(JournalEvent.id))) or 0
         self.socketio.start_background_task(self._pump)
         if self.redis_url:
             self.socketio.start_background_task(self._listen)
