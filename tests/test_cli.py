@@ -545,3 +545,26 @@ def test_serve_dev_runs_without_demo_mode(demo_copy, tmp_path):
     output = log.read_text()
     assert DEMO_PASSWORD not in output
     assert "Development server on" in output and "Traceback" not in output
+
+
+def test_prune_journal_keeps_the_retention_and_the_newest_event(invoke, demo_copy):
+    school = mirzec_id(demo_copy.url)
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).replace(tzinfo=None)
+    new = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    engine = make_engine(demo_copy.url)
+    with engine.begin() as connection:
+        for at in (old, old, new):
+            connection.execute(
+                text(
+                    "INSERT INTO journal (at, type, school_id, audience, audience_id, payload) "
+                    "VALUES (:at, 'lesson.topic', :school, 'class', 1, '{}')"
+                ),
+                {"at": at, "school": school},
+            )
+    engine.dispose()
+    result = invoke("db", "prune-journal", "--database-url", demo_copy.url, "--days", "14")
+    assert result.exit_code == 0, result.output
+    assert "Removed 2 journal events older than 14 days" in result.output
+    assert rows(demo_copy.url, "SELECT count(*) FROM journal") == [(1,)]
+    again = invoke("db", "prune-journal", "--database-url", demo_copy.url)
+    assert "Removed 0 journal events older than 14 days" in again.output

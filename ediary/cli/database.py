@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import click
 
-from ediary.cli.common import database_errors, database_url_option, resolve_url, shown
+from ediary.cli.common import (
+    database_errors,
+    database_url_option,
+    make_app,
+    require_schema,
+    resolve_url,
+    shown,
+)
+from ediary.db import db
 from ediary.migrations import current, downgrade, upgrade
+from ediary.realtime.retention import prune_journal
 
 
 @click.group("db")
@@ -42,3 +51,27 @@ def db_current(database_url: str | None) -> None:
     url = resolve_url(database_url)
     with database_errors(url):
         click.echo(current(url) or "base (no ediary tables)")
+
+
+@db_group.command("prune-journal")
+@database_url_option
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Keep this many days of events (default: EDIARY_JOURNAL_RETENTION_DAYS).",
+)
+def db_prune_journal(database_url: str | None, days: int | None) -> None:
+    """Delete journal events older than the retention (run it nightly, e.g. from a timer).
+
+    Clients that resume from an older event are told to reload; no diary row or history entry
+    is touched."""
+    url = resolve_url(database_url)
+    require_schema(url)
+    app = make_app(url)
+    with app.app_context(), database_errors(url):
+        keep = days or int(app.config["JOURNAL_RETENTION_DAYS"])
+        removed = prune_journal(keep)
+        db.session.commit()
+        db.session.remove()
+    click.echo(f"Removed {removed} journal events older than {keep} days from {shown(url)}.")
