@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import ediary.models  # noqa: F401 - every table known to create_all in every test module
 from ediary import create_app
 from ediary.config import Config
 from ediary.db import Base, db

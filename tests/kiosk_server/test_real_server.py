@@ -10,26 +10,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import shutil
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 import requests
 import socketio
 import websocket
 from flask import Flask
 from sqlalchemy import func, select
 
+import ediary.models  # noqa: F401 - create_all below needs every table, this file alone too
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, make_engine, utcnow
 from ediary.diary.models import Attendance
@@ -39,7 +36,7 @@ from ediary.kiosks.operations import create_kiosk, issue_enrollment_code, revoke
 from ediary.people.models import Role
 from ediary.timetable.models import Lesson
 from tests import factories
-from tests.servers import Server, free_port, running_server, wait_for_port
+from tests.servers import RedisServer, Server, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -114,48 +111,6 @@ def seed(url: str) -> Seeded:
     )
 
 
-class RedisServer:
-    """A private redis-server on a free loopback port (never the machine's own)."""
-
-    def __init__(self, directory: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, timeout=10, process=self.process)  # type: ignore[arg-type]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(self.url).ping()
-                return
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 @dataclass
 class Served:
     server: Server
@@ -186,6 +141,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("kiosk_server")
     seeded = seed(f"sqlite:///{directory / 'ediary.db'}")
     queue = RedisServer(directory)
+    queue.start()
     try:
         with running_server(seeded.url, directory, EDIARY_REDIS_URL=queue.url) as server:
             yield Served(server, seeded, queue.url)

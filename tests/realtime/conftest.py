@@ -12,7 +12,6 @@ import datetime as dt
 import html
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -25,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 import requests
 import socketio
 from flask import Flask
@@ -34,58 +32,7 @@ from sqlalchemy import select
 from ediary.db import Base, db, make_engine
 from ediary.journal.models import JournalEvent
 from tests import factories
-from tests.servers import ROOT, Server, free_port, wait_for_port
-
-
-class RedisServer:
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            message = "redis-server is not installed (Debian package redis-server)"
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(message)
-            pytest.skip(message)
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, timeout=10, process=self.process)  # type: ignore[arg-type]
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if redis.Redis.from_url(self.url).ping():
-                    return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise TimeoutError("redis-server did not answer")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None
+from tests.servers import ROOT, RedisServer, Server, free_port, wait_for_port
 
 
 @pytest.fixture(scope="module")
