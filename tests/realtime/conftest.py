@@ -175,6 +175,21 @@ def cookie_header(http: requests.Session) -> str:
     return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
 
 
+def _handle_messages_in_wire_order(sio: socketio.Client) -> None:
+    """python-engineio's client runs each incoming message's handler in a new thread, so under
+    load two events could be noted in the other order than they came over the wire (a browser
+    handles them in order). The tests check the server's order, so messages are handled on the
+    reading thread, one after another. Our handlers only note what came; none blocks."""
+    trigger = sio.eio._trigger_event
+
+    def in_order(event: str, *args: Any, **kwargs: Any) -> Any:
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+
+    sio.eio._trigger_event = in_order  # type: ignore[method-assign]
+
+
 @dataclass
 class LiveClient:
     """A parent's (or staff member's) `/live` socket, as live.js uses it."""
@@ -189,6 +204,7 @@ class LiveClient:
     def __post_init__(self) -> None:
         self.changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
+        _handle_messages_in_wire_order(self.sio)
         self.sio.on("event", self._on_event, namespace="/live")
         self.sio.on("reload", self._on_reload, namespace="/live")
         self.sio.on("connect_error", self._on_refusal, namespace="/live")

@@ -9,6 +9,7 @@ once, in id order.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -176,7 +177,15 @@ def test_every_pair_arrives_once_across_processes_and_a_redis_restart(
     for (name, where), client in sockets.items():
         expected = _expected(rows, audiences[name])
         got = [event["id"] for event in client.events]
-        assert got == expected, (name, where, len(got), len(expected))
+        assert got == expected, (
+            name,
+            where,
+            {
+                "missing": sorted(set(expected) - set(got)),
+                "extra": sorted(set(got) - set(expected)),
+            },
+            {"out_of_order": [(a, b) for a, b in itertools.pairwise(got) if a >= b]},
+        )
         assert client.disconnects == []
         client.close()
     assert _expected(rows, audiences["parent"]), "the parent was sent nothing: a vacuous test"
