@@ -87,6 +87,7 @@ def unit_root(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
             (units / unit.name).write_text(overrides.get(unit.name, unit.read_text()))
         programs = {
             "opt/ediary/venv/bin/gunicorn": ROOT / ".venv/bin/gunicorn",
+            "opt/ediary/venv/bin/ediary": ROOT / ".venv/bin/ediary",
             "usr/local/sbin/ediary-backup": SERVER / "backup/ediary-backup.sh",
             "usr/bin/kill": Path("/usr/bin/kill"),
         }
@@ -118,6 +119,8 @@ SERVER_UNITS = (
     "ediary-server.target",
     "ediary-backup.service",
     "ediary-backup.timer",
+    "ediary-prune-journal.service",
+    "ediary-prune-journal.timer",
 )
 
 
@@ -128,6 +131,8 @@ def test_systemd_analyze_verify_every_server_unit(unit_root: Callable[..., Path]
         "ediary-server.target",
         "ediary-backup.service",
         "ediary-backup.timer",
+        "ediary-prune-journal.service",
+        "ediary-prune-journal.timer",
     }
     result = verify(unit_root({}), *SERVER_UNITS)
     # A bad setting is only a warning to systemd: anything on stderr fails the test.
