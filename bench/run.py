@@ -43,7 +43,6 @@ from typing import Any
 
 import gevent
 import gevent.pool
-import redis
 import socketio
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -56,35 +55,13 @@ sys.path.insert(0, str(ROOT))
 from bench.world import PASSWORD, BenchWorld, build
 from ediary.db import db, make_engine
 from ediary.journal.models import JournalEvent
+from tests.servers import MissingTool, RedisServer, free_port, wait_for_port
 
 SECRET = "bench-secret-" + uuid.uuid4().hex
 CODES = ("ob", "nb", "sp")
 
 
 # -- processes --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on {port} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 @dataclass
@@ -128,7 +105,7 @@ def start_servers(app: str, count: int, env: dict[str, str], log_dir: Path) -> l
             )
         procs.append(Proc(process, port))
     for proc in procs:
-        wait_for_port(proc.port, proc.process)
+        wait_for_port(proc.port, timeout=60, process=proc.process)
     return procs
 
 
@@ -153,37 +130,15 @@ def worker_rss_kb(procs: list[Proc]) -> int:
 
 @contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit(
-            "redis-server is needed for the 2-process run (apt-get install redis-server)"
-        )
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - a private redis-server on loopback
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = RedisServer(directory)
     try:
-        wait_for_port(port, process)
-        url = f"redis://127.0.0.1:{port}/0"
-        redis.Redis.from_url(url).ping()
-        yield url
+        server.start()
+    except MissingTool as missing:
+        raise SystemExit(f"{missing}: the 2-process run needs it") from None
+    try:
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 PG_ADMIN_URL = os.environ.get(

@@ -105,9 +105,24 @@ def running_server(
         server.stop()
 
 
+class MissingTool(RuntimeError):
+    """A program the tests or benchmarks start is not installed."""
+
+
+def start_or_skip(server: RedisServer) -> RedisServer:
+    """Starts the server for a test; a missing program skips it, and fails it under CI=true."""
+    try:
+        server.start()
+    except MissingTool as missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    return server
+
+
 class RedisServer:
     """A private redis-server on a free loopback port (never the machine's own 6379), so a test
-    may stop and restart it. Missing redis-server skips, and fails under CI=true."""
+    or a benchmark may stop and restart it. Shared by the tests and bench/."""
 
     def __init__(self, directory: Path) -> None:
         self.port = free_port()
@@ -121,10 +136,7 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            message = "redis-server is not installed (Debian package redis-server)"
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(message)
-            pytest.skip(message)
+            raise MissingTool("redis-server is not installed (Debian package redis-server)")
         self.process = subprocess.Popen(
             [
                 binary,

@@ -13,13 +13,14 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.servers import RedisServer, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PG_BIN = Path(os.environ.get("EDIARY_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -31,27 +32,6 @@ def binary(name: str) -> str:
     if found is None:
         raise SystemExit(f"district: {name} is needed (Debian package: see the issue)")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(
-    port: int, timeout: float = 60, process: subprocess.Popen[bytes] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process for port {port} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 def _stop(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
@@ -139,40 +119,6 @@ class Postgres:
         )
 
 
-class Redis:
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - a private redis-server on loopback
-            [
-                binary("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, 20, self.process)
-
-    def stop(self) -> None:
-        _stop(self.process)
-
-
 @dataclass
 class AppServer:
     port: int
@@ -220,7 +166,7 @@ class Cluster:
     processes: int
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ediary-district-")))
     pg: Postgres | None = None
-    redis: Redis | None = None
+    redis: RedisServer | None = None
     servers: list[AppServer] = field(default_factory=list)
     nginx: subprocess.Popen[bytes] | None = None
     port: int = 0
@@ -242,7 +188,7 @@ class Cluster:
     def start_rest(self, extra_origins: tuple[str, ...] = ()) -> None:
         """Redis, the servers and nginx. `extra_origins`: addresses that reach nginx through a
         proxy (Engine.IO checks the Origin header a client sends)."""
-        self.redis = Redis(self.tmp)
+        self.redis = RedisServer(self.tmp)
         self.redis.start()
         env = {
             **os.environ,

@@ -36,7 +36,7 @@ from ediary.kiosks.operations import create_kiosk, issue_enrollment_code, revoke
 from ediary.people.models import Role
 from ediary.timetable.models import Lesson
 from tests import factories
-from tests.servers import RedisServer, Server, running_server
+from tests.servers import RedisServer, Server, running_server, start_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -140,8 +140,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("kiosk_server")
     seeded = seed(f"sqlite:///{directory / 'ediary.db'}")
-    queue = RedisServer(directory)
-    queue.start()
+    queue = start_or_skip(RedisServer(directory))
     try:
         with running_server(seeded.url, directory, EDIARY_REDIS_URL=queue.url) as server:
             yield Served(server, seeded, queue.url)

@@ -32,13 +32,12 @@ from sqlalchemy import select
 from ediary.db import Base, db, make_engine
 from ediary.journal.models import JournalEvent
 from tests import factories
-from tests.servers import ROOT, RedisServer, Server, free_port, wait_for_port
+from tests.servers import ROOT, RedisServer, Server, free_port, start_or_skip, wait_for_port
 
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
+    server = start_or_skip(RedisServer(tmp_path_factory.mktemp("redis")))
     yield server
     server.stop()
 
