@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db
 from ediary.diary.models import GradeCategory
+from ediary.diary.operations import record_grade
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import create_kiosk
 from ediary.people.models import Role, User
@@ -254,3 +255,23 @@ def make_world(today: dt.date | None = None) -> World:
         test_category=categories["sprawdzian"],
         quiz_category=categories["kartkówka"],
     )
+
+
+def make_graded_world() -> tuple[World, Lesson]:
+    """The world, with two math grades for `pupil` (4+ in a test, 3 in a quiz) and an earlier
+    math lesson today (slot 2), returned for the caller's own roll."""
+    world = make_world()
+    teacher = Actor(world.teacher, Channel.WEB)
+    for value, category in (("4+", world.test_category), ("3", world.quiz_category)):
+        record_grade(
+            teacher,
+            pupil=world.pupil,
+            subject=world.math,
+            value=value,
+            category=category,
+            given_on=world.today,
+        )
+    earlier = make_lesson(
+        world.school, world.class_a, world.math, world.teacher, world.room, world.today, 2
+    )
+    return world, earlier

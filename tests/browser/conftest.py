@@ -17,9 +17,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
-from ediary.diary.operations import record_grade, submit_roll
+from ediary.diary.operations import submit_roll
 from tests.conftest import IN_CI, test_config
-from tests.factories import make_lesson, make_world
+from tests.factories import make_graded_world
 from tests.servers import running_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -57,21 +57,9 @@ def _build_world(database_url: str) -> Site:
         with app.app_context():
             assert db.engine is not None
             Base.metadata.create_all(db.engine)
-            world = make_world()
-            teacher = Actor(world.teacher, Channel.WEB)
-            record_grade(
-                teacher, pupil=world.pupil, subject=world.math, value="4+",
-                category=world.test_category, given_on=world.today,
-            )  # fmt: skip
-            record_grade(
-                teacher, pupil=world.pupil, subject=world.math, value="3",
-                category=world.quiz_category, given_on=world.today,
-            )  # fmt: skip
+            world, earlier = make_graded_world()
             # The roll the teacher took at the classroom computer: everyone present, in the
             # world's lesson and in an earlier one, so the card has attendance to show.
-            earlier = make_lesson(
-                world.school, world.class_a, world.math, world.teacher, world.room, world.today, 2
-            )
             at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
             submit_roll(at_kiosk, earlier, {})
             submit_roll(at_kiosk, world.lesson, {})

@@ -22,11 +22,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
-from ediary.diary.operations import record_grade, submit_roll
+from ediary.diary.operations import submit_roll
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.person import fits_the_screen, log_in
 from tests.conftest import test_config as config_for
-from tests.factories import PASSWORD, make_lesson, make_world
+from tests.factories import PASSWORD, make_graded_world
 from tests.servers import running_server
 
 pytestmark = pytest.mark.browser
@@ -52,19 +52,8 @@ def _build(database_url: str) -> Site:
         with app.app_context():
             assert db.engine is not None
             Base.metadata.create_all(db.engine)
-            world = make_world()
+            world, earlier = make_graded_world()
             teacher = Actor(world.teacher, Channel.WEB)
-            record_grade(
-                teacher, pupil=world.pupil, subject=world.math, value="4+",
-                category=world.test_category, given_on=world.today,
-            )  # fmt: skip
-            record_grade(
-                teacher, pupil=world.pupil, subject=world.math, value="3",
-                category=world.quiz_category, given_on=world.today,
-            )  # fmt: skip
-            earlier = make_lesson(
-                world.school, world.class_a, world.math, world.teacher, world.room, world.today, 2
-            )
             submit_roll(teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków")
             db.session.commit()
             pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
