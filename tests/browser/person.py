@@ -15,8 +15,29 @@ def log_in(page: Page, url: str, login: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Zaloguj").click()
 
 
-def storage_is_empty(page: Page) -> bool:
-    return bool(page.evaluate("localStorage.length === 0 && sessionStorage.length === 0"))
+# The one thing a page may keep in the browser: live.js's cursor, the id of the last journal
+# event the tab applied (a number, no child's data). Nothing else, and nothing in localStorage.
+LIVE_CURSOR = "ediary.live.lastId"
+
+
+def stored(page: Page) -> dict[str, str]:
+    """Everything the page keeps in localStorage and sessionStorage, key → value."""
+    return dict(
+        page.evaluate(
+            "() => ({...Object.fromEntries(Object.entries(localStorage)),"
+            " ...Object.fromEntries(Object.entries(sessionStorage))})"
+        )
+    )
+
+
+def storage_holds_nothing_personal(page: Page) -> bool:
+    """The browser keeps at most the live cursor, a plain number; localStorage stays empty."""
+    kept = stored(page)
+    return (
+        page.evaluate("localStorage.length") == 0
+        and set(kept) <= {LIVE_CURSOR}
+        and all(value.isdigit() for value in kept.values())
+    )
 
 
 def fits_the_screen(page: Page) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site
-from tests.browser.person import fits_the_screen, log_in, storage_is_empty
+from tests.browser.person import fits_the_screen, log_in, storage_holds_nothing_personal
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -66,7 +66,7 @@ def test_parent_on_a_phone_reads_the_grade_and_how_the_average_is_computed(
     expect(how.locator(".sum")).to_have_text("19,50 / 5 = 3,90")
     expect(how).to_contain_text("4+ = 4,50 × 3 = 13,50")
     assert fits_the_screen(phone), "the pupil card scrolls sideways on a phone"
-    assert storage_is_empty(phone)
+    assert storage_holds_nothing_personal(phone)
 
 
 def test_teacher_records_an_absence_and_the_parent_sees_it_with_its_history(
@@ -105,7 +105,7 @@ def test_teacher_records_an_absence_and_the_parent_sees_it_with_its_history(
     assert fits_the_screen(parent)
 
     for page in (teacher, parent):
-        assert storage_is_empty(page)
+        assert storage_holds_nothing_personal(page)
     assert requested
     for url in requested:
         for name in site.pupil_names:

@@ -24,7 +24,13 @@ from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.operations import submit_roll
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.person import fits_the_screen, log_in
+from tests.browser.person import (
+    LIVE_CURSOR,
+    fits_the_screen,
+    log_in,
+    storage_holds_nothing_personal,
+    stored,
+)
 from tests.conftest import test_config as config_for
 from tests.factories import PASSWORD, make_graded_world
 from tests.servers import running_server
@@ -101,13 +107,6 @@ def _context(browser: Browser, viewport: dict[str, int], **options: object) -> B
     return context
 
 
-def _stored(page: Page) -> dict[str, str]:
-    return page.evaluate(
-        "() => ({...Object.fromEntries(Object.entries(localStorage)),"
-        " ...Object.fromEntries(Object.entries(sessionStorage))})"
-    )
-
-
 def _sticking_out(page: Page) -> list[str]:
     """Elements of the main content reaching past the right edge (a form wider than a phone)."""
     return list(
@@ -156,7 +155,7 @@ def test_the_parent_lands_on_the_portal_and_every_page_is_accessible_and_fits(
             assert _axe(page, axe_source) == [], name
         page.get_by_role("link", name="Powiadomienia").click()
         assert fits_the_screen(page) and _axe(page, axe_source) == []
-        assert set(_stored(page)) <= {"ediary.live.lastId"}
+        assert storage_holds_nothing_personal(page)
         context.close()
     for url in requested:
         for name in portal_site.names:
@@ -220,7 +219,7 @@ def test_a_teachers_change_and_an_excuse_decision_arrive_live(
         expect(request).to_contain_text("usprawiedliwiona")
         expect(parent.locator(".toast").last).to_contain_text("Usprawiedliwienie")
         assert parent.evaluate("window.__sameDocument") is True
-        assert set(_stored(parent)) == {"ediary.live.lastId"}
+        assert set(stored(parent)) == {LIVE_CURSOR}
         parent.get_by_role("navigation", name="Sekcje").get_by_role("link", name="Dziś").click()
         expect(lesson_one).to_contain_text("nieobecny usprawiedliwiony")
     finally:
