@@ -400,7 +400,9 @@ class Sender(threading.Thread):
         self._send = send
         self._can_send = can_send
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        # Not `_stop`: that name is threading.Thread's own method (is_alive(), join() and the
+        # after-fork hook call it), and an Event in its place makes them raise TypeError.
+        self._stopping = threading.Event()
         self.retry_max = retry_max
         self.retry_base = retry_base
         self._failures = 0
@@ -410,7 +412,7 @@ class Sender(threading.Thread):
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def _sleep(self, seconds: float) -> None:
@@ -423,7 +425,7 @@ class Sender(threading.Thread):
         return random.uniform(self.retry_base / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 idle = self.step()
             except Exception:  # a bug must not stop the queue for good; log and slow down

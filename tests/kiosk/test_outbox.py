@@ -134,6 +134,15 @@ def test_the_sender_thread_wakes_on_a_new_entry(outbox: Outbox) -> None:
         sender.stop()
 
 
+def test_a_stopped_sender_can_be_joined(outbox: Outbox) -> None:
+    # Thread.join() and is_alive() call the thread's own _stop(): the sender must not shadow it.
+    sender = Sender(outbox, lambda entry: Outcome("synced", result={}), can_send=lambda: True)
+    sender.start()
+    sender.stop()
+    sender.join(5)
+    assert not sender.is_alive()
+
+
 def test_cache_is_separate_from_entries(outbox: Outbox) -> None:
     add(outbox, 1)
     outbox.cache_put("roster:5", {"pupils": [1, 2]})
