@@ -66,7 +66,7 @@ fmt: install
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/portal_load.py
-	$(PY) -m bench.district --profile full
+	$(PY) -m bench.district --profile full --merge-into bench/out/latest.json
 
 # make migration m="add pupil nicknames": a draft from the models, compared against a throw-away
 # SQLite database at head. Read it before committing.

@@ -540,6 +540,9 @@ def main() -> None:
                     baseline = base.get("p99")
                     ours_p99 = result["write_to_parent_ms"]["p99"]
                     result["baseline_write_to_parent_ms"] = base or None
+                    result["baseline_rss_kb_per_connection"] = bare.get(scenario, {}).get(
+                        "rss_kb_per_connection"
+                    )
                     result["baseline_ratio_p99"] = (
                         round(ours_p99 / baseline, 2) if ours_p99 and baseline else None
                     )

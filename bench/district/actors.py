@@ -1,9 +1,9 @@
-"""The simulated people: kiosks speaking the real /kiosk protocol through an outbox, and parents
-on /live who log in over HTTP and resume from the last event they applied.
+"""The simulated people: kiosks built from the kiosk agent's own outbox, sender and connection,
+and parents on /live who log in over HTTP and resume from the last event they applied.
 
-Both run as greenlets in the harness's process (gevent, monkey-patched by __main__) and own their
-connection loop: every failure (a refused connect, a timeout, a dropped socket) leads to a fresh
-connection after a pause, never to a dropped entry or a skipped event.
+All run as greenlets in the harness's process (gevent, monkey-patched by __main__, so the agent's
+threads are greenlets too). Every failure (a refused connect, a timeout, a dropped socket) leads
+to a fresh connection after a pause, never to a dropped entry or a skipped event.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-import uuid
-from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -21,15 +20,24 @@ import requests
 import socketio
 import urllib3
 
+from kiosk import protocol
+from kiosk.config import Config
+from kiosk.connection import Connection
+from kiosk.credential import Credential
+from kiosk.outbox import Entry as OutboxEntry
+from kiosk.outbox import Outbox, Outcome, Sender, State, Unavailable
+
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # our throwaway cert
 
 
 @dataclass
 class Entry:
+    """The harness's own record of one entry: when it went out and what came back. The entry
+    itself lives in the kiosk's outbox (the source of truth for "acknowledged")."""
+
     key: str
     kind: str
-    payload: dict[str, Any]
-    lesson_id: int
+    marker: str  # a remark's text, unique: duplicated rows are counted by it
     created: float
     first_sent: float | None = None
     last_sent: float | None = None  # the attempt whose acknowledgement came
@@ -42,134 +50,121 @@ class Entry:
 
 
 class KioskSim:
-    """One classroom: an enrolled device, its teacher's day session, an in-memory outbox."""
+    """One classroom computer, made of the kiosk agent's own parts: its SQLite outbox (kiosk/
+    outbox.py: every entry on disk with a fresh idempotency key before it is sent), the single
+    sender with full-jitter retry, and the supervised /kiosk connection (kiosk/connection.py),
+    verifying the server's certificate. Only the screens are missing: the teacher logs in once
+    and `add` is what a tap on "Zapisz" does."""
 
-    def __init__(self, info: dict[str, Any], url: str, password: str) -> None:
+    def __init__(
+        self, info: dict[str, Any], url: str, password: str, state_dir: Path, ca_file: str
+    ) -> None:
         self.info = info
-        self.url = url
         self.password = password
         self.entries: list[Entry] = []
-        self.pending: deque[Entry] = deque()
+        self.timing: dict[str, Entry] = {}
         self.token: str | None = None
-        self.sio: socketio.Client | None = None
-        self.reconnects = 0
+        self.teacher_id: int | None = None
+        self.logged_in = gevent.event.Event()
+        self.connects = 0
         self.errors: dict[str, int] = {}
-        self.stopped = False
-        self.wake = gevent.event.Event()
-        self.greenlet = gevent.spawn(self._run)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox = Outbox(state_dir / f"kiosk-{info['id']}.sqlite")
+        config = Config(server=url, state_dir=state_dir, ca_file=ca_file)
+        credential = Credential(kiosk_id=int(info["id"]), secret=info["secret"], server=url)
+        self.connection = Connection(
+            config,
+            lambda: credential,
+            auth=protocol.auth,
+            is_revocation=protocol.is_revocation,
+            on_online=self._online,
+            on_offline=lambda: None,
+            on_revoked=lambda data: self._note(f"revoked:{protocol.refusal_code(data)}"),
+            on_push=lambda event, data: None,
+        )
+        self.sender = Sender(
+            self.outbox,
+            self._send,
+            can_send=lambda: self.connection.online,
+            retry_max=config.retry_max_seconds,
+        )
+        self.connection.start()
+        self.sender.start()
 
-    def add(self, kind: str, payload: dict[str, Any]) -> Entry:
-        entry = Entry(str(uuid.uuid4()), kind, payload, self.info["lesson"], time.monotonic())
+    @property
+    def pending(self) -> int:
+        return self.outbox.counts().get(State.SAVED.value, 0)
+
+    def add(self, kind: str, payload: dict[str, Any], marker: str = "") -> Entry:
+        assert self.token is not None and self.teacher_id is not None, "the teacher logs in first"
+        stored = self.outbox.add(
+            kind,
+            payload,
+            lesson_id=self.info["lesson"],
+            teacher_id=self.teacher_id,
+            auth={"session": self.token},
+        )
+        entry = Entry(stored.key, kind, marker, time.monotonic())
+        self.timing[entry.key] = entry
         self.entries.append(entry)
-        self.pending.append(entry)
-        self.wake.set()
         return entry
 
     def _note(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
-    def _drop_connection(self) -> None:
-        if self.sio is not None:
-            with contextlib.suppress(Exception):
-                self.sio.disconnect()
-        self.sio = None
-
-    def _connect(self) -> None:
-        sio = socketio.Client(reconnection=False, ssl_verify=False)
-        sio.connect(
-            self.url,
-            auth={"kiosk_id": self.info["id"], "secret": self.info["secret"]},
-            transports=["websocket"],
-            namespaces=["/kiosk"],
-            wait_timeout=10,
-        )
-        self.sio = sio
-        self.reconnects += 1
+    def _online(self) -> None:
+        self.connects += 1
+        self.sender.wake()  # as the agent does: the sender waits while offline
         if self.token is None:
-            self._login()
+            gevent.spawn(self._login)
 
     def _login(self) -> None:
-        assert self.sio is not None
-        ack = self.sio.call(
-            "teacher_login",
-            {"login": self.info["teacher"], "password": self.password},
-            namespace="/kiosk",
-            timeout=15,
-        )
-        if not ack.get("ok"):
-            raise RuntimeError(f"teacher_login: {ack.get('error')}")
-        self.token = ack["session"]
+        try:
+            ack = self.connection.call(
+                protocol.LOGIN, {"login": self.info["teacher"], "password": self.password}
+            )
+        except Unavailable as error:
+            self._note(f"login:{error}")
+            return
+        if protocol.refusal(ack) is not None:
+            self._note(f"login:{protocol.refusal(ack)}")
+            return
+        self.token = str(ack["session"])
+        self.teacher_id = int(ack["teacher"]["id"])
+        # As the agent does: what the old session could not vouch for goes out under this one.
+        self.outbox.requeue_for_teacher(self.teacher_id, (protocol.SESSION_ENDED,), self.token)
+        self.logged_in.set()
 
-    def _run(self) -> None:
-        backoff = 0.2
-        while not (self.stopped and not self.pending):
-            if not self.pending:
-                self.wake.clear()
-                self.wake.wait(0.5)
-                continue
-            if self.sio is None or not self.sio.connected:
-                self._drop_connection()
-                try:
-                    self._connect()
-                    backoff = 0.2
-                except Exception as error:
-                    self._note(f"connect:{type(error).__name__}")
-                    self._drop_connection()
-                    gevent.sleep(backoff)
-                    backoff = min(backoff * 2, 3.0)
-                    continue
-            entry = self.pending[0]
-            entry.attempts += 1
-            entry.last_sent = time.monotonic()
-            entry.first_sent = entry.first_sent or entry.last_sent
-            try:
-                assert self.sio is not None
-                ack = self.sio.call(
-                    "submit",
-                    {
-                        "key": entry.key,
-                        "session": self.token,
-                        "kind": entry.kind,
-                        "lesson_id": entry.lesson_id,
-                        "payload": entry.payload,
-                    },
-                    namespace="/kiosk",
-                    timeout=10,
-                )
-            except Exception as error:
-                self._note(f"submit:{type(error).__name__}")
-                self._drop_connection()
-                continue
-            if ack.get("ok"):
-                entry.acked = time.monotonic()
-                entry.status = "acked"
-                entry.ack_status = ack.get("status")
-                entry.event_ids = list(ack.get("event_ids") or [])
-                self.pending.popleft()
-                continue
-            code = str(ack.get("error"))
-            self._note(code)
-            if code in ("session_ended", "login_required"):
-                self.token = None
-                try:
-                    self._login()
-                except Exception:
-                    self._drop_connection()
-                    gevent.sleep(1)
-            elif ack.get("retry") or code == "throttled":
-                gevent.sleep(float(ack.get("retry_after") or 0.5))
-            else:  # a refused entry is parked, never dropped: the ledger shows it
-                entry.status = "parked"
-                entry.refusal = code
-                self.pending.popleft()
-
-    def stop(self) -> None:
-        self.stopped = True
-        self.wake.set()
+    def _send(self, stored: OutboxEntry) -> Outcome:
+        """The agent's `_send_entry`, timed."""
+        entry = self.timing[stored.key]
+        entry.attempts += 1
+        entry.last_sent = time.monotonic()
+        entry.first_sent = entry.first_sent or entry.last_sent
+        try:
+            ack = self.connection.call(
+                protocol.SUBMIT, protocol.submission(stored, stored.auth["session"])
+            )
+        except Unavailable as error:
+            self._note(f"submit:{error}")
+            raise
+        outcome = protocol.outcome(ack)
+        if outcome.kind == "synced":
+            entry.acked = time.monotonic()
+            entry.status = "acked"
+            entry.ack_status = ack.get("status")
+            entry.event_ids = [int(i) for i in ack.get("event_ids") or []]
+        elif outcome.kind == "parked":
+            entry.status = "parked"
+            entry.refusal = outcome.code
+        else:
+            self._note(outcome.code)
+        return outcome
 
     def close(self) -> None:
-        self.greenlet.kill(block=False)
-        self._drop_connection()
+        self.sender.stop()
+        self.connection.stop()
+        self.outbox.close()
 
 
 def http_login(url: str, login: str, password: str) -> str:
@@ -208,6 +203,7 @@ class ParentSim:
         self.reoffered = 0
         self.reloads: list[str] = []
         self.connects = 0
+        self.resumes: list[float] = []  # when each (re)connection had resumed
         self.errors: dict[str, int] = {}
         self.resumed = gevent.event.Event()
         self.stopped = False
@@ -244,6 +240,7 @@ class ParentSim:
                     )
                     if ack.get("ok"):
                         self.last_id = max(self.last_id or 0, int(ack["last_id"]))
+                        self.resumes.append(time.monotonic())
                         self.resumed.set()
                         break
                     if not ack.get("retry"):
@@ -258,6 +255,9 @@ class ParentSim:
             if not self.stopped:
                 gevent.sleep(backoff)
                 backoff = min(backoff * 2, 3.0)
+
+    def resumed_since(self, moment: float) -> float | None:
+        return next((t for t in self.resumes if t > moment), None)
 
     def close(self) -> None:
         self.stopped = True

@@ -119,6 +119,39 @@ class Postgres:
         )
 
 
+def children(parent: int) -> list[int]:
+    """The processes whose parent is `parent` (from /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(entry.name))
+    return pids
+
+
+def rss_kib(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes so far."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class AppServer:
     port: int
@@ -145,17 +178,7 @@ class AppServer:
             )
 
     def worker_pids(self) -> list[int]:
-        if self.process is None:
-            return []
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = (entry / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    pids.append(int(entry.name))
-        return pids
+        return children(self.process.pid) if self.process is not None else []
 
     def stop(self) -> None:
         _stop(self.process, 20)
@@ -216,8 +239,12 @@ class Cluster:
             wait_for_port(server.port, 60, server.process)
         self._start_nginx()
 
+    @property
+    def cert(self) -> Path:
+        return self.tmp / "cert.pem"
+
     def _start_nginx(self) -> None:
-        cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
+        cert, key = self.cert, self.tmp / "key.pem"
         subprocess.run(  # noqa: S603 - a throwaway self-signed certificate for 127.0.0.1
             [
                 binary("openssl"),
@@ -230,6 +257,9 @@ class Cluster:
                 "1",
                 "-subj",
                 "/CN=127.0.0.1",
+                # The kiosks verify it (kiosk Config.ca_file), and hostname checks read the SAN.
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
                 "-keyout",
                 str(key),
                 "-out",
@@ -273,10 +303,11 @@ class Cluster:
         conf = f"""
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile 65536;
 {"user root;" if os.geteuid() == 0 else ""}
 pid {self.tmp}/nginx.pid;
 error_log {self.tmp}/nginx-error.log warn;
-events {{ worker_connections 20000; }}
+events {{ worker_connections 30000; }}
 http {{
     include /etc/nginx/mime.types;
     client_body_temp_path {temp}/body;
@@ -294,6 +325,14 @@ http {{
             stderr=(self.tmp / "nginx-stderr.log").open("wb"),
         )
         wait_for_port(self.port, 20, self.nginx)
+
+    def worker_pids(self) -> list[int]:
+        return [pid for server in self.servers for pid in server.worker_pids()]
+
+    def nginx_pids(self) -> list[int]:
+        if self.nginx is None:
+            return []
+        return [self.nginx.pid, *children(self.nginx.pid)]
 
     # -- faults -----------------------------------------------------------------------------
 
