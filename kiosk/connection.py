@@ -9,7 +9,8 @@ here buffers entries: the outbox does that, and only trusts acknowledgements.
 Heartbeats are Engine.IO's: the server pings every `ping_interval`, and the client declares the
 link dead when a ping is late by more than `ping_timeout` (the server's settings); a dead link
 ends in the disconnect this supervisor waits for. A call on a link that died silently times out
-(`call_timeout_seconds`) and the entry stays queued.
+(`call_timeout_seconds`), a call on a link that dropped gives up at once; either way the entry
+stays queued.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class Connection:
         self._dropped = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting: set[threading.Event] = set()  # calls waiting for an acknowledgement
         self._failures = 0
         self._thread = threading.Thread(target=self._run, name="kiosk-connection", daemon=True)
 
@@ -112,21 +115,40 @@ class Connection:
         return self.state is LinkState.ONLINE and self._client is not None
 
     def call(self, event: str, data: Any, timeout: float | None = None) -> Any:
-        """Emits and waits for the acknowledgement; `Unavailable` if there is none to be had."""
+        """Emits and waits for the acknowledgement; `Unavailable` if there is none to be had:
+        offline, no answer within the timeout, or the link dropped while waiting.
+
+        By hand rather than python-socketio's `Client.call`: that one waits out the whole
+        timeout for an acknowledgement the dropped link can no longer bring, so an entry in
+        flight when the server's process died waited 10 s before it was sent again."""
         client = self._client
         if client is None or self.state is not LinkState.ONLINE:
             raise Unavailable("offline")
+        done = threading.Event()
+        answer: list[Any] = []
+
+        def acknowledged(*args: Any) -> None:
+            # As Client.call returns it: one value as itself, several as a tuple, none as None.
+            answer.append(args if len(args) > 1 else args[0] if args else None)
+            done.set()
+
+        with self._lock:
+            self._waiting.add(done)
         try:
-            return client.call(
-                event,
-                data,
-                namespace=NAMESPACE,
-                timeout=timeout or self.config.call_timeout_seconds,
-            )
-        except sio_exceptions.TimeoutError as error:
-            raise Unavailable("timeout") from error
-        except (sio_exceptions.BadNamespaceError, sio_exceptions.SocketIOError) as error:
-            raise Unavailable(type(error).__name__) from error
+            if self._dropped.is_set():
+                raise Unavailable("disconnected")
+            try:
+                client.emit(event, data, namespace=NAMESPACE, callback=acknowledged)
+            except (sio_exceptions.BadNamespaceError, sio_exceptions.SocketIOError) as error:
+                raise Unavailable(type(error).__name__) from error
+            if not done.wait(timeout or self.config.call_timeout_seconds):
+                raise Unavailable("timeout")
+        finally:
+            with self._lock:
+                self._waiting.discard(done)
+        if not answer:
+            raise Unavailable("disconnected")
+        return answer[0]
 
     # -- supervisor -------------------------------------------------------------------------------
 
@@ -183,6 +205,10 @@ class Connection:
 
         def disconnect(reason: Any = None) -> None:
             self._dropped.set()
+            with self._lock:  # no acknowledgement can come now: the waiting calls give up
+                waiting = list(self._waiting)
+            for done in waiting:
+                done.set()
 
         def push(event: str, data: Any = None) -> None:
             self._on_push(event, data)
