@@ -21,6 +21,7 @@ from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, make_engine, utcnow
 from ediary.kiosks.auth import new_secret, secret_hash
 from ediary.kiosks.models import Kiosk
+from ediary.kiosks.operations import issue_enrollment_code
 from ediary.people.models import Membership, Role, User
 from ediary.people.passwords import hash_password
 from ediary.schools.models import Guardianship, Pupil, Room, SchoolClass, Subject
@@ -38,7 +39,7 @@ class BenchWorld:
     url: str
     kiosks: list[dict[str, Any]] = field(
         default_factory=list
-    )  # id, secret, teacher, lesson, pupils
+    )  # id, secret, code, teacher, lesson, pupils
     parents: list[tuple[int, int]] = field(default_factory=list)  # (user id, session version)
     guardians: dict[int, list[int]] = field(default_factory=dict)  # pupil id -> parent ids
     pupil_rooms: dict[int, list[str]] = field(default_factory=dict)  # parent id -> pupil rooms
@@ -204,12 +205,17 @@ def build(url: str, *, kiosks: int = 94, class_size: int = 25, parents: int = 30
         ]
         _bulk(SYSTEM, lessons)
         db.session.commit()
+        # One-time codes as the school's administrator hands them out: a harness can enroll
+        # each device through the real enrollment API (the bulk secrets serve the others).
+        codes = [issue_enrollment_code(SYSTEM, device, minutes=120) for device in devices]
+        db.session.commit()
 
         for n in range(kiosks):
             world.kiosks.append(
                 {
                     "id": devices[n].id,
                     "secret": secrets[n],
+                    "code": codes[n],
                     "teacher": teachers[n].login,
                     "lesson": lessons[n].id,
                     "pupils": [p.id for p in pupils[n * class_size : (n + 1) * class_size]],

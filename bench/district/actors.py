@@ -9,6 +9,7 @@ to a fresh connection after a pause, never to a dropped entry or a skipped event
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ import requests
 import socketio
 import urllib3
 
+from kiosk import credential as credentials
 from kiosk import protocol
+from kiosk.__main__ import enroll
 from kiosk.config import Config
 from kiosk.connection import Connection
-from kiosk.credential import Credential
 from kiosk.outbox import Entry as OutboxEntry
 from kiosk.outbox import Outbox, Outcome, Sender, State, Unavailable
 
@@ -50,11 +52,11 @@ class Entry:
 
 
 class KioskSim:
-    """One classroom computer, made of the kiosk agent's own parts: its SQLite outbox (kiosk/
-    outbox.py: every entry on disk with a fresh idempotency key before it is sent), the single
-    sender with full-jitter retry, and the supervised /kiosk connection (kiosk/connection.py),
-    verifying the server's certificate. Only the screens are missing: the teacher logs in once
-    and `add` is what a tap on "Zapisz" does."""
+    """One classroom computer, made of the kiosk agent's own parts: enrolled with a one-time code
+    (`python -m kiosk enroll`), its SQLite outbox (kiosk/outbox.py: every entry on disk with a
+    fresh idempotency key before it is sent), the single sender with full-jitter retry, and the
+    supervised /kiosk connection (kiosk/connection.py), verifying the server's certificate.
+    Only the screens are missing: the teacher logs in once and `add` is a tap on "Zapisz"."""
 
     def __init__(
         self, info: dict[str, Any], url: str, password: str, state_dir: Path, ca_file: str
@@ -68,10 +70,16 @@ class KioskSim:
         self.logged_in = gevent.event.Event()
         self.connects = 0
         self.errors: dict[str, int] = {}
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self.outbox = Outbox(state_dir / f"kiosk-{info['id']}.sqlite")
+        state_dir = state_dir / f"kiosk-{info['id']}"
+        state_dir.mkdir(parents=True)
+        self.outbox = Outbox(state_dir / "outbox.sqlite")
         config = Config(server=url, state_dir=state_dir, ca_file=ca_file)
-        credential = Credential(kiosk_id=int(info["id"]), secret=info["secret"], server=url)
+        # Enrolled as a classroom computer is: `python -m kiosk enroll` with the one-time code.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            refused = enroll(config, info["code"])
+        credential = credentials.load(state_dir)
+        if refused or credential is None:
+            raise RuntimeError(f"kiosk {info['id']} could not enroll (exit {refused})")
         self.connection = Connection(
             config,
             lambda: credential,
