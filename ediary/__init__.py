@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ediary import realtime
 from ediary.config import Config
@@ -54,6 +55,12 @@ def create_app(config: Config | None = None) -> Flask:
         max_http_buffer_size=256 * 1024,
     )
     realtime.init_app(app)
+    if config.PROXIES:
+        # Outermost, so Socket.IO's handshake sees the client's address too. Not X-Forwarded-
+        # Host: nginx passes Host itself and would let a client's X-Forwarded-Host through.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config.PROXIES, x_proto=config.PROXIES
+        )
 
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)

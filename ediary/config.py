@@ -35,6 +35,12 @@ class Config:
     ENGINE_OPTIONS: dict[str, Any] = field(default_factory=dict)
     # How many server processes run behind nginx; `ediary check --deploy` checks what N > 1 needs.
     PROCESSES: int = 1
+    # How many reverse proxies (nginx) stand between the clients and this process, each adding
+    # the client's address to X-Forwarded-For and the scheme to X-Forwarded-Proto. Behind nginx
+    # it must be 1: else every client has nginx's address, and a rate limit meant for one
+    # address (20 logins an hour) is shared by the whole district. 0 when clients reach the
+    # process directly (the demo), since then those headers are whatever a client sends.
+    PROXIES: int = 0
     # --- parents' portal (issue 5) ---
     # The site's address as parents reach it: links in e-mails (password reset) start with it.
     PUBLIC_URL: str = "http://127.0.0.1:5000"

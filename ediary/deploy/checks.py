@@ -76,6 +76,7 @@ def check_deploy(
         *check_cookies(config),
         *check_socketio_origins(config),
         *check_processes(config),
+        *check_proxies(config),
         *check_unknown_variables(environ),
     ]
     reader = read_database_settings or read_settings_from_database
@@ -190,6 +191,17 @@ def check_processes(config: Config) -> Iterable[Problem]:
             "redis",
             f"no EDIARY_REDIS_URL with {processes} processes: an entry written in one process "
             "would not reach the parents connected to another",
+        )
+
+
+def check_proxies(config: Config) -> Iterable[Problem]:
+    # Production is behind nginx (HTTPS ends there): one proxy whose X-Forwarded-For is trusted.
+    if config.PROXIES != 1:
+        yield Problem(
+            "proxies",
+            f"EDIARY_PROXIES is {config.PROXIES}; behind nginx set it to 1: with 0 every client "
+            "has nginx's address and shares one rate limit (20 logins an hour for the whole "
+            "district), with more a client could forge its address",
         )
 
 

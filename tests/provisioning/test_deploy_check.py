@@ -39,6 +39,7 @@ def safe_config(**changes: object) -> Config:
         SOCKETIO_ORIGINS=["https://dziennik.gmina.pl"],
         SESSION_COOKIE_SECURE=True,
         PROCESSES=2,
+        PROXIES=1,
     )
     return replace(config, **changes)  # type: ignore[arg-type]
 
@@ -90,6 +91,8 @@ def test_a_safe_configuration_passes() -> None:
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "ratelimit-storage"),
         ({"DATABASE_URL": "sqlite:////var/lib/ediary/ediary.db"}, "sqlite-processes"),
         ({"REDIS_URL": None}, "redis"),
+        ({"PROXIES": 0}, "proxies"),
+        ({"PROXIES": 2}, "proxies"),
     ],
     ids=lambda value: value if isinstance(value, str) else "-".join(map(str, value)),
 )

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -259,6 +260,7 @@ def stack(
             "EDIARY_PROCESSES": "2",
             "EDIARY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "EDIARY_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{redis_port}/1",
+            "EDIARY_PROXIES": "1",
             "EDIARY_SOCKETIO_ORIGINS": https,
             "EDIARY_SESSION_COOKIE_SECURE": "true",
             "EDIARY_DEBUG": "false",
@@ -414,10 +416,57 @@ def test_a_parent_through_nginx_receives_an_entry_written_through_the_other_proc
 
 
 def single_upstream(stack: Stack, marker: str = "") -> int:
+    """The one process that served the clients of 127.0.0.1 (the log starts with the address)."""
     ports = set()
     for line in stack.access_log.read_text().splitlines():
         found = re.search(r"upstream=127\.0\.0\.1:(\d+)", line)
-        if found and marker in line:
+        if found and marker in line and line.startswith("127.0.0.1 "):
             ports.add(int(found.group(1)))
     assert len(ports) == 1, f"requests of one client went to {ports}"
     return ports.pop()
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections that leave from one loopback address (Linux routes 127.0.0.0/8 to lo): a
+    client elsewhere on the network, as nginx sees it."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def try_login(http: requests.Session, stack: Stack, user_login: str, password: str) -> int:
+    page = http.get(f"{stack.https}/login", timeout=10)
+    return http.post(
+        f"{stack.https}/login",
+        data={
+            "login": user_login,
+            "password": password,
+            "csrf_token": realtime.csrf_token(page.text),
+        },
+        headers={"Referer": f"{stack.https}/login"},
+        allow_redirects=False,
+        timeout=10,
+    ).status_code
+
+
+def test_behind_nginx_the_login_limit_counts_each_client_address(stack: Stack) -> None:
+    # EDIARY_PROXIES=1: the servers take the client's address from nginx's X-Forwarded-For.
+    # Without it every client had nginx's address and 20 logins an hour served the district.
+    guesser = stack.session()
+    guesser.mount("https://", FromAddress("127.0.0.2"))
+    for n in range(20):
+        # A forged X-Forwarded-For of its own does not give the guesser a fresh address:
+        # nginx appends the real one, and only that one is trusted.
+        guesser.headers["X-Forwarded-For"] = f"10.0.0.{n}"
+        assert try_login(guesser, stack, f"nobody_{n}", "wrong password here") == 401
+    guesser.headers["X-Forwarded-For"] = "10.0.1.1"
+    assert try_login(guesser, stack, stack.seeded.logins["parent"], factories.PASSWORD) == 429
+
+    neighbour = stack.session()
+    neighbour.mount("https://", FromAddress("127.0.0.3"))
+    assert try_login(neighbour, stack, stack.seeded.logins["parent"], factories.PASSWORD) == 302
