@@ -47,6 +47,9 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.login_message = _l("Zaloguj się, aby zobaczyć tę stronę.")
     login_manager.user_loader(load_session_user)
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    # While Redis (the shared counters) is down, count in this process's memory instead of
+    # failing every rate-limited request: logins and enrollments go on, still limited.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     limiter.init_app(app)
     socketio.init_app(
         app,

@@ -111,6 +111,43 @@ def test_login_is_throttled_per_account(world, app, client):
     limiter.reset()
 
 
+def test_logins_go_on_limited_while_the_shared_counters_are_down(fresh_database_url, tmp_path):
+    from ediary import create_app
+    from ediary.db import Base, db
+    from ediary.extensions import limiter
+    from tests.conftest import test_config
+    from tests.servers import RedisServer, start_or_skip
+
+    redis_server = start_or_skip(RedisServer(tmp_path))
+    previous = db.engine
+    app = create_app(
+        test_config(
+            fresh_database_url("sqlite"),
+            RATELIMIT_STORAGE_URI=redis_server.url.replace("/0", "/1"),
+        )
+    )
+    try:
+        with app.app_context():
+            Base.metadata.create_all(db.engine)
+        client = app.test_client()
+        assert login(client, "nobody_0", "wrong password here").status_code == 401
+        redis_server.stop()  # Redis restarts, or is down for a while
+        statuses = [
+            login(client, f"nobody_{n}", "wrong password here").status_code for n in range(1, 23)
+        ]
+        # No request fails for want of Redis; the process counts in its memory meanwhile
+        # (from the moment it noticed), so the address is still refused after 20 tries.
+        assert set(statuses) == {401, 429}, statuses
+        assert statuses.index(429) <= 21 and set(statuses[statuses.index(429) :]) == {429}
+    finally:
+        redis_server.stop()
+        db.session.remove()
+        db.engine.dispose()
+        if previous is not None:
+            db.bind(previous)
+        limiter._storage_dead = False  # the module's limiter outlives this app; the next is alive
+
+
 def test_pages_are_not_cached_and_carry_security_headers(world, client):
     response = client.get("/login")
     assert response.headers["Cache-Control"] == "no-store"

@@ -218,6 +218,9 @@ class Cluster:
             "EDIARY_DATABASE_URL": self.database_url,
             "EDIARY_SECRET_KEY": SECRET,
             "EDIARY_REDIS_URL": self.redis.url,
+            # As provisioning/server/ediary.env.example: counters in Redis, nginx's hop trusted.
+            "EDIARY_RATELIMIT_STORAGE_URI": self.redis.url.replace("/0", "/1"),
+            "EDIARY_PROXIES": "1",
             "EDIARY_SOCKETIO_ORIGINS": ",".join([self.url, *extra_origins]),
             "EDIARY_PROCESSES": str(self.processes),
             "EDIARY_ARGON2_TIME_COST": "1",
