@@ -80,6 +80,9 @@ def submit_roll(
     if unknown:
         raise Refusal("attendance_unknown", _l("Nieznany rodzaj obecności."), codes=unknown)
     present = next(t for t in types.values() if t.code == "ob")
+    # Read before the loop: a lazy load inside it would autoflush the first changed row, and
+    # with it take the journal lock (realtime/delivery.py) for the rest of the loop.
+    lesson_fields = _lesson_fields(lesson)
     existing = {
         a.pupil_id: a
         for a in db.session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
@@ -105,7 +108,7 @@ def submit_roll(
             school_id=lesson.school_id,
             audience_id=pupil_id,
             pupil_id=pupil_id,
-            **_lesson_fields(lesson),
+            **lesson_fields,
             code=wanted.code,
             name=wanted.name,
             counts_as=wanted.counts_as.value,
