@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ediary.audit.recording import Actor, operation
+from ediary.audit.recording import Actor, operation, update_in_bulk
 from ediary.db import db
 from ediary.diary.models import (
     Attendance,
@@ -88,6 +88,9 @@ def submit_roll(
         for a in db.session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
     }
     changed = 0
+    # Changed rows are written in one statement after the loop (`update_in_bulk`): the flush
+    # would send one UPDATE per versioned row, under the journal lock.
+    updates: list[tuple[Attendance, dict[str, Any]]] = []
     for pupil_id in pupils:
         record = existing.get(pupil_id)
         wanted = types[states[pupil_id]] if pupil_id in states else (None if record else present)
@@ -100,8 +103,7 @@ def submit_roll(
             )
             db.session.add(record)
         else:
-            record.type = wanted
-            record.recorded_at = dt.datetime.now(dt.UTC)
+            updates.append((record, {"type_id": wanted.id, "recorded_at": dt.datetime.now(dt.UTC)}))
         changed += 1
         publish(
             "attendance.recorded",
@@ -115,6 +117,9 @@ def submit_roll(
             excused=wanted.excused,
             previous_code=previous,
         )
+    if updates:
+        db.session.flush()  # the new rows and the journal events, and with them the journal lock
+        update_in_bulk(actor, updates)
     if topic is not None:
         set_topic(actor, lesson, topic)
     return {"lesson_id": lesson.id, "pupils": len(pupils), "changed": changed}
