@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
 from ediary.audit.recording import Actor, Channel
@@ -62,6 +63,35 @@ def test_a_change_is_last_writer_wins_with_history_and_previous_state(world, ses
         )
     ).one()
     assert change.pupil_id == world.classmate.id and change.actor_id == world.teacher.id
+
+
+def test_a_change_gives_the_row_its_next_version(world, session):
+    actor = Actor(world.teacher, Channel.KIOSK)
+    submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
+    submit_roll(actor, world.lesson, {world.classmate.id: "sp"})
+    query = select(Attendance).where(Attendance.pupil_id == world.classmate.id)
+    record = session.scalars(query).one()
+    assert (record.version, record.type.code) == (2, "sp")
+    session.expire_all()
+    record = session.scalars(query).one()
+    assert (record.version, record.type.code) == (2, "sp")
+
+
+def test_a_row_changed_meanwhile_fails_the_roll(world, session):
+    """Rows are versioned: a roll that read a row before another writer changed it fails (the
+    kiosk retries from a fresh read) instead of overwriting what it has not seen."""
+    actor = Actor(world.teacher, Channel.KIOSK)
+    submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
+    record = session.scalars(
+        select(Attendance).where(Attendance.pupil_id == world.classmate.id)
+    ).one()
+    # Another writer's change: the row this session holds still says version 1.
+    session.execute(
+        update(Attendance.__table__).where(Attendance.id == record.id).values(version=2)
+    )
+    with pytest.raises(StaleDataError):
+        submit_roll(actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"})
+    session.rollback()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ediary.audit.recording import Actor, operation
+from ediary.audit.recording import Actor, operation, update_in_bulk
 from ediary.db import db
 from ediary.diary.models import (
     Attendance,
@@ -80,11 +80,17 @@ def submit_roll(
     if unknown:
         raise Refusal("attendance_unknown", _l("Nieznany rodzaj obecności."), codes=unknown)
     present = next(t for t in types.values() if t.code == "ob")
+    # Read before the loop: a lazy load inside it would autoflush the first changed row, and
+    # with it take the journal lock (realtime/delivery.py) for the rest of the loop.
+    lesson_fields = _lesson_fields(lesson)
     existing = {
         a.pupil_id: a
         for a in db.session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
     }
     changed = 0
+    # Changed rows are written in one statement after the loop (`update_in_bulk`): the flush
+    # would send one UPDATE per versioned row, under the journal lock.
+    updates: list[tuple[Attendance, dict[str, Any]]] = []
     for pupil_id in pupils:
         record = existing.get(pupil_id)
         wanted = types[states[pupil_id]] if pupil_id in states else (None if record else present)
@@ -97,21 +103,23 @@ def submit_roll(
             )
             db.session.add(record)
         else:
-            record.type = wanted
-            record.recorded_at = dt.datetime.now(dt.UTC)
+            updates.append((record, {"type_id": wanted.id, "recorded_at": dt.datetime.now(dt.UTC)}))
         changed += 1
         publish(
             "attendance.recorded",
             school_id=lesson.school_id,
             audience_id=pupil_id,
             pupil_id=pupil_id,
-            **_lesson_fields(lesson),
+            **lesson_fields,
             code=wanted.code,
             name=wanted.name,
             counts_as=wanted.counts_as.value,
             excused=wanted.excused,
             previous_code=previous,
         )
+    if updates:
+        db.session.flush()  # the new rows and the journal events, and with them the journal lock
+        update_in_bulk(actor, updates)
     if topic is not None:
         set_topic(actor, lesson, topic)
     return {"lesson_id": lesson.id, "pupils": len(pupils), "changed": changed}

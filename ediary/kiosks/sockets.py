@@ -144,7 +144,11 @@ def kiosk_event(spec: s.Spec | None) -> Callable[[Handler], Handler]:
 
 def _device() -> Kiosk:
     """The connected kiosk, read again: revoked or re-enrolled since the connect is refused."""
-    info: dict[str, Any] = session.get(_DEVICE) or {}
+    return device_of(session.get(_DEVICE) or {})
+
+
+def device_of(info: dict[str, Any]) -> Kiosk:
+    """The kiosk a socket connected as (`{"kiosk_id", "secret_hash"}`), or `DeviceRefused`."""
     kiosk = db.session.get(Kiosk, info["kiosk_id"]) if info else None
     if kiosk is None or kiosk.revoked_at is not None or kiosk.secret_hash != info["secret_hash"]:
         raise DeviceRefused("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
@@ -361,50 +365,56 @@ class KioskNamespace(Namespace):
 
     @kiosk_event(None)
     def on_submit(self, kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
-        key, kind, lesson_id, payload = (
-            data["key"],
-            data["kind"],
-            data["lesson_id"],
-            data["payload"],
-        )
-        digest = digest_of(kind, lesson_id, payload)
-        for _attempt in range(ATTEMPTS):
-            stored = stored_submission(key)
-            if stored is not None:
-                return _replay(stored, kiosk, digest)
-            row, teacher = load_teacher_session(kiosk, data["session"], utcnow(), for_entries=True)
-            lesson = load_kiosk_lesson(kiosk, row, lesson_id)
-            try:
-                result = apply_submission(
-                    Actor(teacher, Channel.KIOSK, kiosk.id),
-                    kiosk=kiosk,
-                    key=key,
-                    digest=digest,
-                    kind=kind,
-                    lesson=lesson,
-                    payload=payload,
-                )
-                db.session.commit()
-            except (IntegrityError, StaleDataError, OperationalError):
-                # A twin with the same key won, or another kiosk wrote the same rows at the same
-                # moment: start again from a clean transaction (the key lookup comes first).
-                db.session.rollback()
-                continue
-            event_ids = result["event_ids"]
-            if event_ids:
-                socketio.start_background_task(
-                    _announce_delivered,
-                    request.sid,  # type: ignore[attr-defined]
-                    key,
-                    event_ids,
-                )
-            return _ack("applied", key, result, delivered=not event_ids)
-        return {
-            "ok": False,
-            "error": "busy",
-            "message": _("Serwer jest zajęty. Wpis zostanie wysłany ponownie."),
-            "retry": True,
-        }
+        ack = receive_submission(kiosk, data)
+        if ack.get("status") == "applied" and not ack["delivered"]:
+            socketio.start_background_task(
+                _announce_delivered,
+                request.sid,  # type: ignore[attr-defined]
+                ack["key"],
+                ack["event_ids"],
+            )
+        return ack
+
+
+def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
+    """A validated submission from `kiosk`, below the socket (bench/roll_cost.py calls it too):
+    the stored answer for a known key, else applied and committed, retried on contention."""
+    key, kind, lesson_id, payload = (
+        data["key"],
+        data["kind"],
+        data["lesson_id"],
+        data["payload"],
+    )
+    digest = digest_of(kind, lesson_id, payload)
+    for _attempt in range(ATTEMPTS):
+        stored = stored_submission(key)
+        if stored is not None:
+            return _replay(stored, kiosk, digest)
+        row, teacher = load_teacher_session(kiosk, data["session"], utcnow(), for_entries=True)
+        lesson = load_kiosk_lesson(kiosk, row, lesson_id)
+        try:
+            result = apply_submission(
+                Actor(teacher, Channel.KIOSK, kiosk.id),
+                kiosk=kiosk,
+                key=key,
+                digest=digest,
+                kind=kind,
+                lesson=lesson,
+                payload=payload,
+            )
+            db.session.commit()
+        except (IntegrityError, StaleDataError, OperationalError):
+            # A twin with the same key won, or another kiosk wrote the same rows at the same
+            # moment: start again from a clean transaction (the key lookup comes first).
+            db.session.rollback()
+            continue
+        return _ack("applied", key, result, delivered=not result["event_ids"])
+    return {
+        "ok": False,
+        "error": "busy",
+        "message": _("Serwer jest zajęty. Wpis zostanie wysłany ponownie."),
+        "retry": True,
+    }
 
 
 def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:

@@ -9,11 +9,11 @@ the event, so the event and its messages commit together or not at all. Nothing 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, event, func, insert, or_, select
+from sqlalchemy import Connection, RowMapping, event, func, insert, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.db import utcnow
@@ -33,59 +33,64 @@ from ediary.timetable.models import Lesson, LessonStatus
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 
-def topics_of(connection: Connection, row: JournalEvent) -> list[Topic]:
-    """What an event is about, most specific first; empty for events nobody is told of."""
+def _is_new_absence(row: JournalEvent) -> bool:
     payload = row.payload
+    return (
+        row.type == "attendance.recorded"
+        and payload["counts_as"] == "absent"
+        and not payload["excused"]
+        and payload["previous_code"] != payload["code"]
+    )
+
+
+def topics_of(row: JournalEvent, first_slots: Mapping[tuple[int, str], int]) -> list[Topic]:
+    """What an event is about, most specific first; empty for events nobody is told of.
+    `first_slots`: see `_first_slots`."""
     if row.type == "grade.added":
         return [Topic.GRADE]
     if row.type == "remark.added":
         return [Topic.REMARK]
-    if row.type != "attendance.recorded":
+    if not _is_new_absence(row):
         return []
-    if payload["counts_as"] != "absent" or payload["excused"]:
-        return []
-    if payload["previous_code"] == payload["code"]:
-        return []
-    if _is_first_lesson(connection, payload):
+    first = first_slots.get((row.payload["pupil_id"], row.payload["date"]))
+    if first is not None and row.payload["slot_number"] <= first:
         return [Topic.FIRST_ABSENCE, Topic.ABSENCE]
     return [Topic.ABSENCE]
 
 
-def _is_first_lesson(connection: Connection, payload: dict[str, Any]) -> bool:
-    """The pupil's first lesson of that day that was not cancelled (the class's or a group's)."""
-    pupil = connection.execute(
-        select(Pupil.class_id).where(Pupil.id == payload["pupil_id"])
-    ).scalar_one()
-    groups = select(GroupMembership.group_id).where(GroupMembership.pupil_id == payload["pupil_id"])
-    first = connection.execute(
-        select(func.min(Lesson.slot_number)).where(
-            Lesson.class_id == pupil,
-            Lesson.date == dt.date.fromisoformat(payload["date"]),
+def _first_slots(
+    connection: Connection, absences: list[JournalEvent]
+) -> dict[tuple[int, str], int]:
+    """(pupil id, ISO date) → the slot of the pupil's first lesson that day that was not
+    cancelled (the class's or one of the pupil's groups'), for all absences in one query: this
+    runs inside the flush, under the journal lock (realtime/delivery.py)."""
+    if not absences:
+        return {}
+    pupil_ids = {row.payload["pupil_id"] for row in absences}
+    days = {dt.date.fromisoformat(row.payload["date"]) for row in absences}
+    groups = select(GroupMembership.group_id).where(GroupMembership.pupil_id == Pupil.id)
+    query = (
+        select(Pupil.id, Lesson.date, func.min(Lesson.slot_number))
+        .join(Lesson, Lesson.class_id == Pupil.class_id)
+        .where(
+            Pupil.id.in_(pupil_ids),
+            Lesson.date.in_(days),
             Lesson.status != LessonStatus.CANCELLED,
             or_(Lesson.group_id.is_(None), Lesson.group_id.in_(groups)),
         )
-    ).scalar()
-    return first is not None and payload["slot_number"] <= first
+        .group_by(Pupil.id, Lesson.date)
+    )
+    return {
+        (pupil_id, day.isoformat()): first for pupil_id, day, first in connection.execute(query)
+    }
 
 
-def next_local_time(at: dt.time, now: dt.datetime) -> dt.datetime:
-    """The next moment the clock in Warsaw shows `at` (today's if still ahead)."""
-    local = now.astimezone(WARSAW)
-    candidate = dt.datetime.combine(local.date(), at, tzinfo=WARSAW)
-    if candidate <= local:
-        candidate = dt.datetime.combine(local.date() + dt.timedelta(days=1), at, tzinfo=WARSAW)
-    return candidate.astimezone(dt.UTC)
-
-
-def messages_for(
-    connection: Connection, row: JournalEvent, now: dt.datetime
-) -> list[dict[str, Any]]:
-    topics = topics_of(connection, row)
-    if not topics:
-        return []
+def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowMapping]]:
+    """Pupil id → the notification preferences and addresses of its active guardians."""
     pref = NotificationPreference
-    readers = connection.execute(
+    rows = connection.execute(
         select(
+            Guardianship.pupil_id,
             pref.user_id,
             pref.email.label("by_email"),
             pref.sms.label("by_sms"),
@@ -100,14 +105,40 @@ def messages_for(
         )
         .join(User, User.id == pref.user_id)
         .join(Guardianship, Guardianship.user_id == User.id)
-        .where(Guardianship.pupil_id == row.payload["pupil_id"], User.active.is_(True))
+        .where(Guardianship.pupil_id.in_(pupil_ids), User.active.is_(True))
+        .order_by(Guardianship.pupil_id, pref.user_id)
     ).mappings()
-    policy = connection.execute(
-        select(SchoolNotificationPolicy.urgent_topics).where(
-            SchoolNotificationPolicy.school_id == row.school_id
+    readers: dict[int, list[RowMapping]] = {}
+    for reader in rows:
+        readers.setdefault(reader["pupil_id"], []).append(reader)
+    return readers
+
+
+def _urgent_topics(connection: Connection, school_ids: set[int]) -> dict[int, set[str]]:
+    policies = connection.execute(
+        select(SchoolNotificationPolicy.school_id, SchoolNotificationPolicy.urgent_topics).where(
+            SchoolNotificationPolicy.school_id.in_(school_ids)
         )
-    ).scalar()
-    urgent_topics = set((policy or "").split(","))
+    )
+    return {school_id: set((urgent or "").split(",")) for school_id, urgent in policies}
+
+
+def next_local_time(at: dt.time, now: dt.datetime) -> dt.datetime:
+    """The next moment the clock in Warsaw shows `at` (today's if still ahead)."""
+    local = now.astimezone(WARSAW)
+    candidate = dt.datetime.combine(local.date(), at, tzinfo=WARSAW)
+    if candidate <= local:
+        candidate = dt.datetime.combine(local.date() + dt.timedelta(days=1), at, tzinfo=WARSAW)
+    return candidate.astimezone(dt.UTC)
+
+
+def messages_for(
+    row: JournalEvent,
+    topics: list[Topic],
+    readers: list[RowMapping],
+    urgent_topics: set[str],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
     rows = []
     for reader in readers:
         topic = next((t for t in topics if reader[t.value]), None)
@@ -146,13 +177,34 @@ def _channels(reader: Any) -> Iterable[Channel]:
 
 @event.listens_for(Session, "after_flush")
 def _queue_messages(session: Session, _ctx: UOWTransaction) -> None:
-    events = [obj for obj in session.new if isinstance(obj, JournalEvent)]
+    events = sorted(
+        (obj for obj in session.new if isinstance(obj, JournalEvent)), key=lambda e: e.id
+    )
     if not events:
         return
+    # A constant number of queries per flush, not a few per event: a roll of 25 pupils would
+    # otherwise spend most of its time under the journal lock here (realtime/delivery.py).
     connection = session.connection()
+    first_slots = _first_slots(connection, [row for row in events if _is_new_absence(row)])
+    topics = {row.id: topics_of(row, first_slots) for row in events}
+    told = [row for row in events if topics[row.id]]
+    if not told:
+        return
+    readers = _readers(connection, {row.payload["pupil_id"] for row in told})
+    if not readers:
+        return
+    urgent = _urgent_topics(connection, {row.school_id for row in told})
     now = utcnow()
     rows = [
-        m for row in sorted(events, key=lambda e: e.id) for m in messages_for(connection, row, now)
+        message
+        for row in told
+        for message in messages_for(
+            row,
+            topics[row.id],
+            readers.get(row.payload["pupil_id"], []),
+            urgent.get(row.school_id, set()),
+            now,
+        )
     ]
     if rows:
         connection.execute(insert(OutgoingMessage), rows)

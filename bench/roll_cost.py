@@ -1,0 +1,222 @@
+"""The server's cost of one kiosk roll, without sockets: CPU, SQL statements, advisory-lock time.
+
+    python -m bench.roll_cost --database-url postgresql+psycopg://postgres@127.0.0.1:5432/roll_cost
+
+Creates the database named in the URL (it must not exist yet; a SQLite file likewise), builds
+the load benchmark's district in it (bench/world.py: 94 kiosks, 25 pupils each, 3,000 parents,
+here with e-mail notifications switched on so that absences queue messages), opens every
+teacher's kiosk session, then applies rolls one after another through the code the `/kiosk`
+`submit` handler runs (`sockets.device_of` + `sockets.receive_submission`), each in its own app
+context as each socket event has its own session. Round 0 records every pupil (inserts), later
+rounds change every pupil's state (updates), as bench/run.py does. Drops the database at the end.
+
+Prints medians: wall ms per roll (one process, nothing else running: mostly server CPU), SQL
+statements per roll (`before_cursor_execute`; one executemany or insertmanyvalues batch counts
+once), and ms from the moment the journal's advisory lock is granted to the end of COMMIT, the
+part that 94 simultaneous rolls serialise on (0 on SQLite, which has no such lock).
+Figures only: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import create_engine, event, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from bench.world import BenchWorld, build
+from ediary import create_app
+from ediary.audit.recording import Actor, Channel, operation
+from ediary.config import Config
+from ediary.db import db, utcnow
+from ediary.kiosks.access import token_of
+from ediary.kiosks.models import Kiosk
+from ediary.kiosks.operations import open_teacher_session
+from ediary.kiosks.sockets import device_of, receive_submission
+from ediary.notifications.models import NotificationPreference
+from ediary.people.models import User
+from ediary.realtime.delivery import JOURNAL_LOCK_KEY
+
+CODES = ("ob", "nb", "sp")  # present, absent, late: as bench/run.py cycles them
+SYSTEM = Actor.system(Channel.IMPORT)
+
+
+@contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """The database of `url`, created here and dropped afterwards."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not parsed.database or path.exists():
+            raise SystemExit(f"give a new SQLite file, not {parsed.database!r}")
+        try:
+            yield url
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    name = parsed.database
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))  # fails if it exists: nothing clobbered
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@operation
+def _switch_on_notifications(actor: Actor, parent_ids: list[int]) -> None:
+    db.session.execute(
+        update(User).where(User.id.in_(parent_ids)).values(email=User.login + "@example.org")
+    )
+    # The defaults: e-mail of a pupil's first absence of the day (every roll here is slot 1).
+    db.session.add_all(NotificationPreference(user_id=uid, email=True) for uid in parent_ids)
+
+
+class Meter:
+    """Counts statements and times the advisory lock, from engine and session events."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.texts: Counter[str] = Counter()
+        self.locked_at: float | None = None
+        self.lock_ms: float | None = None
+
+    def before_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements += 1
+        self.texts[" ".join(statement.split())[:110]] += 1
+
+    def after_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            self.locked_at = time.perf_counter()
+
+    def transaction_end(self, _session: Session) -> None:
+        if self.locked_at is not None:
+            self.lock_ms = (time.perf_counter() - self.locked_at) * 1000
+            self.locked_at = None
+
+
+def _open_sessions(app: Flask, world: BenchWorld) -> list[str]:
+    tokens = []
+    with app.app_context():
+        now = utcnow()
+        for info in world.kiosks:
+            kiosk = db.session.get(Kiosk, info["id"])
+            teacher = db.session.query(User).filter_by(login=info["teacher"]).one()
+            assert kiosk is not None
+            row = open_teacher_session(
+                Actor(teacher, Channel.KIOSK, kiosk.id), kiosk, teacher, now=now
+            )
+            tokens.append(row)
+        db.session.commit()
+        return [token_of(row) for row in tokens]
+
+
+def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None:
+    world = build(url, kiosks=kiosks, parents=parents)
+    app = create_app(
+        Config(DATABASE_URL=url, SECRET_KEY="roll-cost-" + uuid.uuid4().hex, REDIS_URL=None)
+    )
+    with app.app_context():
+        _switch_on_notifications(SYSTEM, [uid for uid, _version in world.parents])
+        db.session.commit()
+    tokens = _open_sessions(app, world)
+    assert db.engine is not None
+    if db.engine.dialect.name == "postgresql":
+        # Statistics, as autovacuum keeps them on a server: plans for a freshly loaded
+        # database without them scan whole tables.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    devices: list[dict[str, Any]] = []
+    with app.app_context():
+        for info in world.kiosks:
+            kiosk = db.session.get(Kiosk, info["id"])
+            assert kiosk is not None
+            devices.append({"kiosk_id": kiosk.id, "secret_hash": kiosk.secret_hash})
+
+    meter = Meter()
+    event.listen(db.engine, "before_cursor_execute", meter.before_execute)
+    event.listen(db.engine, "after_cursor_execute", meter.after_execute)
+    event.listen(Session, "after_commit", meter.transaction_end)
+    event.listen(Session, "after_rollback", meter.transaction_end)
+    samples: dict[str, list[tuple[float, int, float]]] = {"insert": [], "update": []}
+    for round_number in range(rounds):
+        for n, info in enumerate(world.kiosks):
+            states = {
+                str(pupil): CODES[(k + round_number) % len(CODES)]
+                for k, pupil in enumerate(info["pupils"])
+            }
+            data = {
+                "key": str(uuid.uuid4()),
+                "session": tokens[n],
+                "kind": "roll",
+                "lesson_id": info["lesson"],
+                "payload": {"states": states},
+            }
+            meter.statements, meter.lock_ms = 0, None
+            started = time.perf_counter()
+            with app.app_context():
+                ack = receive_submission(device_of(devices[n]), data)
+            elapsed = (time.perf_counter() - started) * 1000
+            if ack.get("status") != "applied":
+                raise SystemExit(f"roll not applied: {ack}")
+            kind = "insert" if round_number == 0 else "update"
+            samples[kind].append((elapsed, meter.statements, meter.lock_ms or 0.0))
+    event.remove(db.engine, "before_cursor_execute", meter.before_execute)
+    event.remove(db.engine, "after_cursor_execute", meter.after_execute)
+    event.remove(Session, "after_commit", meter.transaction_end)
+    event.remove(Session, "after_rollback", meter.transaction_end)
+
+    backend = make_url(url).get_backend_name()
+    print(f"{backend}: {kiosks} kiosks x {rounds} rounds, 25 pupils a roll, {parents} parents")
+    print(f"{'rolls':<28}{'n':>5}{'ms/roll':>10}{'statements':>12}{'lock ms':>10}")
+    every = [s for kind in samples.values() for s in kind]
+    for label, rows in (
+        ("first roll (inserts)", samples["insert"]),
+        ("later rolls (updates)", samples["update"]),
+        ("all", every),
+    ):
+        if not rows:
+            continue
+        ms, statements, lock = (statistics.median(column) for column in zip(*rows, strict=True))
+        print(f"{label:<28}{len(rows):>5}{ms:>10.2f}{statements:>12.1f}{lock:>10.2f}")
+    if show:
+        print(f"\nstatements over all {len(every)} rolls (lock key {JOURNAL_LOCK_KEY}):")
+        for statement, count in meter.texts.most_common():
+            print(f"{count / len(every):7.2f}  {statement}")
+    db.session.remove()
+    db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True, help="a database to create and drop")
+    parser.add_argument("--kiosks", type=int, default=94)
+    parser.add_argument("--rounds", type=int, default=3, help="rolls per kiosk")
+    parser.add_argument("--parents", type=int, default=3000)
+    parser.add_argument("--show-statements", action="store_true", help="statements per roll")
+    args = parser.parse_args()
+    with scratch_database(args.database_url) as url:
+        run(
+            url,
+            kiosks=args.kiosks,
+            rounds=args.rounds,
+            parents=args.parents,
+            show=args.show_statements,
+        )
+
+
+if __name__ == "__main__":
+    main()
