@@ -76,6 +76,7 @@ def test_district_ledger_holds_through_every_fault(tmp_path: Path) -> None:
     hold = report["phases"]["hold"]
     assert hold["sockets"] >= 400 and hold["dropped"] == 0, hold
     assert phases["pg_restart"]["acks_while_db_down"] == 0
+    assert phases["redis_stop"]["form_logins_while_down"] == "3/3"
     assert report["phases"]["_foreign_all"] == 0
     assert report["ok"] is True
     assert done.returncode == 0, done.stdout[-3000:]
