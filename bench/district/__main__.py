@@ -4,10 +4,10 @@ topology on loopback, with a ledger after every phase.
 Starts (cluster.py) a PostgreSQL cluster of its own, Redis, N single-worker gunicorn/gevent
 processes and nginx rendered from provisioning/; seeds a district (bench/world.py); connects
 kiosks (actors.KioskSim: the kiosk agent's own SQLite outbox, sender and supervised connection,
-a device credential, the teacher's login) and parents (actors.ParentSim: some log in through
-the real login form, the rest carry a session cookie signed with the server's key, because the
-form allows 20 logins an hour per address; all use `resume`). Each connection to nginx leaves
-from its own loopback address (sources.py), so the sticky hashing spreads them over the servers.
+a device credential, the teacher's login) and parents (actors.ParentSim: logged in through the
+login form, then `resume` on /live). Each connection to nginx leaves from its own loopback
+address (sources.py), so the sticky hashing spreads them over the servers and the per-address
+rate limits count each client apart, as for phones.
 Then the phases:
 
 - lesson_start: every kiosk sends its class roll at a random moment within `spread` seconds;
@@ -51,12 +51,10 @@ from typing import Any
 
 import gevent
 import gevent.pool
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import create_engine, func, select
 
 from bench.district.actors import Entry, KioskSim, ParentSim, http_login
-from bench.district.cluster import ROOT, SECRET, Cluster, cpu_seconds, rss_kib
+from bench.district.cluster import ROOT, Cluster, cpu_seconds, rss_kib
 from bench.district.netcut import NetCut
 from bench.district.sources import spread_sources
 from bench.world import PASSWORD, BenchWorld, build
@@ -79,7 +77,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "rate": 3.0,
         "lead_s": 2.0,
         "outage_s": 3.0,
-        "http_logins": 5,
         "kills": 2,
         "pg_restarts": 1,
         "redis_s": 5.0,
@@ -103,7 +100,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "rate": 0.3,
         "lead_s": 15.0,
         "outage_s": 10.0,
-        "http_logins": 10,
         "kills": 5,
         "pg_restarts": 3,
         "redis_s": 30.0,
@@ -127,14 +123,6 @@ PHASES = (
     "parent_cut",
     "hold",
 )
-
-
-def signed_cookie(user_id: int, version: int) -> str:
-    app = Flask("ediary_district_cookie", root_path=str(ROOT))
-    app.secret_key = SECRET
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    assert serializer is not None
-    return f"session={serializer.dumps({'_user_id': f'{user_id}:{version}', '_fresh': True})}"
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -177,21 +165,21 @@ class Harness:
         spread_sources([self.cluster.port])
         print(f"  cluster up in {time.monotonic() - began:.1f} s ({self.cluster.tmp})", flush=True)
         url = self.cluster.url
-        cookies: dict[int, str] = {}
-        for user_id, _ in self.world.parents[: self.p["http_logins"]]:
-            cookies[user_id] = http_login(
-                url, f"parent{user_id_index(self.world, user_id):04d}", PASSWORD
-            )
+        # Every parent logs in through the form, as a phone does (each from its own address:
+        # the form's limit is 20 logins an hour per address).
+        world = self.world
+
+        def log_in(n: int) -> tuple[int, str]:
+            return world.parents[n][0], http_login(url, f"parent{n:04d}", PASSWORD)
+
+        cookies = dict(gevent.pool.Pool(20).imap_unordered(log_in, range(len(world.parents))))
+        logged_in = time.monotonic() - began
         # Every tenth parent from the 1st, 2nd and 3rd on: 30 % reach the front through the
         # proxy that the parent_cut drill cuts (a mobile network going down).
         share = round(self.p["parent_cut_share"] * 10)
         self.parents = [
-            ParentSim(
-                uid,
-                parent_proxy_url if n % 10 < share else url,
-                cookies.get(uid) or signed_cookie(uid, version),
-            )
-            for n, (uid, version) in enumerate(self.world.parents)
+            ParentSim(uid, parent_proxy_url if n % 10 < share else url, cookies[uid])
+            for n, (uid, _) in enumerate(self.world.parents)
         ]
         self.cut_parents = [p for p in self.parents if p.url == parent_proxy_url]
         wait_all([p.resumed for p in self.parents], 60 + len(self.parents) / 10, "parents resumed")
@@ -207,7 +195,8 @@ class Harness:
         ]
         wait_all([k.logged_in for k in self.kiosks], 60, "teachers logged in")
         print(
-            f"  {len(self.parents)} parents resumed ({len(cookies)} via the login form, "
+            f"  {len(self.parents)} parents logged in through the form by "
+            f"{logged_in:.1f} s and resumed ("
             f"{len(self.cut_parents)} through the cuttable proxy), {len(self.kiosks)} kiosks "
             f"logged in (kiosk 0 through its cuttable proxy) in {time.monotonic() - began:.1f} s",
             flush=True,
@@ -623,10 +612,6 @@ def wait_all(events: list[gevent.event.Event], timeout: float, what: str) -> Non
     done = sum(e.is_set() for e in events)
     if done < len(events):
         raise RuntimeError(f"only {done}/{len(events)} {what} within {timeout:.0f} s")
-
-
-def user_id_index(world: BenchWorld, user_id: int) -> int:
-    return [uid for uid, _ in world.parents].index(user_id)
 
 
 def check(ledger: dict[str, int]) -> list[str]:
