@@ -56,8 +56,11 @@ for port in "${port_list[@]}"; do
     case "$port" in
         ''|*[!0-9]*) echo "not a port: $port" >&2; exit 64 ;;
     esac
-    # A process that fails is skipped for 10 s; its clients reconnect elsewhere and resume.
-    servers+="    server 127.0.0.1:$port max_fails=1 fail_timeout=10s;"$'\n'
+    # Never marked down (max_fails=0): a request that fails on one process goes on to the next
+    # (proxy_next_upstream), and a process that restarts is tried again at once. Marking down
+    # (max_fails=1) made both processes "unavailable" for 10 s whenever one error hit each
+    # during the reconnect storm after a process died: every client then got 502.
+    servers+="    server 127.0.0.1:$port max_fails=0;"$'\n'
 done
 listen_prefix=""
 if [ -n "$listen" ]; then
