@@ -40,6 +40,7 @@ import contextlib
 import json
 import math
 import random
+import resource
 import shutil
 import signal
 import sys
@@ -355,7 +356,15 @@ class Harness:
                 for p in self.parents[: min(250, wanted - len(extra))]
             ]
             extra += batch
-            wait_all([p.resumed for p in batch], 120, "held sockets resumed")
+            try:
+                wait_all([p.resumed for p in batch], 120, "held sockets resumed")
+            except RuntimeError as error:
+                errors: dict[str, int] = {}
+                for parent in batch:
+                    if not parent.resumed.is_set():
+                        for name, count in parent.errors.items():
+                            errors[name] = errors.get(name, 0) + count
+                raise RuntimeError(f"{error} after {len(extra)} added; errors {errors}") from None
         connected_s = round(time.monotonic() - began, 1)
         gevent.sleep(5)
         sockets = len(self.parents) + len(self.kiosks) + len(extra)
@@ -733,6 +742,9 @@ def main() -> int:
     args.phases = [p for p in args.phases.split(",") if p]
     profile = PROFILES[args.profile]
     print(f"district: profile {args.profile}: {json.dumps(profile)}", flush=True)
+    # 10,000 held sockets, the proxies' pairs and the servers' own (they inherit the limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     harness = Harness(args, profile)
     # A handler runs in gevent's hub: raise in the main greenlet, so `finally` stops everything.
     gevent.signal_handler(signal.SIGTERM, gevent.get_hub().parent.throw, SystemExit(143))

@@ -257,7 +257,8 @@ class ParentSim:
                 backoff = 0.2
                 sio.wait()  # until the connection is lost
             except Exception as error:
-                self.errors[type(error).__name__] = self.errors.get(type(error).__name__, 0) + 1
+                what = f"{type(error).__name__}: {str(error)[:80]}"
+                self.errors[what] = self.errors.get(what, 0) + 1
             with contextlib.suppress(Exception):
                 sio.disconnect()
             if not self.stopped:
