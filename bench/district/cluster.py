@@ -303,10 +303,12 @@ class Cluster:
         (self.tmp / "site.conf").write_text(site)
         temp = self.tmp / "nginx-temp"
         temp.mkdir()
+        # Two workers: a proxied socket takes two descriptors, and 10,000 of them do not fit in
+        # one process under a 20,000 open-files limit (a container's hard limit is fixed).
         conf = f"""
 daemon off;
-worker_processes 1;
-worker_rlimit_nofile 65536;
+worker_processes 2;
+worker_rlimit_nofile 20000;
 {"user root;" if os.geteuid() == 0 else ""}
 pid {self.tmp}/nginx.pid;
 error_log {self.tmp}/nginx-error.log warn;

@@ -228,6 +228,37 @@ def test_nginx_t_catches_a_broken_site(tmp_path: Path) -> None:
     assert nginx_t_with_debians_main_config(tmp_path, site).returncode != 0
 
 
+def test_nginx_is_tuned_for_a_districts_sockets(tmp_path: Path) -> None:
+    """tune-nginx.sh on a copy of Debian's /etc/nginx: the limits are in the configuration nginx
+    reads (`nginx -T`), twice in a row changes nothing, and a file it cannot tune is refused."""
+    require_root("nginx -t reads the TLS key as root")
+    require_tools("nginx")
+    copy = tmp_path / "nginx"
+    shutil.copytree("/etc/nginx", copy, symlinks=True)
+    main = copy / "nginx.conf"
+    main.write_text(main.read_text().replace("/etc/nginx/", f"{copy}/"))
+    site = render_nginx(tmp_path)
+    (copy / "sites-enabled").mkdir(exist_ok=True)
+    for old in (copy / "sites-enabled").iterdir():
+        old.unlink()
+    (copy / "sites-enabled" / "ediary").symlink_to(site)
+    tune = [str(SERVER / "nginx/tune-nginx.sh"), "--conf-dir", str(copy)]
+
+    assert subprocess.run(tune, capture_output=True, text=True).returncode == 0
+    once = main.read_text()
+    assert subprocess.run(tune, capture_output=True, text=True).returncode == 0
+    assert main.read_text() == once
+    effective = subprocess.run(["nginx", "-T", "-c", str(main)], capture_output=True, text=True)
+    assert effective.returncode == 0, effective.stderr
+    assert re.search(r"^\s*worker_connections 20000;", effective.stdout, re.M)
+    assert re.search(r"^worker_rlimit_nofile 65536;", effective.stdout, re.M)
+    assert "[warn]" not in effective.stderr
+
+    main.write_text(once.replace("worker_connections 20000;", ""))
+    refused = subprocess.run(tune, capture_output=True, text=True)
+    assert refused.returncode == 1 and "worker_connections" in refused.stderr
+
+
 # -- logrotate, PostgreSQL settings ---------------------------------------------------------------
 
 
