@@ -487,7 +487,11 @@ class Harness:
         }
         delivered_at = [p.received[eid] for p in self.parents for eid in p.received if eid in ids]
         figures = {
-            "kiosk_ack_ms": {"p50": percentile(acks, 50), "p99": percentile(acks, 99)},
+            "kiosk_ack_ms": {
+                "p50": percentile(acks, 50),
+                "p99": percentile(acks, 99),
+                "max": round(max(acks), 1) if acks else None,
+            },
             "write_to_parent_ms": {"p50": percentile(push, 50), "p99": percentile(push, 99)},
             "duplicate_acks": sum(e.ack_status == "duplicate" for e in acked),
             "retried_entries": sum(e.attempts > 1 for e in entries),
@@ -515,20 +519,17 @@ class Harness:
         return {"ledger": result, **figures}
 
     def back_after(self, entries: list[Entry], moments: list[float]) -> float | None:
-        """Service back: after each moment a fault ended, the longest any kiosk waited until an
-        entry of its own was acknowledged (counted from the moment, or from the entry's making
-        when the teacher entered nothing for a while)."""
+        """Service back: after each moment a fault ended, the longest any kiosk waited for its
+        first acknowledgement (counted from the moment, or from the entry's making when the
+        teacher entered nothing for a while)."""
         worst = None
         for moment in moments:
             for kiosk in self.kiosks:
                 mine = {e.key for e in kiosk.entries}
-                after = [
-                    e.acked - max(moment, e.created)
-                    for e in entries
-                    if e.key in mine and e.acked is not None and e.acked > moment
-                ]
+                after = [e for e in entries if e.key in mine and (e.acked or 0) > moment]
                 if after:
-                    wait = min(after)
+                    first = min(after, key=lambda e: e.acked or 0)
+                    wait = (first.acked or 0) - max(moment, first.created)
                     worst = wait if worst is None else max(worst, wait)
         return round(worst, 1) if worst is not None else None
 
