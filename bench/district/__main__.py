@@ -715,7 +715,7 @@ def merge_into(latest: Path, results: dict[str, Any], profile: str) -> None:
     for phase, result in results.items():
         if phase.startswith("_"):
             continue
-        base = bare.get(phase) or bare.get("lesson_start")
+        base = bare.get(phase)  # a fault phase has no bare counterpart to divide by
         ours = (result.get("write_to_parent_ms") or {}).get("p99")
         if base and base.get("p99") and ours:
             result["baseline_write_to_parent_ms"] = base
