@@ -169,3 +169,105 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(10)
         self.process = None
+
+
+def self_signed(directory: Path, name: str = "dziennik.test") -> tuple[Path, Path]:
+    """A throwaway certificate and key for `name` and 127.0.0.1 (in the SAN, which is what
+    hostname checks read), in `directory`."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise MissingTool("openssl is not installed (Debian package openssl)")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name},IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def loopback_nginx_conf(
+    directory: Path,
+    ports: list[int],
+    cert: Path,
+    key: Path,
+    *,
+    http_port: int,
+    https_port: int,
+    access_log: Path,
+    workers: int = 1,
+    connections: int = 256,
+    open_files: int | None = None,
+) -> Path:
+    """An nginx.conf for a throwaway nginx on 127.0.0.1 in front of `ports`: the production site
+    as provisioning/server/render-nginx.sh renders it for a deployment, inside a minimal main
+    configuration of its own; everything nginx writes stays in `directory`."""
+    site = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "provisioning/server/render-nginx.sh"),
+            "--server-name",
+            "127.0.0.1",
+            "--ports",
+            ",".join(map(str, ports)),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--static",
+            str(ROOT / "static"),
+            "--listen",
+            "127.0.0.1",
+            "--http-port",
+            str(http_port),
+            "--https-port",
+            str(https_port),
+            "--access-log",
+            str(access_log),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    (directory / "ediary.conf").write_text(site)
+    temp = directory / "nginx-temp"
+    temp.mkdir()
+    conf = directory / "nginx.conf"
+    conf.write_text(f"""
+daemon off;
+worker_processes {workers};
+{f"worker_rlimit_nofile {open_files};" if open_files else ""}
+{"user root;" if os.geteuid() == 0 else ""}
+pid {directory}/nginx.pid;
+error_log {directory}/nginx-error.log warn;
+events {{ worker_connections {connections}; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {directory}/ediary.conf;
+}}
+""")
+    return conf

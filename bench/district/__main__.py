@@ -525,7 +525,7 @@ class Harness:
         worst = None
         for moment in moments:
             for kiosk in self.kiosks:
-                mine = {e.key for e in kiosk.entries}
+                mine = kiosk.timing
                 after = [e for e in entries if e.key in mine and (e.acked or 0) > moment]
                 if after:
                     first = min(after, key=lambda e: e.acked or 0)

@@ -20,7 +20,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import RedisServer, free_port, wait_for_port
+from tests.servers import (
+    RedisServer,
+    free_port,
+    loopback_nginx_conf,
+    self_signed,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PG_BIN = Path(os.environ.get("EDIARY_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -247,85 +253,23 @@ class Cluster:
         return self.tmp / "cert.pem"
 
     def _start_nginx(self) -> None:
-        cert, key = self.cert, self.tmp / "key.pem"
-        subprocess.run(  # noqa: S603 - a throwaway self-signed certificate for 127.0.0.1
-            [
-                binary("openssl"),
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                # The kiosks verify it (kiosk Config.ca_file), and hostname checks read the SAN.
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        site = subprocess.run(  # noqa: S603 - the provisioning script, as a deployment runs it
-            [
-                binary("bash"),
-                str(ROOT / "provisioning/server/render-nginx.sh"),
-                "--server-name",
-                "127.0.0.1",
-                "--ports",
-                ",".join(str(s.port) for s in self.servers),
-                "--cert",
-                str(cert),
-                "--key",
-                str(key),
-                "--static",
-                str(ROOT / "static"),
-                "--listen",
-                "127.0.0.1",
-                "--http-port",
-                str(free_port()),
-                "--https-port",
-                str(self.port),
-                "--access-log",
-                str(self.tmp / "nginx-access.log"),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        ).stdout
-        (self.tmp / "site.conf").write_text(site)
-        temp = self.tmp / "nginx-temp"
-        temp.mkdir()
+        cert, key = self_signed(self.tmp, "127.0.0.1")  # the kiosks verify it (ca_file)
         # Two workers: a proxied socket takes two descriptors, and 10,000 of them do not fit in
         # one process under a 20,000 open-files limit (a container's hard limit is fixed).
-        conf = f"""
-daemon off;
-worker_processes 2;
-worker_rlimit_nofile 20000;
-{"user root;" if os.geteuid() == 0 else ""}
-pid {self.tmp}/nginx.pid;
-error_log {self.tmp}/nginx-error.log warn;
-events {{ worker_connections 30000; }}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {self.tmp}/site.conf;
-}}
-"""
-        (self.tmp / "nginx.conf").write_text(conf)
+        conf = loopback_nginx_conf(
+            self.tmp,
+            [s.port for s in self.servers],
+            cert,
+            key,
+            http_port=free_port(),
+            https_port=self.port,
+            access_log=self.tmp / "nginx-access.log",
+            workers=2,
+            connections=30000,
+            open_files=20000,
+        )
         self.nginx = subprocess.Popen(  # noqa: S603 - Debian's nginx, our config
-            [binary("nginx"), "-c", str(self.tmp / "nginx.conf"), "-p", str(self.tmp)],
+            [binary("nginx"), "-c", str(conf), "-p", str(self.tmp)],
             stdout=subprocess.DEVNULL,
             stderr=(self.tmp / "nginx-stderr.log").open("wb"),
         )

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import servers
+
 ROOT = Path(__file__).resolve().parents[2]
 PROVISIONING = ROOT / "provisioning"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -111,27 +113,4 @@ def chromium_with_policy(policy: dict[str, object], workdir: Path) -> Iterator[P
 
 def self_signed(directory: Path, name: str = "dziennik.test") -> tuple[Path, Path]:
     require_tools("openssl")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            f"/CN={name}",
-            "-addext",
-            f"subjectAltName=DNS:{name},IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return servers.self_signed(directory, name)

@@ -34,7 +34,7 @@ from tests.provisioning.conftest import (
     require_tools,
     self_signed,
 )
-from tests.servers import Server, free_port, wait_for_port
+from tests.servers import Server, free_port, loopback_nginx_conf, wait_for_port
 
 pytest.importorskip("ediary.realtime", reason="the realtime module (/live) has not landed")
 from tests import factories
@@ -156,55 +156,17 @@ def start_nginx(
     require_tools("nginx")
     http_port, https_port = free_port(), free_port()
     access_log = directory / "access.log"
-    site = subprocess.run(
-        [
-            "bash",
-            str(SERVER / "render-nginx.sh"),
-            "--server-name",
-            "127.0.0.1",
-            "--ports",
-            ",".join(map(str, ports)),
-            "--cert",
-            str(cert),
-            "--key",
-            str(key),
-            "--static",
-            str(ROOT / "static"),
-            "--listen",
-            "127.0.0.1",
-            "--http-port",
-            str(http_port),
-            "--https-port",
-            str(https_port),
-            "--access-log",
-            str(access_log),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (directory / "ediary.conf").write_text(site)
-    temp = directory / "temp"
-    temp.mkdir()
-    (directory / "nginx.conf").write_text(f"""
-user root;
-worker_processes 1;
-daemon off;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {directory}/ediary.conf;
-}}
-""")
+    conf = loopback_nginx_conf(
+        directory,
+        ports,
+        cert,
+        key,
+        http_port=http_port,
+        https_port=https_port,
+        access_log=access_log,
+    )
     process = subprocess.Popen(
-        ["nginx", "-c", str(directory / "nginx.conf")],
+        ["nginx", "-c", str(conf)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
