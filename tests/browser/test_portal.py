@@ -154,6 +154,8 @@ def test_the_parent_lands_on_the_portal_and_every_page_is_accessible_and_fits(
             assert _sticking_out(page) == [], name
             assert _axe(page, axe_source) == [], name
         page.get_by_role("link", name="Powiadomienia").click()
+        # A new page, not a section of this one: wait for it before measuring it.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Powiadomienia")
         assert fits_the_screen(page) and _axe(page, axe_source) == []
         assert storage_holds_nothing_personal(page)
         context.close()
