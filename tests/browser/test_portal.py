@@ -60,7 +60,9 @@ def _build(database_url: str) -> Site:
             Base.metadata.create_all(db.engine)
             world, earlier = make_graded_world()
             teacher = Actor(world.teacher, Channel.WEB)
-            submit_roll(teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków")
+            submit_roll(
+                teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków", base=None
+            )
             db.session.commit()
             pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
             return Site(

@@ -238,7 +238,12 @@ def test_enroll_login_and_a_roll_acknowledged_after_commit(served: Served) -> No
         assert {p["id"] for p in roster["pupils"]} == {seeded.ids["pupil"], seeded.ids["classmate"]}
 
         key = str(uuid.uuid4())
-        payload = {"states": {str(seeded.ids["pupil"]): "nb"}, "topic": "Ułamki"}
+        payload = {
+            "states": {str(seeded.ids["pupil"]): "nb"},
+            "base": {str(seeded.ids["pupil"]): None},
+            "topic": "Ułamki",
+            "base_topic": None,
+        }
         ack = _submit(kiosk, login["session"], seeded.ids["lesson"], payload, key)
         assert ack["ok"] is True and ack["status"] == "applied"
         # Acknowledged after the commit: another connection sees everything at once.
@@ -289,7 +294,14 @@ def test_identical_twins_racing_on_two_sockets_are_stored_once(served: Served) -
         def send(client: KioskClient) -> None:
             start.wait()
             acks.append(
-                _submit(client, token, lesson_id, {"topic": "Bliźnięta"}, key, kind="topic")
+                _submit(
+                    client,
+                    token,
+                    lesson_id,
+                    {"topic": "Bliźnięta", "base_topic": None},
+                    key,
+                    kind="topic",
+                )
             )
 
         threads = [threading.Thread(target=send, args=(c,)) for c in (first, second)]
