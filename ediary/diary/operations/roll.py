@@ -89,9 +89,15 @@ def submit_roll(
     # Read before the loop: a lazy load inside it would autoflush the first changed row, and
     # with it take the journal lock (realtime/delivery.py) for the rest of the loop.
     fields = lesson_fields(lesson)
+    # Fresh from the database, not the session's copies: the comparison is with what the
+    # server has now (a caller may have read these rows before another writer committed).
     existing = {
         a.pupil_id: a
-        for a in db.session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+        for a in db.session.scalars(
+            select(Attendance)
+            .where(Attendance.lesson_id == lesson.id)
+            .execution_options(populate_existing=True)
+        )
     }
     server = {pupil_id: record.type.code for pupil_id, record in existing.items()}
 
