@@ -7,25 +7,21 @@ cookies, no storage) and logs in through the login form like a person would.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from ediary import create_app
-from ediary.audit.recording import Actor, Channel, operation
+from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.operations import submit_roll
-from ediary.timetable.models import Lesson
 from tests.conftest import IN_CI, test_config
-from tests.factories import make_graded_world
+from tests.factories import begun, make_graded_world
 from tests.servers import running_server
 
-SYSTEM = Actor.system(Channel.CLI)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -53,21 +49,6 @@ class Site:
     teacher_name: str
 
 
-@operation
-def _retime(actor: Actor, lesson: Lesson, starts: dt.datetime) -> None:
-    lesson.starts_at, lesson.ends_at = starts, starts + dt.timedelta(minutes=45)
-
-
-def began(lesson: Lesson) -> None:
-    """Moves a lesson of today to have begun by now (at 8:00, or ten minutes ago if the tests
-    run earlier; never before midnight): the server takes no entries for a lesson not begun."""
-    zone = ZoneInfo("Europe/Warsaw")
-    midnight = dt.datetime.combine(lesson.date, dt.time(), tzinfo=zone)
-    earlier = dt.datetime.now(zone) - dt.timedelta(minutes=10)
-    starts = max(midnight, min(lesson.starts_at.astimezone(zone), earlier))
-    _retime(SYSTEM, lesson, starts.astimezone(dt.UTC))
-
-
 def _build_world(database_url: str) -> Site:
     """Schema, the factories' world, a second lesson and grades, all committed to the file."""
     previous = db.engine  # create_app rebinds the process-wide database: put it back after
@@ -77,7 +58,7 @@ def _build_world(database_url: str) -> Site:
             assert db.engine is not None
             Base.metadata.create_all(db.engine)
             world, earlier = make_graded_world()
-            began(world.lesson)  # the server keeps the real clock: the roll must be open
+            begun(world.lesson)  # the server keeps the real clock: the roll must be open
             # The roll the teacher took at the classroom computer: everyone present, in the
             # world's lesson and in an earlier one, so the card has attendance to show.
             at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)

@@ -26,10 +26,9 @@ from ediary.excuses.operations import decide_excuses, request_excuse
 from ediary.people.models import User
 from ediary.schools.models import Pupil
 from ediary.timetable.models import Lesson
-from tests.browser.conftest import began
 from tests.browser.person import log_in
 from tests.conftest import test_config as config_for
-from tests.factories import make_world
+from tests.factories import begun, make_world
 from tests.servers import running_server
 
 pytestmark = pytest.mark.browser
@@ -71,7 +70,7 @@ def roll_site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> I
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         world = make_world()
-        began(world.lesson)
+        begun(world.lesson)
         # The roll taken at the classroom computer: the pupil absent.
         at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
         submit_roll(at_kiosk, world.lesson, {world.pupil.id: "nb"}, base={world.pupil.id: None})
