@@ -39,7 +39,10 @@ SESSION_ENDED = "session_ended"
 # The server failed on the entry (a bug): the same answer at every retry, so it is parked with
 # a reason the teacher sees, and queued again at the teacher's next login (a fix may be out).
 SERVER_ERROR = "server_error"
-REQUEUED_AT_LOGIN = (SESSION_ENDED, SERVER_ERROR)
+# The lesson had not begun by the server's clock (this computer's clock was ahead): by the
+# teacher's next login it has.
+NOT_STARTED = "lesson_not_started"
+REQUEUED_AT_LOGIN = (SESSION_ENDED, SERVER_ERROR, NOT_STARTED)
 # Worth another try later, with the same key.
 TRANSIENT = frozenset({"busy", "internal", "throttled"})
 

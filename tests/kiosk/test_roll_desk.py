@@ -194,13 +194,17 @@ def test_an_acknowledged_roll_leaves_the_screen_to_the_servers_states(
         "channel": "web",
     }
 
+    topic = {**conflict, "field": "topic", "base": None, "server": "Ułamki", "wanted": "Dzielenie"}
+    del topic["pupil_id"]
+
     def kept(submission: dict[str, Any]) -> dict[str, Any]:
         ack = server.applied(submission)
-        ack["result"].update(conflicts=[conflict], states={"1": "u", "2": "nb"})
+        ack["result"].update(conflicts=[conflict, topic], states={"1": "u", "2": "nb"})
         return ack
 
     server.answer = kept
-    saved = screen.ok("/api/roll", roll({1: "nb", 2: "nb"}, {1: None, 2: None}))
+    body = roll({1: "nb", 2: "nb"}, {1: None, 2: None}, topic="Dzielenie", base_topic=None)
+    saved = screen.ok("/api/roll", body)
     assert saved["attendance"] == {"1": "nb", "2": "nb"}  # on this computer, until sent
     send_all(agent)
 
@@ -218,15 +222,31 @@ def test_an_acknowledged_roll_leaves_the_screen_to_the_servers_states(
             "at": "09:58",
             "channel": "przeglądarka",
             "decision": None,
-        }
+        },
+        {
+            "item": "topic",
+            "what": "Temat lekcji",
+            "wanted": "Dzielenie",
+            "server": "Ułamki",
+            "by": "Jan Kowalski",
+            "at": "09:58",
+            "channel": "przeglądarka",
+            "decision": None,
+        },
     ]
+    # The server's topic is kept: a decision, and nothing to send.
+    screen.ok("/api/conflict", {"key": entry["key"], "item": "topic", "decision": "keep"})
+    assert agent.outbox.counts()["saved"] == 0
 
     # One tap: the teacher's value after all, as a new roll whose base is the server's value.
     for _ in range(2):  # a second tap finds the decision made
         screen.ok("/api/conflict", {"key": entry["key"], "item": "1", "decision": "mine"})
     again = [e for e in agent.outbox.entries(lesson_id=LESSON) if e.key != entry["key"]]
     assert [(e.payload["states"], e.payload["base"]) for e in again] == [({"1": "nb"}, {"1": "u"})]
-    assert screen.state()["session"]["entries"][0]["conflicts"][0]["decision"] == "mine"
+    decided = [e for e in screen.state()["session"]["entries"] if e["key"] == entry["key"]]
+    assert [c["decision"] for c in decided[0]["conflicts"]] == ["mine", "keep"]
+    refused = screen.post("/api/conflict", {"key": entry["key"], "item": "7", "decision": "mine"})
+    assert refused.status_code == 400  # no such conflict
 
 
 def test_a_new_login_shows_the_servers_current_states(agent: Agent, server: FakeServer) -> None:
@@ -309,6 +329,26 @@ def test_a_server_bug_parks_the_entry_and_it_goes_again_at_the_next_login(
     assert len(server.sent) == 2 and server.sent[1]["key"] == entry["key"]
     assert server.sent[1]["session"] != server.sent[0]["session"]  # the new login's session
     assert agent.outbox.get(entry["key"]).state.value in ("synced", "delivered")  # type: ignore[union-attr]
+
+
+def test_an_entry_the_servers_clock_found_too_early_goes_again_at_the_next_login(
+    agent: Agent, server: FakeServer
+) -> None:
+    server.answer = lambda _s: {
+        "ok": False,
+        "error": "lesson_not_started",
+        "message": "Za wcześnie.",
+    }
+    screen = Screen(agent)
+    screen.login()
+    entry = screen.ok("/api/roll", roll({1: "nb"}, {1: None}))["entry"]
+    send_all(agent)
+    assert screen.state()["session"]["parked"][0]["refusal_code"] == "lesson_not_started"
+    server.answer = server.applied
+    screen.ok("/api/lock", {})
+    screen.login()
+    send_all(agent)
+    assert [s["key"] for s in server.sent] == [entry["key"], entry["key"]]
 
 
 def test_one_key_is_one_entry(agent: Agent) -> None:
