@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
@@ -78,21 +79,33 @@ def test_a_change_gives_the_row_its_next_version(world, session):
 
 
 def test_a_row_changed_meanwhile_fails_the_roll(world, session):
-    """Rows are versioned: a roll that read a row before another writer changed it fails (the
-    kiosk retries from a fresh read) instead of overwriting what it has not seen."""
+    """Rows are versioned: a roll compares with the rows it reads, and another writer that
+    commits between that read and the roll's write fails the roll (the kiosk retries from a
+    fresh read, where the comparison sees that writer's value) instead of overwriting what the
+    comparison has not seen."""
     actor = Actor(world.teacher, Channel.KIOSK)
     submit_roll(actor, world.lesson, {world.classmate.id: "nb"}, base=None)
     record = session.scalars(
         select(Attendance).where(Attendance.pupil_id == world.classmate.id)
     ).one()
-    # Another writer's change: the row this session holds still says version 1.
-    session.execute(
-        update(Attendance.__table__).where(Attendance.id == record.id).values(version=2)
-    )
-    with pytest.raises(StaleDataError):
-        submit_roll(
-            actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"}, base=None
+
+    def other_writer(flushing: Session, *_args: object) -> None:
+        # The roll has read the rows; its first flush comes before it writes them.
+        flushing.connection().execute(
+            update(Attendance.__table__)
+            .where(Attendance.id == record.id)
+            .values(version=Attendance.__table__.c.version + 1)
         )
+
+    event.listen(Session, "before_flush", other_writer, once=True)
+    try:
+        with pytest.raises(StaleDataError):
+            submit_roll(
+                actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"}, base=None
+            )
+    finally:
+        if event.contains(Session, "before_flush", other_writer):
+            event.remove(Session, "before_flush", other_writer)
     session.rollback()
 
 
