@@ -66,7 +66,7 @@ def build(url: str) -> int:
                 teacher, pupil=world.pupil, subject=world.math, value=value,
                 category=category, given_on=world.today,
             )  # fmt: skip
-        submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe")
+        submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe", base=None)
         db.session.commit()
         pupil_id = world.pupil.id
     db.session.remove()

@@ -158,12 +158,17 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
                 str(pupil): CODES[(k + round_number) % len(CODES)]
                 for k, pupil in enumerate(info["pupils"])
             }
+            # The previous round's states are what the screen showed (none before the first).
+            base = {
+                str(pupil): CODES[(k + round_number - 1) % len(CODES)] if round_number else None
+                for k, pupil in enumerate(info["pupils"])
+            }
             data = {
                 "key": str(uuid.uuid4()),
                 "session": tokens[n],
                 "kind": "roll",
                 "lesson_id": info["lesson"],
-                "payload": {"states": states},
+                "payload": {"states": states, "base": base},
             }
             meter.statements, meter.lock_ms = 0, None
             started = time.perf_counter()

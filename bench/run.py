@@ -240,7 +240,7 @@ class Kiosk:
             assert ack["ok"], ack
             self.token = ack["session"]
 
-    def submit(self, states: dict[str, str]) -> dict[str, Any]:
+    def submit(self, states: dict[str, str], base: dict[str, str | None]) -> dict[str, Any]:
         if self.token is None:  # the bare relay
             data = {"lesson": self.info["lesson"], "pupils": self.info["pupils"], "states": states}
         else:
@@ -249,7 +249,7 @@ class Kiosk:
                 "session": self.token,
                 "kind": "roll",
                 "lesson_id": self.info["lesson"],
-                "payload": {"states": states},
+                "payload": {"states": states, "base": base},
             }
         return self.sio.call("submit", data, namespace="/kiosk", timeout=120)
 
@@ -286,6 +286,14 @@ def states_for(kiosk: Kiosk, round_number: int) -> dict[str, str]:
     }
 
 
+def base_for(kiosk: Kiosk, round_number: int) -> dict[str, str | None]:
+    """What the screen showed: the previous round's states (none before the first). A roll
+    applies a change only where the server still has it (docs/protocol.md)."""
+    if round_number == 0:
+        return dict.fromkeys(states_for(kiosk, 0))
+    return dict(states_for(kiosk, round_number - 1))
+
+
 def drive(
     kiosks: list[Kiosk], offsets: list[float], round_number: int
 ) -> tuple[float, list[Submitted]]:
@@ -295,7 +303,7 @@ def drive(
     def one(kiosk: Kiosk, offset: float) -> None:
         gevent.sleep(max(0.0, origin + offset - time.monotonic()))
         started = time.monotonic()
-        ack = kiosk.submit(states_for(kiosk, round_number))
+        ack = kiosk.submit(states_for(kiosk, round_number), base_for(kiosk, round_number))
         acked = time.monotonic()
         assert ack.get("ok"), ack
         done.append(Submitted(started, acked, list(ack["event_ids"]), ack.get("pupils")))

@@ -27,7 +27,6 @@ from ediary.people.passwords import hash_password
 from ediary.schools.models import Guardianship, Pupil, Room, SchoolClass, Subject
 from ediary.schools.operations import create_district, create_school, create_school_year
 from ediary.timetable.models import BellSlot, Lesson, TeachingAssignment, TimetableEntry
-from ediary.timetable.operations import local_datetime
 
 SYSTEM = Actor.system(Channel.IMPORT)
 PASSWORD = "bench password 1234"  # noqa: S105 - accounts of a throwaway benchmark database
@@ -187,15 +186,20 @@ def build(url: str, *, kiosks: int = 94, class_size: int = 25, parents: int = 30
             for n, c in enumerate(classes)
         ]
         _bulk(SYSTEM, entries)
-        by_school = {s.id: s for s in schools}
+        # The 8:00 lesson, or one begun a few minutes ago when the run is earlier in the day:
+        # the server refuses entries for a lesson that has not started (issue 10, item 3).
+        zone = ZoneInfo("Europe/Warsaw")
+        midnight = dt.datetime.combine(today, dt.time(), tzinfo=zone)
+        earlier = utcnow().astimezone(zone) - dt.timedelta(minutes=10)
+        begins = max(midnight, min(dt.datetime.combine(today, dt.time(8, 0), tzinfo=zone), earlier))
         lessons = [
             Lesson(
                 school_id=c.school_id,
                 timetable_entry_id=entries[n].id,
                 date=today,
                 slot_number=1,
-                starts_at=local_datetime(by_school[c.school_id], today, dt.time(8, 0)),
-                ends_at=local_datetime(by_school[c.school_id], today, dt.time(8, 45)),
+                starts_at=begins.astimezone(dt.UTC),
+                ends_at=(begins + dt.timedelta(minutes=45)).astimezone(dt.UTC),
                 class_id=c.id,
                 subject_id=subjects[c.school_id].id,
                 teacher_id=teachers[n].id,

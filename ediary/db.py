@@ -14,6 +14,8 @@ from typing import Any
 from greenlet import getcurrent
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -65,6 +67,14 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether an exception means the database could not be reached or used for now (a retry
+    may succeed), as opposed to a bug, which fails the same way every time."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout))
 
 
 def make_engine(url: str, **options: Any) -> Engine:

@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,29 +27,16 @@ from kiosk import credential as credentials
 from kiosk import protocol
 from kiosk.config import Config
 from kiosk.connection import Connection
+from kiosk.desk import LessonDesk, TeacherSession, UserError, parse_time
 from kiosk.i18n import translate
 from kiosk.offline import PinVerifiers
 from kiosk.outbox import Entry, Outbox, Outcome, Sender, State, Unavailable
+from kiosk.roster import LESSON_EVENTS
 
 log = logging.getLogger(__name__)
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
-GRADE_PATTERN = re.compile(r"^([1-6][+-]?|np|bz|\+|-)$")
-MAX_TOPIC = 500
-MAX_TEXT = 2000
-MAX_DESCRIPTION = 200
-REMARK_KINDS = {"positive": "pozytywna", "negative": "negatywna", "neutral": "neutralna"}
 ROOM_REFRESH_SECONDS = 300.0
-
-
-class UserError(Exception):
-    """Something the person at the screen should read (already translated)."""
-
-    def __init__(self, message: str, code: str = "refused", status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
 
 
 class StaleScreen(UserError):
@@ -59,28 +46,7 @@ class StaleScreen(UserError):
         super().__init__("stale", code="stale", status=409)
 
 
-@dataclass
-class TeacherSession:
-    """The unlocked screen: in memory only."""
-
-    teacher_id: int
-    name: str
-    mode: str  # "online": unlocked through the server; "offline_pin": by the local verifier
-    token: str | None
-    expires_at: float
-    lessons: list[dict[str, Any]]
-    lesson_id: int | None = None
-    # When the auto-opened lesson ends (plus grace) the screen locks; None for a picked lesson.
-    lock_at: float | None = None
-    rosters: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-
-def parse_time(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-class Agent:
+class Agent(LessonDesk):
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.clock = clock
@@ -230,11 +196,9 @@ class Agent:
     def _session_view(self, session: TeacherSession) -> dict[str, Any]:
         entries = []
         if session.lesson_id is not None:
-            entries = [
-                e.public() for e in self.outbox.entries(lesson_id=session.lesson_id, limit=50)
-            ]
+            entries = self.outbox.entries(lesson_id=session.lesson_id, limit=50)
         parked = [
-            e.public()
+            e
             for e in self.outbox.entries(states=(State.PARKED,), limit=50)
             if e.teacher_id == session.teacher_id
         ]
@@ -243,8 +207,9 @@ class Agent:
             "mode": session.mode,
             "lessons": session.lessons,
             "lesson_id": session.lesson_id,
-            "entries": entries,
-            "parked": parked,
+            "roster": self.lesson_view(session),
+            "entries": self.entries_view(entries),
+            "parked": self.entries_view(parked),
         }
 
     # -- logging in -------------------------------------------------------------------------------
@@ -276,21 +241,6 @@ class Agent:
         self._start(session, ack.get("lesson_now"))
         threading.Thread(target=self._prefetch, args=(session,), daemon=True).start()
 
-    def _prefetch(self, session: TeacherSession) -> None:
-        """The sheets of the teacher's other lessons here today, for work without the server."""
-        for lesson in session.lessons:
-            lesson_id = int(lesson["id"])
-            if not lesson.get("here") or lesson_id in session.rosters:
-                continue
-            try:
-                ack = self.connection.call(
-                    protocol.LESSON, {"session": session.token, "lesson_id": lesson_id}
-                )
-            except Unavailable:
-                return
-            if protocol.refusal(ack) is None:
-                self.outbox.cache_put(f"roster:{lesson_id}", protocol.roster(ack))
-
     def _remember_pin(self, session: TeacherSession, pin: str) -> None:
         """The offline unlock: the verifier, and what the teacher needs to work without the
         server (the lessons here, the day's session token that the entries will be sent under)."""
@@ -318,7 +268,7 @@ class Agent:
             lessons=list(ack.get("lessons") or []),
         )
         self.outbox.cache_put(f"lessons:{session.teacher_id}", session.lessons)
-        self.outbox.requeue_for_teacher(session.teacher_id, (protocol.SESSION_ENDED,), token)
+        self.outbox.requeue_for_teacher(session.teacher_id, protocol.REQUEUED_AT_LOGIN, token)
         return session
 
     def unlock(self, teacher_id: int, pin: str) -> None:
@@ -391,152 +341,6 @@ class Agent:
             except UserError as error:  # the screen offers the list of lessons instead
                 log.warning("lesson %s did not open: %s %s", opening, error.code, error.message)
 
-    # -- lessons ----------------------------------------------------------------------------------
-
-    def _require(self) -> TeacherSession:
-        session = self.session
-        if session is None:
-            raise UserError(self.t("Nie jesteś zalogowany."), code="locked", status=401)
-        return session
-
-    def open_lesson(self, lesson_id: int, auto: bool = False) -> dict[str, Any]:
-        session = self._require()
-        lesson = next((x for x in session.lessons if int(x["id"]) == lesson_id), None)
-        if lesson is None or not lesson.get("here"):
-            raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
-        roster = self.roster(lesson_id)
-        with self._lock:
-            if self.session is not session:
-                raise UserError(self.t("Nie jesteś zalogowany."), code="locked", status=401)
-            session.lesson_id = lesson_id
-            ends = parse_time(lesson["ends_at"]).timestamp()
-            starts = parse_time(lesson["starts_at"]).timestamp()
-            current = starts <= self.clock() < ends
-            grace = self.config.lesson_end_grace_seconds
-            session.lock_at = ends + grace if (auto or current) else None
-        return roster
-
-    def roster(self, lesson_id: int) -> dict[str, Any]:
-        """The lesson's roster: from the server when online (then cached), else the cached copy."""
-        session = self._require()
-        data: dict[str, Any] | None = session.rosters.get(lesson_id)
-        if data is None:
-            if self.connection.online and session.token:
-                try:
-                    sheet = self._call(
-                        protocol.LESSON, {"session": session.token, "lesson_id": lesson_id}
-                    )
-                except UserError as error:
-                    if error.code in protocol.PIN_GONE:
-                        # Ended on the server (a password change, a hard logout): lock here too.
-                        self.lock(self.t("Sesja zakończyła się. Zaloguj się ponownie."))
-                        raise UserError(error.message, code="locked", status=401) from error
-                    if error.code != "offline":
-                        raise
-                else:
-                    data = protocol.roster(sheet)
-                    self.outbox.cache_put(f"roster:{lesson_id}", data)
-            if data is None:
-                data = self.outbox.cache_get(f"roster:{lesson_id}")
-            if data is None:
-                raise UserError(self.t("Nie można teraz połączyć się z serwerem."), code="offline")
-            session.rosters[lesson_id] = data
-        return {**data, "attendance": self._attendance_with_local(lesson_id, data)}
-
-    def _attendance_with_local(self, lesson_id: int, data: dict[str, Any]) -> dict[str, str]:
-        """The server's attendance, overlaid with this kiosk's rolls in the order they were made."""
-        attendance = {k: v for k, v in (data.get("server_attendance") or {}).items() if v}
-        for entry in self.outbox.entries(lesson_id=lesson_id):
-            if entry.kind == "roll" and entry.state is not State.PARKED:
-                attendance.update(protocol.roll_states(entry.payload))
-        return attendance
-
-    # -- entries ----------------------------------------------------------------------------------
-
-    def _entry(self, kind: str, lesson_id: int, payload: dict[str, Any], summary: str) -> Entry:
-        session = self._require()
-        if session.lesson_id != lesson_id:
-            raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
-        self.touch()
-        return self.outbox.add(
-            kind,
-            payload,
-            lesson_id=lesson_id,
-            teacher_id=session.teacher_id,
-            teacher_name=session.name,
-            summary=summary,
-            auth={"session": session.token, "mode": session.mode},
-        )
-
-    def _roster_of(self, lesson_id: int) -> dict[str, Any]:
-        session = self._require()
-        roster = session.rosters.get(lesson_id)
-        if roster is None or session.lesson_id != lesson_id:
-            raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
-        return roster
-
-    def _pupils(self, lesson_id: int) -> dict[int, str]:
-        roster = self._roster_of(lesson_id)
-        return {int(p["id"]): str(p["name"]) for p in roster.get("pupils", [])}
-
-    def submit_roll(self, lesson_id: int, states: dict[str, Any], topic: str) -> Entry:
-        roster = self._roster_of(lesson_id)
-        pupils = self._pupils(lesson_id)
-        codes = {str(t["code"]) for t in roster.get("types", [])}
-        try:
-            clean = {int(k): v for k, v in states.items()}
-        except (TypeError, ValueError) as error:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid") from error
-        if set(clean) - set(pupils) or any(v not in codes for v in clean.values()):
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        # The whole roll: a pupil not named is present (the default when the roll opens).
-        default = str(roster.get("default_code") or "ob")
-        full = {pid: str(clean.get(pid, default)) for pid in pupils}
-        topic = (topic or "").strip()
-        if len(topic) > MAX_TOPIC:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        absent = sum(1 for code in full.values() if code != default)
-        summary = (
-            self.t("Obecność: {absent} nieobecnych, temat: {topic}", absent=absent, topic=topic)
-            if topic
-            else self.t("Obecność: {absent} nieobecnych", absent=absent)
-        )
-        return self._entry("roll", lesson_id, protocol.roll_payload(full, roster, topic), summary)
-
-    def add_grade(
-        self, lesson_id: int, pupil_id: int, category_id: int | None, value: str, description: str
-    ) -> Entry:
-        roster = self._roster_of(lesson_id)
-        pupils = self._pupils(lesson_id)
-        value = (value or "").strip()
-        if pupil_id not in pupils or not GRADE_PATTERN.match(value) or value in ("1-", "6+"):
-            raise UserError(self.t("Wybierz ocenę."), code="invalid")
-        categories = {int(c["id"]) for c in roster.get("categories", [])}
-        if category_id is not None and category_id not in categories:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        description = (description or "").strip()
-        if len(description) > MAX_DESCRIPTION:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        summary = self.t("Ocena {value} — {pupil}", value=value, pupil=pupils[pupil_id])
-        payload = protocol.grade_payload(pupil_id, value, category_id, description)
-        return self._entry("grade", lesson_id, payload, summary)
-
-    def add_remark(self, lesson_id: int, pupil_id: int, kind: str, text: str) -> Entry:
-        pupils = self._pupils(lesson_id)
-        if pupil_id not in pupils:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        if kind not in REMARK_KINDS:
-            raise UserError(self.t("Wybierz rodzaj uwagi."), code="invalid")
-        text = (text or "").strip()
-        if not text or len(text) > MAX_TEXT:
-            raise UserError(self.t("Wpisz treść uwagi."), code="invalid")
-        summary = self.t(
-            "Uwaga {kind} — {pupil}", kind=self.t(REMARK_KINDS[kind]), pupil=pupils[pupil_id]
-        )
-        return self._entry(
-            "remark", lesson_id, protocol.remark_payload(pupil_id, kind, text), summary
-        )
-
     # -- the server -------------------------------------------------------------------------------
 
     def _call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -562,11 +366,22 @@ class Agent:
         outcome = protocol.outcome(ack)
         if outcome.code in protocol.DEVICE_REFUSALS:
             self._revoked(ack)
+        if outcome.kind == "synced":
+            self._acknowledged(entry, ack)  # before the entry stops being overlaid on the roster
+        elif outcome.code == protocol.SERVER_ERROR:
+            outcome = replace(
+                outcome,
+                message=self.t(
+                    "Błąd serwera: wpisu nie przyjęto. Zostanie wysłany ponownie po następnym"
+                    " zalogowaniu."
+                ),
+            )
         return outcome
 
     def _online(self) -> None:
         self.sender.wake()
         threading.Thread(target=self._refresh_room, daemon=True).start()
+        threading.Thread(target=self._refollow, daemon=True).start()
 
     def _refresh_room(self) -> None:
         self._room_fetched = self.clock()
@@ -589,6 +404,12 @@ class Agent:
             and data.get("type") == protocol.JOURNAL_REVOKED
         ):
             self._revoked(data)
+        elif (
+            event == protocol.JOURNAL
+            and isinstance(data, dict)
+            and data.get("type") in LESSON_EVENTS
+        ):
+            self._lesson_event(data)  # in order, on the connection's thread: pushes come in order
         elif event == protocol.DELIVERED and isinstance(data, dict) and data.get("key"):
             key = str(data["key"])
             threading.Thread(target=self._delivered, args=(key,), daemon=True).start()

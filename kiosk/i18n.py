@@ -26,8 +26,32 @@ EN: dict[str, str] = {
     "Wyloguj": "Log out",
     "Zablokuj": "Lock",
     "Zakończ dzień": "End the day",
-    "zmienione w międzyczasie przez kogoś innego: {n} (obie wersje w historii)": (
-        "changed meanwhile by someone else: {n} (both versions in the history)"
+    (
+        "Zmienione w międzyczasie przez kogoś innego — {what}: Twój wybór: {wanted}; zapisane:"
+        " {server} ({by}, {at}, {channel})"
+    ): (
+        "Changed meanwhile by someone else — {what}: your choice: {wanted}; saved: {server}"
+        " ({by}, {at}, {channel})"
+    ),
+    "Zostaw: {server}": "Keep: {server}",
+    "Zapisz moje: {wanted}": "Save mine: {wanted}",
+    "Zostawiono wartość z serwera.": "The server's value was kept.",
+    "Zapisano Twój wybór.": "Your choice was saved.",
+    "nic nie zapisano": "nothing recorded",
+    "przeglądarka": "browser",
+    "komputer w sali": "classroom computer",
+    "administrator systemu": "system administrator",
+    "system": "system",
+    "import danych": "data import",
+    "Wpisz temat lekcji.": "Type the lesson topic.",
+    "Lekcja jeszcze się nie zaczęła. Wpisy do niej można dodawać od {when}.": (
+        "The lesson has not started yet. Entries can be made from {when}."
+    ),
+    "Ten wpis był już zapisany z inną treścią. Zapisz go jeszcze raz.": (
+        "This entry was already saved with other content. Save it again."
+    ),
+    "Błąd serwera: wpisu nie przyjęto. Zostanie wysłany ponownie po następnym zalogowaniu.": (
+        "Server error: the entry was not accepted. It will be sent again at the next login."
     ),
     "Sesja zakończyła się. Zaloguj się ponownie.": "The session has ended. Log in again.",
     "Zapisz": "Save",
@@ -91,8 +115,13 @@ EN: dict[str, str] = {
     "Nie jesteś zalogowany.": "You are not logged in.",
     "Nie można teraz połączyć się z serwerem.": "The server cannot be reached now.",
     "Nieprawidłowy login lub hasło.": "Wrong login or password.",
-    "Obecność: {absent} nieobecnych, temat: {topic}": "Attendance: {absent} absent, topic: {topic}",
-    "Obecność: {absent} nieobecnych": "Attendance: {absent} absent",
+    "Obecność: {what}, temat: {topic}": "Attendance: {what}, topic: {topic}",
+    "Obecność: {what}": "Attendance: {what}",
+    "{n} nieobecnych": "{n} absent",
+    "{n} nieobecnych (w tym {excused} usprawiedliwionych)": "{n} absent ({excused} excused)",
+    "{n} obecnych": "{n} present",
+    "{n} inne ({names})": "{n} other ({names})",
+    "bez zmian": "no changes",
     "Ocena {value} — {pupil}": "Grade {value} — {pupil}",
     "Uwaga {kind} — {pupil}": "Remark {kind} — {pupil}",
 }

@@ -58,7 +58,33 @@ CREATE TABLE IF NOT EXISTS cache (
     value TEXT NOT NULL,
     saved_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS decisions (
+    key TEXT NOT NULL,
+    item TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (key, item)
+);
 """
+
+
+class KeyReused(Exception):
+    """An entry's key was given again with other content: another intent, refused."""
+
+
+def _same_content(
+    row: sqlite3.Row,
+    kind: str,
+    lesson_id: int | None,
+    teacher_id: int | None,
+    payload: dict[str, Any],
+) -> bool:
+    return (row["kind"], row["lesson_id"], row["teacher_id"], json.loads(row["payload"])) == (
+        kind,
+        lesson_id,
+        teacher_id,
+        json.loads(json.dumps(payload)),  # as stored: JSON has no tuples, keys are text
+    )
 
 
 class State(enum.StrEnum):
@@ -125,10 +151,14 @@ class Entry:
             "attempts": self.attempts,
             "refusal": self.refusal_message,
             "refusal_code": self.refusal_code,
-            # Attendance or a topic the server had changed meanwhile (last writer wins, and the
-            # history keeps both): shown next to the entry, never silent.
-            "conflicts": len(((self.result or {}).get("result") or {}).get("conflicts") or []),
+            # States the server had changed meanwhile, kept there: shown next to the entry for
+            # the teacher to decide (the agent words them, see roster.readable_conflicts).
+            "conflicts": self.conflicts(),
         }
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        found = ((self.result or {}).get("result") or {}).get("conflicts")
+        return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
 
 
 class Outbox:
@@ -195,10 +225,20 @@ class Outbox:
         teacher_name: str = "",
         summary: str = "",
         auth: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> Entry:
-        """Commits the entry with a new idempotency key; returns only once it is on disk."""
-        key = str(uuid.uuid4())
+        """Commits the entry under `key` (the teacher's intent: one opened dialog, one roll
+        draft; a new one if not given); returns only once it is on disk.
+
+        The same key again with the same content returns the stored entry and writes nothing
+        (a double tap, a request repeated); with other content it raises `KeyReused`."""
+        key = str(uuid.UUID(key)) if key is not None else str(uuid.uuid4())
         with self._transaction() as db:
+            row = db.execute("SELECT * FROM entries WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                if not _same_content(row, kind, lesson_id, teacher_id, payload):
+                    raise KeyReused(key)
+                return Entry.from_row(row)
             db.execute(
                 "INSERT INTO entries (key, kind, lesson_id, teacher_id, teacher_name, auth,"
                 " payload, summary, created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -326,6 +366,40 @@ class Outbox:
                 "SELECT MIN(created_at) FROM entries WHERE state = ?", (State.SAVED.value,)
             ).fetchone()
         return row[0]
+
+    # -- the teacher's decisions on conflicts the server reported -------------------------------
+
+    def decide(self, key: str, item: str, decision: str, then: Callable[[], Any]) -> bool:
+        """Records the teacher's one decision on one conflict of an entry, running `then` (the
+        new entry that applies the teacher's value, if that is the decision) first, under the
+        same lock: a second tap finds the decision made and does nothing."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM decisions WHERE key = ? AND item = ?", (key, item)
+            ).fetchone()
+            if row is not None:
+                return False
+            then()
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO decisions (key, item, decision, decided_at) VALUES (?, ?, ?, ?)",
+                    (key, item, decision, now_utc()),
+                )
+        return True
+
+    def decisions(self, keys: list[str]) -> dict[str, dict[str, str]]:
+        if not keys:
+            return {}
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT key, item, decision FROM decisions WHERE key IN"  # noqa: S608
+                f" ({', '.join('?' * len(keys))})",
+                keys,
+            ).fetchall()
+        found: dict[str, dict[str, str]] = {}
+        for key, item, decision in rows:
+            found.setdefault(key, {})[item] = decision
+        return found
 
     # -- cache: the room's day and the lessons a teacher loaded, for work without the server -----
 

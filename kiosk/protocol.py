@@ -36,6 +36,13 @@ PIN_GONE = frozenset({"login_required", "session_ended"})
 # The teacher's session does not vouch for an entry (any more): parked, and queued again under
 # the teacher's next session on this kiosk.
 SESSION_ENDED = "session_ended"
+# The server failed on the entry (a bug): the same answer at every retry, so it is parked with
+# a reason the teacher sees, and queued again at the teacher's next login (a fix may be out).
+SERVER_ERROR = "server_error"
+# The lesson had not begun by the server's clock (this computer's clock was ahead): by the
+# teacher's next login it has.
+NOT_STARTED = "lesson_not_started"
+REQUEUED_AT_LOGIN = (SESSION_ENDED, SERVER_ERROR, NOT_STARTED)
 # Worth another try later, with the same key.
 TRANSIENT = frozenset({"busy", "internal", "throttled"})
 
@@ -79,42 +86,22 @@ def teacher_name(teacher: dict[str, Any]) -> str:
     return f"{teacher.get('first_name', '')} {teacher.get('last_name', '')}".strip()
 
 
-def roster(sheet: dict[str, Any]) -> dict[str, Any]:
-    """The agent's roster from the server's lesson sheet."""
-    types = [{"code": t["code"], "name": t["name"]} for t in sheet.get("attendance_types", [])]
-    pupils = sheet.get("pupils", [])
-    return {
-        "lesson": sheet["lesson"],
-        "pupils": [{"id": p["id"], "name": f"{p['last_name']} {p['first_name']}"} for p in pupils],
-        # What the server had when the sheet was loaded: the "base" of each state sent back.
-        "server_attendance": {str(p["id"]): p.get("attendance") for p in pupils},
-        "types": types,
-        "default_code": types[0]["code"] if types else "ob",
-        "categories": [
-            {"id": c["id"], "name": c["name"], "weight": c.get("weight")}
-            for c in sheet.get("grade_categories", [])
-        ],
-    }
-
-
-def roll_payload(states: dict[int, str], roster_data: dict[str, Any], topic: str) -> dict[str, Any]:
-    """The whole roll; `base` is what the screen showed before the teacher's taps (the server
-    reports a different state it had meanwhile as a conflict, docs/protocol.md)."""
-    base = roster_data.get("server_attendance", {})
+def roll_payload(
+    states: dict[int, str],
+    base: dict[int, str | None],
+    topic: str | None,
+    base_topic: str | None,
+) -> dict[str, Any]:
+    """A roll: the pupils the teacher changed, each with what the screen showed before (`base`;
+    null: nothing recorded), and the topic with the one it showed, if the teacher changed it."""
     payload: dict[str, Any] = {
         "states": {str(pupil_id): code for pupil_id, code in sorted(states.items())},
-        "base": {str(pupil_id): base.get(str(pupil_id)) for pupil_id in sorted(states)},
+        "base": {str(pupil_id): base[pupil_id] for pupil_id in sorted(states)},
     }
-    if topic:
+    if topic is not None:
         payload["topic"] = topic
-        payload["base_topic"] = roster_data["lesson"].get("topic")
+        payload["base_topic"] = base_topic
     return payload
-
-
-def roll_states(payload: dict[str, Any]) -> dict[str, str]:
-    """pupil id (text) → code, from a stored roll payload."""
-    states = payload.get("states") or {}
-    return {str(k): str(v) for k, v in states.items()} if isinstance(states, dict) else {}
 
 
 def grade_payload(

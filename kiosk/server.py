@@ -149,15 +149,51 @@ def create_app(agent: Agent) -> Flask:
         screen()
         return jsonify(agent.open_lesson(number(data, "lesson_id")))
 
+    def mapping(data: dict[str, Any], name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict) or len(value) > 500:
+            raise UserError(agent.t("Nieprawidłowe dane."), code="bad_input")
+        return value
+
+    def optional_text(data: dict[str, Any], name: str, limit: int) -> str | None:
+        return None if data.get(name) is None else text(data, name, limit)
+
+    def key(data: dict[str, Any]) -> str | None:
+        """The teacher's intent, made by the page when a dialog opens or a roll draft starts."""
+        return optional_text(data, "key", 40)
+
     @app.post("/api/roll")
     def roll() -> ResponseReturnValue:
         data = body()
         screen()
-        states = data.get("states")
-        if not isinstance(states, dict) or len(states) > 500:
-            raise UserError(agent.t("Nieprawidłowe dane."), code="bad_input")
-        entry = agent.submit_roll(number(data, "lesson_id"), states, text(data, "topic", 1000))
-        return jsonify({"ok": True, "entry": entry.public()})
+        lesson_id = number(data, "lesson_id")
+        entry = agent.submit_roll(
+            lesson_id,
+            mapping(data, "states"),
+            mapping(data, "base"),
+            optional_text(data, "topic", 1000),
+            optional_text(data, "base_topic", 1000),
+            key(data),
+        )
+        # What the screen shows now, with this roll on it until the server acknowledges it.
+        shown = agent.roster(lesson_id)
+        return jsonify(
+            {
+                "ok": True,
+                "entry": entry.public(),
+                "attendance": shown["attendance"],
+                "topic": shown["topic"],
+            }
+        )
+
+    @app.post("/api/conflict")
+    def conflict() -> ResponseReturnValue:
+        data = body()
+        screen()
+        agent.decide_conflict(
+            text(data, "key", 40), text(data, "item", 12), text(data, "decision", 8)
+        )
+        return jsonify({"ok": True})
 
     @app.post("/api/grade")
     def grade() -> ResponseReturnValue:
@@ -169,6 +205,7 @@ def create_app(agent: Agent) -> Flask:
             number(data, "category_id", optional=True),
             text(data, "value", 4),
             text(data, "description", 1000),
+            key(data),
         )
         return jsonify({"ok": True, "entry": entry.public()})
 
@@ -181,6 +218,7 @@ def create_app(agent: Agent) -> Flask:
             number(data, "pupil_id"),
             text(data, "kind", 20),
             text(data, "text", 5000),
+            key(data),
         )
         return jsonify({"ok": True, "entry": entry.public()})
 

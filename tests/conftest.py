@@ -8,13 +8,16 @@ its own database. Without PostgreSQL the PostgreSQL half is skipped locally and 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -135,6 +138,17 @@ def session(app: Flask) -> Iterator[object]:
     outer.rollback()
     connection.close()
     db.session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+
+
+@pytest.fixture
+def school_hours() -> Iterator[dt.datetime]:
+    """The clock pinned (and ticking) at 10:00 today at the school: the world's lesson (8:00)
+    has begun, so entries are open, whatever the hour the tests run at. In-process only: a
+    server process started by a test keeps the real clock."""
+    zone = ZoneInfo("Europe/Warsaw")
+    at = dt.datetime.combine(dt.datetime.now(zone).date(), dt.time(10), tzinfo=zone)
+    with time_machine.travel(at, tick=True):
+        yield at
 
 
 @pytest.fixture

@@ -108,6 +108,7 @@ def goes_to_login(response: TestResponse) -> bool:
 def test_route_as_actor(
     route: dict[str, Any],
     actor: str,
+    school_hours: object,  # the lesson's roll is open (it refuses entries before the bell)
     world: World,
     client: FlaskClient,
     login_as: Callable[[User], FlaskClient],

@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
@@ -27,7 +28,7 @@ def _codes(session, lesson):
 
 def test_everyone_present_by_default_and_one_event_per_pupil(world, session):
     result = submit_roll(
-        Actor(world.teacher, Channel.KIOSK), world.lesson, {world.classmate.id: "nb"}
+        Actor(world.teacher, Channel.KIOSK), world.lesson, {world.classmate.id: "nb"}, base=None
     )
     assert result["changed"] == 2
     assert _codes(session, world.lesson) == {world.pupil.id: "ob", world.classmate.id: "nb"}
@@ -41,10 +42,10 @@ def test_everyone_present_by_default_and_one_event_per_pupil(world, session):
 
 def test_resubmitting_the_same_roll_changes_nothing(world, session):
     actor = Actor(world.teacher, Channel.KIOSK)
-    submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
+    submit_roll(actor, world.lesson, {world.classmate.id: "nb"}, base=None)
     history = session.scalar(select(func.count()).select_from(HistoryEntry))
     events = session.scalar(select(func.count()).select_from(JournalEvent))
-    again = submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
+    again = submit_roll(actor, world.lesson, {world.classmate.id: "nb"}, base=None)
     assert again["changed"] == 0
     assert session.scalar(select(func.count()).select_from(HistoryEntry)) == history
     assert session.scalar(select(func.count()).select_from(JournalEvent)) == events
@@ -52,8 +53,8 @@ def test_resubmitting_the_same_roll_changes_nothing(world, session):
 
 def test_a_change_is_last_writer_wins_with_history_and_previous_state(world, session):
     actor = Actor(world.teacher, Channel.KIOSK)
-    submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
-    submit_roll(actor, world.lesson, {world.classmate.id: "sp"})
+    submit_roll(actor, world.lesson, {world.classmate.id: "nb"}, base=None)
+    submit_roll(actor, world.lesson, {world.classmate.id: "sp"}, base=None)
     assert _codes(session, world.lesson)[world.classmate.id] == "sp"
     event = session.scalars(select(JournalEvent).order_by(JournalEvent.id.desc())).first()
     assert event.payload["previous_code"] == "nb" and event.payload["code"] == "sp"
@@ -67,8 +68,8 @@ def test_a_change_is_last_writer_wins_with_history_and_previous_state(world, ses
 
 def test_a_change_gives_the_row_its_next_version(world, session):
     actor = Actor(world.teacher, Channel.KIOSK)
-    submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
-    submit_roll(actor, world.lesson, {world.classmate.id: "sp"})
+    submit_roll(actor, world.lesson, {world.classmate.id: "nb"}, base=None)
+    submit_roll(actor, world.lesson, {world.classmate.id: "sp"}, base=None)
     query = select(Attendance).where(Attendance.pupil_id == world.classmate.id)
     record = session.scalars(query).one()
     assert (record.version, record.type.code) == (2, "sp")
@@ -78,19 +79,33 @@ def test_a_change_gives_the_row_its_next_version(world, session):
 
 
 def test_a_row_changed_meanwhile_fails_the_roll(world, session):
-    """Rows are versioned: a roll that read a row before another writer changed it fails (the
-    kiosk retries from a fresh read) instead of overwriting what it has not seen."""
+    """Rows are versioned: a roll compares with the rows it reads, and another writer that
+    commits between that read and the roll's write fails the roll (the kiosk retries from a
+    fresh read, where the comparison sees that writer's value) instead of overwriting what the
+    comparison has not seen."""
     actor = Actor(world.teacher, Channel.KIOSK)
-    submit_roll(actor, world.lesson, {world.classmate.id: "nb"})
+    submit_roll(actor, world.lesson, {world.classmate.id: "nb"}, base=None)
     record = session.scalars(
         select(Attendance).where(Attendance.pupil_id == world.classmate.id)
     ).one()
-    # Another writer's change: the row this session holds still says version 1.
-    session.execute(
-        update(Attendance.__table__).where(Attendance.id == record.id).values(version=2)
-    )
-    with pytest.raises(StaleDataError):
-        submit_roll(actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"})
+
+    def other_writer(flushing: Session, *_args: object) -> None:
+        # The roll has read the rows; its first flush comes before it writes them.
+        flushing.connection().execute(
+            update(Attendance.__table__)
+            .where(Attendance.id == record.id)
+            .values(version=Attendance.__table__.c.version + 1)
+        )
+
+    event.listen(Session, "before_flush", other_writer, once=True)
+    try:
+        with pytest.raises(StaleDataError):
+            submit_roll(
+                actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"}, base=None
+            )
+    finally:
+        if event.contains(Session, "before_flush", other_writer):
+            event.remove(Session, "before_flush", other_writer)
     session.rollback()
 
 
@@ -104,7 +119,7 @@ def test_a_row_changed_meanwhile_fails_the_roll(world, session):
 )
 def test_refused_rolls_write_nothing(world, session, states, code):
     with pytest.raises(Refusal) as refused:
-        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, states(world))
+        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, states(world), base=None)
     assert refused.value.code == code
     session.rollback()
     assert _codes(session, world.lesson) == {}
@@ -113,14 +128,16 @@ def test_refused_rolls_write_nothing(world, session, states, code):
 def test_cancelled_lesson_refuses_a_roll(world, session):
     cancel_lesson(Actor(world.school_admin, Channel.WEB), world.lesson)
     with pytest.raises(Refusal, match="lesson_cancelled"):
-        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, {})
+        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, {}, base=None)
 
 
 def test_empty_or_long_topic_refused(world, session):
     with pytest.raises(Refusal, match="topic_empty"):
-        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, {}, topic="   ")
+        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, {}, topic="   ", base=None)
     with pytest.raises(Refusal, match="topic_too_long"):
-        submit_roll(Actor(world.teacher, Channel.KIOSK), world.lesson, {}, topic="x" * 501)
+        submit_roll(
+            Actor(world.teacher, Channel.KIOSK), world.lesson, {}, topic="x" * 501, base=None
+        )
 
 
 def test_percentages_per_subject_by_hand(world, session):
@@ -139,7 +156,7 @@ def test_percentages_per_subject_by_hand(world, session):
             world.today - dt.timedelta(days=7 * days_ago),
             slot_number=2,
         )
-        submit_roll(teacher, lesson, {world.pupil.id: code})
+        submit_roll(teacher, lesson, {world.pupil.id: code}, base=None)
     cancelled = make_lesson(
         world.school,
         world.class_a,
@@ -149,7 +166,7 @@ def test_percentages_per_subject_by_hand(world, session):
         world.today - dt.timedelta(days=35),
         slot_number=2,
     )
-    submit_roll(teacher, cancelled, {world.pupil.id: "nb"})
+    submit_roll(teacher, cancelled, {world.pupil.id: "nb"}, base=None)
     cancel_lesson(Actor(world.school_admin, Channel.WEB), cancelled)  # recorded by mistake
     for days_ago, code in enumerate(["ob", "ns", "zw"], start=1):
         lesson = make_lesson(
@@ -161,7 +178,7 @@ def test_percentages_per_subject_by_hand(world, session):
             world.today - dt.timedelta(days=7 * days_ago),
             slot_number=3,
         )
-        submit_roll(teacher, lesson, {world.pupil.id: code})
+        submit_roll(teacher, lesson, {world.pupil.id: code}, base=None)
 
     summary = attendance_by_subject(world.pupil)
     math = summary[world.math.id]

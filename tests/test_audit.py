@@ -47,7 +47,7 @@ def test_every_table_but_the_logs_is_audited():
 def every_kind_of_row(world, session):
     """The world plus at least one row of every audited table, written through operations."""
     teacher = Actor(world.teacher, Channel.WEB)
-    submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe")
+    submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe", base=None)
     record_grade(teacher, pupil=world.pupil, subject=world.math, value="5", given_on=world.today)
     add_remark(
         teacher,

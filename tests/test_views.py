@@ -33,7 +33,7 @@ from ediary.schools.models import School, Term
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import cancel_lesson
 from tests.factories import World, make_lesson, make_subject
-from tests.html import csrf_token, text
+from tests.html import csrf_token, hidden_fields, text
 
 Login = Callable[[User], FlaskClient]
 
@@ -132,7 +132,9 @@ def test_card_shows_proposed_and_term_grades_apart_from_the_average(
 def _roll(world: World, lessons: list[Lesson], absent_in: int, code: str = "nb") -> None:
     actor = teacher_actor(world)
     for number, lesson in enumerate(lessons):
-        submit_roll(actor, lesson, {world.pupil.id: code if number < absent_in else "ob"})
+        submit_roll(
+            actor, lesson, {world.pupil.id: code if number < absent_in else "ob"}, base=None
+        )
 
 
 def test_attendance_per_subject_without_warning_below_the_schools_threshold(
@@ -192,12 +194,18 @@ def test_card_shows_remarks_and_the_classes_recent_topics_only(
         given_on=world.today,
     )
     remove_remark(actor, gone)
-    submit_roll(actor, world.lesson, {}, topic="Ułamki zwykłe")
+    submit_roll(actor, world.lesson, {}, topic="Ułamki zwykłe", base=None)
     physics = make_subject(world.school, "fizyka", "fiz")
     other_class = make_lesson(
         world.school, world.class_b, physics, world.other_teacher, world.room, world.today, 2
     )
-    submit_roll(Actor(world.other_teacher, Channel.WEB), other_class, {}, topic="Ruch jednostajny")
+    submit_roll(
+        Actor(world.other_teacher, Channel.WEB),
+        other_class,
+        {},
+        topic="Ruch jednostajny",
+        base=None,
+    )
     session.commit()
 
     shown = page(login_as(world.parent), f"/pupils/{world.pupil.id}")
@@ -237,9 +245,12 @@ def test_card_switches_terms_and_refuses_a_term_of_another_year(
 def test_history_shows_old_and_new_who_when_and_through_what(
     world: World, session: Session, login_as: Login
 ) -> None:
-    submit_roll(teacher_actor(world), world.lesson, {})
+    submit_roll(teacher_actor(world), world.lesson, {}, base=None)
     submit_roll(
-        Actor(world.teacher, Channel.KIOSK, world.kiosk.id), world.lesson, {world.pupil.id: "nb"}
+        Actor(world.teacher, Channel.KIOSK, world.kiosk.id),
+        world.lesson,
+        {world.pupil.id: "nb"},
+        base=None,
     )
     grade = record_grade(
         teacher_actor(world),
@@ -250,7 +261,7 @@ def test_history_shows_old_and_new_who_when_and_through_what(
         given_on=world.today,
     )
     correct_grade(teacher_actor(world), grade, value="5", category=world.quiz_category)
-    submit_roll(teacher_actor(world), world.lesson, {world.classmate.id: "sp"})
+    submit_roll(teacher_actor(world), world.lesson, {world.classmate.id: "sp"}, base=None)
     session.commit()
 
     html = login_as(world.parent).get(f"/pupils/{world.pupil.id}/history").get_data(as_text=True)
@@ -303,8 +314,9 @@ def commits(session: Session) -> Iterator[list[int]]:
 
 
 def post_roll(client: FlaskClient, world: World, **fields: str) -> Any:
-    token = csrf_token(client, f"/lessons/{world.lesson.id}")
-    return client.post(f"/lessons/{world.lesson.id}", data={"csrf_token": token, **fields})
+    """The form as the page gives it (its token and bases), with the fields a person set."""
+    path = f"/lessons/{world.lesson.id}"
+    return client.post(path, data={**hidden_fields(client, path), **fields})
 
 
 def states(session: Session, lesson: Lesson) -> dict[int, str]:
@@ -313,19 +325,18 @@ def states(session: Session, lesson: Lesson) -> dict[int, str]:
 
 
 def test_teacher_saves_roll_and_topic_in_one_operation_and_one_commit(
+    school_hours: object,
     world: World,
     session: Session,
     login_as: Login,
     commits: list[int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[dict[int, str]] = []
+    calls: list[tuple[dict[int, str], Any]] = []
 
-    def counted(
-        actor: Actor, lesson: Lesson, roll: dict[int, str], topic: str | None = None
-    ) -> Any:
-        calls.append(dict(roll))
-        return submit_roll(actor, lesson, roll, topic=topic)
+    def counted(actor: Actor, lesson: Lesson, roll: dict[int, str], **options: Any) -> Any:
+        calls.append((dict(roll), options))
+        return submit_roll(actor, lesson, roll, **options)
 
     monkeypatch.setattr("ediary.timetable.views.submit_roll", counted)
     client = login_as(world.teacher)
@@ -339,7 +350,13 @@ def test_teacher_saves_roll_and_topic_in_one_operation_and_one_commit(
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/lessons/{world.lesson.id}")
-    assert calls == [{world.pupil.id: "nb"}]
+    # Only the pupil the teacher changed, with what the page showed (nothing recorded).
+    assert calls == [
+        (
+            {world.pupil.id: "nb"},
+            {"base": {world.pupil.id: None}, "topic": "Ułamki zwykłe", "base_topic": None},
+        )
+    ]
     assert len(commits) == 1
     session.expire_all()
     assert states(session, world.lesson) == {world.pupil.id: "nb", world.classmate.id: "ob"}
@@ -360,7 +377,12 @@ def test_teacher_saves_roll_and_topic_in_one_operation_and_one_commit(
     ids=["topic too long", "unknown attendance code"],
 )
 def test_refused_roll_saves_nothing_and_says_why_in_polish(
-    world: World, session: Session, login_as: Login, fields: dict[str, str], message: str
+    school_hours: object,
+    world: World,
+    session: Session,
+    login_as: Login,
+    fields: dict[str, str],
+    message: str,
 ) -> None:
     session.commit()  # the world must outlive the view's rollback
     client = login_as(world.teacher)
@@ -380,8 +402,10 @@ def test_refused_roll_saves_nothing_and_says_why_in_polish(
     assert world.lesson.topic is None and world.lesson.status is LessonStatus.PLANNED
 
 
-def test_a_saved_topic_cannot_be_cleared(world: World, session: Session, login_as: Login) -> None:
-    submit_roll(teacher_actor(world), world.lesson, {}, topic="Ułamki")
+def test_a_saved_topic_cannot_be_cleared(
+    school_hours: object, world: World, session: Session, login_as: Login
+) -> None:
+    submit_roll(teacher_actor(world), world.lesson, {}, topic="Ułamki", base=None)
     session.commit()
 
     response = post_roll(
@@ -408,7 +432,9 @@ def test_roll_without_csrf_token_is_refused(
 def test_tutor_and_school_admin_read_the_lesson_without_a_form(
     world: World, session: Session, login_as: Login
 ) -> None:
-    submit_roll(teacher_actor(world), world.lesson, {world.pupil.id: "nb"}, topic="Ułamki")
+    submit_roll(
+        teacher_actor(world), world.lesson, {world.pupil.id: "nb"}, topic="Ułamki", base=None
+    )
     session.commit()
     for reader in (world.tutor, world.school_admin):
         html = login_as(reader).get(f"/lessons/{world.lesson.id}").get_data(as_text=True)
@@ -463,7 +489,7 @@ def test_district_page_shows_aggregates_and_no_pupil(
     world: World, session: Session, login_as: Login
 ) -> None:
     actor = teacher_actor(world)
-    submit_roll(actor, world.lesson, {world.pupil.id: "nb"})
+    submit_roll(actor, world.lesson, {world.pupil.id: "nb"}, base=None)
     for value in ("4+", "3", "np"):
         record_grade(
             actor, pupil=world.pupil, subject=world.math, value=value, given_on=world.today

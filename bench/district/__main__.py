@@ -207,8 +207,13 @@ class Harness:
 
     def roll(self, kiosk: KioskSim) -> Entry:
         codes = ("ob", "nb", "sp")
-        states = {str(p): codes[(k + self.round) % 3] for k, p in enumerate(kiosk.info["pupils"])}
-        return kiosk.add("roll", {"states": states})
+        pupils = list(enumerate(kiosk.info["pupils"]))
+        states = {str(p): codes[(k + self.round) % 3] for k, p in pupils}
+        # What the screen showed: the previous round's states (none before the first round).
+        base = {
+            str(p): codes[(k + self.round - 1) % 3] if self.round > 1 else None for k, p in pupils
+        }
+        return kiosk.add("roll", {"states": states, "base": base})
 
     def rolls(self, spread: float) -> list[Entry]:
         """Every kiosk's roll, each at a random moment within `spread` s (0: all at once)."""

@@ -1,4 +1,4 @@
-"""Read-only computations: weighted averages and attendance percentages."""
+"""Read-only computations: weighted averages, attendance percentages, the attendance types."""
 
 from __future__ import annotations
 
@@ -15,6 +15,20 @@ from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Pr
 from ediary.diary.values import numeric
 from ediary.schools.models import ImprovementPolicy, Pupil, School
 from ediary.timetable.models import Lesson, LessonStatus
+
+
+def attendance_types(school_id: int) -> dict[str, AttendanceType]:
+    """The school's attendance types by code, in its tap order."""
+    query = select(AttendanceType).where(AttendanceType.school_id == school_id)
+    types = db.session.scalars(query.order_by(AttendanceType.position, AttendanceType.id))
+    return {t.code: t for t in types}
+
+
+def default_type(types: Iterable[AttendanceType]) -> AttendanceType | None:
+    """What a pupil with nothing recorded is shown as and given by a roll: the first type in the
+    school's tap order that counts as present and is no excuse (the seven Polish states start
+    with "ob"; a school may call it otherwise). The kiosk's roster names it as `default_code`."""
+    return next((t for t in types if t.counts_as is Presence.PRESENT and not t.excused), None)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The attendance change goes through the diary's own `submit_roll`, naming only th
 history row (old → new, who, when) and the `attendance.recorded` event are the diary's, exactly as
 if the tutor had changed the roll by hand. Other pupils of the lesson keep what they have (one
 with nothing recorded yet gets the roll's default, as whenever a roll is saved; after a roll was
-taken every pupil has a record).
+taken every pupil has a record). The roll's base is the absence the request was about: an
+absence changed meanwhile (to "present", say) is a conflict, and stays as it is.
 """
 
 from __future__ import annotations
@@ -208,6 +209,10 @@ def apply_excuse(actor: Actor, request: ExcuseRequest) -> int:
         raise Refusal("not_approved", _l("Ten wniosek nie został zatwierdzony."))
     changed = 0
     for lesson, record in unexcused_absences(request):
-        submit_roll(actor, lesson, {request.pupil_id: EXCUSED_CODE[record.type.code]})
-        changed += 1
+        excused = EXCUSED_CODE[record.type.code]
+        result = submit_roll(
+            actor, lesson, {request.pupil_id: excused}, base={request.pupil_id: record.type.code}
+        )
+        if result["states"][str(request.pupil_id)] == excused:  # not so if changed meanwhile
+            changed += 1
     return changed

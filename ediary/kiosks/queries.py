@@ -10,12 +10,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from ediary.db import db
-from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
+from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
+from ediary.diary.queries import attendance_types, default_type
 from ediary.kiosks.models import Kiosk, KioskLoginFailure, ProcessedSubmission
 from ediary.people.models import User
 from ediary.schools.models import School
 from ediary.timetable.models import Lesson, LessonStatus
-from ediary.timetable.queries import lesson_now, lessons_of_teacher, roster, term_on
+from ediary.timetable.queries import (
+    entries_open_at,
+    lesson_now,
+    lessons_of_teacher,
+    roster,
+    term_on,
+)
 
 # A teacher who logs in during the break before a lesson wants that lesson, not an empty screen.
 UPCOMING = dt.timedelta(minutes=15)
@@ -123,10 +130,6 @@ def _attendance(lesson: Lesson) -> dict[int, Attendance]:
     return {record.pupil_id: record for record in db.session.scalars(query)}
 
 
-def attendance_codes(lesson: Lesson) -> dict[int, str]:
-    return {pupil_id: record.type.code for pupil_id, record in _attendance(lesson).items()}
-
-
 def _by_pupil(rows: Iterable[Grade | Remark]) -> dict[int, list[Any]]:
     grouped: dict[int, list[Any]] = {}
     for row in rows:
@@ -136,7 +139,8 @@ def _by_pupil(rows: Iterable[Grade | Remark]) -> dict[int, list[Any]]:
 
 def lesson_sheet(lesson: Lesson, teacher: User) -> dict[str, Any]:
     """Everything the lesson screen needs: the roster with today's states and this term's grades
-    in the subject, the school's attendance types in tap order, its grade categories."""
+    in the subject, the school's attendance types in tap order and the default one, its grade
+    categories, and from when the lesson takes entries (`opens_at`)."""
     pupils = roster(lesson)
     ids = [pupil.id for pupil in pupils]
     attendance = _attendance(lesson)
@@ -168,11 +172,8 @@ def lesson_sheet(lesson: Lesson, teacher: User) -> dict[str, Any]:
                 .order_by(Remark.id)
             )
         )
-    types = db.session.scalars(
-        select(AttendanceType)
-        .where(AttendanceType.school_id == lesson.school_id)
-        .order_by(AttendanceType.position, AttendanceType.id)
-    )
+    types = list(attendance_types(lesson.school_id).values())
+    default = default_type(types)
     categories = db.session.scalars(
         select(GradeCategory)
         .where(GradeCategory.school_id == lesson.school_id)
@@ -190,11 +191,13 @@ def lesson_sheet(lesson: Lesson, teacher: User) -> dict[str, Any]:
             "group": lesson.group.name if lesson.group is not None else None,
             "status": lesson.status.value,
             "topic": lesson.topic,
+            "opens_at": entries_open_at(lesson).isoformat(),
         },
         "attendance_types": [
             {"code": t.code, "name": t.name, "counts_as": t.counts_as.value, "excused": t.excused}
             for t in types
         ],
+        "default_code": default.code if default is not None else None,
         "grade_categories": [{"id": c.id, "name": c.name, "weight": c.weight} for c in categories],
         "pupils": [
             {

@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room
+from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room, leave_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,7 +28,7 @@ from werkzeug.exceptions import NotFound
 
 from ediary.access.roles import has_school_role
 from ediary.audit.recording import Actor, Channel
-from ediary.db import db, utcnow
+from ediary.db import db, unreachable, utcnow
 from ediary.errors import Refusal
 from ediary.extensions import socketio
 from ediary.kiosks import schema as s
@@ -65,7 +65,7 @@ from ediary.kiosks.submissions import apply_submission, digest_of, validate_subm
 from ediary.people.auth import authenticate
 from ediary.people.models import Role, User
 from ediary.realtime.relay import ensure_relay, local_relay
-from ediary.realtime.rooms import kiosk_room
+from ediary.realtime.rooms import kiosk_room, lesson_room
 from ediary.timetable.operations import ensure_lessons
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ DEVICE_FAILURES = 20
 ATTEMPTS = 3
 
 _DEVICE = "kiosk_device"
+_FOLLOWED = "kiosk_lesson"  # the lesson whose room this socket is in
 _SESSION = s.text(64)
 AUTH = s.obj({"kiosk_id": s.integer(), "secret": s.text(100)})
 EMPTY = s.obj({})
@@ -88,12 +89,14 @@ SESSION_ONLY = s.obj({"session": _SESSION})
 LOGOUT = s.obj({"session": _SESSION}, {"end": s.boolean()})
 UNLOCK = s.obj({"teacher_id": s.integer(), "pin": s.text(16)})
 SET_PIN = s.obj({"session": _SESSION, "pin": s.text(16)})
-LESSON = s.obj({"session": _SESSION, "lesson_id": s.integer()})
+# `follow: false`: a sheet read ahead for work without the server (the socket keeps its room).
+LESSON = s.obj({"session": _SESSION, "lesson_id": s.integer()}, {"follow": s.boolean()})
 # How long the `delivered` notice waits for this process's relay to push a submission's events.
 DELIVERY_WAIT_SECONDS = 5.0
 
 NOT_FOUND = _l("Nie znaleziono. Możliwe, że lekcja lub uczeń nie należy do tego komputera.")
 SERVER_ERROR = _l("Błąd serwera. Spróbuj ponownie za chwilę.")
+SERVER_BUG = _l("Błąd serwera: wpisu nie przyjęto. Zgłoś to administratorowi szkoły.")
 
 
 class DeviceRefused(Refusal):
@@ -127,15 +130,18 @@ def kiosk_event(spec: s.Spec | None) -> Callable[[Handler], Handler]:
             except NotFound:
                 db.session.rollback()
                 return {"ok": False, "error": "not_found", "message": str(NOT_FOUND)}
-            except Exception:
+            except Exception as error:
                 db.session.rollback()
                 log.exception("kiosk event %s failed", fn.__name__)
-                return {
-                    "ok": False,
-                    "error": "internal",
-                    "message": str(SERVER_ERROR),
-                    "retry": True,
-                }
+                if unreachable(error):
+                    return {
+                        "ok": False,
+                        "error": "internal",
+                        "message": str(SERVER_ERROR),
+                        "retry": True,
+                    }
+                # A bug answers the same way every time: retrying would loop for ever.
+                return {"ok": False, "error": "server_error", "message": str(SERVER_BUG)}
 
         return run
 
@@ -153,6 +159,19 @@ def device_of(info: dict[str, Any]) -> Kiosk:
     if kiosk is None or kiosk.revoked_at is not None or kiosk.secret_hash != info["secret_hash"]:
         raise DeviceRefused("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
     return kiosk
+
+
+def _follow(lesson_id: int | None) -> None:
+    """Moves this socket to the room of the lesson its screen shows (or out of any): the relay
+    pushes the lesson's roll and topic changes made elsewhere there (docs/protocol.md)."""
+    previous = session.get(_FOLLOWED)
+    if previous == lesson_id:
+        return
+    if previous is not None:
+        leave_room(lesson_room(previous))
+    if lesson_id is not None:
+        join_room(lesson_room(lesson_id))
+    session[_FOLLOWED] = lesson_id
 
 
 def _refused(code: str, message: str) -> Refused:
@@ -347,6 +366,7 @@ class KioskNamespace(Namespace):
         else:
             lock_teacher_session(actor, row, now)
         db.session.commit()
+        _follow(None)
         return {"ok": True}
 
     @kiosk_event(SESSION_ONLY)
@@ -361,7 +381,10 @@ class KioskNamespace(Namespace):
     def on_roster(self, kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
         row, teacher = load_teacher_session(kiosk, data["session"], utcnow())
         lesson = load_kiosk_lesson(kiosk, row, data["lesson_id"])
-        return {"ok": True, **lesson_sheet(lesson, teacher)}
+        sheet = lesson_sheet(lesson, teacher)
+        if data.get("follow", True):
+            _follow(lesson.id)
+        return {"ok": True, **sheet}
 
     @kiosk_event(None)
     def on_submit(self, kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:

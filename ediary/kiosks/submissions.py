@@ -22,18 +22,19 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, operation
-from ediary.db import db
+from ediary.db import db, utcnow
 from ediary.diary.models import RemarkKind
 from ediary.diary.operations import (
     MAX_REMARK,
     MAX_TOPIC,
     add_remark,
+    change_topic,
     correct_grade,
     correct_remark,
     record_grade,
     remove_grade,
     remove_remark,
-    set_topic,
+    require_started,
     submit_roll,
 )
 from ediary.journal.models import JournalEvent
@@ -46,7 +47,6 @@ from ediary.kiosks.access import (
     load_pupil_in_lesson,
 )
 from ediary.kiosks.models import Kiosk, ProcessedSubmission
-from ediary.kiosks.queries import attendance_codes
 from ediary.timetable.models import Lesson
 
 MAX_ROSTER = 200
@@ -98,16 +98,31 @@ def _by_pupil_id(value_spec: s.Spec) -> s.Spec:
     return check
 
 
-_ROLL = s.obj(
+_ROLL_FIELDS = s.obj(
     {"states": _by_pupil_id(_ATTENDANCE_CODE)},
     {
         "topic": _TOPIC,
-        # What the kiosk showed before the teacher's change (null: nothing recorded). A state
-        # the server has that differs is reported back as a conflict; the write still wins.
+        # What the kiosk showed before the teacher's change (null: nothing recorded), for every
+        # pupil in `states`: the change applies only where the server still has it.
         "base": _by_pupil_id(s.nullable(_ATTENDANCE_CODE)),
         "base_topic": s.nullable(s.text(MAX_TOPIC)),
     },
 )
+
+
+def _roll_spec(value: object, path: str) -> dict[str, Any]:
+    """A roll names exactly the changed pupils, each with its base; a topic with its base."""
+    cleaned: dict[str, Any] = _ROLL_FIELDS(value, path)
+    base = cleaned.setdefault("base", {})
+    unmatched = sorted(set(cleaned["states"]) ^ set(base), key=int)
+    if unmatched:
+        raise s.Invalid(f"{path}.base.{unmatched[0]}")
+    if "topic" in cleaned and "base_topic" not in cleaned:
+        raise s.Invalid(f"{path}.base_topic")
+    return cleaned
+
+
+_TOPIC_SPEC = s.obj({"topic": _TOPIC, "base_topic": s.nullable(s.text(MAX_TOPIC))})
 
 
 _GRADE_FIELDS = {
@@ -122,33 +137,21 @@ _GRADE_FIELDS = {
 
 
 def _roll(actor: Actor, lesson: Lesson, payload: dict[str, Any]) -> dict[str, Any]:
-    """Attendance is last-writer-wins in the server's order of arrival; every overwrite of a
-    state the kiosk did not know about is listed in `conflicts` (and the history keeps both)."""
-    current = attendance_codes(lesson)
-    states = {int(pupil_id): code for pupil_id, code in payload["states"].items()}
-    base = {int(pupil_id): code for pupil_id, code in payload.get("base", {}).items()}
-    conflicts: list[dict[str, Any]] = [
-        {"pupil_id": pupil_id, "base": base[pupil_id], "server": server, "applied": code}
-        for pupil_id, code in sorted(states.items())
-        if pupil_id in base and (server := current.get(pupil_id)) not in (base[pupil_id], code)
-    ]
-    topic = payload.get("topic")
-    if topic is not None and "base_topic" in payload:
-        _topic_conflict(lesson, payload["base_topic"], topic, conflicts)
-    result = submit_roll(actor, lesson, states, topic=topic)
-    return {**result, "conflicts": conflicts}
-
-
-def _topic_conflict(lesson: Lesson, base: str | None, topic: str, conflicts: list[Any]) -> None:
-    if lesson.topic not in (base, topic.strip()):
-        conflicts.append({"field": "topic", "base": base, "server": lesson.topic, "applied": topic})
+    """Compare-and-set per pupil (diary/operations/roll.py): a change applies where the server
+    still has the kiosk's base; anything else is reported in `conflicts`, never overwritten."""
+    return submit_roll(
+        actor,
+        lesson,
+        {int(pupil_id): code for pupil_id, code in payload["states"].items()},
+        base={int(pupil_id): code for pupil_id, code in payload["base"].items()},
+        topic=payload.get("topic"),
+        base_topic=payload.get("base_topic"),
+    )
 
 
 def _topic(actor: Actor, lesson: Lesson, payload: dict[str, Any]) -> dict[str, Any]:
-    conflicts: list[Any] = []
-    if "base_topic" in payload:
-        _topic_conflict(lesson, payload["base_topic"], payload["topic"], conflicts)
-    set_topic(actor, lesson, payload["topic"])
+    conflict = change_topic(actor, lesson, payload["topic"], base_topic=payload["base_topic"])
+    conflicts = [conflict] if conflict is not None else []
     return {"lesson_id": lesson.id, "topic": lesson.topic, "conflicts": conflicts}
 
 
@@ -231,12 +234,8 @@ def actor_user(actor: Actor) -> Any:
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("roll", _ROLL, _roll),
-        Kind(
-            "topic",
-            s.obj({"topic": _TOPIC}, {"base_topic": s.nullable(s.text(MAX_TOPIC))}),
-            _topic,
-        ),
+        Kind("roll", _roll_spec, _roll),
+        Kind("topic", _TOPIC_SPEC, _topic),
         Kind(
             "grade",
             s.obj(
@@ -329,7 +328,10 @@ def apply_submission(
     lesson: Lesson,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
-    """Applies one submission and stores its key and result with it (the caller commits)."""
+    """Applies one submission and stores its key and result with it (the caller commits).
+
+    Entries wait for the lesson to begin (less the school's margin), checked at arrival."""
+    require_started(lesson, utcnow())
     processed = ProcessedSubmission(key=key, kiosk_id=kiosk.id, digest=digest, result={})
     db.session.add(processed)
     db.session.flush()  # the key first: a racing twin stops here

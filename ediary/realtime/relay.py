@@ -38,7 +38,7 @@ from ediary.journal.models import JournalEvent
 from ediary.people.models import User
 from ediary.realtime import revocation
 from ediary.realtime.revocation import Control
-from ediary.realtime.rooms import event_rooms
+from ediary.realtime.rooms import KIOSK, event_rooms, lesson_rooms
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,11 @@ class Relay:
                 self.send(namespace, sid, "event", message)
             else:
                 self._offer(stream, message)
+        # Kiosks showing the lesson follow its roll and topic (rooms.lesson_rooms): best effort,
+        # like every kiosk event; a kiosk that missed one reads the roster again on reconnect.
+        for room in lesson_rooms(message):
+            for sid in self.local_sids(KIOSK, room):
+                self.send(KIOSK, sid, "event", message)
         self.dispatched += 1
 
     def _offer(self, stream: Stream, message: dict[str, Any]) -> None:

@@ -12,6 +12,10 @@ call per pupil:
   instead of hundreds of pupil rooms;
 - `user:<id>` (control only: revocation finds a person's sockets through it, no event goes there).
 
+On `/kiosk`, a device's socket is in `kiosk:<id>` (its own events) and, while its screen shows a
+lesson it loaded the roster of, in `lesson:<id>`: the relay also sends that lesson's roll and
+topic events there (`lesson_rooms`), so the roster follows changes made elsewhere.
+
 District administrators see aggregates, never individual records: they join no event room.
 """
 
@@ -41,6 +45,24 @@ def user_room(user_id: int) -> str:
 
 def kiosk_room(kiosk_id: int) -> str:
     return f"{Audience.KIOSK.value}:{kiosk_id}"
+
+
+# Journal events a kiosk showing the lesson applies to its roster (they carry `lesson_id`).
+LESSON_EVENTS = frozenset({"attendance.recorded", "lesson.topic", "lesson.cancelled"})
+
+
+def lesson_room(lesson_id: int) -> str:
+    """The `/kiosk` room of the sockets whose screen shows this lesson (kiosks/sockets.py)."""
+    return f"lesson:{lesson_id}"
+
+
+def lesson_rooms(message: dict[str, object]) -> list[str]:
+    """The `/kiosk` rooms a journal message also goes to: its lesson's, for a roll or topic
+    change (the kiosk there already shows that lesson's roster, so it learns nothing new)."""
+    lesson_id = message.get("lesson_id")
+    if message.get("type") in LESSON_EVENTS and isinstance(lesson_id, int):
+        return [lesson_room(lesson_id)]
+    return []
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ class School(Audited, Base):
     )
     # Absence share (percent) at which tutors and parents are warned; 50% risks non-classification.
     absence_warning_percent: Mapped[int] = mapped_column(default=30)
+    # Entries for a lesson (roll, topic, grades, remarks) open this many minutes before its bell:
+    # a teacher who logs in during the break takes the roll, a roll for tomorrow is refused.
+    entry_lead_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
 
     district: Mapped[District] = relationship(back_populates="schools")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from ediary.db import db
-from ediary.schools.models import GroupMembership, Pupil, Term
+from ediary.schools.models import GroupMembership, Pupil, School, Term
 from ediary.timetable.models import Lesson, LessonStatus
 
 
@@ -48,3 +48,10 @@ def term_on(school_id: int, date: dt.date) -> Term | None:
         Term.school_id == school_id, Term.starts_on <= date, Term.ends_on >= date
     )
     return db.session.scalars(query).first()
+
+
+def entries_open_at(lesson: Lesson) -> dt.datetime:
+    """From when a lesson takes entries: its bell minus the school's `entry_lead_minutes`."""
+    school = db.session.get(School, lesson.school_id)
+    lead = school.entry_lead_minutes if school is not None else 0
+    return lesson.starts_at - dt.timedelta(minutes=lead)

@@ -1,8 +1,17 @@
-"""The lesson page: its roster with attendance and its topic; the teacher records the roll."""
+"""The lesson page: its roster with attendance and its topic; the teacher records the roll.
+
+The form carries what the page showed (a base per pupil, and the topic's): the roll names only
+the pupils the teacher changed and applies each where the server still has the base. A change
+made meanwhile by someone else (an excuse approved, a colleague's correction) is not overwritten:
+the page shows it next to the teacher's choice, with who made it, and saving again is an
+explicit decision (the base is then the server's value).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -11,11 +20,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ediary.access import roles
+from ediary.audit.queries import CHANNEL_NAMES
 from ediary.audit.recording import Actor, Channel
-from ediary.db import db
+from ediary.db import db, utcnow
 from ediary.diary.forms import RollForm
 from ediary.diary.models import Attendance
-from ediary.diary.operations import attendance_types, submit_roll
+from ediary.diary.operations import require_started, submit_roll
+from ediary.diary.queries import attendance_types, default_type
 from ediary.errors import Refusal
 from ediary.people.models import User
 from ediary.timetable.access import load_lesson, load_lesson_for_recording
@@ -29,7 +40,7 @@ bp = Blueprint("timetable", __name__)
 @login_required
 def lesson(lesson_id: int) -> ResponseReturnValue:
     found = load_lesson(current_user, lesson_id)
-    return _page(found, RollForm(topic=found.topic))
+    return _page(found, RollForm(topic=found.topic, base_topic=found.topic or ""))
 
 
 @bp.post("/lessons/<int:lesson_id>")
@@ -40,18 +51,35 @@ def record_roll(lesson_id: int) -> ResponseReturnValue:
     form = RollForm()
     pupils = roster(found)
     states = form.states(request.form, pupils)
+    bases = form.bases(request.form, pupils)
     if not form.validate_on_submit():
-        return _page(found, form, chosen=states), 400
+        return _page(found, form, chosen=states, bases=bases), 400
     actor = Actor(current_user._get_current_object(), Channel.WEB)
+    default = default_type(attendance_types(found.school_id).values())
+    changed = form.changed(states, bases, default.code if default is not None else None)
     try:
-        submit_roll(actor, found, states, topic=form.topic_for(found.topic))
+        require_started(found, utcnow())
+        result = submit_roll(
+            actor,
+            found,
+            changed,
+            base={pupil_id: bases[pupil_id] for pupil_id in changed},
+            topic=form.topic_for(),
+            base_topic=form.shown_topic(),
+        )
     except Refusal as refusal:
         db.session.rollback()
         found = load_lesson(current_user, lesson_id)  # the rollback expired it
-        return _page(found, form, chosen=states, refusal=refusal), refusal.status
+        return _page(found, form, chosen=states, bases=bases, refusal=refusal), refusal.status
     db.session.commit()
-    flash(_("Zapisano obecność i temat lekcji."), "info")
-    return redirect(url_for(".lesson", lesson_id=found.id))
+    if not result["conflicts"]:
+        flash(_("Zapisano obecność i temat lekcji."), "info")
+        return redirect(url_for(".lesson", lesson_id=found.id))
+    # The rest is saved. The conflicting choices stay in the form, over the server's values as
+    # their new base: saving again replaces what the other person saved, knowingly.
+    kept = {c["pupil_id"]: c["wanted"] for c in result["conflicts"] if "pupil_id" in c}
+    form.base_topic.data = found.topic or ""
+    return _page(found, form, chosen=kept, conflicts=result["conflicts"]), 409
 
 
 def _page(
@@ -59,7 +87,9 @@ def _page(
     form: RollForm,
     *,
     chosen: Mapping[int, str] | None = None,
+    bases: Mapping[int, str | None] | None = None,
     refusal: Refusal | None = None,
+    conflicts: Sequence[dict[str, Any]] = (),
 ) -> str:
     user: User = current_user
     recorded = {
@@ -67,15 +97,55 @@ def _page(
         for a in db.session.scalars(select(Attendance).where(Attendance.lesson_id == found.id))
     }
     teacher = db.session.get(User, found.teacher_id)
+    types = attendance_types(found.school_id)
+    default = default_type(types.values())
+    not_started = None
+    try:
+        require_started(found, utcnow())
+    except Refusal as waiting:
+        not_started = waiting.message
+    pupils = roster(found)
     return render_template(
         "timetable/lesson.html",
         lesson=found,
         teacher=teacher,
-        pupils=roster(found),
+        pupils=pupils,
         recorded=recorded,
         chosen=chosen or {},
-        types=list(attendance_types(found.school_id).values()),
+        bases=bases if bases is not None else {p: a.type.code for p, a in recorded.items()},
+        types=list(types.values()),
+        default_code=default.code if default is not None else "",
         form=form,
-        editable=roles.can_record_in_lesson(user, found),
+        editable=roles.can_record_in_lesson(user, found) and not_started is None,
+        not_started=not_started,
         refusal=refusal,
+        conflicts=_readable(conflicts, types, {p.id: p.full_name for p in pupils}),
     )
+
+
+def _readable(
+    conflicts: Sequence[dict[str, Any]], types: Mapping[str, Any], names: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """Conflicts as the page says them: names instead of ids and codes."""
+
+    def state(code: str | None) -> str:
+        found = types.get(code) if code is not None else None
+        if found is None:
+            return code or _("nic nie zapisano")
+        return f"{found.name} ({found.code})"
+
+    readable = []
+    for conflict in conflicts:
+        topic = conflict.get("field") == "topic"
+        readable.append(
+            {
+                "pupil_id": conflict.get("pupil_id"),
+                "what": _("temat lekcji") if topic else names.get(conflict["pupil_id"], "?"),
+                "wanted": conflict["wanted"] if topic else state(conflict["wanted"]),
+                "server": (conflict["server"] or "—") if topic else state(conflict["server"]),
+                "by": conflict["by"] or _("system"),
+                "at": dt.datetime.fromisoformat(conflict["at"]) if conflict["at"] else None,
+                "channel": CHANNEL_NAMES.get(conflict["channel"] or "", conflict["channel"]),
+            }
+        )
+    return readable

@@ -12,12 +12,23 @@
   let state = null;
   let roster = null;       // the open lesson's roster (from the agent)
   let rosterLesson = null; // its lesson id
-  let draft = {};          // pupil id -> attendance code, until "Zapisz"
+  // The roll: what the agent says the screen shows (the server's states with this kiosk's
+  // unsent rolls on top), and the teacher's draft over it. A pupil's base is the value shown
+  // before the teacher's first tap on them; the roll names only changed pupils, with their
+  // bases, and the server applies each change only where it still has the base.
+  let shown = {};          // pupil id -> code or null (nothing recorded: the default is shown)
+  let shownTopic = null;
+  let draft = {};          // pupil id -> code the teacher chose, until "Zapisz"
+  let base = {};           // pupil id -> what was shown before the first tap
+  let topicBase;           // the topic shown when the teacher started typing (undefined: untouched)
+  let rollKey = null;      // one key per unsaved draft: the teacher's intent (docs/protocol.md)
   let loading = false;
   let lastActivity = 0;
-  let gradeFor = null, gradeValue = null, gradeMod = "", gradeCategory = null;
-  let remarkFor = null, remarkKind = null;
+  let gradeFor = null, gradeValue = null, gradeMod = "", gradeCategory = null, gradeKey = null;
+  let remarkFor = null, remarkKind = null, remarkKey = null;
   let pinTeacher = null;
+
+  const newKey = () => crypto.randomUUID();
 
   async function api(method, path, data) {
     const options = { method, headers: { "X-Kiosk-Screen": token }, cache: "no-store", credentials: "omit" };
@@ -124,7 +135,8 @@
 
   function forgetLesson() {
     // Locked: nothing of the lesson stays on the page.
-    roster = null; rosterLesson = null; draft = {};
+    roster = null; rosterLesson = null; draft = {}; base = {}; shown = {}; shownTopic = null;
+    topicBase = undefined; rollKey = null;
     $("roster").replaceChildren();
     $("entries").replaceChildren();
     $("parked").replaceChildren();
@@ -154,6 +166,7 @@
     show("no-lesson", session.lesson_id === null);
     if (session.lesson_id === null) { show("roll", false); }
     else if (session.lesson_id !== rosterLesson && !loading) { loadLesson(session.lesson_id); }
+    else if (roster && session.roster && session.roster.lesson_id === rosterLesson) { follow(session.roster); }
     renderEntries($("entries"), session.entries);
     renderEntries($("parked"), session.parked);
     show("parked-box", session.parked.length > 0);
@@ -161,6 +174,9 @@
   }
 
   function renderEntries(list, entries) {
+    const signature = JSON.stringify(entries);
+    if (list.dataset.signature === signature) return; // unchanged: keep the buttons under the finger
+    list.dataset.signature = signature;
     list.replaceChildren(...entries.slice().reverse().map((entry) => {
       const li = document.createElement("li");
       li.className = "entry " + entry.state;
@@ -171,11 +187,50 @@
       what.textContent = time(entry.created_at) + " " + entry.summary;
       const where = document.createElement("span");
       where.className = "where-state";
-      where.textContent = S[entry.state] + (entry.refusal ? ": " + entry.refusal : "")
-        + (entry.conflicts ? " · " + fmt(S.conflicts, { n: entry.conflicts }) : "");
+      where.textContent = S[entry.state] + (entry.refusal ? ": " + entry.refusal : "");
       li.append(what, where);
+      if (entry.conflicts.length) li.append(conflictList(entry));
       return li;
     }));
+  }
+
+  // A change the server kept because someone else had changed the value meanwhile: both values,
+  // who made the other change, and one tap to keep theirs or to apply the teacher's.
+  function conflictList(entry) {
+    const ul = document.createElement("ul");
+    ul.className = "conflicts";
+    entry.conflicts.forEach((c) => {
+      const li = document.createElement("li");
+      li.className = "conflict";
+      li.dataset.item = c.item;
+      const text = document.createElement("span");
+      text.textContent = fmt(S.conflict, { what: c.what, wanted: c.wanted, server: c.server, by: c.by, at: c.at, channel: c.channel });
+      li.append(text);
+      if (c.decision) {
+        const done = document.createElement("span");
+        done.className = "decided";
+        done.textContent = c.decision === "mine" ? S.decidedmine : S.decidedkeep;
+        li.append(done);
+      } else {
+        [["keep", fmt(S.keep, { server: c.server })], ["mine", fmt(S.mine, { wanted: c.wanted })]].forEach(([decision, label]) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "chip decide";
+          button.dataset.decision = decision;
+          button.textContent = label;
+          button.addEventListener("click", async () => {
+            ul.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+            try {
+              await api("POST", "/api/conflict", { key: entry.key, item: c.item, decision });
+            } catch (error) { say("lesson-error", error.message); }
+            render(await api("GET", "/api/state").catch(() => null));
+          });
+          li.append(button);
+        });
+      }
+      ul.append(li);
+    });
+    return ul;
   }
 
   async function loadLesson(lessonId) {
@@ -184,11 +239,12 @@
       const data = await api("POST", "/api/lesson", { lesson_id: lessonId });
       roster = data;
       rosterLesson = lessonId;
-      const fallback = data.default_code || (data.types[0] && data.types[0].code);
-      draft = {};
-      data.pupils.forEach((p) => { draft[p.id] = (data.attendance && data.attendance[p.id]) || fallback; });
+      draft = {}; base = {}; topicBase = undefined; rollKey = null;
+      shown = {};
+      data.pupils.forEach((p) => { shown[p.id] = (data.attendance && data.attendance[p.id]) || null; });
+      shownTopic = data.topic || null;
       $("lesson-title").textContent = lessonLine(data.lesson);
-      $("topic").value = (data.lesson && data.lesson.topic) || "";
+      $("topic").value = shownTopic || "";
       say("lesson-error", "");
       drawRoster();
       show("roll", true);
@@ -202,6 +258,24 @@
   }
 
   function typeOf(code) { return roster.types.find((t) => t.code === code) || { code, name: code }; }
+  function fallback() { return roster.default_code || (roster.types[0] && roster.types[0].code); }
+  function displayed(pupilId) { return pupilId in draft ? draft[pupilId] : (shown[pupilId] || fallback()); }
+
+  // The agent's view of the roster changed (a change made elsewhere, an acknowledgement): redraw
+  // the pupils the teacher has not touched; a draft keeps its base, so the server will report a
+  // conflict instead of overwriting the other change.
+  function follow(view) {
+    let changed = false;
+    roster.pupils.forEach((p) => {
+      const code = (view.attendance && view.attendance[p.id]) || null;
+      if (shown[p.id] !== code) { shown[p.id] = code; changed = true; }
+    });
+    if (changed) {
+      document.querySelectorAll("#roster li.pupil").forEach((li) => paint(li, Number(li.dataset.pupil)));
+    }
+    shownTopic = view.topic || null;
+    if (topicBase === undefined && $("topic").value !== (shownTopic || "")) $("topic").value = shownTopic || "";
+  }
 
   function drawRoster() {
     $("roster").replaceChildren(...roster.pupils.map((pupil, index) => {
@@ -220,7 +294,9 @@
       tap.append(name, badge);
       tap.addEventListener("click", () => {
         const codes = roster.types.map((t) => t.code);
-        draft[pupil.id] = codes[(codes.indexOf(draft[pupil.id]) + 1) % codes.length];
+        if (!(pupil.id in draft)) base[pupil.id] = shown[pupil.id];
+        draft[pupil.id] = codes[(codes.indexOf(displayed(pupil.id)) + 1) % codes.length];
+        rollKey = rollKey || newKey();
         paint(li, pupil.id);
       });
       const grade = document.createElement("button");
@@ -242,19 +318,39 @@
   }
 
   function paint(li, pupilId) {
-    const type = typeOf(draft[pupilId]);
+    const type = typeOf(displayed(pupilId));
     li.dataset.state = type.code;
+    li.dataset.touched = String(pupilId in draft);
     li.querySelector(".badge").textContent = type.name;
   }
 
   async function saveRoll() {
     if (!roster) return;
     const button = $("save-roll");
+    if (button.disabled) return; // a save is in flight
     button.disabled = true;
+    const states = {}, bases = {};
+    Object.keys(draft).forEach((id) => {
+      if (draft[id] !== (base[id] || fallback())) { states[id] = draft[id]; bases[id] = base[id]; }
+    });
+    const data = { lesson_id: rosterLesson, states, base: bases, key: rollKey || newKey() };
+    const typed = $("topic").value.trim();
+    if (topicBase !== undefined && typed !== (topicBase || "")) {
+      data.topic = typed;
+      data.base_topic = topicBase;
+    }
     try {
-      await api("POST", "/api/roll", { lesson_id: rosterLesson, states: draft, topic: $("topic").value });
+      const saved = await api("POST", "/api/roll", data);
       say("lesson-error", "");
+      // Saved on this computer: the draft of what was sent is done; a tap made meanwhile stays.
+      Object.keys(states).forEach((id) => { if (draft[id] === states[id]) { delete draft[id]; delete base[id]; } });
+      Object.keys(draft).forEach((id) => { if (draft[id] === (base[id] || fallback())) { delete draft[id]; delete base[id]; } });
+      if ($("topic").value.trim() === typed) topicBase = undefined;
+      rollKey = Object.keys(draft).length || topicBase !== undefined ? newKey() : null;
+      follow({ attendance: saved.attendance, topic: saved.topic });
+      document.querySelectorAll("#roster li.pupil").forEach((li) => paint(li, Number(li.dataset.pupil)));
     } catch (error) {
+      if (error.code === "key_reused") rollKey = newKey();
       say("lesson-error", error.message);
     } finally {
       button.disabled = false;
@@ -267,7 +363,7 @@
   }
 
   function openGrade(pupil) {
-    gradeFor = pupil; gradeValue = null; gradeMod = "";
+    gradeFor = pupil; gradeValue = null; gradeMod = ""; gradeKey = newKey();
     const dialog = $("grade-dialog");
     dialog.querySelector(".pupil-name").textContent = pupil.name;
     const box = $("grade-categories");
@@ -301,20 +397,30 @@
     gradeMod = chip.dataset.mod;
     chips($("grade-modifiers"), "mod", gradeMod);
   });
-  $("grade-save").addEventListener("click", async () => {
+  // One opened dialog is one intent, one key: a second tap (or a repeated request) on "Zapisz"
+  // finds the entry already stored under it. The button also waits for the first save.
+  async function saving(button, work) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await work(); } finally { button.disabled = false; }
+  }
+  $("grade-save").addEventListener("click", () => saving($("grade-save"), async () => {
     if (!gradeValue) { say("grade-error", S.choose); return; }
     const value = /^[1-6]$/.test(gradeValue) ? gradeValue + gradeMod : gradeValue;
     try {
       await api("POST", "/api/grade", {
         lesson_id: rosterLesson, pupil_id: gradeFor.id, category_id: gradeCategory,
-        value, description: $("grade-description").value,
+        value, description: $("grade-description").value, key: gradeKey,
       });
       $("grade-dialog").close();
-    } catch (error) { say("grade-error", error.message); }
-  });
+    } catch (error) {
+      if (error.code === "key_reused") gradeKey = newKey();
+      say("grade-error", error.message);
+    }
+  }));
 
   function openRemark(pupil) {
-    remarkFor = pupil; remarkKind = null;
+    remarkFor = pupil; remarkKind = null; remarkKey = newKey();
     const dialog = $("remark-dialog");
     dialog.querySelector(".pupil-name").textContent = pupil.name;
     chips($("remark-kinds"), "kind", null);
@@ -330,17 +436,24 @@
     chips($("remark-kinds"), "kind", remarkKind);
     $("remark-text").focus();
   });
-  $("remark-save").addEventListener("click", async () => {
+  $("remark-save").addEventListener("click", () => saving($("remark-save"), async () => {
     if (!remarkKind) { say("remark-error", S.choosekind); return; }
     try {
-      await api("POST", "/api/remark", { lesson_id: rosterLesson, pupil_id: remarkFor.id, kind: remarkKind, text: $("remark-text").value });
+      await api("POST", "/api/remark", { lesson_id: rosterLesson, pupil_id: remarkFor.id, kind: remarkKind, text: $("remark-text").value, key: remarkKey });
       $("remark-dialog").close();
-    } catch (error) { say("remark-error", error.message); }
-  });
+    } catch (error) {
+      if (error.code === "key_reused") remarkKey = newKey();
+      say("remark-error", error.message);
+    }
+  }));
   document.querySelectorAll("dialog .cancel").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
 
   // -- the rest of the controls --------------------------------------------------------------------
   $("save-roll").addEventListener("click", saveRoll);
+  $("topic").addEventListener("input", () => {
+    if (topicBase === undefined) topicBase = shownTopic;
+    rollKey = rollKey || newKey();
+  });
   [["lock-now", "/api/lock"], ["end-day", "/api/end-day"]].forEach(([id, path]) => {
     $(id).addEventListener("click", async () => {
       forgetLesson();

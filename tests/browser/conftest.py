@@ -19,7 +19,7 @@ from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.operations import submit_roll
 from tests.conftest import IN_CI, test_config
-from tests.factories import make_graded_world
+from tests.factories import begun, make_graded_world
 from tests.servers import running_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -58,11 +58,12 @@ def _build_world(database_url: str) -> Site:
             assert db.engine is not None
             Base.metadata.create_all(db.engine)
             world, earlier = make_graded_world()
+            begun(world.lesson)  # the server keeps the real clock: the roll must be open
             # The roll the teacher took at the classroom computer: everyone present, in the
             # world's lesson and in an earlier one, so the card has attendance to show.
             at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
-            submit_roll(at_kiosk, earlier, {})
-            submit_roll(at_kiosk, world.lesson, {})
+            submit_roll(at_kiosk, earlier, {}, base=None)
+            submit_roll(at_kiosk, world.lesson, {}, base=None)
             db.session.commit()
             pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
             return Site(

@@ -32,7 +32,7 @@ from tests.browser.person import (
     stored,
 )
 from tests.conftest import test_config as config_for
-from tests.factories import PASSWORD, make_graded_world
+from tests.factories import PASSWORD, begun, make_graded_world
 from tests.servers import running_server
 
 pytestmark = pytest.mark.browser
@@ -59,8 +59,11 @@ def _build(database_url: str) -> Site:
             assert db.engine is not None
             Base.metadata.create_all(db.engine)
             world, earlier = make_graded_world()
+            begun(world.lesson)  # the teacher records its roll through the server, below
             teacher = Actor(world.teacher, Channel.WEB)
-            submit_roll(teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków")
+            submit_roll(
+                teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków", base=None
+            )
             db.session.commit()
             pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
             return Site(

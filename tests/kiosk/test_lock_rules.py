@@ -116,11 +116,11 @@ def test_the_hard_logout_ends_the_offline_pin_too(agent: Agent, clock: Clock) ->
 
 def test_a_page_load_locks_and_entries_need_a_teacher(agent: Agent, clock: Clock) -> None:
     unlock(agent, clock)
-    agent.submit_roll(5, {"1": "nb"}, "Temat")
+    agent.submit_roll(5, {"1": "nb"}, {"1": None}, "Temat")
     agent.hello()
     assert agent.session is None
     with pytest.raises(UserError) as refused:
-        agent.submit_roll(5, {"1": "nb"}, "Temat")
+        agent.submit_roll(5, {"1": "nb"}, {"1": None}, "Temat")
     assert refused.value.status == 401
     assert agent.outbox.counts()["saved"] == 1
 

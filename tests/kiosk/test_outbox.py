@@ -171,6 +171,6 @@ def test_entries_refused_for_an_ended_session_go_again_under_the_new_one(outbox:
 
 def test_conflicts_reported_by_the_server_are_shown(outbox: Outbox) -> None:
     entry = add(outbox, 1)
-    conflicts = [{"pupil_id": 3, "base": None, "server": "nb", "applied": "ob"}]
+    conflicts = [{"pupil_id": 3, "base": None, "server": "nb", "wanted": "ob"}]
     outbox.mark_synced(entry.key, {"status": "applied", "result": {"conflicts": conflicts}})
-    assert outbox.get(entry.key).public()["conflicts"] == 1  # type: ignore[union-attr]
+    assert outbox.get(entry.key).public()["conflicts"] == conflicts  # type: ignore[union-attr]

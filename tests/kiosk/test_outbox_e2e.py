@@ -68,7 +68,9 @@ def test_cut_kill_restart_restore_delivers_everything_once_in_order(
         {
             "lesson_id": site.ids["lesson_id"],
             "states": {str(pupils[0]): "nb", str(pupils[1]): "sp"},
+            "base": {str(pupils[0]): None, str(pupils[1]): None},
             "topic": "Temat wpisany bez sieci",
+            "base_topic": None,
         },
     )["entry"]
     remark = screen.ok(

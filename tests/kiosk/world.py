@@ -1,7 +1,9 @@
 """A school world in a SQLite file for the kiosk's end-to-end tests, made in a child process.
 
 `python -m tests.kiosk.world DB build` prints JSON ids; `DB code` issues an enrollment code for
-the world's kiosk; `DB revoke` revokes it; `DB set-status ID STATUS` sets a lesson's status.
+the world's kiosk; `DB revoke` revokes it; `DB set-status ID STATUS` sets a lesson's status;
+`DB excuse PUPIL LESSON` has the pupil's guardian ask to excuse the absence in that lesson and the
+form tutor approve it (a guardian is linked first if the pupil has none).
 A child process keeps the test process free of the server's global database binding (the other
 tests' `app` fixture owns it).
 """
@@ -13,15 +15,21 @@ import json
 import sys
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db
+from ediary.diary.models import Attendance
+from ediary.excuses.operations import decide_excuses, request_excuse
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import issue_enrollment_code, revoke_kiosk
-from ediary.schools.operations import enrol_pupil
+from ediary.people.models import User
+from ediary.schools.models import Guardianship, Pupil, SchoolClass
+from ediary.schools.operations import enrol_pupil, link_guardian
 from ediary.timetable.models import Lesson, LessonStatus
 from tests.conftest import test_config
-from tests.factories import make_lesson, make_world
+from tests.factories import make_lesson, make_user, make_world
 
 SYSTEM = Actor.system(Channel.CLI)
 FIRST = [
@@ -86,6 +94,37 @@ def _move(actor: Actor, lesson: Lesson, starts: dt.datetime, ends: dt.datetime) 
     lesson.starts_at, lesson.ends_at = starts, ends
 
 
+def _excuse(pupil_id: int, lesson_id: int) -> int:
+    """A parent's request for the absence, approved by the form tutor, both on the web."""
+    pupil = db.session.get(Pupil, pupil_id)
+    assert pupil is not None
+    school_class = db.session.get(SchoolClass, pupil.class_id)
+    assert school_class is not None and school_class.form_tutor_id is not None
+    guardian = db.session.scalars(
+        select(User)
+        .join(Guardianship, Guardianship.user_id == User.id)
+        .where(Guardianship.pupil_id == pupil.id)
+    ).first()
+    if guardian is None:
+        guardian = make_user(f"rodzic_{pupil.id}")
+        link_guardian(SYSTEM, guardian, pupil)
+    absence = db.session.scalars(
+        select(Attendance).where(Attendance.pupil_id == pupil.id, Attendance.lesson_id == lesson_id)
+    ).one()
+    today = dt.datetime.now(ZoneInfo("Europe/Warsaw")).date()
+    request = request_excuse(
+        Actor(guardian, Channel.WEB),
+        pupil,
+        absences=[absence],
+        future_days=[],
+        reason="Choroba",
+        note=None,
+        today=today,
+    )
+    tutor = db.session.get(User, school_class.form_tutor_id)
+    return decide_excuses(Actor(tutor, Channel.WEB), [request], approve=True)
+
+
 def build() -> dict[str, object]:
     zone = ZoneInfo("Europe/Warsaw")
     now = dt.datetime.now(zone)
@@ -123,6 +162,8 @@ def build() -> dict[str, object]:
         "lesson_id": world.lesson.id,
         "later_lesson_id": later.id,
         "teacher_login": world.teacher.login,
+        "teacher_name": world.teacher.full_name,
+        "tutor_name": world.tutor.full_name,
         "other_teacher_login": world.other_teacher.login,
         "class_a": world.class_a.id,
         "pupil_id": world.pupil.id,
@@ -152,6 +193,8 @@ def main(argv: list[str]) -> None:
                 previous = lesson.status.value
                 _set_status(SYSTEM, lesson, LessonStatus(argv[3]))
                 result = {"previous": previous}
+            elif command == "excuse":
+                result = {"excused": _excuse(int(argv[2]), int(argv[3]))}
             elif command == "revoke":
                 revoke_kiosk(SYSTEM, kiosk)
                 result = {"revoked": kiosk.id}

@@ -76,7 +76,8 @@ class KioskWorld:
 
 
 @pytest.fixture
-def kworld(session: Any) -> KioskWorld:
+def kworld(session: Any, school_hours: dt.datetime) -> KioskWorld:
+    """The world with its kiosk enrolled, at 10:00 (the clock pinned): the lesson has begun."""
     limiter.reset()
     world = factories.make_world(warsaw_today())
     secret = enroll(world.kiosk)

@@ -238,7 +238,12 @@ def test_enroll_login_and_a_roll_acknowledged_after_commit(served: Served) -> No
         assert {p["id"] for p in roster["pupils"]} == {seeded.ids["pupil"], seeded.ids["classmate"]}
 
         key = str(uuid.uuid4())
-        payload = {"states": {str(seeded.ids["pupil"]): "nb"}, "topic": "Ułamki"}
+        payload = {
+            "states": {str(seeded.ids["pupil"]): "nb"},
+            "base": {str(seeded.ids["pupil"]): None},
+            "topic": "Ułamki",
+            "base_topic": None,
+        }
         ack = _submit(kiosk, login["session"], seeded.ids["lesson"], payload, key)
         assert ack["ok"] is True and ack["status"] == "applied"
         # Acknowledged after the commit: another connection sees everything at once.
@@ -289,7 +294,14 @@ def test_identical_twins_racing_on_two_sockets_are_stored_once(served: Served) -
         def send(client: KioskClient) -> None:
             start.wait()
             acks.append(
-                _submit(client, token, lesson_id, {"topic": "Bliźnięta"}, key, kind="topic")
+                _submit(
+                    client,
+                    token,
+                    lesson_id,
+                    {"topic": "Bliźnięta", "base_topic": None},
+                    key,
+                    kind="topic",
+                )
             )
 
         threads = [threading.Thread(target=send, args=(c,)) for c in (first, second)]
@@ -450,3 +462,53 @@ def test_password_hashing_does_not_stall_other_sockets(served: Served) -> None:
     finally:
         busy.close()
         watcher.close()
+
+
+def test_a_kiosk_showing_a_lesson_hears_its_changes_made_elsewhere(served: Served) -> None:
+    """Issue 10, item 1: loading a lesson's roster puts the socket in the lesson's room; the
+    relay sends the lesson's roll and topic events there. A sheet read ahead (`follow: false`)
+    and a socket whose teacher locked the screen hear nothing."""
+    seeded = served.seeded
+    lesson, classmate = seeded.ids["lesson"], seeded.ids["classmate"]
+    screen, other = served.kiosk(), served.kiosk()
+    try:
+        token = screen.call(
+            "teacher_login", {"login": seeded.logins["teacher"], "password": factories.PASSWORD}
+        )["session"]
+        sheet = screen.call("roster", {"session": token, "lesson_id": lesson})
+        shown = {p["id"]: p["attendance"] for p in sheet["pupils"]}
+        ahead = other.call("roster", {"session": token, "lesson_id": lesson, "follow": False})
+        assert ahead["ok"] is True
+        wanted = "zw" if shown[classmate] != "zw" else "sp"
+        payload = {
+            "states": {str(classmate): wanted},
+            "base": {str(classmate): shown[classmate]},
+            "topic": "Słyszane w sali",
+            "base_topic": sheet["lesson"]["topic"],
+        }
+        ack = _submit(other, token, lesson, payload)
+        assert ack["ok"] is True and ack["result"]["conflicts"] == []
+
+        deadline = time.monotonic() + 5
+        while len(screen.got("event")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        heard = {e["type"]: e for e in screen.got("event")}
+        assert heard["attendance.recorded"]["pupil_id"] == classmate
+        assert heard["attendance.recorded"]["code"] == wanted
+        assert heard["attendance.recorded"]["lesson_id"] == lesson
+        assert heard["lesson.topic"]["topic"] == "Słyszane w sali"
+        assert other.got("event") == []  # read ahead: no room
+
+        # The teacher locks the screen: the socket leaves the room, entries still go in.
+        assert screen.call("teacher_logout", {"session": token})["ok"] is True
+        before = len(screen.got("event"))
+        back = {
+            "states": {str(classmate): shown[classmate] or "ob"},
+            "base": {str(classmate): wanted},
+        }
+        assert _submit(other, token, lesson, back)["ok"] is True
+        time.sleep(2.5)  # the relay reads the journal at least once a second
+        assert len(screen.got("event")) == before
+    finally:
+        screen.close()
+        other.close()

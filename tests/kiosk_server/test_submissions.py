@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
@@ -46,12 +47,18 @@ def kiosk(connect: Any, kworld: KioskWorld) -> Any:
 
 
 def _roll(kworld: KioskWorld, **states: str) -> dict[str, Any]:
-    return {"states": {str(getattr(kworld, name).id): code for name, code in states.items()}}
+    """A roll changing these pupils, whose screen showed nothing recorded (the first roll)."""
+    ids = {str(getattr(kworld, name).id): code for name, code in states.items()}
+    return {"states": ids, "base": dict.fromkeys(ids)}
 
 
 def test_a_roll_is_one_submission_and_one_transaction(kiosk: Any, kworld: KioskWorld) -> None:
     before = counts()
-    payload = {**_roll(kworld, pupil="nb", classmate="ob"), "topic": "Ułamki zwykłe"}
+    payload = {
+        **_roll(kworld, pupil="nb", classmate="ob"),
+        "topic": "Ułamki zwykłe",
+        "base_topic": None,
+    }
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload)
     assert ack["ok"] is True and ack["status"] == "applied"
     assert ack["result"]["pupils"] == 2 and ack["result"]["changed"] == 2
@@ -101,7 +108,10 @@ def test_a_repeated_key_returns_the_stored_result_and_writes_nothing(
     first = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
     before = counts()
     # The same content, the pupils listed the other way round and the key in capitals.
-    reordered = {"states": dict(reversed(list(payload["states"].items())))}
+    reordered = {
+        "base": payload["base"],
+        "states": dict(reversed(list(payload["states"].items()))),
+    }
     again = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, reordered, key=key.upper())
     assert again["status"] == "duplicate" and again["delivered"] is True
     assert again["result"] == first["result"] and again["event_ids"] == first["event_ids"]
@@ -115,7 +125,14 @@ def test_a_key_reused_for_other_content_is_refused(kiosk: Any, kworld: KioskWorl
     other = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="u"), key=key)
     assert other["ok"] is False and other["error"] == "key_reused"
     assert other["message"] == "Ten klucz wpisu był już użyty dla innej treści."
-    topic = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Inny"}, key=key)
+    topic = submit(
+        kiosk,
+        kiosk.token,
+        "topic",
+        kworld.lesson.id,
+        {"topic": "Inny", "base_topic": None},
+        key=key,
+    )
     assert topic["error"] == "key_reused"
     assert counts() == before
     assert (
@@ -152,12 +169,16 @@ def test_an_entry_typed_before_a_lock_or_logout_still_syncs(kiosk: Any, kworld: 
     call(kiosk, "teacher_logout", {"session": kiosk.token})
     assert submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))["ok"]
     call(kiosk, "teacher_logout", {"session": kiosk.token, "end": True})
-    late = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Dodawanie"})
+    late = submit(
+        kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Dodawanie", "base_topic": None}
+    )
     assert late["ok"] is True
     # ...but not to an account that was disabled meanwhile.
     disable_user(SYSTEM, kworld.teacher)
     db.session.commit()
-    refused = submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Odejmowanie"})
+    refused = submit(
+        kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "Odejmowanie", "base_topic": None}
+    )
     assert refused["error"] == "session_ended" and refused["reason"] == "account"
 
 
@@ -197,19 +218,35 @@ def test_contention_that_never_clears_asks_the_kiosk_to_retry(
     assert counts() == before
 
 
-def test_a_failure_inside_is_an_internal_error_and_the_server_keeps_serving(
+def test_a_bug_is_a_server_error_not_worth_retrying_and_the_server_keeps_serving(
     kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 10, item 5: a bug fails the same way at every retry; the kiosk must not loop."""
+
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(sockets, "apply_submission", broken)
     before = counts()
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
-    assert ack["error"] == "internal" and ack["retry"] is True
+    assert ack["ok"] is False and ack["error"] == "server_error" and "retry" not in ack
+    assert ack["message"] == "Błąd serwera: wpisu nie przyjęto. Zgłoś to administratorowi szkoły."
     assert counts() == before
     monkeypatch.undo()
     assert submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))["ok"]
+
+
+def test_a_database_out_of_reach_asks_the_kiosk_to_retry(
+    kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(sockets, "load_teacher_session", unreachable)
+    before = counts()
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
+    assert ack["error"] == "internal" and ack["retry"] is True
+    assert counts() == before
 
 
 def test_a_refused_roll_writes_nothing_at_all(kiosk: Any, kworld: KioskWorld) -> None:
@@ -389,7 +426,7 @@ def test_lessons_outside_the_kiosk_are_not_found(
     db.session.commit()
     before = counts()
     for lesson_id in (other_room.id, of_colleague.id, foreign.id, tomorrow.id, 999_999):
-        ack = submit(kiosk, kiosk.token, "topic", lesson_id, {"topic": "Temat"})
+        ack = submit(kiosk, kiosk.token, "topic", lesson_id, {"topic": "Temat", "base_topic": None})
         assert ack["error"] == "not_found", lesson_id
         assert ack["message"].startswith("Nie znaleziono")
         roster = call(kiosk, "roster", {"session": kiosk.token, "lesson_id": lesson_id})
@@ -417,13 +454,15 @@ def test_a_cancelled_lesson_is_refused_by_name(kiosk: Any, kworld: KioskWorld) -
     assert counts() == before
 
 
-def test_attendance_is_last_writer_wins_and_the_overwrite_is_reported(
+def test_a_state_changed_meanwhile_is_kept_and_reported_as_a_conflict(
     kiosk: Any, kworld: KioskWorld
 ) -> None:
     # Someone else (the web page) marked the pupil late after the kiosk loaded the roster.
-    submit_roll(Actor(kworld.teacher, Channel.WEB), kworld.lesson, {kworld.pupil.id: "sp"})
-    set_topic(Actor(kworld.teacher, Channel.WEB), kworld.lesson, "Z sieci")
+    web = Actor(kworld.tutor, Channel.WEB)
+    submit_roll(web, kworld.lesson, {kworld.pupil.id: "sp"}, base={kworld.pupil.id: None})
+    set_topic(web, kworld.lesson, "Z sieci")
     db.session.commit()
+    before = counts()
     payload = {
         "states": {str(kworld.pupil.id): "nb", str(kworld.classmate.id): "ob"},
         "base": {str(kworld.pupil.id): None, str(kworld.classmate.id): None},
@@ -431,21 +470,35 @@ def test_attendance_is_last_writer_wins_and_the_overwrite_is_reported(
         "base_topic": None,
     }
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload)
-    assert ack["ok"] is True
-    assert ack["result"]["conflicts"] == [
-        {"pupil_id": kworld.pupil.id, "base": None, "server": "sp", "applied": "nb"},
-        {"field": "topic", "base": None, "server": "Z sieci", "applied": "Z kiosku"},
+    assert ack["ok"] is True and ack["status"] == "applied"
+    conflicts = ack["result"]["conflicts"]
+    for conflict in conflicts:
+        assert dt.datetime.fromisoformat(conflict.pop("at")).tzinfo is not None
+    assert conflicts == [
+        {
+            "pupil_id": kworld.pupil.id,
+            "base": None,
+            "server": "sp",
+            "wanted": "nb",
+            "by": "Jan Kowalski",
+            "channel": "web",
+        },
+        {
+            "field": "topic",
+            "base": None,
+            "server": "Z sieci",
+            "wanted": "Z kiosku",
+            "by": "Jan Kowalski",
+            "channel": "web",
+        },
     ]
-    attendance = db.session.scalars(
-        select(Attendance).where(Attendance.pupil_id == kworld.pupil.id)
-    ).one()
-    assert attendance.type.code == "nb"
-    history = db.session.scalars(
-        select(HistoryEntry)
-        .where(HistoryEntry.entity == "attendance", HistoryEntry.entity_id == attendance.id)
-        .order_by(HistoryEntry.id)
-    ).all()
-    assert [(h.channel, h.action) for h in history] == [("web", "create"), ("kiosk", "update")]
+    # The server's values stay; the result says what the kiosk's copy should now show.
+    assert ack["result"]["states"] == {str(kworld.pupil.id): "sp", str(kworld.classmate.id): "ob"}
+    assert ack["result"]["topic"] == "Z sieci" and ack["event_ids"] == []
+    after = counts()
+    assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {"processed": 1}
+    db.session.expire_all()
+    assert db.session.get(type(kworld.lesson), kworld.lesson.id).topic == "Z sieci"
 
 
 def test_the_roster_shows_states_types_in_tap_order_and_grades(
@@ -480,9 +533,9 @@ def test_entries_survive_a_revocation_and_sync_after_enrolling_again(
 ) -> None:
     revoke_kiosk(SYSTEM, kworld.kiosk)
     db.session.commit()
-    assert submit(kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "X"})["error"] == (
-        "kiosk_revoked"
-    )
+    assert submit(
+        kiosk, kiosk.token, "topic", kworld.lesson.id, {"topic": "X", "base_topic": None}
+    )["error"] == ("kiosk_revoked")
     secret = enroll(kworld.kiosk)
     db.session.commit()
     again = connect({"kiosk_id": kworld.kiosk.id, "secret": secret})

@@ -26,7 +26,7 @@ def _envelope(kworld: KioskWorld, token: str, **changes: Any) -> dict[str, Any]:
         "session": token,
         "kind": "roll",
         "lesson_id": kworld.lesson.id,
-        "payload": {"states": {str(kworld.pupil.id): "nb"}},
+        "payload": {"states": {str(kworld.pupil.id): "nb"}, "base": {str(kworld.pupil.id): None}},
     }
     for name, value in changes.items():
         if value is ...:
@@ -87,6 +87,16 @@ PAYLOADS: list[tuple[str, str, Any, str]] = [
         "payload.states",
     ),
     ("topic too long", "roll", {"states": {}, "topic": "x" * 501}, "payload.topic"),
+    # A roll names what the screen showed for every pupil it changes, and for its topic.
+    ("state without its base", "roll", {"states": {"1": "nb"}}, "payload.base.1"),
+    (
+        "base of a pupil not changed",
+        "roll",
+        {"states": {"1": "nb"}, "base": {"1": None, "2": "ob"}},
+        "payload.base.2",
+    ),
+    ("topic without its base", "roll", {"states": {}, "topic": "Ułamki"}, "payload.base_topic"),
+    ("topic entry without its base", "topic", {"topic": "Ułamki"}, "payload.base_topic"),
     ("topic with NUL", "topic", {"topic": "Ułamki\x00"}, "payload.topic"),
     ("topic empty", "topic", {"topic": ""}, "payload.topic"),
     ("grade without pupil", "grade", {"value": "4"}, "payload.pupil_id"),

@@ -192,7 +192,7 @@ def submit_for(world: World, pupil) -> Attendance:
     from ediary.diary.operations import submit_roll
     from tests.portal.world import teacher
 
-    submit_roll(teacher(world), world.lesson, {pupil.id: "nb"})
+    submit_roll(teacher(world), world.lesson, {pupil.id: "nb"}, base=None)
     return db.session.scalar(
         select(Attendance).where(
             Attendance.lesson_id == world.lesson.id, Attendance.pupil_id == pupil.id

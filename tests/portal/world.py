@@ -18,7 +18,7 @@ def teacher(world: World) -> Actor:
 
 def absent_at(world: World, lesson: Lesson, code: str = "nb") -> Attendance:
     """The world's pupil recorded with `code` (everyone else present) in `lesson`."""
-    submit_roll(teacher(world), lesson, {world.pupil.id: code})
+    submit_roll(teacher(world), lesson, {world.pupil.id: code}, base=None)
     record = db.session.query(Attendance).filter_by(lesson_id=lesson.id, pupil_id=world.pupil.id)
     return record.one()
 
@@ -50,4 +50,4 @@ def a_school_day(world: World) -> None:
         actor, pupil=world.pupil, kind=RemarkKind.POSITIVE, text="Pomaga kolegom.",
         given_on=world.today,
     )  # fmt: skip
-    submit_roll(actor, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe")
+    submit_roll(actor, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe", base=None)

@@ -94,6 +94,7 @@ def seed(database_url: str) -> Seeded:
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         world = factories.make_world()
+        factories.begun(world.lesson)  # the servers take entries for a lesson begun only
         db.session.commit()
         ids = {
             name: getattr(world, name).id
@@ -282,9 +283,16 @@ class WebTeacher:
         self.topic = html.unescape(entered.group(1)).strip() if entered else ""
 
     def roll(self, states: dict[int, str], topic: str | None = None) -> None:
+        """As a teacher does: opens the page, changes these selects (and the topic), saves. The
+        page carries what it showed (the roll's bases), so each roll changes only these."""
+        page = self.http.get(f"{self.base_url}/lessons/{self.lesson_id}", timeout=10).text
+        shown = dict(re.findall(r'<input type="hidden" name="(base-\d+)" value="([^"]*)"', page))
+        base_topic = re.search(r'name="base_topic" type="hidden" value="([^"]*)"', page)
         if topic is not None:
             self.topic = topic  # once entered, a topic is always sent back (clearing it is refused)
-        data = {"csrf_token": self.token, "topic": self.topic}
+        data = {"csrf_token": self.token, "topic": self.topic, **shown}
+        if base_topic is not None:
+            data["base_topic"] = html.unescape(base_topic.group(1))
         data.update({f"state-{pupil_id}": code for pupil_id, code in states.items()})
         response = self.http.post(
             f"{self.base_url}/lessons/{self.lesson_id}",

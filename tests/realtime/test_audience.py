@@ -64,7 +64,7 @@ def _revoke_kiosk_event(actor: Actor, world: World) -> None:
 def _every_event_type(world: World) -> list[JournalEvent]:
     """At least one event of each catalogue type, about pupils and classes of both schools."""
     teacher = Actor(world.teacher, Channel.WEB)
-    submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki")
+    submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki", base=None)
     grade = record_grade(
         teacher, pupil=world.pupil, subject=world.math, value="4", given_on=world.today
     )

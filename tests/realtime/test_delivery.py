@@ -41,7 +41,7 @@ def _teacher(world: World) -> Actor:
 def test_a_commit_rings_once_with_its_newest_event(world: World, session: Any, rings: list) -> None:
     session.commit()
     rings.clear()  # the world's own commit
-    submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"}, topic="Ułamki")
+    submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"}, topic="Ułamki", base=None)
     assert rings == []  # nothing before the commit
     session.commit()
     newest = session.scalar(select(JournalEvent.id).order_by(JournalEvent.id.desc()).limit(1))
@@ -51,7 +51,7 @@ def test_a_commit_rings_once_with_its_newest_event(world: World, session: Any, r
 def test_a_rollback_rings_nothing(world: World, session: Any, rings: list) -> None:
     session.commit()
     rings.clear()
-    submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"})
+    submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"}, base=None)
     session.rollback()
     session.commit()
     assert rings == []
