@@ -1,6 +1,9 @@
 """Fixtures: `app` per database backend, `db` (one rolled-back transaction per test), `client`,
 `login_as`, and `world` (a small school built with the factories).
 
+Every in-process test runs with "now" pinned (`clock`, tests/clock.py); `@pytest.mark.calendar`
+runs a test across the calendar sweep.
+
 Backends come from EDIARY_TEST_BACKENDS (default "sqlite,postgresql"). PostgreSQL is the
 machine's server on 127.0.0.1:5432 (EDIARY_TEST_PG_URL to change it); each run creates and drops
 its own database. Without PostgreSQL the PostgreSQL half is skipped locally and fails under CI=true.
@@ -26,6 +29,7 @@ from ediary.config import Config
 from ediary.db import Base, db
 from ediary.people.models import User
 from tests import factories
+from tests.clock import clock, pytest_generate_tests  # noqa: F401 - the pinned clock, the sweep
 
 PG_ADMIN_URL = os.environ.get(
     "EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
