@@ -37,8 +37,8 @@ class Config:
     PROCESSES: int = 1
     # How many reverse proxies (nginx) stand between the clients and this process, each adding
     # the client's address to X-Forwarded-For and the scheme to X-Forwarded-Proto. Behind nginx
-    # it must be 1: else every client has nginx's address, and a rate limit meant for one
-    # address (20 logins an hour) is shared by the whole district. 0 when clients reach the
+    # it must be 1: else every client has nginx's address, and a limit meant for one address
+    # (failed logins, activations) is shared by the whole district. 0 when clients reach the
     # process directly (the demo), since then those headers are whatever a client sends.
     PROXIES: int = 0
     # --- parents' portal (issue 5) ---
