@@ -115,6 +115,7 @@ def test_failures_are_throttled_per_device(
     assert login(connect({"kiosk_id": other.id, "secret": secret}), kworld.teacher)["ok"] is True
 
 
+@pytest.mark.calendar
 def test_the_lesson_now_in_this_room_opens_by_itself(connect: Any, kworld: KioskWorld) -> None:
     retime(SYSTEM, kworld.lesson, *now_window(kworld.school))
     elsewhere = make_room_lesson(kworld, factories.make_room(kworld.school, "7"), kworld.teacher, 3)
@@ -257,6 +258,7 @@ def test_a_second_full_login_replaces_the_first(connect: Any, kworld: KioskWorld
     assert call(client, "pin_unlock", {**unlock, "pin": "2468"})["error"] == "pin_wrong"
 
 
+@pytest.mark.calendar
 def test_the_hard_logout_comes_within_twelve_hours_and_the_day(
     connect: Any, kworld: KioskWorld
 ) -> None:

@@ -59,6 +59,7 @@ def _code(world: World, lesson_id: int) -> str:
     return record.type.code
 
 
+@pytest.mark.calendar
 def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client, login_as, session):
     record = absent_at(world, world.lesson)
     ahead = school_day(world.today, 1)
@@ -103,6 +104,7 @@ def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client,
     assert "nieobecny (nb) → zmieniono na nieobecny usprawiedliwiony (u)" in page
 
 
+@pytest.mark.calendar
 def test_a_day_announced_ahead_is_excused_once_its_roll_is_taken(world, session):
     tomorrow = world.today + dt.timedelta(days=1)
     request = request_excuse(
