@@ -32,6 +32,9 @@ class Config:
     ARGON2_PARALLELISM: int = 4
     JOURNAL_RETENTION_DAYS: int = 14
     ENROLLMENT_CODE_MINUTES: int = 30
+    # Failed logins an hour from one address, across accounts, before it must wait (successful
+    # logins never count: a school behind one NAT address logs in at once). people/throttle.py.
+    LOGIN_FAILURES_PER_ADDRESS: int = 300
     ENGINE_OPTIONS: dict[str, Any] = field(default_factory=dict)
     # How many server processes run behind nginx; `ediary check --deploy` checks what N > 1 needs.
     PROCESSES: int = 1

@@ -144,7 +144,8 @@ def test_a_hundred_failures_shut_new_browsers_out_until_a_new_password(
 def test_one_address_guessing_across_accounts_meets_a_ceiling_of_failures(
     world, app, client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(throttle, "ADDRESS_FAILURES", 5)
+    assert app.config["LOGIN_FAILURES_PER_ADDRESS"] == 300
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", 5)
     home = browser(app, STRANGER)
     assert log_in(home, "maria_wisniewska", PASSWORD).status_code == 302  # before the spray
     sprayer = browser(app, STRANGER)

@@ -254,9 +254,10 @@ class KioskNamespace(Namespace):
         # The policy of the web login (people/throttle.py), in this kiosk's own lane: growing
         # delays per teacher, a ceiling for the kiosk. The attempt counts as a failure (and is
         # committed) before argon2 runs, and is forgotten if it succeeds.
-        attempt = Attempt(login, kiosk_lane(kiosk.id))
-        begin_attempt(Actor(None, Channel.KIOSK, kiosk.id), attempt, now)
-        _end_reads()
+        lane = kiosk_lane(kiosk.id)
+        _end_reads()  # the device was read: on SQLite the write below needs a fresh snapshot
+        attempt = begin_attempt(Actor(None, Channel.KIOSK, kiosk.id), Attempt(login, lane), now)
+        db.session.commit()
         teacher = authenticate(login, data["password"])  # argon2 in gevent's thread pool
         _end_reads()
         if teacher is None or not has_school_role(teacher, kiosk.school_id, Role.TEACHER):

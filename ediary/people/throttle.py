@@ -15,7 +15,7 @@ cookies), for the web login and the classroom kiosks alike:
   treated as an unknown browser. A success empties its lane: the count is of *consecutive*
   failures.
 - A ceiling per source counts failures only, so that one address cannot try one password on
-  thousands of accounts: ADDRESS_FAILURES an hour from one address for unknown browsers (a
+  thousands of accounts: 300 an hour from one address for unknown browsers (a
   whole school behind one NAT address logs in successfully without limit), KIOSK_FAILURES in
   a quarter of an hour at one kiosk (pupils are in the room).
 - An attempt is written down as a failure *before* its password is checked, and forgotten if
@@ -32,6 +32,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, func, select
@@ -46,8 +47,7 @@ FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(minutes=15)
 RESET_AFTER = 100
 FORGET_AFTER = dt.timedelta(days=30)
-ADDRESS_WINDOW = dt.timedelta(hours=1)
-ADDRESS_FAILURES = 300
+ADDRESS_WINDOW = dt.timedelta(hours=1)  # its ceiling: EDIARY_LOGIN_FAILURES_PER_ADDRESS
 KIOSK_WINDOW = dt.timedelta(minutes=15)
 KIOSK_FAILURES = 20
 
@@ -149,7 +149,8 @@ def _wait(attempt: Attempt, now: dt.datetime, but: int) -> dt.timedelta | None:
     wait = max(_ZERO, last + delay - now) if last is not None else _ZERO
     if attempt.lane == UNKNOWN_BROWSER and attempt.address:
         by_address = LoginFailure.address == attempt.address
-        wait = max(wait, _ceiling_wait(by_address, ADDRESS_WINDOW, ADDRESS_FAILURES, now, but))
+        ceiling = int(current_app.config["LOGIN_FAILURES_PER_ADDRESS"])
+        wait = max(wait, _ceiling_wait(by_address, ADDRESS_WINDOW, ceiling, now, but))
     if attempt.lane.startswith("kiosk:"):
         by_kiosk = LoginFailure.lane == attempt.lane
         wait = max(wait, _ceiling_wait(by_kiosk, KIOSK_WINDOW, KIOSK_FAILURES, now, but))
@@ -157,20 +158,25 @@ def _wait(attempt: Attempt, now: dt.datetime, but: int) -> dt.timedelta | None:
 
 
 @operation
-def begin_attempt(actor: Actor, attempt: Attempt, now: dt.datetime) -> LoginFailure:
-    """Writes the attempt down as a failure, then raises `Throttled` if it must wait.
+def begin_attempt(actor: Actor, attempt: Attempt, now: dt.datetime) -> Attempt:
+    """Writes the attempt down as a failure, then raises `Throttled` if it must wait; returns
+    the attempt as counted (a device cookie's lane that is shut counts as an unknown browser's).
 
     The caller commits before checking the password (so that other processes count this
     attempt meanwhile), and rolls back on `Throttled`: a refused attempt leaves nothing behind
-    and checks no password."""
+    and checks no password. The first statement writes, so on
+    SQLite the counting below reads inside the write transaction, never a stale snapshot."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - FORGET_AFTER))
-    row = LoginFailure(login=attempt.login[:80], lane=attempt.lane, address=attempt.address, at=now)
+    if attempt.lane.startswith("device:") and lane_shut(attempt.login, attempt.lane, now):
+        attempt = Attempt(attempt.login, UNKNOWN_BROWSER, attempt.address)
+    attempt = Attempt(attempt.login[:80], attempt.lane, attempt.address)
+    row = LoginFailure(login=attempt.login, lane=attempt.lane, address=attempt.address, at=now)
     db.session.add(row)
     db.session.flush()
     wait = _wait(attempt, now, row.id)
     if wait is None or wait > _ZERO:
         raise Throttled(wait)
-    return row
+    return attempt
 
 
 @operation
@@ -178,7 +184,7 @@ def attempt_succeeded(actor: Actor, attempt: Attempt) -> None:
     """The lane's consecutive failures end (this attempt's own row among them)."""
     db.session.execute(
         delete(LoginFailure).where(
-            LoginFailure.login == attempt.login[:80], LoginFailure.lane == attempt.lane
+            LoginFailure.login == attempt.login, LoginFailure.lane == attempt.lane
         )
     )
 

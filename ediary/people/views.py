@@ -31,7 +31,6 @@ from ediary.people.throttle import (
     attempt_succeeded,
     begin_attempt,
     device_lane,
-    lane_shut,
 )
 
 bp = Blueprint("people", __name__)
@@ -41,21 +40,17 @@ bp = Blueprint("people", __name__)
 def login() -> ResponseReturnValue:
     """Throttled per account (people/throttle.py), never per address for successful logins.
 
-    Two commits, where views usually have one: the attempt is written down before the
+    Several commits, where views usually have one: the attempt is written down before the
     password is checked, so that parallel attempts in other processes count it meanwhile."""
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("people/login.html", form=form), 401 if form.is_submitted() else 200
     name = (form.login.data or "").strip().lower()
-    now = utcnow()
     nonce = device_nonce(name)
     lane = device_lane(nonce) if nonce else UNKNOWN_BROWSER
-    if nonce and lane_shut(name, lane, now):
-        lane = UNKNOWN_BROWSER  # this browser's own lane is shut: it is an unknown one again
-    attempt = Attempt(name, lane, request.remote_addr)
     actor = Actor(None, Channel.WEB)
     try:
-        begin_attempt(actor, attempt, now)
+        attempt = begin_attempt(actor, Attempt(name, lane, request.remote_addr), utcnow())
     except Throttled as throttled:
         db.session.rollback()
         flash(str(throttled.message), "error")
@@ -65,6 +60,9 @@ def login() -> ResponseReturnValue:
         return page
     db.session.commit()
     user = authenticate(name, form.password.data or "")
+    # Ends the read around the hash: on SQLite a write after it would find the snapshot stale
+    # if another process committed meanwhile ("database is locked"). Nothing is pending.
+    db.session.commit()
     if user is None:
         flash(_("Nieprawidłowy login lub hasło."), "error")
         return render_template("people/login.html", form=form), 401
