@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import logging
+import math
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ediary import realtime
@@ -18,6 +23,7 @@ from ediary.db import db as database  # not `db`: that name is the submodule
 from ediary.errors import Refusal
 from ediary.extensions import babel, csrf, limiter, login_manager, socketio
 from ediary.people.auth import load_session_user
+from ediary.people.throttle import retry_message
 
 BLUEPRINTS: list[str] = [
     "ediary.people.views",
@@ -73,6 +79,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
     return app
 
@@ -97,9 +106,7 @@ def _refusal(error: Refusal) -> ResponseReturnValue:
 
 
 def _not_found(_error: Any) -> ResponseReturnValue:
-    if _wants_json():
-        return jsonify({"ok": False, "error": "not_found"}), 404
-    return render_template("error.html", message=_l("Nie ma takiej strony.")), 404
+    return error_page(404, "not_found", _l("Nie ma takiej strony."))
 
 
 def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
@@ -108,6 +115,67 @@ def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
     if _wants_json():
         return jsonify({"ok": False, "error": "csrf", "message": str(message)}), 400
     return render_template("error.html", message=message), 400
+
+
+log = logging.getLogger(__name__)
+
+# What a person reads for each HTTP error they can meet; JSON clients get the code as well.
+HTTP_ERRORS: dict[int, tuple[str, LazyString]] = {
+    400: ("bad_request", _l("Nieprawidłowe zapytanie. Odśwież stronę i spróbuj ponownie.")),
+    403: ("forbidden", _l("Nie masz dostępu do tej strony.")),
+    405: (
+        "method_not_allowed",
+        _l("Tej strony nie otwiera się w ten sposób. Wróć i użyj przycisku na stronie."),
+    ),
+    413: (
+        "too_large",
+        _l(
+            "Wysłane dane są za duże i nie zostały zapisane. Zdjęcie zwolnienia może mieć "
+            "najwyżej 1,5 MB: wróć, wybierz mniejszy plik i wyślij ponownie."
+        ),
+    ),
+    500: ("internal", _l("Błąd serwera. Nic nie zostało zapisane. Spróbuj ponownie za chwilę.")),
+}
+OTHER_ERROR = ("error", _l("Nie udało się wykonać tej operacji."))
+
+
+def error_page(status: int, code: str, message: str | LazyString, **details: Any) -> Any:
+    """The site's error page (in the person's language), or JSON for a program."""
+    if _wants_json():
+        return make_response(
+            jsonify({"ok": False, "error": code, "message": str(message), **details}), status
+        )
+    return make_response(render_template("error.html", message=message), status)
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    if error.code is None or error.code < 400:
+        return error  # routing redirects (308) are HTTPExceptions too: they pass through
+    code, message = HTTP_ERRORS.get(error.code, OTHER_ERROR)
+    response = error_page(error.code, code, message)
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def _server_error(error: InternalServerError) -> ResponseReturnValue:
+    database.session.rollback()
+    try:
+        return error_page(500, *HTTP_ERRORS[500])
+    except Exception:  # the page itself failed (the database is down): a page all the same
+        log.exception("the error page failed")
+        return str(HTTP_ERRORS[500][1]), 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _rate_limited(_error: RateLimitExceeded) -> ResponseReturnValue:
+    """A flask-limiter limit (activation, password reset): when to try again, in words."""
+    limit = limiter.current_limit
+    # `reset_at` is a whole second, rounded up: its floor is the wait a person expects.
+    left = limit.reset_at - dt.datetime.now(dt.UTC).timestamp() if limit is not None else 60
+    wait = max(1, math.floor(left))
+    response = error_page(429, "throttled", retry_message(wait), retry_after=wait)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _security_headers(response: Any) -> Any:

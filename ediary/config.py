@@ -32,13 +32,16 @@ class Config:
     ARGON2_PARALLELISM: int = 4
     JOURNAL_RETENTION_DAYS: int = 14
     ENROLLMENT_CODE_MINUTES: int = 30
+    # Failed logins an hour from one address, across accounts, before it must wait (successful
+    # logins never count: a school behind one NAT address logs in at once). people/throttle.py.
+    LOGIN_FAILURES_PER_ADDRESS: int = 300
     ENGINE_OPTIONS: dict[str, Any] = field(default_factory=dict)
     # How many server processes run behind nginx; `ediary check --deploy` checks what N > 1 needs.
     PROCESSES: int = 1
     # How many reverse proxies (nginx) stand between the clients and this process, each adding
     # the client's address to X-Forwarded-For and the scheme to X-Forwarded-Proto. Behind nginx
-    # it must be 1: else every client has nginx's address, and a rate limit meant for one
-    # address (20 logins an hour) is shared by the whole district. 0 when clients reach the
+    # it must be 1: else every client has nginx's address, and a limit meant for one address
+    # (failed logins, activations) is shared by the whole district. 0 when clients reach the
     # process directly (the demo), since then those headers are whatever a client sends.
     PROXIES: int = 0
     # --- parents' portal (issue 5) ---

@@ -1,6 +1,9 @@
 """Fixtures: `app` per database backend, `db` (one rolled-back transaction per test), `client`,
 `login_as`, and `world` (a small school built with the factories).
 
+Every in-process test runs with "now" pinned (`clock`, tests/clock.py); `@pytest.mark.calendar`
+runs a test across the calendar sweep.
+
 Backends come from EDIARY_TEST_BACKENDS (default "sqlite,postgresql"). PostgreSQL is the
 machine's server on 127.0.0.1:5432 (EDIARY_TEST_PG_URL to change it); each run creates and drops
 its own database. Without PostgreSQL the PostgreSQL half is skipped locally and fails under CI=true.
@@ -17,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -29,6 +31,7 @@ from ediary.config import Config
 from ediary.db import Base, db
 from ediary.people.models import User
 from tests import factories
+from tests.clock import clock, pytest_generate_tests  # noqa: F401 - the pinned clock, the sweep
 
 PG_ADMIN_URL = os.environ.get(
     "EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -141,14 +144,15 @@ def session(app: Flask) -> Iterator[object]:
 
 
 @pytest.fixture
-def school_hours() -> Iterator[dt.datetime]:
-    """The clock pinned (and ticking) at 10:00 today at the school: the world's lesson (8:00)
-    has begun, so entries are open, whatever the hour the tests run at. In-process only: a
-    server process started by a test keeps the real clock."""
+def school_hours(time_machine: Any) -> dt.datetime:
+    """The clock moved (and ticking) to 10:00 of the pinned day at the school: the world's lesson
+    (8:00) has begun, so entries are open. It moves the test's own time-machine, so a test can
+    still `time_machine.shift(...)` on from there. In-process only: a server process started by
+    a test keeps the real clock."""
     zone = ZoneInfo("Europe/Warsaw")
     at = dt.datetime.combine(dt.datetime.now(zone).date(), dt.time(10), tzinfo=zone)
-    with time_machine.travel(at, tick=True):
-        yield at
+    time_machine.move_to(at, tick=True)
+    return at
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from ediary.db import db
 from ediary.people.models import User
+from tests.clock import DEFAULT
 from tests.factories import World, make_world
 from tests.html import comparable, csrf_token
 
@@ -72,7 +74,9 @@ def shared_world(app: Flask) -> Iterator[tuple[World, Connection]]:
     outer = connection.begin()
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
-    with app.app_context():
+    # Built before any test's clock is set (a module fixture): under the same instant, so its
+    # lessons are on the pinned day.
+    with app.app_context(), time_machine.travel(DEFAULT.utc, tick=True):
         world = make_world()
         db.session.commit()  # releases the session's savepoint; the outer transaction stays
     db.session.remove()

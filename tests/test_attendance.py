@@ -140,6 +140,7 @@ def test_empty_or_long_topic_refused(world, session):
         )
 
 
+@pytest.mark.calendar
 def test_percentages_per_subject_by_hand(world, session):
     """Math: ob, sp, nb, u → present 2 of 4 (50.0%); a cancelled lesson does not count.
     Polish: ob, ns, zw → 3 of 3 present (school reasons and release are not absences)."""

@@ -28,7 +28,7 @@ NOT_AUDITED = {
     "journal",
     "processed_submissions",
     "kiosk_teacher_sessions",
-    "kiosk_login_failures",
+    "login_failures",
     "outgoing_messages",  # issue 5: the e-mail/SMS queue, delivery bookkeeping of journal events
 }
 

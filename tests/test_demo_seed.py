@@ -33,6 +33,9 @@ from ediary.demo.content import WEEKLY_HOURS
 from tests import conftest
 from tests.html import csrf_token
 
+# The demo district is seeded by a real `ediary` process, at the real date (tests/clock.py).
+pytestmark = pytest.mark.real_clock
+
 ROOT = Path(__file__).resolve().parent.parent
 WARSAW = ZoneInfo("Europe/Warsaw")
 COUNT_KEYS = [

@@ -19,20 +19,28 @@ from ediary.timetable.queries import lesson_now, roster, term_on
 ADMIN = Channel.WEB
 
 
+@pytest.mark.calendar
 def test_ensure_lessons_is_idempotent_and_uses_local_bell_times(world, session):
-    next_week = world.today + dt.timedelta(days=7)
-    made = ensure_lessons(Actor(world.school_admin, ADMIN), world.school, next_week)
-    again = ensure_lessons(Actor(world.school_admin, ADMIN), world.school, next_week)
+    week = dt.timedelta(days=7)
+    # Another week of this school year: the next one, unless the year ends first.
+    other_week = (
+        world.today + week if world.today + week <= world.year.ends_on else world.today - week
+    )
+    made = ensure_lessons(Actor(world.school_admin, ADMIN), world.school, other_week)
+    again = ensure_lessons(Actor(world.school_admin, ADMIN), world.school, other_week)
     assert len(made) == 1 and [lesson.id for lesson in again] == [made[0].id]
     lesson = made[0]
     local = lesson.starts_at.astimezone(ZoneInfo("Europe/Warsaw"))  # stored in UTC
-    assert (local.date(), local.hour, local.minute) == (next_week, 8, 0)
+    assert (local.date(), local.hour, local.minute) == (other_week, 8, 0)
+    after_the_year = world.year.ends_on + week
+    assert ensure_lessons(Actor(world.school_admin, ADMIN), world.school, after_the_year) == []
     assert (
         lesson.starts_at.tzinfo is not None
         and lesson.ends_at - lesson.starts_at == dt.timedelta(minutes=45)
     )
 
 
+@pytest.mark.calendar
 def test_lesson_now_finds_the_teachers_lesson_in_the_room(world, session):
     during = world.lesson.starts_at + dt.timedelta(minutes=10)
     assert lesson_now(world.room.id, world.teacher.id, during) == world.lesson
@@ -75,6 +83,7 @@ def test_a_held_lesson_cannot_be_cancelled(world, session):
         cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
 
 
+@pytest.mark.calendar
 def test_roster_and_term(world, session):
     assert [p.id for p in roster(world.lesson)] == sorted(
         [world.pupil.id, world.classmate.id],

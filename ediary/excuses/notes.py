@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from ediary.errors import Refusal
 
-MAX_NOTE_BYTES = 1_500_000  # the request limit is 2 MiB; the page shrinks bigger photos first
+MAX_NOTE_BYTES = 1_500_000  # the page shrinks bigger photos first, and refuses other files
 # The formats a phone's camera or scanner app produces, recognised by their first bytes.
 SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
@@ -44,7 +44,10 @@ def sniff(data: bytes) -> str | None:
 
 def check_note(data: bytes) -> Note:
     if len(data) > MAX_NOTE_BYTES:
-        raise Refusal("note_too_big", _l("Zdjęcie jest za duże (najwyżej 1,5 MB)."))
+        raise Refusal(
+            "note_too_big",
+            _l("Plik jest za duży (najwyżej 1,5 MB). Wybierz mniejszy plik i wyślij ponownie."),
+        )
     if not data:
         raise Refusal("note_empty", _l("Plik jest pusty."))
     mime = sniff(data)

@@ -26,6 +26,20 @@ from ediary.schools.queries import school_today
 
 bp = Blueprint("excuses", __name__)
 
+# The request that carries a note may be bigger than the site's limit (MAX_CONTENT_LENGTH), so
+# that a note over MAX_NOTE_BYTES (a phone's 5 MB scan) is refused by the form, which keeps the
+# reason and the ticked absences, instead of by a bare 413; beyond this, the site's 413 page.
+NOTE_REQUEST_BYTES = 12 * 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def _note_sized_body(endpoint: str | None, _values: dict[str, object] | None) -> None:
+    """Raises the body limit for the excuse form before anything reads the body. Not a
+    `before_request`: the app's CSRF check runs before a blueprint's and reads the form; URL
+    value preprocessors run before both."""
+    if endpoint == "excuses.child_excuses" and request.method == "POST":
+        request.max_content_length = NOTE_REQUEST_BYTES
+
 
 def _days(first: str, last: str) -> list[dt.date]:
     """School days (Monday to Friday) from `first` to `last`; both optional, both ISO dates."""
@@ -57,6 +71,7 @@ def child_excuses(pupil_id: int) -> ResponseReturnValue:
     pupil = load_child(current_user, pupil_id)
     today = school_today(pupil.school_class.school)
     status = 200
+    wanted: set[int] = set()
     if request.method == "POST":
         wanted = {int(v) for v in request.form.getlist("absence") if v.isdigit()}
         absences = (
@@ -97,7 +112,13 @@ def child_excuses(pupil_id: int) -> ResponseReturnValue:
             requests=requests_of(pupil),
             today=today,
             latest=today + dt.timedelta(days=DAYS_AHEAD),
+            note_limit=MAX_NOTE_BYTES,
+            # A refused request is shown again as it was sent (the file aside: browsers never
+            # prefill a file input).
             reason=request.form.get("reason", "") if status == 400 else "",
+            chosen=wanted if status == 400 else set(),
+            days_from=request.form.get("from", "") if status == 400 else "",
+            days_to=request.form.get("to", "") if status == 400 else "",
         ),
         status,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
-from ediary.db import Base, BigIntPK, utcnow
+from ediary.db import Base, utcnow
 from ediary.schools.models import Room
 
 
@@ -97,18 +97,3 @@ class KioskTeacherSession(Base):
     pin_failures: Mapped[int] = mapped_column(default=0)
     ended_at: Mapped[dt.datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(20))
-
-
-class KioskLoginFailure(Base):
-    """One failed full login at a kiosk: the throttle counts these per device and per login."""
-
-    __tablename__ = "kiosk_login_failures"
-    __table_args__ = (
-        Index("ix_kiosk_login_failures_kiosk_at", "kiosk_id", "at"),
-        Index("ix_kiosk_login_failures_login_at", "login", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
-    login: Mapped[str] = mapped_column(String(80))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

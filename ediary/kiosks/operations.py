@@ -10,14 +10,14 @@ import hashlib
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
 from ediary.errors import Refusal
 from ediary.journal.operations import publish
 from ediary.kiosks.auth import new_nonce, new_secret, secret_hash
-from ediary.kiosks.models import EnrollmentCode, Kiosk, KioskLoginFailure, KioskTeacherSession
+from ediary.kiosks.models import EnrollmentCode, Kiosk, KioskTeacherSession
 from ediary.kiosks.queries import end_of_day, school_of, school_today
 from ediary.kiosks.rooms import after_commit, disconnect_kiosk
 from ediary.people.models import User
@@ -121,8 +121,6 @@ def _end_kiosk_sessions(kiosk: Kiosk, now: dt.datetime, reason: str) -> None:
 # NIST SP 800-63B (AAL2): reauthenticate at least every 12 hours.
 SESSION_HOURS = 12
 PIN_ATTEMPTS = 3
-# Failed full logins older than this are never counted again.
-FAILURE_MEMORY = dt.timedelta(days=1)
 
 
 @operation
@@ -198,14 +196,3 @@ def end_teacher_session(
     if session_row.ended_at is None:
         session_row.ended_at, session_row.ended_reason = now, reason
     return session_row
-
-
-@operation
-def record_login_failure(actor: Actor, kiosk: Kiosk, login: str, now: dt.datetime) -> None:
-    db.session.add(KioskLoginFailure(kiosk_id=kiosk.id, login=login[:80], at=now))
-    # Housekeeping in passing: the throttle never looks this far back.
-    db.session.execute(
-        delete(KioskLoginFailure).where(
-            KioskLoginFailure.kiosk_id == kiosk.id, KioskLoginFailure.at < now - FAILURE_MEMORY
-        )
-    )

@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ediary.db import db
 from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.queries import attendance_types, default_type
-from ediary.kiosks.models import Kiosk, KioskLoginFailure, ProcessedSubmission
+from ediary.kiosks.models import Kiosk, ProcessedSubmission
 from ediary.people.models import User
 from ediary.schools.models import School
 from ediary.timetable.models import Lesson, LessonStatus
@@ -48,17 +48,6 @@ def end_of_day(school: School, day: dt.date) -> dt.datetime:
 
 def stored_submission(key: str) -> ProcessedSubmission | None:
     return db.session.get(ProcessedSubmission, key, populate_existing=True)
-
-
-def login_failures(
-    *, since: dt.datetime, kiosk_id: int | None = None, login: str | None = None
-) -> int:
-    query = select(func.count()).select_from(KioskLoginFailure).where(KioskLoginFailure.at >= since)
-    if kiosk_id is not None:
-        query = query.where(KioskLoginFailure.kiosk_id == kiosk_id)
-    if login is not None:
-        query = query.where(KioskLoginFailure.login == login)
-    return int(db.session.scalar(query) or 0)
 
 
 def room_lessons(kiosk: Kiosk, day: dt.date) -> Sequence[Lesson]:

@@ -46,14 +46,12 @@ from ediary.kiosks.operations import (
     end_teacher_session,
     lock_teacher_session,
     open_teacher_session,
-    record_login_failure,
     record_pin_attempt,
     set_pin,
 )
 from ediary.kiosks.queries import (
     lesson_brief,
     lesson_sheet,
-    login_failures,
     room_lessons,
     school_of,
     school_today,
@@ -64,18 +62,13 @@ from ediary.kiosks.rooms import NAMESPACE
 from ediary.kiosks.submissions import apply_submission, digest_of, validate_submission
 from ediary.people.auth import authenticate
 from ediary.people.models import Role, User
+from ediary.people.throttle import Attempt, attempt_succeeded, begin_attempt, kiosk_lane
 from ediary.realtime.relay import ensure_relay, local_relay
 from ediary.realtime.rooms import kiosk_room, lesson_room
 from ediary.timetable.operations import ensure_lessons
 
 log = logging.getLogger(__name__)
 
-# Throttling of full logins, counted in the database so that it holds across processes.
-# Per login it matches the web login (10 per 15 minutes); per device it is higher, because a
-# shared classroom computer sees several teachers' typos in a morning.
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
-TEACHER_FAILURES = 10
-DEVICE_FAILURES = 20
 # Contention (two kiosks writing the same lesson at the same instant) is retried this often.
 ATTEMPTS = 3
 
@@ -211,19 +204,6 @@ def _session_reply(row: KioskTeacherSession, teacher: User) -> dict[str, Any]:
     }
 
 
-def _throttle(kiosk: Kiosk, login: str, now: dt.datetime) -> None:
-    since = now - THROTTLE_WINDOW
-    if (
-        login_failures(since=since, kiosk_id=kiosk.id) >= DEVICE_FAILURES
-        or login_failures(since=since, login=login) >= TEACHER_FAILURES
-    ):
-        raise Refusal(
-            "throttled",
-            _l("Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za kilkanaście minut."),
-            retry_after=int(THROTTLE_WINDOW.total_seconds()),
-        )
-
-
 class KioskNamespace(Namespace):
     def trigger_event(self, event: str, *args: Any) -> Any:
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
@@ -290,13 +270,16 @@ class KioskNamespace(Namespace):
         pin = data.get("pin")
         if pin is not None:
             check_pin_format(pin)
-        _throttle(kiosk, login, now)
-        _end_reads()
+        # The policy of the web login (people/throttle.py), in this kiosk's own lane: growing
+        # delays per teacher, a ceiling for the kiosk. The attempt counts as a failure (and is
+        # committed) before argon2 runs, and is forgotten if it succeeds.
+        lane = kiosk_lane(kiosk.id)
+        _end_reads()  # the device was read: on SQLite the write below needs a fresh snapshot
+        attempt = begin_attempt(Actor(None, Channel.KIOSK, kiosk.id), Attempt(login, lane), now)
+        db.session.commit()
         teacher = authenticate(login, data["password"])  # argon2 in gevent's thread pool
         _end_reads()
         if teacher is None or not has_school_role(teacher, kiosk.school_id, Role.TEACHER):
-            record_login_failure(Actor(None, Channel.KIOSK, kiosk.id), kiosk, login, now)
-            db.session.commit()
             if teacher is None:
                 raise Refusal("login_failed", _l("Nieprawidłowy login lub hasło."))
             raise Refusal(
@@ -304,6 +287,7 @@ class KioskNamespace(Namespace):
             )
         pin_hash = hash_pin(pin) if pin is not None else None
         actor = Actor(teacher, Channel.KIOSK, kiosk.id)
+        attempt_succeeded(actor, attempt)
         row = open_teacher_session(actor, kiosk, teacher, now=now, pin_hash=pin_hash)
         _ensure_today(kiosk, now)
         db.session.commit()

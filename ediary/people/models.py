@@ -6,11 +6,11 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
-from ediary.db import Base, utcnow
+from ediary.db import Base, BigIntPK, utcnow
 from ediary.enums import enum_column
 
 
@@ -70,3 +70,24 @@ class Membership(Audited, Base):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class LoginFailure(Base):
+    """One failed login (web or kiosk), or one being checked: the throttle counts these
+    (ediary/people/throttle.py). Kept in the database so that limits hold across processes."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_login_lane_at", "login", "lane", "at"),
+        Index("ix_login_failures_lane_at", "lane", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # As typed (trimmed, lower case): an account that does not exist is counted the same way.
+    login: Mapped[str] = mapped_column(String(80))
+    # "" from a browser unknown to this account, "device:<nonce>" from a browser that has logged
+    # in to it before (its device cookie), "kiosk:<id>" at a classroom kiosk.
+    lane: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str | None] = mapped_column(String(64))  # the web client's address
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

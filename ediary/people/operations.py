@@ -10,6 +10,7 @@ from ediary.db import db
 from ediary.errors import Refusal
 from ediary.people.models import Membership, Role, User
 from ediary.people.passwords import hash_password
+from ediary.people.throttle import forget_failures
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
@@ -95,6 +96,7 @@ def store_password_hash(actor: Actor, user: User, password_hash: str) -> User:
     under gevent, the whole process)."""
     user.password_hash = password_hash
     user.session_version += 1
+    forget_failures(user.login)  # a new password opens the login lanes a stranger shut
     return user
 
 

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -17,36 +18,63 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ediary.audit.recording import Actor, Channel
-from ediary.db import db
-from ediary.extensions import limiter
+from ediary.db import db, utcnow
 from ediary.people.auth import authenticate
+from ediary.people.devices import device_nonce, remember_device
 from ediary.people.forms import LoginForm
 from ediary.people.operations import end_sessions
 from ediary.people.queries import home_links
+from ediary.people.throttle import (
+    UNKNOWN_BROWSER,
+    Attempt,
+    Throttled,
+    attempt_succeeded,
+    begin_attempt,
+    device_lane,
+)
 
 bp = Blueprint("people", __name__)
 
 
-def _login_key() -> str:
-    return "login:" + (request.form.get("login") or "").strip().lower()[:80]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_key)
 def login() -> ResponseReturnValue:
+    """Throttled per account (people/throttle.py), never per address for successful logins.
+
+    Several commits, where views usually have one: the attempt is written down before the
+    password is checked, so that parallel attempts in other processes count it meanwhile."""
     form = LoginForm()
-    if form.validate_on_submit():
-        user = authenticate(form.login.data or "", form.password.data or "")
-        if user is not None:
-            session.clear()  # a fresh session at login (no fixation)
-            login_user(user)
-            # A parent's home is the portal (issue 5); staff (also a parent on staff) get theirs.
-            if not user.memberships and home_links(user).children:
-                return redirect(url_for("portal.index"))
-            return redirect(url_for("people.home"))
+    if not form.validate_on_submit():
+        return render_template("people/login.html", form=form), 401 if form.is_submitted() else 200
+    name = (form.login.data or "").strip().lower()
+    nonce = device_nonce(name)
+    lane = device_lane(nonce) if nonce else UNKNOWN_BROWSER
+    actor = Actor(None, Channel.WEB)
+    try:
+        attempt = begin_attempt(actor, Attempt(name, lane, request.remote_addr), utcnow())
+    except Throttled as throttled:
+        db.session.rollback()
+        flash(str(throttled.message), "error")
+        page = make_response(render_template("people/login.html", form=form), 429)
+        if throttled.retry_after is not None:
+            page.headers["Retry-After"] = str(throttled.retry_after)
+        return page
+    db.session.commit()
+    user = authenticate(name, form.password.data or "")
+    # Ends the read around the hash: on SQLite a write after it would find the snapshot stale
+    # if another process committed meanwhile ("database is locked"). Nothing is pending.
+    db.session.commit()
+    if user is None:
         flash(_("Nieprawidłowy login lub hasło."), "error")
-    return render_template("people/login.html", form=form), 200 if request.method == "GET" else 401
+        return render_template("people/login.html", form=form), 401
+    attempt_succeeded(actor, attempt)
+    db.session.commit()
+    session.clear()  # a fresh session at login (no fixation)
+    login_user(user)
+    # A parent's home is the portal (issue 5); staff (also a parent on staff) get theirs.
+    home = "portal.index" if not user.memberships and home_links(user).children else "people.home"
+    response = redirect(url_for(home))
+    remember_device(response, name)
+    return response
 
 
 @bp.post("/logout")

@@ -15,7 +15,7 @@ static_root=/opt/ediary/src/static
 listen=""
 http_port=80
 https_port=443
-max_body=2m
+max_body=13m
 access_log=/var/log/nginx/ediary-access.log
 
 usage() {

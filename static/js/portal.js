@@ -102,20 +102,44 @@ async function shrink(file, limit) {
   return file;
 }
 
+// A note still over the limit (a PDF, or a photo that would not shrink) is never sent: the
+// message next to the input says so, and the typed reason stays where it is.
 for (const form of document.querySelectorAll("form[data-note-limit]")) {
   const input = form.querySelector('input[type="file"]');
+  const error = form.querySelector("#note-error");
   const limit = Number(form.dataset.noteLimit);
+  const tooBig = () => (input?.files?.[0]?.size ?? 0) > limit;
+  const showSize = () => {
+    if (!error) return;
+    const file = input?.files?.[0];
+    error.hidden = !tooBig();
+    input?.setAttribute("aria-invalid", tooBig() ? "true" : "false");
+    if (tooBig() && file) {
+      const megabytes = (file.size / 1_000_000).toLocaleString(document.documentElement.lang, {
+        maximumFractionDigits: 1,
+      });
+      error.textContent = error.dataset.message.replace("{size}", megabytes);
+    }
+  };
   input?.addEventListener("change", async () => {
     const file = input.files?.[0];
-    if (!file || file.size <= limit || !file.type.startsWith("image/")) return;
-    try {
-      const smaller = await shrink(file, limit);
-      const transfer = new DataTransfer();
-      transfer.items.add(smaller);
-      input.files = transfer.files;
-    } catch {
-      // The server refuses a file that is still too big, with a message.
+    if (file && file.size > limit && file.type.startsWith("image/")) {
+      try {
+        const smaller = await shrink(file, limit);
+        const transfer = new DataTransfer();
+        transfer.items.add(smaller);
+        input.files = transfer.files;
+      } catch {
+        // Not an image the browser can draw: the size check below refuses it.
+      }
     }
+    showSize();
+  });
+  form.addEventListener("submit", (event) => {
+    if (!tooBig()) return;
+    event.preventDefault();
+    showSize();
+    input.focus();
   });
 }
 

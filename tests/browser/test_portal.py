@@ -271,3 +271,32 @@ def test_the_today_page_cold_load_is_light(portal_site: Site, browser: Browser) 
         assert all(r.url.startswith(portal_site.url) for r in http)
     finally:
         context.close()
+
+
+def test_a_note_over_the_limit_is_refused_in_the_browser_and_nothing_is_sent(
+    portal_site: Site, browser: Browser
+) -> None:
+    """A 5 MB PDF (no image to shrink): the message next to the input, no request, the typed
+    reason still there (issue 11: it used to be a bare "413 Request Entity Too Large")."""
+    context = _context(browser, PHONE)
+    try:
+        page = context.new_page()
+        log_in(page, portal_site.url, "maria_wisniewska")
+        page.goto(f"{portal_site.url}/portal/{portal_site.pupil_id}/excuses")
+        page.get_by_label("Powód nieobecności").fill("Wizyta u ortodonty.")
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+        pdf = b"%PDF-1.4\n" + b"0" * (5 * 1000 * 1000)
+        page.get_by_label("Zdjęcie zwolnienia (nieobowiązkowe)").set_input_files(
+            {"name": "zwolnienie.pdf", "mimeType": "application/pdf", "buffer": pdf}
+        )
+        message = page.locator("#note-error")
+        expect(message).to_be_visible()
+        expect(message).to_contain_text("Ten plik jest za duży (5 MB)")
+        page.get_by_role("button", name="Wyślij do wychowawcy").click()
+        page.wait_for_timeout(300)  # long enough for a submission to have started
+        assert sent == []
+        expect(page.get_by_label("Powód nieobecności")).to_have_value("Wizyta u ortodonty.")
+        expect(page.get_by_label("Zdjęcie zwolnienia (nieobowiązkowe)")).to_be_focused()
+    finally:
+        context.close()

@@ -76,6 +76,7 @@ def test_an_unknown_event_gets_a_clear_refusal(connect: Any, kworld: KioskWorld)
     assert client.is_connected(NS)
 
 
+@pytest.mark.calendar
 def test_the_lock_screen_shows_the_room_and_its_lessons_today(
     connect: Any, kworld: KioskWorld
 ) -> None:

@@ -172,22 +172,6 @@ def test_activation_is_throttled_per_account_and_per_address(world, client, app,
     assert response.status_code == 429
 
 
-def test_login_is_throttled_per_address_across_accounts(world, client):
-    for n in range(20):
-        response = client.post(
-            "/login",
-            data={"csrf_token": csrf_token(client, "/login"), "login": f"user_{n}",
-                  "password": "wrong password here"},
-        )  # fmt: skip
-        assert response.status_code == 401
-    response = client.post(
-        "/login",
-        data={"csrf_token": csrf_token(client, "/login"), "login": "maria_wisniewska",
-              "password": "correct horse battery"},
-    )  # fmt: skip
-    assert response.status_code == 429
-
-
 def test_the_command_line_issues_a_code(tmp_path, cli):
     from ediary import create_app
     from ediary.migrations import upgrade

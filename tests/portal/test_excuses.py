@@ -59,6 +59,7 @@ def _code(world: World, lesson_id: int) -> str:
     return record.type.code
 
 
+@pytest.mark.calendar
 def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client, login_as, session):
     record = absent_at(world, world.lesson)
     ahead = school_day(world.today, 1)
@@ -103,6 +104,7 @@ def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client,
     assert "nieobecny (nb) → zmieniono na nieobecny usprawiedliwiony (u)" in page
 
 
+@pytest.mark.calendar
 def test_a_day_announced_ahead_is_excused_once_its_roll_is_taken(world, session):
     tomorrow = world.today + dt.timedelta(days=1)
     request = request_excuse(
@@ -148,7 +150,7 @@ def test_rejection_keeps_the_absence(world, session):
         ({"reason": "Choroba", "absence": "other"}, "Tej nieobecności nie można usprawiedliwić."),
         ({"reason": "Choroba", "absence": "present"}, "Tej nieobecności nie można usprawiedliwić."),
         ({"reason": "Choroba", "from": "+1", "note": "gif"}, "Dozwolone są zdjęcia JPEG"),
-        ({"reason": "Choroba", "from": "+1", "note": "big"}, "Zdjęcie jest za duże"),
+        ({"reason": "Choroba", "from": "+1", "note": "big"}, "Plik jest za duży"),
     ],
 )
 def test_refused_requests_write_nothing(world, client, login_as, session, form, message):
@@ -265,3 +267,68 @@ def test_the_note_photo_reaches_only_the_guardian_and_the_form_tutor(
                 client.get("/excuses/2000000000/note").get_data(as_text=True)
             )
     assert missing.status_code == 404
+
+
+def test_a_note_over_the_limit_is_refused_by_the_form_keeping_what_was_typed(
+    world, client, login_as, session
+):
+    """A phone's 5 MB PDF: a message on the form (not a bare 413), the reason, the ticked
+    absence and the announced days as they were sent, nothing written."""
+    absence = submit_for(world, world.pupil)
+    session.commit()
+    login_as(world.parent)
+    first = school_day(world.today, 1).isoformat()
+    pdf = b"%PDF-1.4\n" + b"0" * (5 * 1000 * 1000)
+    response = _ask(
+        client, world, reason="Wizyta u ortodonty.", absence=str(absence.id), **{"from": first},
+        note=(io.BytesIO(pdf), "zwolnienie.pdf"),
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Plik jest za duży (najwyżej 1,5 MB)" in text(page)
+    assert ">Wizyta u ortodonty.</textarea>" in page
+    assert f'value="{absence.id}" checked' in page
+    assert f'name="from" min="{world.today.isoformat()}"' in page and f'value="{first}"' in page
+    assert db.session.scalar(select(ExcuseRequest)) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookie", "expected"),
+    [
+        ({}, None, "Wysłane dane są za duże i nie zostały zapisane."),
+        ({}, "en", "What you sent is too large and was not saved."),
+        (
+            {"Accept": "application/json"},
+            None,
+            "Wysłane dane są za duże i nie zostały zapisane. Zdjęcie zwolnienia może mieć "
+            "najwyżej 1,5 MB: wróć, wybierz mniejszy plik i wyślij ponownie.",
+        ),
+    ],
+)
+def test_a_body_over_the_request_limit_gets_the_sites_413_page(
+    world, client, login_as, session, headers, cookie, expected
+):
+    from ediary.excuses.views import NOTE_REQUEST_BYTES
+
+    login_as(world.parent)
+    if cookie:
+        client.set_cookie("lang", cookie)
+    boundary, body = encode_multipart(
+        MultiDict(
+            {
+                "reason": "Choroba",
+                "note": FileStorage(io.BytesIO(b"0" * NOTE_REQUEST_BYTES), "big.pdf"),
+            }
+        )
+    )
+    response = client.post(
+        f"/portal/{world.pupil.id}/excuses",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=headers,
+    )
+    assert response.status_code == 413
+    if headers:
+        assert response.json == {"ok": False, "error": "too_large", "message": expected}
+    else:
+        assert expected in text(response.get_data(as_text=True))

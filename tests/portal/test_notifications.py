@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ediary.audit.recording import Actor
 from ediary.audit.recording import Channel as AuditChannel
-from ediary.db import db, utcnow
+from ediary.db import db
 from ediary.notifications.enqueue import next_local_time
 from ediary.notifications.gateways import Outgoing, SendFailed, SmsApiGateway, SmtpGateway
 from ediary.notifications.models import (
@@ -24,14 +24,16 @@ from ediary.notifications.models import (
 from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.notifications.sender import MAX_ATTEMPTS, Sender, quiet_until
 from ediary.people.models import User
+from tests.clock import DEFAULT
 from tests.factories import World
 from tests.portal.fakes import INVALID_NUMBER, TOKEN, fake_smsapi, smtp_server
 from tests.portal.world import a_school_day, absent_at, second_lesson, teacher
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-# Clocks for the sender, after anything the test queues (rows are due from the real now on).
-NOON = next_local_time(dt.time(12, 0), utcnow())
-NIGHT = next_local_time(dt.time(23, 30), utcnow())
+# Clocks for the sender, after anything the test queues (rows are due from the pinned now on:
+# tests/clock.py), whatever the real date.
+NOON = next_local_time(dt.time(12, 0), DEFAULT.utc)
+NIGHT = next_local_time(dt.time(23, 30), DEFAULT.utc)
 
 
 class Recorder:
