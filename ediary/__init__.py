@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -73,6 +73,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(CSRFError, _csrf_failed)
+    app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=_favicon)
     app.after_request(_security_headers)
     return app
 
@@ -110,6 +111,11 @@ def _csrf_failed(_error: CSRFError) -> ResponseReturnValue:
     return render_template("error.html", message=message), 400
 
 
+def _favicon() -> ResponseReturnValue:
+    """Browsers and bookmarks ask for /favicon.ico whatever a page links; the static file."""
+    return current_app.send_static_file("favicon.ico")
+
+
 def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -119,7 +125,7 @@ def _security_headers(response: Any) -> Any:
         "default-src 'self'; script-src 'self'; object-src 'none'; "
         "frame-ancestors 'none'; base-uri 'none'",
     )
-    if request.endpoint and request.endpoint != "static":
+    if request.endpoint and request.endpoint not in ("static", "favicon"):
         # Pages hold pupils' data: never cached by the browser (kiosks are shared computers).
         response.headers.setdefault("Cache-Control", "no-store")
     return response
