@@ -264,7 +264,21 @@ def test_create_parent_links_children_and_refusals_are_messages(invoke, demo_cop
     assert rows(demo_copy.url, "SELECT count(*) FROM users WHERE login = 'nowy'") == [(0,)]
 
 
-def test_password_prompt_and_a_district_administrator(invoke, demo_copy):
+def test_create_user_without_a_terminal_says_to_use_password_stdin(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ediary.db'}"
+    args = ["create-user", "--database-url", url, "--login", "nowy", "--first-name", "A"]
+    result = run_cli(*args, "--last-name", "B", "--role", "parent", stdin="")  # a pipe, no tty
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: There is no terminal to ask for the password on; "
+        "pipe it in with --password-stdin.\n"
+    )
+    assert not (tmp_path / "ediary.db").exists()  # stopped before anything was opened
+
+
+def test_password_prompt_and_a_district_administrator(invoke, demo_copy, monkeypatch):
+    monkeypatch.setattr("ediary.cli.accounts._terminal", lambda: True)  # the runner's stdin is not
     gmina = rows(demo_copy.url, "SELECT id FROM districts WHERE name = 'Gmina Wąchock'")[0][0]
     args = ["create-user", "--database-url", demo_copy.url, "--login", "wojt.wachock"]
     args += ["--first-name", "Jan", "--last-name", "Wójt", "--role", "district_admin"]
