@@ -8,7 +8,15 @@ import logging
 import math
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
@@ -82,6 +90,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=_favicon)
     app.after_request(_security_headers)
     return app
 
@@ -178,6 +187,11 @@ def _rate_limited(_error: RateLimitExceeded) -> ResponseReturnValue:
     return response
 
 
+def _favicon() -> ResponseReturnValue:
+    """Browsers and bookmarks ask for /favicon.ico whatever a page links; the static file."""
+    return current_app.send_static_file("favicon.ico")
+
+
 def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -187,7 +201,7 @@ def _security_headers(response: Any) -> Any:
         "default-src 'self'; script-src 'self'; object-src 'none'; "
         "frame-ancestors 'none'; base-uri 'none'",
     )
-    if request.endpoint and request.endpoint != "static":
+    if request.endpoint and request.endpoint not in ("static", "favicon"):
         # Pages hold pupils' data: never cached by the browser (kiosks are shared computers).
         response.headers.setdefault("Cache-Control", "no-store")
     return response

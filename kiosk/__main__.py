@@ -1,18 +1,21 @@
 """`python -m kiosk enroll --server URL --code CODE` and `python -m kiosk run`.
 
 Exit status of `enroll`: 0 enrolled, 2 refused by the server (wrong, used or expired code),
-3 server unreachable, 4 bad configuration.
+3 server unreachable, 4 bad configuration. `run`: 4 when its port is in use. `status`: 2 when the
+state directory does not exist.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import json
 import logging
 import os
 import pwd
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -129,14 +132,40 @@ def _owner(config: Config) -> str | None:
     return AGENT_USER
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether another program listens there (asked before anything starts; waitress binds with
+    SO_REUSEADDR too, so a port merely in TIME_WAIT is not "in use")."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
+
+
 def run(config: Config) -> int:
     from kiosk.agent import Agent
     from kiosk.server import serve
 
+    if _port_in_use(config.host, config.port):
+        print(
+            f"run: {config.host}:{config.port} is in use (another kiosk agent running?); "
+            "stop it or choose another --port",
+            file=sys.stderr,
+        )
+        return 4
+
     def stop(_signum: int, _frame: Any) -> None:
+        # Once: a second signal (Ctrl+C and then the demo's SIGTERM) must not cut the cleanup.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise SystemExit(0)
 
+    # SIGINT too, explicitly: a process started in the background inherits SIGINT ignored, and
+    # then Ctrl+C (or the demo's stop) would leave the agent running on its port.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     agent = Agent(config)
     agent.start()
     print(f"kiosk screens on {config.origin}/", flush=True)
@@ -150,6 +179,15 @@ def run(config: Config) -> int:
 def status(config: Config) -> int:
     from kiosk.outbox import Outbox
 
+    if not config.state_dir.exists():
+        print(
+            f"status: {config.state_dir} does not exist; no kiosk is enrolled there",
+            file=sys.stderr,
+        )
+        return 2
+    if not config.state_dir.is_dir():
+        print(f"status: {config.state_dir} is not a directory", file=sys.stderr)
+        return 2
     credential = credentials.load(config.state_dir)
     outbox = Outbox(config.state_dir / "kiosk.db")
     try:

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -267,7 +268,21 @@ def test_create_parent_links_children_and_refusals_are_messages(invoke, demo_cop
     assert rows(demo_copy.url, "SELECT count(*) FROM users WHERE login = 'nowy'") == [(0,)]
 
 
-def test_password_prompt_and_a_district_administrator(invoke, demo_copy):
+def test_create_user_without_a_terminal_says_to_use_password_stdin(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ediary.db'}"
+    args = ["create-user", "--database-url", url, "--login", "nowy", "--first-name", "A"]
+    result = run_cli(*args, "--last-name", "B", "--role", "parent", stdin="")  # a pipe, no tty
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: There is no terminal to ask for the password on; "
+        "pipe it in with --password-stdin.\n"
+    )
+    assert not (tmp_path / "ediary.db").exists()  # stopped before anything was opened
+
+
+def test_password_prompt_and_a_district_administrator(invoke, demo_copy, monkeypatch):
+    monkeypatch.setattr("ediary.cli.accounts._terminal", lambda: True)  # the runner's stdin is not
     gmina = rows(demo_copy.url, "SELECT id FROM districts WHERE name = 'Gmina Wąchock'")[0][0]
     args = ["create-user", "--database-url", demo_copy.url, "--login", "wojt.wachock"]
     args += ["--first-name", "Jan", "--last-name", "Wójt", "--role", "district_admin"]
@@ -388,23 +403,38 @@ def test_reset_reseeds_a_demo_database_but_never_one_with_real_accounts(invoke, 
 
 
 class Served(Exception):
-    """Raised by the stand-in for `serve`, which would replace the test process with a server."""
+    """Raised by the stand-in for `supervise`, which would run the server and the kiosk."""
+
+
+@dataclass(frozen=True)
+class Started:
+    """What `ediary demo` would have started: the server's and the kiosk's command lines."""
+
+    server: list[str]
+    kiosk: list[str] | None
+    environ: dict[str, str]
+
+    @property
+    def kiosk_args(self) -> tuple[str, str, Path, int]:
+        """The launcher's (server, one-time code, state directory, port)."""
+        assert self.kiosk is not None and self.kiosk[1:3] == ["-m", "ediary.demo.kiosk_launcher"]
+        server, code, state_dir, port = self.kiosk[3:]
+        return server, code, Path(state_dir), int(port)
 
 
 @pytest.fixture
-def no_serving(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
-    calls: list[tuple[object, ...]] = []
+def no_serving(monkeypatch: pytest.MonkeyPatch) -> list[Started]:
+    calls: list[Started] = []
 
-    def serve(url: str, host: str, port: int, *, dev: bool) -> None:
-        calls.append((url, host, port, dev, os.environ.get("EDIARY_DEMO_MODE")))
+    def supervise(server: list[str], kiosk: list[str] | None) -> int:
+        calls.append(Started(server, kiosk, dict(os.environ)))
         raise Served
 
-    monkeypatch.setattr("ediary.cli.demo.serve", serve)
-    # No background kiosk either: it would wait for a server that never starts.
-    monkeypatch.setattr("ediary.cli.demo._start_demo_kiosk", lambda *args: calls.append(args))
-    # `demo` sets these for the server it starts; they must not leak into the other tests.
-    monkeypatch.setenv("EDIARY_DEMO_MODE", "false")
-    monkeypatch.delenv("EDIARY_SECRET_KEY", raising=False)
+    monkeypatch.setattr("ediary.cli.demo.supervise", supervise)
+    # `demo` configures its server through the environment (demo mode, the database, the secret
+    # key): a copy of it, so that nothing leaks into the other tests.
+    environ = {k: v for k, v in os.environ.items() if k != "EDIARY_SECRET_KEY"}
+    monkeypatch.setattr(os, "environ", {**environ, "EDIARY_DEMO_MODE": "false"})
     return calls
 
 
@@ -423,7 +453,9 @@ def test_demo_refuses_a_database_that_is_not_a_demo(invoke, demo_copy, no_servin
     assert 0 < remaining < lessons  # nothing was added to a database that is not a demo's
 
 
-def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(invoke, demo_copy, no_serving):
+def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(
+    invoke, demo_copy, no_serving, tmp_path
+):
     today = dt.datetime.now(seed.WARSAW).date().isoformat()
     engine = make_engine(demo_copy.url)
     with engine.begin() as connection:  # setup: as if seeded weeks ago
@@ -432,15 +464,19 @@ def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(invoke, demo_cop
         connection.execute(text("DELETE FROM lessons WHERE date > :today"), {"today": today})
     engine.dispose()
     assert expected > 0
-    port = free_port()
-    result = invoke("demo", "--database-url", demo_copy.url, "--port", str(port))
+    port, kiosk_port, state_dir = free_port(), free_port(), tmp_path / "kiosk-demo"
+    args = ["--port", str(port), "--kiosk-port", str(kiosk_port), "--kiosk-state-dir", state_dir]
+    result = invoke("demo", "--database-url", demo_copy.url, *map(str, args))
     assert isinstance(result.exception, Served), result.output
     assert f"Added {expected} lessons for this week and the next." in result.output
     assert f"Every demo account has the password: {DEMO_PASSWORD}" in result.output
-    kiosk_start, served = no_serving
-    assert served == (demo_copy.url, "127.0.0.1", port, False, "true")
-    server, code, state_dir, kiosk_port = kiosk_start  # the demo kiosk, enrolled with a fresh code
-    assert (server, state_dir.name, kiosk_port) == (f"http://127.0.0.1:{port}", "kiosk-demo", 8090)
+    (started,) = no_serving
+    assert started.server[-1] == "ediary.wsgi:app" and "gevent" in started.server
+    assert started.server[started.server.index("--bind") + 1] == f"127.0.0.1:{port}"
+    assert started.environ["EDIARY_DATABASE_URL"] == demo_copy.url
+    assert started.environ["EDIARY_DEMO_MODE"] == "true"
+    server, code, kiosk_dir, kiosk_at = started.kiosk_args  # enrolled with a fresh code
+    assert (server, kiosk_dir, kiosk_at) == (f"http://127.0.0.1:{port}", state_dir, kiosk_port)
     assert rows(
         demo_copy.url,
         "SELECT count(*) FROM enrollment_codes WHERE code_hash = :digest",
@@ -517,12 +553,12 @@ def test_demo_serves_in_demo_mode_and_prints_the_accounts(demo_copy, tmp_path):
         )
         assert json.loads(status.stdout)["enrolled"] is not None
     finally:
-        _stop(process)
-        # The demo kiosk outlives a SIGTERM to the server (Ctrl+C stops both in a terminal).
+        _stop(process)  # SIGTERM to `ediary demo`: it stops the kiosk too
         found = subprocess.run(["pgrep", "-f", str(kiosk_state)], capture_output=True, text=True)
         kiosk_pids = found.stdout.split()
-        for pid in kiosk_pids:
+        for pid in kiosk_pids:  # only should the test fail: this test's own kiosk
             os.kill(int(pid), signal.SIGTERM)
+    assert kiosk_pids == [], "the demo kiosk outlived `ediary demo`"
     output = log.read_text()
     assert f"open http://127.0.0.1:{port}/" in output
     assert f"Every demo account has the password: {DEMO_PASSWORD}" in output

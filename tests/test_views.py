@@ -524,7 +524,7 @@ def test_district_page_shows_aggregates_and_no_pupil(
     ("actor", "links"),
     [
         ("parent", ["/pupils/{pupil}", "/pupils/{sibling}"]),
-        ("teacher", ["/lessons/{lesson}"]),
+        ("teacher", ["/lessons/{lesson}", "/classes/{class_a}"]),  # and the classes taught
         ("tutor", ["/classes/{class_a}"]),
         ("secretary", ["/schools/{school}"]),
         ("school_admin", ["/schools/{school}"]),

@@ -25,6 +25,14 @@ from ediary.schools.operations import link_guardian
 ROLES = ("teacher", "secretary", "school_admin", "district_admin", "parent")
 
 
+class NoTerminal(click.ClickException):
+    exit_code = 2  # a usage mistake, as click's own, but said in one line
+
+
+def _terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -77,6 +85,11 @@ def create_user_command(
     if pupils and role != "parent":
         raise click.UsageError("--pupil links a parent to a child; use it with --role parent.")
     url = resolve_url(database_url)
+    if not password_stdin and not _terminal():
+        # Without a terminal the prompt would read (and echo) whatever stdin holds, or abort.
+        raise NoTerminal(
+            "There is no terminal to ask for the password on; pipe it in with --password-stdin."
+        )
     password = _read_password(password_stdin)
     require_schema(url)
     app = make_app(url)

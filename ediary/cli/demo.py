@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,16 +17,16 @@ from tqdm import tqdm
 
 from ediary.audit.recording import Actor, Channel
 from ediary.cli.common import database_errors, database_url_option, make_app, resolve_url, shown
-from ediary.cli.serving import serve
-from ediary.db import db, make_engine
+from ediary.cli.serving import server_command
+from ediary.cli.supervisor import refuse_ports_in_use, supervise
+from ediary.db import db, make_engine, utcnow
 from ediary.demo.accounts import DEMO_PASSWORD, demo_accounts
+from ediary.demo.now import DEMO_TEACHER, NoDemoLesson, demo_lesson_now
 from ediary.demo.seed import SeedReport, seed_demo, steps, top_up_lessons
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import create_kiosk, issue_enrollment_code
 from ediary.migrations import upgrade
-from ediary.people.models import User
-from ediary.schools.models import Room, School
-from ediary.timetable.models import Lesson
+from ediary.schools.models import School
 
 DEMO_URL = "sqlite:///instance/demo.db"
 
@@ -155,52 +153,53 @@ def _demo_banner(url: str, address: str) -> str:
     return "\n".join(lines)
 
 
-DEMO_TEACHER = "nauczyciel1"
-
-
-def _demo_kiosk_room(now: dt.datetime) -> tuple[Room, str]:
-    """The room of the demo teacher's lesson now, else their next one today, else their first
-    lesson of today or of the coming days: the demo kiosk stands there."""
-    teacher = db.session.scalar(select(User).where(User.login == DEMO_TEACHER))
-    if teacher is None:
-        raise click.ClickException(f"The demo database has no {DEMO_TEACHER}.")
-    lessons = db.session.scalars(
-        select(Lesson)
-        .where(Lesson.teacher_id == teacher.id, Lesson.ends_at > now)
-        .order_by(Lesson.starts_at)
-        .limit(1)
-    ).all()
-    if not lessons:
-        raise click.ClickException(f"{DEMO_TEACHER} has no lessons ahead; run seed-demo --reset.")
-    lesson = lessons[0]
-    local = lesson.starts_at.astimezone(ZoneInfo("Europe/Warsaw"))
-    if lesson.starts_at <= now:
-        when = "has a lesson there now"
-    else:
-        when = f"teaches there next on {local:%d.%m} at {local:%H:%M}"
-    return db.session.get_one(Room, lesson.room_id), when
+# Said in the banner: how the lesson now came to be (ediary/demo/now.py).
+HOW = {
+    "timetable": "",
+    "extra": " (an extra lesson the demo added)",
+    "substitution": " (a substitution the demo arranged)",
+    "early": " (the demo started it a few minutes early)",
+    "early substitution": " (a substitution the demo arranged, started a few minutes early)",
+}
 
 
 def _demo_kiosk_code(url: str) -> tuple[str, str]:
-    """Issues a one-time code for the demo kiosk's room; returns it and a line for the banner."""
+    """The demo teacher's lesson now (made when there is none) and a one-time code for its
+    room's kiosk; returns the code and what the banner says about them."""
     app = make_app(url)
     with app.app_context():
-        room, when = _demo_kiosk_room(dt.datetime.now(dt.UTC))
+        try:
+            found = demo_lesson_now(Actor.system(Channel.SYSTEM), utcnow())
+        except NoDemoLesson as error:
+            raise click.ClickException(
+                f"The demo has no lesson now ({error}); run `ediary seed-demo --reset`."
+            ) from None
+        lesson = found.lesson
         actor = Actor.system(Channel.CLI)
-        kiosk = db.session.scalar(select(Kiosk).where(Kiosk.room_id == room.id))
-        kiosk = kiosk or create_kiosk(actor, room)
+        kiosk = db.session.scalar(select(Kiosk).where(Kiosk.room_id == lesson.room_id))
+        kiosk = kiosk or create_kiosk(actor, lesson.room)
         code = issue_enrollment_code(actor, kiosk, 30)
-        school = db.session.get_one(School, room.school_id).short_name
+        school = db.session.get_one(School, lesson.school_id)
+        zone = ZoneInfo(school.timezone)
+        starts, ends = lesson.starts_at.astimezone(zone), lesson.ends_at.astimezone(zone)
+        klass = lesson.school_class.name
+        where = (
+            f"it is enrolled for room {lesson.room.name} of {school.short_name}, where "
+            f"{DEMO_TEACHER} has a lesson now: {lesson.subject.name} with {klass}, "
+            f"{starts:%H:%M}-{ends:%H:%M}{HOW[found.how]}.\n"
+            f"Log in there as {DEMO_TEACHER}, take the roll, and log in as {found.parent} "
+            f"(a parent in {klass}) in another browser window to see it arrive."
+        )
         db.session.commit()
         db.session.remove()
-    return code, f"room {room.name} of {school}: {DEMO_TEACHER} {when}"
+    return code, where
 
 
-def _start_demo_kiosk(server: str, code: str, state_dir: Path, port: int) -> None:
-    """In the background: wait for the server, enroll, run the agent (Ctrl+C stops both)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+def _kiosk_command(server: str, code: str, state_dir: Path, port: int) -> list[str]:
+    """The demo kiosk's launcher: waits for the server, enrolls (which makes `state_dir`, private
+    to its user), becomes the agent."""
     launcher = [sys.executable, "-m", "ediary.demo.kiosk_launcher"]
-    subprocess.Popen([*launcher, server, code, str(state_dir), str(port)])  # noqa: S603
+    return [*launcher, server, code, str(state_dir), str(port)]
 
 
 def _demo_secret_key() -> str:
@@ -249,6 +248,10 @@ def demo_command(
 ) -> None:
     """Migrate, seed the demo district if the database is empty, and serve it in demo mode."""
     url = resolve_url(database_url)
+    ports = [(host, port, "--port")]
+    if kiosk_port:
+        ports.append(("127.0.0.1", kiosk_port, "--kiosk-port"))
+    refuse_ports_in_use(ports)  # before a seed that takes a while, and before anything starts
     with database_errors(url):
         upgrade(url)
         app = make_app(url)
@@ -265,11 +268,13 @@ def demo_command(
             code, where = _demo_kiosk_code(url)
             click.echo(
                 f"Demo kiosk: open http://127.0.0.1:{kiosk_port}/ (exactly this address) in a "
-                f"browser; it is enrolled for {where}. Log in there as {DEMO_TEACHER}.\n"
+                f"browser; {where}\n"
             )
     os.environ["EDIARY_DEMO_MODE"] = "true"
     os.environ.setdefault("EDIARY_SECRET_KEY", _demo_secret_key())
+    kiosk = None
     if kiosk_port:
         server = f"http://127.0.0.1:{port}"
-        _start_demo_kiosk(server, code, kiosk_state_dir, kiosk_port)
-    serve(url, host, port, dev=dev)
+        kiosk = _kiosk_command(server, code, kiosk_state_dir, kiosk_port)
+    sys.stdout.flush()
+    sys.exit(supervise(server_command(url, host, port, dev=dev), kiosk))

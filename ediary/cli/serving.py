@@ -34,8 +34,8 @@ def _gunicorn_config() -> Path | None:
     return None
 
 
-def serve(url: str, host: str, port: int, *, dev: bool) -> NoReturn:
-    """Replaces this process with the server, configured through the environment."""
+def server_command(url: str, host: str, port: int, *, dev: bool) -> list[str]:
+    """The server's command line; sets the environment it is configured through."""
     os.environ["EDIARY_DATABASE_URL"] = url
     if "EDIARY_SOCKETIO_ORIGINS" not in os.environ:
         origins = {f"http://{host}:{port}", f"http://127.0.0.1:{port}", f"http://localhost:{port}"}
@@ -51,6 +51,12 @@ def serve(url: str, host: str, port: int, *, dev: bool) -> NoReturn:
         if config is not None:
             args += ["-c", str(config)]
         args.append("ediary.wsgi:app")
+    return args
+
+
+def serve(url: str, host: str, port: int, *, dev: bool) -> NoReturn:
+    """Replaces this process with the server."""
+    args = server_command(url, host, port, dev=dev)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, args)  # noqa: S606 - our own interpreter, fixed arguments

@@ -17,11 +17,13 @@ from ediary.db import db
 from ediary.diary.models import Attendance
 from ediary.errors import Refusal
 from ediary.excuses.access import load_child, load_for_decision, load_note, tutored_classes
+from ediary.excuses.models import ExcuseRequest
 from ediary.excuses.notes import MAX_NOTE_BYTES, check_note, path_of
 from ediary.excuses.operations import DAYS_AHEAD, apply_excuse, decide_excuses, request_excuse
 from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
 from ediary.portal.queries import children_of
 from ediary.realtime.queries import journal_head
+from ediary.schools.models import SchoolClass
 from ediary.schools.queries import school_today
 
 bp = Blueprint("excuses", __name__)
@@ -141,37 +143,65 @@ def note(excuse_id: int) -> ResponseReturnValue:
     return response
 
 
+def _queue_page(classes: list[SchoolClass], status: int = 200) -> ResponseReturnValue:
+    """The queue; after a refusal (status 400) with what was on the form: ticks and comment."""
+    today = school_today(classes[0].school)
+    kept = request.form if status == 400 else None
+    return (
+        render_template(
+            "excuses/queue.html",
+            classes=classes,
+            queue=tutor_queue(classes, today),
+            ticked={int(v) for v in kept.getlist("excuse") if v.isdigit()} if kept else set(),
+            note=kept.get("note", "") if kept else "",
+        ),
+        status,
+    )
+
+
 @bp.get("/excuses")
 @login_required
 def queue() -> ResponseReturnValue:
     classes = tutored_classes(current_user)
     if not classes:
         raise NotFound()
-    today = school_today(classes[0].school)
-    return render_template("excuses/queue.html", classes=classes, queue=tutor_queue(classes, today))
+    return _queue_page(classes)
 
 
-def _chosen() -> list[int]:
+def _chosen(classes: list[SchoolClass]) -> list[ExcuseRequest]:
     """The ticked requests; only a form tutor has a queue (anyone else: as if no such page)."""
-    if not tutored_classes(current_user):
+    if not classes:
         raise NotFound()
-    return sorted({int(v) for v in request.form.getlist("excuse") if v.isdigit()})
+    ids = sorted({int(v) for v in request.form.getlist("excuse") if v.isdigit()})
+    return [load_for_decision(current_user, i) for i in ids]
+
+
+def _refused(classes: list[SchoolClass], refusal: Refusal) -> ResponseReturnValue:
+    """A tutor's mistake (nothing ticked, a comment too long, decided meanwhile) is a message on
+    the queue, which keeps what they had ticked and typed; nothing was written."""
+    db.session.rollback()
+    flash(str(refusal.message), "error")
+    return _queue_page(classes, 400)
 
 
 @bp.post("/excuses/decide")
 @login_required
 def decide() -> ResponseReturnValue:
     """Approve or reject the ticked requests together: all of them, or (on any refusal) none."""
-    requests = [load_for_decision(current_user, i) for i in _chosen()]
+    classes = tutored_classes(current_user)
+    requests = _chosen(classes)
     decision = request.form.get("decision")
-    if decision not in ("approve", "reject"):
-        raise Refusal("decision_invalid", _("Wybierz: zatwierdź albo odrzuć."))
-    excused = decide_excuses(
-        Actor(current_user, Channel.WEB),
-        requests,
-        approve=decision == "approve",
-        note=request.form.get("note"),
-    )
+    try:
+        if decision not in ("approve", "reject"):
+            raise Refusal("decision_invalid", _("Wybierz: zatwierdź albo odrzuć."))
+        excused = decide_excuses(
+            Actor(current_user, Channel.WEB),
+            requests,
+            approve=decision == "approve",
+            note=request.form.get("note"),
+        )
+    except Refusal as refusal:
+        return _refused(classes, refusal)
     db.session.commit()
     if decision == "approve":
         flash(
@@ -191,11 +221,15 @@ def decide() -> ResponseReturnValue:
 @login_required
 def apply() -> ResponseReturnValue:
     """Excuses the absences recorded since on days approved ahead."""
-    requests = [load_for_decision(current_user, i) for i in _chosen()]
-    if not requests:
-        raise Refusal("nothing_chosen", _("Zaznacz co najmniej jeden wniosek."))
+    classes = tutored_classes(current_user)
+    requests = _chosen(classes)
     actor = Actor(current_user, Channel.WEB)
-    excused = sum(apply_excuse(actor, r) for r in requests)
+    try:
+        if not requests:
+            raise Refusal("nothing_chosen", _("Zaznacz co najmniej jeden wniosek."))
+        excused = sum(apply_excuse(actor, r) for r in requests)
+    except Refusal as refusal:
+        return _refused(classes, refusal)
     db.session.commit()
     flash(_("Usprawiedliwiono nieobecności: %(m)s.", m=excused), "info")
     return redirect(url_for("excuses.queue"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,12 +22,44 @@ from ediary.portal.queries import children_of
 bp = Blueprint("notifications", __name__)
 
 
-def _time(name: str, default: dt.time) -> dt.time:
-    raw = request.form.get(name, "")
+# Quiet hours from a time to the same time are none (the sender holds nothing back then).
+NO_QUIET_HOURS = (dt.time(0), dt.time(0))
+
+
+def _time(raw: str) -> dt.time:
     try:
-        return dt.time.fromisoformat(raw) if raw else default
+        return dt.time.fromisoformat(raw)
     except ValueError:
         raise Refusal("time_invalid", _("Nieprawidłowa godzina.")) from None
+
+
+def _quiet_hours() -> tuple[dt.time, dt.time]:
+    """Both times, or both fields emptied: a parent who clears them wants no quiet hours (the
+    page then says so). One without the other cannot be guessed at, so it is asked again."""
+    start = request.form.get("quiet_from", "").strip()
+    end = request.form.get("quiet_until", "").strip()
+    if not start and not end:
+        return NO_QUIET_HOURS
+    if not start or not end:
+        raise Refusal(
+            "quiet_hours_incomplete",
+            _(
+                "Podaj obie godziny ciszy nocnej albo wyczyść oba pola, "
+                "jeśli nie chcesz ciszy nocnej."
+            ),
+        )
+    return _time(start), _time(end)
+
+
+def _as_submitted() -> SimpleNamespace:
+    """What the parent sent, shown again on a refused form (nothing of it was saved)."""
+    form = request.form
+    return SimpleNamespace(
+        email=bool(form.get(f"channel-{Channel.EMAIL.value}")),
+        sms=bool(form.get(f"channel-{Channel.SMS.value}")),
+        digest=bool(form.get("digest")),
+        **{t.value: bool(form.get(f"topic-{t.value}")) for t in Topic},
+    )
 
 
 @bp.route("/portal/settings", methods=["GET", "POST"])
@@ -36,32 +69,39 @@ def settings() -> ResponseReturnValue:
     if not children:
         raise NotFound()  # the settings are a parent's: staff have no portal
     preference = preference_of(current_user)
+    quiet = None if preference.quiet_from == preference.quiet_until else preference
+    shown = {
+        "preference": preference,
+        "quiet_from": quiet.quiet_from.strftime("%H:%M") if quiet else "",
+        "quiet_until": quiet.quiet_until.strftime("%H:%M") if quiet else "",
+    }
     status = 200
     if request.method == "POST":
         try:
+            quiet_from, quiet_until = _quiet_hours()
             save_preferences(
                 Actor(current_user, AuditChannel.WEB),
                 current_user,
                 channels={c for c in Channel if request.form.get(f"channel-{c.value}")},
                 topics={t for t in Topic if request.form.get(f"topic-{t.value}")},
                 digest=bool(request.form.get("digest")),
-                quiet_from=_time("quiet_from", preference.quiet_from),
-                quiet_until=_time("quiet_until", preference.quiet_until),
+                quiet_from=quiet_from,
+                quiet_until=quiet_until,
             )
         except Refusal as refusal:
             db.session.rollback()
             flash(str(refusal.message), "error")
             status = 400
+            shown = {
+                "preference": _as_submitted(),
+                "quiet_from": request.form.get("quiet_from", ""),
+                "quiet_until": request.form.get("quiet_until", ""),
+            }
         else:
             db.session.commit()
             flash(_("Zapisano ustawienia powiadomień."), "info")
             return redirect(url_for("notifications.settings"))
     return (
-        render_template(
-            "portal/settings.html",
-            children=children,
-            preference=preference,
-            topics=Topic,
-        ),
+        render_template("portal/settings.html", children=children, topics=Topic, **shown),
         status,
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ediary.db import db
 from ediary.people.models import Role, User
 from ediary.schools.models import District, Guardianship, Pupil, School, SchoolClass
-from ediary.timetable.models import Lesson
+from ediary.timetable.models import Lesson, TeachingAssignment
 from ediary.timetable.queries import lessons_of_teacher
 
 
@@ -19,6 +19,7 @@ from ediary.timetable.queries import lessons_of_teacher
 class HomeLinks:
     children: list[Pupil] = field(default_factory=list)
     tutored: list[SchoolClass] = field(default_factory=list)
+    taught: list[SchoolClass] = field(default_factory=list)  # besides the tutored ones
     lessons_today: list[Lesson] = field(default_factory=list)
     schools: list[School] = field(default_factory=list)
     districts: list[District] = field(default_factory=list)
@@ -43,6 +44,19 @@ def home_links(user: User) -> HomeLinks:
     )
     if any(m.role is Role.TEACHER for m in user.memberships):
         links.lessons_today = list(lessons_of_teacher(user.id, today()))
+        # Every day, not only on a day with lessons: the way to the pupils' cards.
+        links.taught = list(
+            db.session.scalars(
+                select(SchoolClass)
+                .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+                .where(
+                    TeachingAssignment.teacher_id == user.id,
+                    SchoolClass.id.not_in([c.id for c in links.tutored]),
+                )
+                .distinct()
+                .order_by(SchoolClass.grade_level, SchoolClass.name)
+            )
+        )
     office = {
         m.school_id
         for m in user.memberships

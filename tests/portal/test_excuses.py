@@ -332,3 +332,56 @@ def test_a_body_over_the_request_limit_gets_the_sites_413_page(
         assert response.json == {"ok": False, "error": "too_large", "message": expected}
     else:
         assert expected in text(response.get_data(as_text=True))
+
+
+def _pending(world: World, session) -> ExcuseRequest:  # type: ignore[no-untyped-def]
+    request = request_excuse(
+        Actor(world.parent, Channel.WEB), world.pupil, absences=[], future_days=[world.today],
+        reason="Lekarz.", note=None, today=world.today,
+    )  # fmt: skip
+    session.commit()
+    return request
+
+
+def test_deciding_with_nothing_ticked_stays_on_the_queue_and_keeps_the_comment(
+    world, client, login_as, session
+):
+    request = _pending(world, session)
+    login_as(world.tutor)
+    token = csrf_token(client, "/excuses")
+    response = client.post(
+        "/excuses/decide",
+        data={"csrf_token": token, "decision": "approve", "note": "Proszę o kartkę."},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "<h1>Usprawiedliwienia do rozpatrzenia</h1>" in page  # the queue, not an error page
+    assert 'role="alert">Zaznacz co najmniej jeden wniosek.</p>' in page
+    assert 'name="note" maxlength="500" value="Proszę o kartkę."' in page
+    assert f'name="excuse" value="{request.id}">' in page  # still offered, not ticked
+    db.session.expire_all()
+    assert request.status is ExcuseStatus.PENDING
+
+
+def test_a_refused_decision_keeps_the_ticks_and_applying_nothing_stays_too(
+    world, client, login_as, session
+):
+    request = _pending(world, session)
+    login_as(world.tutor)
+    token = csrf_token(client, "/excuses")
+    too_long = client.post(
+        "/excuses/decide",
+        data={"csrf_token": token, "excuse": str(request.id), "decision": "reject",
+              "note": "x" * 501},
+    )  # fmt: skip
+    assert too_long.status_code == 400
+    page = too_long.get_data(as_text=True)
+    assert 'role="alert">Komentarz jest za długi.</p>' in page
+    assert f'name="excuse" value="{request.id}" checked>' in page
+    nothing = client.post("/excuses/apply", data={"csrf_token": token})
+    assert nothing.status_code == 400
+    page = nothing.get_data(as_text=True)
+    assert "<h1>Usprawiedliwienia do rozpatrzenia</h1>" in page
+    assert 'role="alert">Zaznacz co najmniej jeden wniosek.</p>' in page
+    db.session.expire_all()
+    assert request.status is ExcuseStatus.PENDING

@@ -16,6 +16,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -381,13 +382,28 @@ def test_a_parent_through_nginx_receives_an_entry_written_through_the_other_proc
     assert single_upstream(stack, "transport=websocket") == parent_port
 
 
-def single_upstream(stack: Stack, marker: str = "") -> int:
-    """The one process that served the clients of 127.0.0.1 (the log starts with the address)."""
+def upstreams(stack: Stack, marker: str = "") -> set[int]:
+    """The processes that served the clients of 127.0.0.1 (the log starts with the address)."""
     ports = set()
     for line in stack.access_log.read_text().splitlines():
         found = re.search(r"upstream=127\.0\.0\.1:(\d+)", line)
         if found and marker in line and line.startswith("127.0.0.1 "):
             ports.add(int(found.group(1)))
+    return ports
+
+
+def single_upstream(stack: Stack, marker: str = "", timeout: float = 10) -> int:
+    """The one process that served the clients of 127.0.0.1.
+
+    nginx writes a request's line when the request ends, and a WebSocket's only once nginx has
+    seen its connection close, which may be a moment after the client's `close()` returned: so
+    the first line is waited for (up to `timeout`), and then every line must name one process.
+    """
+    deadline = time.monotonic() + timeout
+    ports = upstreams(stack, marker)
+    while not ports and time.monotonic() < deadline:
+        time.sleep(0.05)
+        ports = upstreams(stack, marker)
     assert len(ports) == 1, f"requests of one client went to {ports}"
     return ports.pop()
 
