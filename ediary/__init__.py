@@ -17,6 +17,7 @@ from ediary.config import Config
 from ediary.db import db as database  # not `db`: that name is the submodule
 from ediary.errors import Refusal
 from ediary.extensions import babel, csrf, limiter, login_manager, socketio
+from ediary.ids import IdConverter
 from ediary.people.auth import load_session_user
 
 BLUEPRINTS: list[str] = [
@@ -65,6 +66,8 @@ def create_app(config: Config | None = None) -> Flask:
             app.wsgi_app, x_for=config.PROXIES, x_proto=config.PROXIES
         )
 
+    # Before any rule is added: every `<int:...>` is an id the database can hold (ediary/ids.py).
+    app.url_map.converters["int"] = IdConverter
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)
