@@ -20,6 +20,7 @@ from ediary.excuses.access import load_child, load_for_decision, load_note, tuto
 from ediary.excuses.notes import MAX_NOTE_BYTES, check_note, path_of
 from ediary.excuses.operations import DAYS_AHEAD, apply_excuse, decide_excuses, request_excuse
 from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
+from ediary.ids import form_ids
 from ediary.portal.queries import children_of
 from ediary.realtime.queries import journal_head
 from ediary.schools.queries import school_today
@@ -58,14 +59,14 @@ def child_excuses(pupil_id: int) -> ResponseReturnValue:
     today = school_today(pupil.school_class.school)
     status = 200
     if request.method == "POST":
-        wanted = {int(v) for v in request.form.getlist("absence") if v.isdigit()}
-        absences = (
-            list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
-            if wanted
-            else []
-        )
         upload = request.files.get("note")
         try:
+            wanted = set(form_ids("absence"))
+            absences = (
+                list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
+                if wanted
+                else []
+            )
             if len(absences) != len(wanted):
                 raise Refusal("absence_invalid", _("Tej nieobecności nie można usprawiedliwić."))
             note = check_note(_read(upload)) if upload is not None and upload.filename else None
@@ -134,7 +135,7 @@ def _chosen() -> list[int]:
     """The ticked requests; only a form tutor has a queue (anyone else: as if no such page)."""
     if not tutored_classes(current_user):
         raise NotFound()
-    return sorted({int(v) for v in request.form.getlist("excuse") if v.isdigit()})
+    return sorted(set(form_ids("excuse")))
 
 
 @bp.post("/excuses/decide")
