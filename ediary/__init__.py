@@ -18,6 +18,7 @@ from ediary.db import db as database  # not `db`: that name is the submodule
 from ediary.errors import Refusal
 from ediary.extensions import babel, csrf, limiter, login_manager, socketio
 from ediary.ids import IdConverter
+from ediary.jsonio import ClientJSONProvider
 from ediary.people.auth import load_session_user
 
 BLUEPRINTS: list[str] = [
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(config.as_flask())
+    app.json = ClientJSONProvider(app)
 
     database.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
