@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room
+from flask_socketio import SocketIO, disconnect, emit, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -64,6 +64,7 @@ from ediary.kiosks.rooms import NAMESPACE
 from ediary.kiosks.submissions import apply_submission, digest_of, validate_submission
 from ediary.people.auth import authenticate
 from ediary.people.models import Role, User
+from ediary.realtime.namespace import GuardedNamespace
 from ediary.realtime.relay import ensure_relay, local_relay
 from ediary.realtime.rooms import kiosk_room
 from ediary.timetable.operations import ensure_lessons
@@ -205,15 +206,9 @@ def _throttle(kiosk: Kiosk, login: str, now: dt.datetime) -> None:
         )
 
 
-class KioskNamespace(Namespace):
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            assert self.socketio is not None
-            return self.socketio._handle_event(self._unknown_event, event, self.namespace, *args)
-        return super().trigger_event(event, *args)
-
-    def _unknown_event(self, *_args: Any) -> dict[str, Any]:
-        return {"ok": False, "error": "unknown_event", "message": _("Nieznane polecenie.")}
+class KioskNamespace(GuardedNamespace):
+    def malformed(self) -> dict[str, Any]:
+        return s.Invalid("$").as_dict()
 
     def on_connect(self, auth: Any = None) -> None:
         """The device authenticates with its id and secret; everyone else is refused."""
