@@ -90,7 +90,7 @@ LOGOUT = s.obj({"session": _SESSION}, {"end": s.boolean()})
 UNLOCK = s.obj({"teacher_id": s.integer(), "pin": s.text(16)})
 SET_PIN = s.obj({"session": _SESSION, "pin": s.text(16)})
 LESSON = s.obj({"session": _SESSION, "lesson_id": s.integer()})
-# How long the `delivered` notice waits for this process's relay to push a submission's events.
+# How long the `delivered` notice waits for every process's relay to push a submission's events.
 DELIVERY_WAIT_SECONDS = 5.0
 
 NOT_FOUND = _l("Nie znaleziono. Możliwe, że lekcja lub uczeń nie należy do tego komputera.")
@@ -435,16 +435,12 @@ def _ack(status: str, key: str, result: dict[str, Any], *, delivered: bool) -> d
 
 
 def _announce_delivered(sid: str, key: str, event_ids: list[int]) -> None:
-    """Runs after the acknowledgement. Tells the kiosk once this process's relay has pushed the
-    submission's journal events to the parents' sockets (see docs/protocol.md, "delivered")."""
-    newest = max(event_ids)
+    """Runs after the acknowledgement. Tells the kiosk once every server process has pushed the
+    submission's journal events to its parents' sockets: this one's relay and each live peer
+    (see docs/protocol.md, "Entry states on the kiosk"); after the wait, nothing is said."""
     relay = local_relay()
-    waited = 0.0
-    while relay is not None and relay.head < newest and waited < DELIVERY_WAIT_SECONDS:
-        socketio.sleep(0.02)
-        waited += 0.02
-    if relay is not None and relay.head < newest:
-        return  # not pushed yet: the kiosk keeps "on the server"; parents get it on resume
+    if relay is not None and not relay.wait_delivered(max(event_ids), DELIVERY_WAIT_SECONDS):
+        return  # not pushed everywhere yet: the kiosk keeps "on the server"; parents resume it
     socketio.emit("delivered", {"key": key, "event_ids": event_ids}, to=sid, namespace=NAMESPACE)
 
 

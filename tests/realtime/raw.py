@@ -28,7 +28,8 @@ class RawSocket:
         self.namespace = namespace
         self.changed = threading.Condition()
         self.acks: dict[int, list[Any]] = {}
-        self.events: list[tuple[Any, list[Any]]] = []  # (name, arguments) pushed by the server
+        # (name, arguments, time.monotonic() of arrival) of what the server pushed
+        self.events: list[tuple[Any, list[Any], float]] = []
         self.connected: Any = None  # the connect answer: {"sid"} or the connect_error's data
         self.closed = False
         self._next_id = 100
@@ -61,7 +62,11 @@ class RawSocket:
 
     def pushed(self, name: str) -> list[Any]:
         with self.changed:
-            return [args[0] if args else None for event, args in self.events if event == name]
+            return [args[0] if args else None for event, args, _at in self.events if event == name]
+
+    def arrivals(self, name: str) -> list[float]:
+        with self.changed:
+            return [at for event, _args, at in self.events if event == name]
 
     def wait(self, predicate: Callable[[RawSocket], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -105,7 +110,7 @@ class RawSocket:
             self.closed = True
         elif kind == "2":
             name, *args = json.loads(body)
-            self.events.append((name, args))
+            self.events.append((name, args, time.monotonic()))
         elif kind == "3":
             digits = len(body) - len(body.lstrip("0123456789"))
             self.acks[int(body[:digits])] = json.loads(body[digits:])
