@@ -30,6 +30,8 @@ from ediary.config import Config
 from ediary.db import db as database  # not `db`: that name is the submodule
 from ediary.errors import Refusal
 from ediary.extensions import babel, csrf, limiter, login_manager, socketio
+from ediary.ids import IdConverter
+from ediary.jsonio import ClientJSONProvider
 from ediary.people.auth import load_session_user
 from ediary.people.throttle import retry_message
 
@@ -52,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(config.as_flask())
+    app.json = ClientJSONProvider(app)
 
     database.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -79,6 +82,8 @@ def create_app(config: Config | None = None) -> Flask:
             app.wsgi_app, x_for=config.PROXIES, x_proto=config.PROXIES
         )
 
+    # Before any rule is added: every `<int:...>` is an id the database can hold (ediary/ids.py).
+    app.url_map.converters["int"] = IdConverter
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)

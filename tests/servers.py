@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -25,6 +26,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children(parent: int) -> list[int]:
+    """The processes whose parent is `parent` (from /proc): a gunicorn master's workers."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(entry.name))
+    return pids
+
+
 def wait_for_port(
     port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
 ) -> None:
@@ -46,6 +60,11 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+
+    def worker_pid(self) -> int:
+        """The one gunicorn worker (`-w 1`): the process that serves, and the one to pause."""
+        (pid,) = children(self.process.pid)
+        return pid
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -179,3 +179,80 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
     assert not missing, f"routes missing from {MATRIX_FILE.name}: {missing}"
     for entry in MATRIX["unscoped"]:
         assert entry.get("why"), f"{entry['endpoint']}: an unscoped route needs its reason"
+
+
+# Ids past what the database's integer holds: PostgreSQL's `integer` (most tables), its `bigint`
+# (history, journal), SQLite's 64-bit integer, and more digits than any of them.
+HUGE_IDS = (2**31, 2**63 - 1, 2**63, 10**20)
+INT_ARGUMENT = re.compile(r"<int:\w+>")
+# The world's object behind each URL argument, for the query-parameter half of the crawl.
+ARGUMENT_OBJECTS = {
+    "pupil_id": "pupil",
+    "class_id": "class_a",
+    "school_id": "school",
+    "district_id": "district",
+    "lesson_id": "lesson",
+}
+
+
+def _int_routes(app: Flask) -> list[tuple[str, str]]:
+    routes = [
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if INT_ARGUMENT.search(rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    ]
+    assert len(routes) >= 15, routes  # the crawl must not silently find nothing
+    return routes
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_ids_past_the_database_integer_are_missing_pages_for_every_actor(
+    actor: str,
+    app: Flask,
+    world: World,
+    client: FlaskClient,
+    login_as: Callable[[User], FlaskClient],
+) -> None:
+    if actor != "anonymous":
+        login_as(getattr(world, actor))
+    token = csrf_token(client, "/login")
+    for rule, method in _int_routes(app):
+        for huge in HUGE_IDS:
+            path = INT_ARGUMENT.sub(str(huge), rule)
+            response = client.open(path, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, (method, path, response.status_code)
+        if method != "GET" or "<int:excuse_id>" in rule:
+            continue
+        # A real object, with `?before=` (history) and `?term=` (cards) past every integer: a
+        # page that reads them answers as for a missing object, any other ignores them.
+        path = INT_ARGUMENT.sub(
+            lambda m: str(getattr(world, ARGUMENT_OBJECTS[m.group(0)[5:-1]]).id), rule
+        )
+        plain = client.get(path).status_code
+        for query in (f"before={2**63}", f"term={2**31}", f"before={10**20}&term={10**20}"):
+            response = client.get(f"{path}?{query}")
+            assert response.status_code in (plain, 404), (path, query, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("actor", "page"),
+    [
+        ("teacher", "/pupils/{pupil}/history?before=9223372036854775808"),
+        ("teacher", "/pupils/{pupil}?term=2147483648"),
+        ("parent", "/portal/{pupil}/history?before=99999999999999999999"),
+        ("parent", "/portal/{pupil}/grades?term=9223372036854775808"),
+        ("parent", "/portal/{pupil}/history?before=-1"),
+        ("parent", "/portal/{pupil}?term=%C2%B2"),  # "²": a digit to str.isdigit, not to int()
+    ],
+)
+def test_a_query_id_past_the_database_integer_is_a_missing_page(
+    actor: str,
+    page: str,
+    world: World,
+    client: FlaskClient,
+    login_as: Callable[[User], FlaskClient],
+) -> None:
+    login_as(getattr(world, actor))
+    assert client.get(fill(page.split("?")[0], world)).status_code == 200
+    assert client.get(fill(page, world)).status_code == 404

@@ -573,7 +573,29 @@ def test_language_switch_sets_a_cookie_and_returns_to_the_page(
     assert '<html lang="en">' in html and 'value="pl" class="link" lang="pl">Polski' in html
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "\\\\evil", ""])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "\\\\evil",
+        "",
+        # Browsers drop tabs and newlines from a URL and read a backslash as a slash, so each of
+        # these is //evil.example to them; CR/LF would also split the Location header.
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/\r\nSet-Cookie: session=x",
+        "\t//evil.example",
+        "/\\evil.example",
+        "/\x00/evil.example",
+        "/\x7f/evil.example",
+        "https:evil.example",
+        "https:/evil.example",
+        "javascript:alert(1)",
+        "///evil.example",
+    ],
+)
 def test_language_switch_never_redirects_off_site(
     client: FlaskClient, session: Session, target: str
 ) -> None:
@@ -581,6 +603,31 @@ def test_language_switch_never_redirects_off_site(
     response = client.post("/language", data={"csrf_token": token, "lang": "xx", "next": target})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get_cookie("lang") is None  # an unknown language is not stored
+
+
+@pytest.mark.parametrize("path", ["/%09/evil.example", "/%0d%0a/evil.example", "/%5C/evil"])
+def test_a_crafted_404_page_offers_no_way_off_site(
+    client: FlaskClient, session: Session, path: str
+) -> None:
+    page = client.get(path)
+    assert page.status_code == 404
+    (target,) = re.findall(r'name="next" value="([^"]*)"', page.get_data(as_text=True))
+    assert target == "/"
+    token = csrf_token(client, "/login")
+    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_language_switch_keeps_a_local_page_and_its_query(
+    world: World, session: Session, login_as: Login
+) -> None:
+    client = login_as(world.parent)
+    path = f"/pupils/{world.pupil.id}/history?before=12"
+    (target,) = re.findall(r'name="next" value="([^"]*)"', client.get(path).get_data(as_text=True))
+    assert target == path
+    token = csrf_token(client)
+    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": target})
+    assert response.headers["Location"] == path
 
 
 def test_pages_are_polish_by_default(client: FlaskClient, session: Session) -> None:

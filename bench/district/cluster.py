@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tests.servers import (
     RedisServer,
+    children,
     free_port,
     loopback_nginx_conf,
     self_signed,
@@ -123,19 +124,6 @@ class Postgres:
         self._run(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False
         )
-
-
-def children(parent: int) -> list[int]:
-    """The processes whose parent is `parent` (from /proc)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            stat = (entry / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(entry.name))
-    return pids
 
 
 def rss_kib(pids: list[int]) -> int:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.queries import pupil_history
 from ediary.diary.values import GRADE_NAMES
+from ediary.ids import MAX_BIG_ID, id_arg
 from ediary.schools.access import load_pupil
 from ediary.schools.models import Term
 from ediary.schools.queries import current_term, pupil_card, school_today, terms_of
@@ -31,7 +32,7 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
 @login_required
 def history(pupil_id: int) -> ResponseReturnValue:
     found = load_pupil(current_user, pupil_id)
-    page = pupil_history(found, before=request.args.get("before", type=int))
+    page = pupil_history(found, before=id_arg("before", MAX_BIG_ID))
     return render_template("diary/history.html", pupil=found, page=page)
 
 
@@ -39,7 +40,7 @@ def _chosen_term(terms: list[Term], today: dt.date) -> Term:
     """`?term=<id>` picks another term of the pupil's year; any other id is a missing page."""
     if not terms:
         raise NotFound()
-    wanted = request.args.get("term", type=int)
+    wanted = id_arg("term")
     if wanted is None:
         return current_term(terms, today)
     for term in terms:

@@ -21,6 +21,7 @@ from ediary.excuses.models import ExcuseRequest
 from ediary.excuses.notes import MAX_NOTE_BYTES, check_note, path_of
 from ediary.excuses.operations import DAYS_AHEAD, apply_excuse, decide_excuses, request_excuse
 from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
+from ediary.ids import form_ids
 from ediary.portal.queries import children_of
 from ediary.realtime.queries import journal_head
 from ediary.schools.models import SchoolClass
@@ -75,14 +76,14 @@ def child_excuses(pupil_id: int) -> ResponseReturnValue:
     status = 200
     wanted: set[int] = set()
     if request.method == "POST":
-        wanted = {int(v) for v in request.form.getlist("absence") if v.isdigit()}
-        absences = (
-            list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
-            if wanted
-            else []
-        )
         upload = request.files.get("note")
         try:
+            wanted = set(form_ids("absence"))
+            absences = (
+                list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
+                if wanted
+                else []
+            )
             if len(absences) != len(wanted):
                 raise Refusal("absence_invalid", _("Tej nieobecności nie można usprawiedliwić."))
             note = check_note(_read(upload)) if upload is not None and upload.filename else None
@@ -172,8 +173,7 @@ def _chosen(classes: list[SchoolClass]) -> list[ExcuseRequest]:
     """The ticked requests; only a form tutor has a queue (anyone else: as if no such page)."""
     if not classes:
         raise NotFound()
-    ids = sorted({int(v) for v in request.form.getlist("excuse") if v.isdigit()})
-    return [load_for_decision(current_user, i) for i in ids]
+    return [load_for_decision(current_user, i) for i in sorted(set(form_ids("excuse")))]
 
 
 def _refused(classes: list[SchoolClass], refusal: Refusal) -> ResponseReturnValue:
@@ -189,9 +189,9 @@ def _refused(classes: list[SchoolClass], refusal: Refusal) -> ResponseReturnValu
 def decide() -> ResponseReturnValue:
     """Approve or reject the ticked requests together: all of them, or (on any refusal) none."""
     classes = tutored_classes(current_user)
-    requests = _chosen(classes)
     decision = request.form.get("decision")
     try:
+        requests = _chosen(classes)
         if decision not in ("approve", "reject"):
             raise Refusal("decision_invalid", _("Wybierz: zatwierdź albo odrzuć."))
         excused = decide_excuses(
@@ -222,9 +222,9 @@ def decide() -> ResponseReturnValue:
 def apply() -> ResponseReturnValue:
     """Excuses the absences recorded since on days approved ahead."""
     classes = tutored_classes(current_user)
-    requests = _chosen(classes)
     actor = Actor(current_user, Channel.WEB)
     try:
+        requests = _chosen(classes)
         if not requests:
             raise Refusal("nothing_chosen", _("Zaznacz co najmniej jeden wniosek."))
         excused = sum(apply_excuse(actor, r) for r in requests)

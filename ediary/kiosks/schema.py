@@ -16,10 +16,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ediary.errors import Refusal
+from ediary.ids import MAX_ID  # the one bound of ids, shared with the web
 
 Spec = Callable[[Any, str], Any]
 
-MAX_ID = 2**31 - 1
 # A submission is small: a roll of 40 pupils is about 2 KB, a long remark 8 KB of JSON.
 MAX_EVENT_BYTES = 32 * 1024
 

@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room, leave_room
+from flask_socketio import SocketIO, disconnect, emit, join_room, leave_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -63,6 +63,7 @@ from ediary.kiosks.submissions import apply_submission, digest_of, validate_subm
 from ediary.people.auth import authenticate
 from ediary.people.models import Role, User
 from ediary.people.throttle import Attempt, attempt_succeeded, begin_attempt, kiosk_lane
+from ediary.realtime.namespace import GuardedNamespace
 from ediary.realtime.relay import ensure_relay, local_relay
 from ediary.realtime.rooms import kiosk_room, lesson_room
 from ediary.timetable.operations import ensure_lessons
@@ -84,7 +85,7 @@ UNLOCK = s.obj({"teacher_id": s.integer(), "pin": s.text(16)})
 SET_PIN = s.obj({"session": _SESSION, "pin": s.text(16)})
 # `follow: false`: a sheet read ahead for work without the server (the socket keeps its room).
 LESSON = s.obj({"session": _SESSION, "lesson_id": s.integer()}, {"follow": s.boolean()})
-# How long the `delivered` notice waits for this process's relay to push a submission's events.
+# How long the `delivered` notice waits for every process's relay to push a submission's events.
 DELIVERY_WAIT_SECONDS = 5.0
 
 NOT_FOUND = _l("Nie znaleziono. Możliwe, że lekcja lub uczeń nie należy do tego komputera.")
@@ -204,15 +205,9 @@ def _session_reply(row: KioskTeacherSession, teacher: User) -> dict[str, Any]:
     }
 
 
-class KioskNamespace(Namespace):
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            assert self.socketio is not None
-            return self.socketio._handle_event(self._unknown_event, event, self.namespace, *args)
-        return super().trigger_event(event, *args)
-
-    def _unknown_event(self, *_args: Any) -> dict[str, Any]:
-        return {"ok": False, "error": "unknown_event", "message": _("Nieznane polecenie.")}
+class KioskNamespace(GuardedNamespace):
+    def malformed(self) -> dict[str, Any]:
+        return s.Invalid("$").as_dict()
 
     def on_connect(self, auth: Any = None) -> None:
         """The device authenticates with its id and secret; everyone else is refused."""
@@ -447,16 +442,12 @@ def _ack(status: str, key: str, result: dict[str, Any], *, delivered: bool) -> d
 
 
 def _announce_delivered(sid: str, key: str, event_ids: list[int]) -> None:
-    """Runs after the acknowledgement. Tells the kiosk once this process's relay has pushed the
-    submission's journal events to the parents' sockets (see docs/protocol.md, "delivered")."""
-    newest = max(event_ids)
+    """Runs after the acknowledgement. Tells the kiosk once every server process has pushed the
+    submission's journal events to its parents' sockets: this one's relay and each live peer
+    (see docs/protocol.md, "Entry states on the kiosk"); after the wait, nothing is said."""
     relay = local_relay()
-    waited = 0.0
-    while relay is not None and relay.head < newest and waited < DELIVERY_WAIT_SECONDS:
-        socketio.sleep(0.02)
-        waited += 0.02
-    if relay is not None and relay.head < newest:
-        return  # not pushed yet: the kiosk keeps "on the server"; parents get it on resume
+    if relay is not None and not relay.wait_delivered(max(event_ids), DELIVERY_WAIT_SECONDS):
+        return  # not pushed everywhere yet: the kiosk keeps "on the server"; parents resume it
     socketio.emit("delivered", {"key": key, "event_ids": event_ids}, to=sid, namespace=NAMESPACE)
 
 

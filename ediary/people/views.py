@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     current_app,
@@ -94,6 +97,31 @@ def home() -> ResponseReturnValue:
     return render_template("people/home.html", links=home_links(current_user))
 
 
+def local_path(target: str) -> str | None:
+    r"""`target` if it is a path of this site, else None: the open-redirect guard.
+
+    What a browser makes of a Location decides, not what the string looks like: it drops tabs
+    and newlines anywhere in a URL and reads a backslash as a slash, so `/\t/evil.example` and
+    `/\evil.example` both go to //evil.example. Any control character (CR/LF would also split
+    the header) or backslash refuses the target; what is left must be a path with no scheme and
+    no host to urllib, and not start with `//` (a host to a browser).
+    """
+    if any(unicodedata.category(c) == "Cc" for c in target) or "\\" in target:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+@bp.app_template_global()
+def language_next() -> str:
+    """The page the language switch returns to: this one, unless its path could lead off site
+    (a crafted link's 404 page would otherwise carry it into the switch's form)."""
+    here = request.full_path if request.query_string else request.path
+    return local_path(here) or url_for("people.home")
+
+
 LANGUAGES = ("pl", "en")
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
@@ -102,13 +130,10 @@ LANG_COOKIE_SECONDS = 365 * 24 * 3600
 def set_language() -> ResponseReturnValue:
     """Polish or English, kept in a cookie (a language choice is not personal data).
 
-    `next` is the page the switch was pressed on; only a local path is followed (no open redirect).
+    `next` is the page the switch was pressed on; only a path of this site is followed.
     """
     chosen = request.form.get("lang", "")
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("people.home")
-    response = redirect(target)
+    response = redirect(local_path(request.form.get("next", "")) or url_for("people.home"))
     if chosen in LANGUAGES:
         response.set_cookie(
             "lang",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
@@ -17,6 +17,7 @@ from ediary.audit.queries import pupil_history
 from ediary.diary.values import GRADE_NAMES
 from ediary.excuses.access import load_child
 from ediary.excuses.queries import requests_of
+from ediary.ids import MAX_BIG_ID, id_arg
 from ediary.portal.history import excuse_decisions
 from ediary.portal.queries import children_of, lessons_on, recent_entries, topics_of
 from ediary.realtime.queries import journal_head
@@ -40,7 +41,7 @@ def _card(pupil: Pupil) -> PupilCard:
     if not terms:
         raise NotFound()
     today = school_today(pupil.school_class.school)
-    wanted = request.args.get("term", type=int)
+    wanted = id_arg("term")
     term: Term | None = current_term(terms, today) if wanted is None else None
     for candidate in terms:
         if candidate.id == wanted:
@@ -119,7 +120,7 @@ def topics(pupil_id: int) -> ResponseReturnValue:
 def history(pupil_id: int) -> ResponseReturnValue:
     head = journal_head()  # before the page's queries (docs/protocol.md)
     pupil = load_child(current_user, pupil_id)
-    before = request.args.get("before", type=int)
+    before = id_arg("before", MAX_BIG_ID)
     return _page(
         "portal/history.html",
         pupil,

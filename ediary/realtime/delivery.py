@@ -124,7 +124,8 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
 
 def ring(newest_id: int | None, controls: list[Control]) -> None:
     """Tells the relays that events up to `newest_id` are committed, and what was revoked."""
-    from ediary.realtime.relay import local_relay, publish_external
+    from ediary.realtime.doorbell import publish_external
+    from ediary.realtime.relay import local_relay
 
     relay = local_relay()
     if relay is not None:

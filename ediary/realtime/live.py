@@ -15,15 +15,14 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, join_room
+from flask_socketio import ConnectionRefusedError, join_room
 
 from ediary.extensions import socketio
+from ediary.realtime.namespace import GuardedNamespace
 from ediary.realtime.relay import ensure_relay, local_relay
 from ediary.realtime.rooms import LIVE, scope_of, user_room
 
 log = logging.getLogger(__name__)
-
-HANDLED = frozenset({"connect", "disconnect", "resume"})
 
 
 def _refused(code: str, message: str) -> dict[str, Any]:
@@ -42,11 +41,9 @@ def _last_id(data: Any) -> tuple[bool, int | None]:
     return True, value
 
 
-class LiveNamespace(Namespace):
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        if event not in HANDLED:
-            return {"ok": False, "error": "unknown_event"}
-        return super().trigger_event(event, *args)
+class LiveNamespace(GuardedNamespace):
+    def malformed(self) -> dict[str, Any]:
+        return _refused("bad_request", _("Nieprawidłowe żądanie."))
 
     def on_connect(self, _auth: Any = None) -> None:
         origin = request.headers.get("Origin")

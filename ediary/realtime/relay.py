@@ -10,15 +10,16 @@ id after `head`" is exact.
 Each resumed socket has a `Stream` that remembers the newest id it was sent, so a socket gets each
 event once and in id order, even when its replay and the live stream overlap.
 
-Only this process's sockets are touched: Redis carries the doorbell and the revocations
-(`revocation.Control`), never the events. (python-socketio's own Redis manager still serves
-`socketio.emit(..., to=room)` across processes for anything else; its pub/sub drops messages
-while Redis is away and cannot keep a per-socket position, so the journal does not use it.)
+Only this process's sockets are touched: Redis carries the doorbell, the revocations
+(`revocation.Control`) and each relay's head (`doorbell`), never the events. (python-socketio's
+own Redis manager still serves `socketio.emit(..., to=room)` across processes for anything else;
+its pub/sub drops messages while Redis is away and cannot keep a per-socket position, so the
+journal does not use it.) The heads of its peers tell a relay when an id has been dispatched by
+every process (`wait_delivered`): the kiosk's "delivered to parents".
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,7 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy import ColumnElement, func, select
@@ -36,23 +36,17 @@ from sqlalchemy.orm import Session
 from ediary.db import db, make_engine
 from ediary.journal.models import JournalEvent
 from ediary.people.models import User
-from ediary.realtime import revocation
+from ediary.realtime import doorbell, revocation
+from ediary.realtime.doorbell import HEARTBEAT_SECONDS, Peers, Ring
 from ediary.realtime.revocation import Control
 from ediary.realtime.rooms import KIOSK, event_rooms, lesson_rooms
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "ediary:realtime"
 POLL_SECONDS = 1.0  # the longest a committed event waits when no doorbell reaches this process
 SWEEP_SECONDS = 2.0  # backstop for session ends made where no doorbell rings (no Redis, CLI)
 BATCH = 500
 REPLAY_LIMIT = 5000  # a longer gap is cheaper to reload than to replay
-
-
-@dataclass
-class Ring:
-    newest: int | None
-    controls: list[Control]
 
 
 @dataclass
@@ -118,7 +112,10 @@ class Relay:
         self.outbox = self.server.eio.create_queue() if redis_url else None
         self.lock = threading.Lock()
         self.dispatched = 0
-        self.last_sweep = time.monotonic()
+        self.last_sweep = self.last_read = time.monotonic()
+        self.peers = Peers()
+        self.waiters: list[tuple[int, Any]] = []  # (id, event set once every process has it)
+        self.announced = (0, 0.0)  # the head last rung to the peers, and when
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -128,8 +125,8 @@ class Relay:
             self.head = session.scalar(select(func.max(JournalEvent.id))) or 0
         self.socketio.start_background_task(self._pump)
         if self.redis_url:
-            self.socketio.start_background_task(self._listen)
-            self.socketio.start_background_task(self._publish)
+            self.socketio.start_background_task(doorbell.listen, self)
+            self.socketio.start_background_task(doorbell.publish, self)
 
     def notify(self, newest: int | None, controls: list[Control]) -> None:
         """Called after a commit in this process."""
@@ -167,14 +164,68 @@ class Relay:
                 rings.append(self.inbox.get_nowait())
         except self.empty:
             pass
-        controls = sorted((c for ring in rings for c in ring.controls), key=lambda c: c.after)
-        for control in controls:
-            self.advance(upto=control.after)
-            revocation.apply(self, control)
-        self.advance()
+        now = time.monotonic()
+        for ring in rings:
+            if ring.origin is not None and ring.head is not None:
+                self.peers.heard(ring.origin, ring.head, now)
+        # A peer's heartbeat without news costs no read of the journal: with N processes each
+        # hears N-1 of them a second.
+        if now - self.last_read >= POLL_SECONDS or any(self._news(ring) for ring in rings):
+            controls = sorted((c for ring in rings for c in ring.controls), key=lambda c: c.after)
+            for control in controls:
+                self.advance(upto=control.after)
+                revocation.apply(self, control)
+            self.advance()
+            self.last_read = now
+        self._heartbeat(now)
+        self._release_waiters()
         if time.monotonic() - self.last_sweep >= SWEEP_SECONDS:
             self.sweep_sessions()
             self.last_sweep = time.monotonic()
+
+    def _news(self, ring: Ring) -> bool:
+        """Might the journal have something this relay has not dispatched, or a revocation?"""
+        if ring.origin is None or ring.controls:
+            return True  # a commit here, or "read now" after (re)subscribing
+        return max(ring.newest or 0, ring.head or 0) > self.head
+
+    # -- "delivered": every process has dispatched an id ---------------------------------------
+
+    def wait_delivered(self, newest: int, timeout: float) -> bool:
+        """Waits until this relay and every live peer have dispatched `newest` (docs/protocol.md,
+        "Entry states on the kiosk"); False after `timeout`. The pump releases the waiters, so
+        a herd of submissions costs no polling, only one check each per cycle."""
+        if self.delivered(newest):
+            return True
+        waiter = (newest, self.server.eio.create_event())
+        with self.lock:
+            self.waiters.append(waiter)
+        try:
+            return bool(waiter[1].wait(timeout))
+        finally:
+            with self.lock:
+                self.waiters.remove(waiter)
+
+    def delivered(self, newest: int) -> bool:
+        if self.head < newest:
+            return False
+        return self.redis_url is None or self.peers.reached(newest, time.monotonic())
+
+    def _release_waiters(self) -> None:
+        with self.lock:
+            waiting = list(self.waiters)
+        for newest, event in waiting:
+            if self.delivered(newest):
+                event.set()
+
+    def _heartbeat(self, now: float) -> None:
+        """Rings the peers with this relay's head when it moved, and at least once a beat."""
+        if self.outbox is None:
+            return
+        head, at = self.announced
+        if self.head != head or now - at >= HEARTBEAT_SECONDS:
+            self.outbox.put(Ring(None, []))  # the publisher adds the head
+            self.announced = (self.head, now)
 
     def advance(self, upto: int | None = None) -> None:
         """Dispatches every committed event after `head` (up to `upto`), in id order."""
@@ -330,88 +381,6 @@ class Relay:
         for stream in streams:
             if valid.get(stream.user_id or 0) != stream.session_version:
                 self.end(stream.namespace, stream.sid, "session_ended")
-
-    # -- Redis: the doorbell between processes -------------------------------------------------
-
-    def _redis(self) -> redis.Redis:
-        assert self.redis_url is not None
-        return redis.Redis.from_url(
-            self.redis_url, socket_connect_timeout=1.0, socket_keepalive=True
-        )
-
-    def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                pubsub = self._redis().pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                # Whatever was announced while this process was not listening: read it now.
-                self.inbox.put(Ring(None, []))
-                delay = 0.1
-                for message in pubsub.listen():
-                    ring = _parse(message.get("data"), self.origin)
-                    if ring is not None:
-                        self.inbox.put(ring)
-            except Exception as error:
-                log.warning("Redis doorbell lost (%s); polling the journal meanwhile", error)
-            self.socketio.sleep(delay)
-            delay = min(delay * 2, 1.0)
-
-    def _publish(self) -> None:
-        assert self.outbox is not None
-        client: redis.Redis | None = None
-        while True:
-            rings = [self.outbox.get()]
-            try:
-                while True:
-                    rings.append(self.outbox.get_nowait())
-            except self.empty:
-                pass
-            payload = _encode(rings, self.origin)
-            try:
-                client = client or self._redis()
-                client.publish(CHANNEL, payload)
-            except Exception as error:  # the other processes' poll delivers meanwhile
-                log.warning("could not ring through Redis: %s", error)
-                client = None
-
-
-def _encode(rings: Iterable[Ring], origin: str) -> str:
-    rings = list(rings)
-    newest = [r.newest for r in rings if r.newest is not None]
-    return json.dumps(
-        {
-            "origin": origin,
-            "newest": max(newest) if newest else None,
-            "controls": [c.as_dict() for r in rings for c in r.controls],
-        }
-    )
-
-
-def _parse(data: Any, own_origin: str) -> Ring | None:
-    try:
-        message = json.loads(data)
-        if message.get("origin") == own_origin:
-            return None  # rung locally already
-        controls = [Control.from_dict(c) for c in message.get("controls") or ()]
-        newest = message.get("newest")
-        return Ring(int(newest) if newest is not None else None, controls)
-    except (TypeError, ValueError, KeyError, AttributeError):
-        log.warning("ignoring a malformed doorbell message")
-        return None
-
-
-_external: dict[str, redis.Redis] = {}
-
-
-def publish_external(url: str, newest: int | None, controls: list[Control]) -> None:
-    """Rings the servers from a process that has no relay (the CLI, tests, batch jobs)."""
-    client = _external.get(url)
-    if client is None:
-        client = _external[url] = redis.Redis.from_url(
-            url, socket_connect_timeout=1.0, socket_timeout=2.0
-        )
-    client.publish(CHANNEL, _encode([Ring(newest, controls)], origin="external"))
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -122,6 +122,25 @@ def test_a_body_that_is_not_json_is_refused(fresh: factories.World, client: Flas
     assert response.get_json()["error"] == "invalid"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 50_000 + "]" * 50_000,  # deeper than Python's recursion limit
+        '{"code": ' * 50_000 + '"ABCDE-FGHJK"' + "}" * 50_000,
+        '{"code": ' + "9" * 5000 + "}",  # past int()'s digit limit
+        b'{"code": "\xff\xfe"}',  # not UTF-8
+    ],
+    ids=["nested-arrays", "nested-objects", "5000-digits", "not-utf8"],
+)
+def test_malformed_json_is_refused_plainly(
+    fresh: factories.World, client: FlaskClient, body: str | bytes
+) -> None:
+    response = client.post(ENROLL, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid"
+    assert response.get_json()["message"]
+
+
 def test_guessing_is_rate_limited(fresh: factories.World, client: FlaskClient) -> None:
     statuses = [_enroll(client, f"WRONG-{n:05d}").status_code for n in range(11)]
     assert statuses[:10] == [400] * 10

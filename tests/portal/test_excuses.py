@@ -149,6 +149,13 @@ def test_rejection_keeps_the_absence(world, session):
         ({"reason": "Wyjazd", "from": "not-a-date"}, "Nieprawidłowa data."),
         ({"reason": "Choroba", "absence": "other"}, "Tej nieobecności nie można usprawiedliwić."),
         ({"reason": "Choroba", "absence": "present"}, "Tej nieobecności nie można usprawiedliwić."),
+        # Not ids at all: a 5,000-digit number (past int()'s digit limit), one past PostgreSQL's
+        # and SQLite's integers, a digit only str.isdigit accepts, a word.
+        ({"reason": "Choroba", "absence": "9" * 5000}, "Nieprawidłowe dane formularza."),
+        ({"reason": "Choroba", "absence": str(2**63)}, "Nieprawidłowe dane formularza."),
+        ({"reason": "Choroba", "absence": str(2**31)}, "Nieprawidłowe dane formularza."),
+        ({"reason": "Choroba", "absence": "²"}, "Nieprawidłowe dane formularza."),
+        ({"reason": "Choroba", "absence": "x"}, "Nieprawidłowe dane formularza."),
         ({"reason": "Choroba", "from": "+1", "note": "gif"}, "Dozwolone są zdjęcia JPEG"),
         ({"reason": "Choroba", "from": "+1", "note": "big"}, "Plik jest za duży"),
     ],
@@ -234,6 +241,31 @@ def test_bulk_decision_with_a_foreign_request_changes_nothing(world, client, log
     assert ours.status is ExcuseStatus.PENDING and theirs.status is ExcuseStatus.PENDING
     no_token = client.post("/excuses/decide", data={"excuse": str(ours.id), "decision": "approve"})
     assert no_token.status_code == 400  # CSRF
+    db.session.expire_all()
+    assert ours.status is ExcuseStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["9" * 5000, str(2**63), str(2**31), "²", "0", "-1"],
+    ids=["5000-digits", "2**63", "2**31", "superscript-two", "zero", "negative"],
+)
+def test_a_decision_on_something_that_is_no_id_is_refused_and_changes_nothing(
+    world, client, login_as, session, bad
+):
+    ours = request_excuse(
+        Actor(world.parent, Channel.WEB), world.pupil, absences=[], future_days=[world.today],
+        reason="Lekarz.", note=None, today=world.today,
+    )  # fmt: skip
+    session.commit()
+    login_as(world.tutor)
+    token = csrf_token(client, "/excuses")
+    for action in ("/excuses/decide", "/excuses/apply"):
+        response = client.post(
+            action, data={"csrf_token": token, "excuse": [str(ours.id), bad], "decision": "approve"}
+        )
+        assert response.status_code == 400, action
+        assert "Nieprawidłowe dane formularza." in text(response.get_data(as_text=True))
     db.session.expire_all()
     assert ours.status is ExcuseStatus.PENDING
 

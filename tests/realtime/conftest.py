@@ -154,8 +154,16 @@ def csrf_token(html: str) -> str:
 
 
 def login(base_url: str, user_login: str) -> requests.Session:
-    """Logs in through the real login form (the server's rate limit allows 20 an hour)."""
+    """Logs in through the real login form (the server's rate limit allows 20 an hour).
+
+    The session opens a new connection for every request. A kept-alive connection that sat idle
+    for gunicorn's `keepalive` (2 s) is closed by the server, and a request sent on it in the
+    same instant fails with "Connection aborted." (RemoteDisconnected or a reset): requests
+    retries no POST, and a busy worker (a browser's socket, the relay) widens that instant to
+    milliseconds. test_live_js's rolls, a second or two apart, hit it once.
+    """
     http = requests.Session()
+    http.headers["Connection"] = "close"
     page = http.get(f"{base_url}/login", timeout=10)
     response = http.post(
         f"{base_url}/login",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,13 +15,15 @@ from sqlalchemy import select
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
 from ediary.diary.operations import record_grade, submit_roll
+from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
 from ediary.journal.operations import publish
 from ediary.kiosks.models import Kiosk
 from ediary.people.operations import disable_user, end_sessions, set_password
 from ediary.realtime import delivery
+from ediary.realtime.doorbell import PEER_SECONDS, Peers, Ring, encode, parse
 from ediary.realtime.queries import journal_head, oldest_kept_id
-from ediary.realtime.relay import Ring, _encode, _parse
+from ediary.realtime.relay import Relay
 from ediary.realtime.retention import prune_journal
 from ediary.realtime.revocation import ACCESS, KIOSK_REVOKED, SESSIONS, Control
 from ediary.schools.operations import create_district, link_guardian, unlink_guardian
@@ -141,10 +144,42 @@ def test_a_revoked_kiosk_is_cut_off_after_its_revocation_event(
 
 def test_the_doorbell_message_round_trips() -> None:
     control = Control(SESSIONS, 7, version=3, after=41)
-    message = _encode([Ring(40, []), Ring(None, [control]), Ring(42, [])], origin="a")
-    assert _parse(message, "b") == Ring(42, [control])
-    assert _parse(message, "a") is None  # our own ring, already handled locally
-    assert _parse("not json", "b") is None
+    message = encode([Ring(40, []), Ring(None, [control]), Ring(42, [])], origin="a", head=39)
+    assert parse(message, "b") == Ring(42, [control], origin="a", head=39)
+    assert parse(message, "a") is None  # our own ring, already handled locally
+    assert parse("not json", "b") is None
+
+
+def test_every_live_peer_must_have_dispatched_an_id() -> None:
+    peers = Peers()
+    assert not peers.reached(1, now=100.0)  # not listening: it can vouch for nobody
+    peers.listening(now=100.0)
+    peers.heard("b", 10, now=100.5)
+    # A live peer it has not heard yet may be behind: nothing is known for PEER_SECONDS.
+    assert not peers.reached(10, now=100.0 + PEER_SECONDS - 0.1)
+    assert peers.reached(10, now=100.0 + PEER_SECONDS)
+    peers.heard("c", 12, now=103.0)
+    assert peers.reached(10, now=103.2) and not peers.reached(11, now=103.2)  # b is behind
+    peers.heard("b", 11, now=103.4)
+    peers.heard("b", 9, now=103.5)  # an older ring overtaken by a newer one: heads never go back
+    assert peers.reached(11, now=103.6)
+    # c goes silent (stopped, or lost Redis): gone after PEER_SECONDS, its sockets resume elsewhere.
+    peers.heard("b", 20, now=105.0)
+    assert not peers.reached(20, now=103.0 + PEER_SECONDS)
+    assert peers.reached(20, now=103.0 + PEER_SECONDS + 0.1)
+    peers.deaf()  # this process lost Redis itself
+    assert not peers.reached(1, now=105.5)
+
+
+def test_delivered_is_not_said_after_the_wait(app: Flask) -> None:
+    relay = Relay(app, socketio, "redis://127.0.0.1:9/0")  # not started: nothing dispatches
+    started = time.monotonic()
+    assert relay.wait_delivered(1, timeout=0.2) is False
+    assert time.monotonic() - started >= 0.2 and relay.waiters == []
+    alone = Relay(app, socketio, None)  # no Redis: one process, its own relay is enough
+    alone.head = 5
+    assert alone.wait_delivered(5, timeout=0.2) is True
+    assert relay.wait_delivered(0, timeout=0) is False  # with Redis: peers unknown yet
 
 
 @pytest.fixture

@@ -247,7 +247,11 @@ def test_every_event_is_authorised_and_bad_ones_are_refused_plainly(
 ) -> None:
     client = live_client(server.url, sessions["parent"]).connect()
     try:
-        assert client.call("grades", {"pupil_id": 1}) == {"ok": False, "error": "unknown_event"}
+        assert client.call("grades", {"pupil_id": 1}) == {
+            "ok": False,
+            "error": "unknown_event",
+            "message": "Nieznane polecenie.",
+        }
         for bad in ({"last_id": -1}, {"last_id": "7"}, {"since": 3}, [1], None, {"last_id": True}):
             refused = client.call("resume", bad)
             assert refused["ok"] is False and refused["error"] == "bad_request", bad
