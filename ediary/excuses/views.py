@@ -21,7 +21,7 @@ from ediary.excuses.models import ExcuseRequest
 from ediary.excuses.notes import MAX_NOTE_BYTES, check_note, path_of
 from ediary.excuses.operations import DAYS_AHEAD, apply_excuse, decide_excuses, request_excuse
 from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
-from ediary.ids import form_ids
+from ediary.ids import form_ids, parse_id
 from ediary.portal.queries import children_of
 from ediary.realtime.queries import journal_head
 from ediary.schools.models import SchoolClass
@@ -153,7 +153,7 @@ def _queue_page(classes: list[SchoolClass], status: int = 200) -> ResponseReturn
             "excuses/queue.html",
             classes=classes,
             queue=tutor_queue(classes, today),
-            ticked={int(v) for v in kept.getlist("excuse") if v.isdigit()} if kept else set(),
+            ticked={i for v in kept.getlist("excuse") if (i := parse_id(v)) is not None} if kept else set(),
             note=kept.get("note", "") if kept else "",
         ),
         status,

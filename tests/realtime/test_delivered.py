@@ -82,7 +82,7 @@ class ClassroomKiosk:
             seeded.ids["pupil"],
         )
 
-    def roll(self, code: str) -> dict[str, Any]:
+    def roll(self, code: str, base: str | None) -> dict[str, Any]:
         ack = self.socket.call(
             "submit",
             {
@@ -90,7 +90,10 @@ class ClassroomKiosk:
                 "session": self.session,
                 "kind": "roll",
                 "lesson_id": self.lesson_id,
-                "payload": {"states": {str(self.pupil_id): code}},
+                "payload": {
+                    "states": {str(self.pupil_id): code},
+                    "base": {str(self.pupil_id): base},
+                },
             },
         )
         assert ack["ok"] is True and ack["status"] == "applied" and ack["delivered"] is False, ack
@@ -139,14 +142,14 @@ def test_delivered_waits_for_the_parents_process(
     servers: tuple[Server, Server], kiosk: ClassroomKiosk, parent: RawSocket
 ) -> None:
     # Both processes running: the entry reaches the parent and the kiosk hears "delivered".
-    warm = kiosk.roll("nb")
+    warm = kiosk.roll("nb", None)
     assert kiosk.socket.wait(lambda s: bool(kiosk.delivered(warm["key"])), 5)
     assert parent.wait(lambda s: bool(_events_with(s, warm["event_ids"])), 5)
 
     worker = servers[1].worker_pid()
     os.kill(worker, signal.SIGSTOP)
     try:
-        ack = kiosk.roll("sp")
+        ack = kiosk.roll("sp", "nb")
         time.sleep(1.0)
         assert kiosk.delivered(ack["key"]) == [], "delivered while the parent's process is paused"
         assert _events_with(parent, ack["event_ids"]) == []
