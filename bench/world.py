@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import select
 
+from ediary import transactions
+from ediary.access.revocation import access_changed, class_members_changed
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, make_engine, utcnow
 from ediary.kiosks.auth import new_secret, secret_hash
@@ -49,6 +51,13 @@ def _bulk(actor: Actor, rows: list[Any]) -> None:
     db.session.add_all(rows)
 
 
+@operation
+def _new_to_everyone(actor: Actor, user_ids: list[int], class_ids: list[int]) -> None:
+    """Roles, classes and links are new: declared as any write of them (access/revocation.py)."""
+    access_changed(*user_ids)
+    class_members_changed(*class_ids)
+
+
 def writer_app() -> Flask:
     app = Flask("ediary_bench", root_path=str(Path(__file__).resolve().parent))
     app.config.update(
@@ -64,6 +73,7 @@ def writer_app() -> Flask:
 def build(url: str, *, kiosks: int = 94, class_size: int = 25, parents: int = 3000) -> BenchWorld:
     import ediary.models  # noqa: F401 - every table, as create_app knows them
 
+    transactions.install()  # no create_app here: the history and the journal's order need them
     engine = make_engine(url)
     db.bind(engine)
     Base.metadata.create_all(engine)
@@ -173,6 +183,7 @@ def build(url: str, *, kiosks: int = 94, class_size: int = 25, parents: int = 30
             for n, r in enumerate(rooms)
         ]
         _bulk(SYSTEM, [*links, *assignments, *devices])
+        _new_to_everyone(SYSTEM, [u.id for u in (*teachers, *accounts)], [c.id for c in classes])
         entries = [
             TimetableEntry(
                 school_id=c.school_id,

@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ediary import realtime
+from ediary import realtime, transactions
 from ediary.config import Config
 from ediary.db import db as database  # not `db`: that name is the submodule
 from ediary.errors import Refusal
@@ -56,6 +56,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.as_flask())
     app.json = ClientJSONProvider(app)
 
+    transactions.install()  # the session listeners, in their written order (transactions.py)
     database.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)

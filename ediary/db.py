@@ -1,5 +1,8 @@
 """The database: declarative base, engine factory and the per-greenlet session.
 
+`TransactionNotes` is what a transaction keeps for its commit (the journal rows to announce, the
+revocations it declared, the writers' lock it holds), forgotten with a savepoint that rolls back.
+
 Written by hand instead of Flask-SQLAlchemy because the same session has to serve four callers
 that are not all Flask requests (HTTP views, Socket.IO handlers under gevent, the CLI seeding a
 database given by URL, and tests that wrap each test in a rolled-back transaction); a scoped
@@ -9,14 +12,21 @@ session keyed by greenlet and an explicit engine keep all four simple.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar, Generic, TypeVar
 
 from greenlet import getcurrent
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Session,
+    SessionTransaction,
+    scoped_session,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -137,3 +147,66 @@ db = Database()
 
 def session() -> Session:
     return db.session()
+
+
+T = TypeVar("T")
+
+
+class TransactionNotes(Generic[T]):
+    """Notes one transaction keeps until it ends, in `session.info[key]`.
+
+    Each note remembers the savepoint it was written in. When that savepoint rolls back, its
+    notes go with it, as its rows did: a journal row, a declared revocation or the writers' lock
+    (PostgreSQL releases a lock taken inside a savepoint that rolls back) of a rolled-back
+    savepoint never happened. When the transaction ends, every note goes. The two listeners
+    that forget are `forget_savepoint` and `forget_transaction` (installed by
+    `ediary.transactions`). SQLAlchemy keeps nothing per savepoint for us: hence by hand.
+    """
+
+    every: ClassVar[list[TransactionNotes[Any]]] = []
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        TransactionNotes.every.append(self)
+
+    def add(self, session: Session, notes: Iterable[T]) -> None:
+        savepoint = session.get_nested_transaction()
+        session.info.setdefault(self.key, []).extend((savepoint, note) for note in notes)
+
+    def get(self, session: Session) -> list[T]:
+        return [note for _savepoint, note in session.info.get(self.key, ())]
+
+    def _forget_within(self, session: Session, savepoint: SessionTransaction) -> None:
+        kept = [
+            (where, note)
+            for where, note in session.info.get(self.key, ())
+            if not _within(where, savepoint)
+        ]
+        if kept:
+            session.info[self.key] = kept
+        else:
+            session.info.pop(self.key, None)
+
+
+def _within(where: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    """Was a note written in `savepoint`, or in a savepoint inside it (released into it)?"""
+    while where is not None:
+        if where is savepoint:
+            return True
+        where = where.parent
+    return False
+
+
+def forget_savepoint(session: Session, previous: SessionTransaction) -> None:
+    """`after_soft_rollback`: the notes of a savepoint that rolled back."""
+    if previous.nested:
+        for notes in TransactionNotes.every:
+            notes._forget_within(session, previous)
+
+
+def forget_transaction(session: Session, transaction: SessionTransaction) -> None:
+    """`after_transaction_end`: every note, once the whole transaction has ended (committed or
+    rolled back; after a commit, `after_commit` has read them already)."""
+    if transaction.parent is None:
+        for notes in TransactionNotes.every:
+            session.info.pop(notes.key, None)

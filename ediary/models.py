@@ -5,7 +5,6 @@ from ediary.diary import models as diary_models
 from ediary.excuses import models as excuse_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
-from ediary.notifications import enqueue as notification_queue  # its listener queues messages
 from ediary.notifications import models as notification_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
@@ -20,7 +19,6 @@ __all__ = [
     "journal_models",
     "kiosk_models",
     "notification_models",
-    "notification_queue",
     "people_models",
     "school_models",
     "timetable_models",

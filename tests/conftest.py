@@ -26,10 +26,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import ediary.models  # noqa: F401 - every table known to create_all in every test module
-from ediary import create_app
+from ediary import create_app, transactions
 from ediary.config import Config
 from ediary.db import Base, db
 from ediary.people.models import User
+from ediary.realtime import delivery
+from ediary.realtime.controls import Control
 from tests import factories
 from tests.clock import clock, pytest_generate_tests  # noqa: F401 - the pinned clock, the sweep
 
@@ -38,6 +40,9 @@ PG_ADMIN_URL = os.environ.get(
 )
 BACKENDS = [b for b in os.environ.get("EDIARY_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# As `create_app` does: tests that write through a bare app (`bound_to`, a seed) need the hooks.
+transactions.install()
 
 
 def test_config(database_url: str, **overrides: object) -> Config:
@@ -158,6 +163,14 @@ def school_hours(time_machine: Any) -> dt.datetime:
 @pytest.fixture
 def world(session: object) -> factories.World:
     return factories.make_world()
+
+
+@pytest.fixture
+def rings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, list[Control]]]:
+    """What each commit rings the relays with (`(newest id, controls)`), instead of ringing."""
+    heard: list[tuple[int | None, list[Control]]] = []
+    monkeypatch.setattr(delivery, "ring", lambda newest, controls: heard.append((newest, controls)))
+    return heard
 
 
 class FreshGlobalsClient(FlaskClient):

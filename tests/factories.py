@@ -24,7 +24,7 @@ from ediary.schools.operations import (
     link_guardian,
 )
 from ediary.timetable.models import BellSlot, Lesson, TeachingAssignment, TimetableEntry
-from ediary.timetable.operations import local_datetime
+from ediary.timetable.operations import assign_teacher, local_datetime
 
 SYSTEM = Actor.system(Channel.CLI)
 PASSWORD = "correct horse battery"
@@ -109,13 +109,7 @@ def make_lesson(
         .one_or_none()
     )
     if assignment is None:
-        assignment = TeachingAssignment(
-            school_id=school.id,
-            teacher_id=teacher.id,
-            class_id=school_class.id,
-            subject_id=subject.id,
-        )
-        _add(SYSTEM, assignment)
+        assignment = assign_teacher(SYSTEM, teacher, school_class, subject)
     entry = (
         db.session.query(TimetableEntry)
         .filter_by(assignment_id=assignment.id, weekday=date.weekday(), slot_number=slot_number)

@@ -3,7 +3,12 @@
 Every mapped class that holds school records mixes in `Audited`. A flush that writes such a row
 must happen inside a named operation (`@operation`), which names the actor; the flush then writes
 one history row per changed row, with the old and the new values. A write outside an operation
-raises `UnauditedWrite` and nothing is stored: no code path can change a diary row silently.
+raises `UnauditedWrite` and nothing is stored: no code path can change a diary row silently. So
+does a journal event or a declared revocation outside an operation (`current_actor`).
+
+The two session listeners here (`require_operation`, `write_history`) are installed, with the
+others, by `ediary.transactions.install()`; an operation refuses to run in a process that has not
+installed them, since its writes would leave no history.
 """
 
 from __future__ import annotations
@@ -59,6 +64,19 @@ class UnauditedWrite(RuntimeError):
     """A diary row was written outside a named operation."""
 
 
+class HooksMissing(RuntimeError):
+    """An operation ran in a process that has not installed the transaction hooks."""
+
+
+def current_actor(what: str) -> Actor:
+    """The actor of the operation running now; `UnauditedWrite` outside any operation (the
+    journal and the revocations are written by operations only, house rule 3)."""
+    actor: Actor | None = db.session().info.get("actor")
+    if actor is None:
+        raise UnauditedWrite(f"{what} outside an operation")
+    return actor
+
+
 class Audited:
     """Marks a mapped class whose every change leaves a history row."""
 
@@ -79,6 +97,8 @@ def operation(fn: Callable[P, R]) -> Callable[P, R]:
             raise TypeError(f"{fn.__name__} must be called with an Actor first")
         session = db.session()
         outer = session.info.get("actor")
+        if outer is None and not event.contains(Session, "before_flush", require_operation):
+            raise HooksMissing("call ediary.transactions.install() first (create_app does)")
         session.info["actor"] = outer or actor
         try:
             result = fn(*args, **kwargs)
@@ -161,9 +181,8 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
     flush this does not mark the transaction failed, so the caller must roll back, as every
     caller of a write already does on an error (kiosks/sockets.py retries from a rollback).
     """
+    current_actor("update_in_bulk")
     session = db.session()
-    if session.info.get("actor") is None:
-        raise UnauditedWrite("update_in_bulk outside an operation")
     if not changes:
         return
     cls = type(changes[0][0])
@@ -229,8 +248,8 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
         connection.execute(insert(HistoryEntry), rows)
 
 
-@event.listens_for(Session, "before_flush")
-def _require_operation(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+def require_operation(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    """`before_flush`: an audited row written outside an operation stops the flush."""
     if session.info.get("actor") is not None:
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -238,8 +257,8 @@ def _require_operation(session: Session, _ctx: UOWTransaction, _instances: Any) 
             raise UnauditedWrite(f"{type(obj).__name__} written outside an operation")
 
 
-@event.listens_for(Session, "after_flush")
-def _write_history(session: Session, _ctx: UOWTransaction) -> None:
+def write_history(session: Session, _ctx: UOWTransaction) -> None:
+    """`after_flush`: one history row per audited row the flush wrote."""
     from ediary.audit.models import HistoryEntry  # the model module imports this one
 
     actor: Actor | None = session.info.get("actor")

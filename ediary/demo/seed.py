@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import distinct, func, select
 
+from ediary.access.revocation import access_changed, class_members_changed
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, utcnow
 from ediary.demo import calendar, plan
@@ -125,6 +126,15 @@ def top_up_lessons(now: dt.datetime | None = None) -> int:
 @operation
 def _add(actor: Actor, rows: Sequence[Base]) -> None:
     db.session.add_all(rows)
+
+
+@operation
+def _new_to_everyone(actor: Actor, user_ids: Sequence[int], class_ids: Sequence[int]) -> None:
+    """The district's accounts, roles, classes and links are all new: declared, as any write of
+    them is (ediary/access/revocation.py). Nobody is connected to a database being seeded, so
+    the relays have nothing to do with it."""
+    access_changed(*user_ids)
+    class_members_changed(*class_ids)
 
 
 @operation
@@ -264,6 +274,8 @@ def _structure(district: plan.District, days: list[dt.date], today: dt.date) -> 
     ]
     _add(actor, [*links, *entries])
     ids.entries = [e.id for e in entries]
+    people = [*teachers, *directors, *secretaries, *district_admins, *parents]
+    _new_to_everyone(actor, [u.id for u in people], ids.classes)
 
     school_ids = [s.id for s in ids.schools]
     for term in db.session.scalars(select(Term).where(Term.school_id.in_(school_ids))):

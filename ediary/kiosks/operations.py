@@ -12,6 +12,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ediary.access.revocation import kiosk_cut_off
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
 from ediary.errors import Refusal
@@ -19,7 +20,6 @@ from ediary.journal.operations import publish
 from ediary.kiosks.auth import new_nonce, new_secret, secret_hash
 from ediary.kiosks.models import EnrollmentCode, Kiosk, KioskTeacherSession
 from ediary.kiosks.queries import end_of_day, school_of, school_today
-from ediary.kiosks.rooms import after_commit, disconnect_kiosk
 from ediary.people.models import User
 from ediary.schools.models import Room
 
@@ -69,8 +69,8 @@ def enroll_kiosk(actor: Actor, code: EnrollmentCode, now: dt.datetime) -> tuple[
     """Exchanges a one-time code for the device secret; returns the plain secret this once.
 
     Enrolling again (a replaced computer, or after a revocation) gives a new secret: the old
-    one stops working and the old connections of this process are cut after the commit (those
-    on other processes are refused at their next event).
+    one stops working, and after the commit every server process cuts the old connections
+    (`kiosk_cut_off`; a socket it missed is refused at its next event).
     """
     if code.used_at is not None or code.expires_at <= now:
         raise Refusal("code_invalid", CODE_INVALID)
@@ -85,8 +85,7 @@ def enroll_kiosk(actor: Actor, code: EnrollmentCode, now: dt.datetime) -> tuple[
     kiosk.revoked_at = None
     _end_kiosk_sessions(kiosk, now, "reenrolled")
     if replacing:
-        kiosk_id = kiosk.id
-        after_commit(lambda: disconnect_kiosk(kiosk_id))
+        kiosk_cut_off(kiosk)
     return kiosk, secret
 
 
@@ -94,16 +93,18 @@ def enroll_kiosk(actor: Actor, code: EnrollmentCode, now: dt.datetime) -> tuple[
 def revoke_kiosk(actor: Actor, kiosk: Kiosk, now: dt.datetime | None = None) -> Kiosk:
     """The device loses its access at once, and must be enrolled again with a new code.
 
-    Its connections are cut after the commit by the realtime layer, which notices `revoked_at`
-    being set in the flush (ediary/realtime/revocation.py) and first delivers the kiosk its
-    `kiosk.revoked` event, in whichever server process the kiosk is connected. Every event of
-    a socket that is still open meanwhile is refused (sockets.py re-reads the kiosk row).
-    Entries the kiosk made before are not lost: they sync after it is enrolled again.
+    Its connections are cut after the commit by every server process's relay (`kiosk_cut_off`),
+    after it has delivered the kiosk its `kiosk.revoked` event: the event also reaches a kiosk
+    whose process the revocation's doorbell did not reach (Redis away), by the relay's poll of
+    the journal. Every event of a socket that is still open meanwhile is refused (sockets.py
+    re-reads the kiosk row). Entries the kiosk made before are not lost: they sync after it is
+    enrolled again.
     """
     now = now or utcnow()
     if kiosk.revoked_at is None:
         kiosk.revoked_at = now
         publish("kiosk.revoked", school_id=kiosk.school_id, audience_id=kiosk.id, kiosk_id=kiosk.id)
+        kiosk_cut_off(kiosk)
     _end_kiosk_sessions(kiosk, now, "kiosk_revoked")
     return kiosk
 

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, operation
@@ -310,8 +309,8 @@ def _journal_ids() -> Iterator[list[int]]:
         session.info.pop(_JOURNAL_IDS, None)
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_journal_ids(session: Session, _ctx: Any) -> None:
+def collect_journal_ids(session: Session, _ctx: Any) -> None:
+    """`after_flush` (installed by `ediary.transactions`): the ids inside `_journal_ids`."""
     ids = session.info.get(_JOURNAL_IDS)
     if ids is not None:
         ids.extend(obj.id for obj in session.new if isinstance(obj, JournalEvent))

@@ -1,9 +1,9 @@
 """Journal events become queued e-mails and SMS in the same transaction (the durable queue).
 
-A session listener, like the history writer (`audit/recording.py`): whichever operation
-publishes an event, the messages its readers asked for are inserted by the flush that writes
-the event, so the event and its messages commit together or not at all. Nothing is sent here;
-`sender.py` sends outside any request.
+A session listener, like the history writer (`audit/recording.py`), installed by
+`ediary.transactions`: whichever operation publishes an event, the messages its readers asked
+for are inserted by the flush that writes the event, so the event and its messages commit
+together or not at all. Nothing is sent here; `sender.py` sends outside any request.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, event, func, insert, or_, select
+from sqlalchemy import Connection, RowMapping, func, insert, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.db import utcnow
@@ -175,8 +175,8 @@ def _channels(reader: Any) -> Iterable[Channel]:
         yield Channel.SMS
 
 
-@event.listens_for(Session, "after_flush")
-def _queue_messages(session: Session, _ctx: UOWTransaction) -> None:
+def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
+    """`after_flush`: the messages of the journal events this flush wrote."""
     events = sorted(
         (obj for obj in session.new if isinstance(obj, JournalEvent)), key=lambda e: e.id
     )

@@ -33,3 +33,17 @@ def authenticate(login: str, password: str) -> User | None:
     if user is None or not ok or not may_log_in(user):
         return None
     return user
+
+
+def valid_session_versions(user_ids: list[int]) -> dict[int, int]:
+    """The session version of each account that may still be logged in (the rule of
+    `may_log_in`, in one query): the relay's sweep ends sockets of any other version."""
+    query = select(User.id, User.session_version, User.active, User.is_demo).where(
+        User.id.in_(user_ids)
+    )
+    demo_mode = bool(current_app.config.get("DEMO_MODE"))
+    return {
+        user_id: version
+        for user_id, version, active, is_demo in db.session.execute(query)
+        if active and (not is_demo or demo_mode)
+    }

@@ -1,10 +1,15 @@
-"""Accounts and roles: created, granted, disabled, passwords set. Each takes the actor."""
+"""Accounts and roles: created, granted, disabled, passwords set. Each takes the actor.
+
+Those that change what a person may see or end their sessions declare it
+(`ediary.access.revocation`): their open sockets are rescoped or ended after the commit.
+"""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ediary.access.revocation import access_changed, sessions_ended
 from ediary.audit.recording import Actor, operation
 from ediary.db import db
 from ediary.errors import Refusal
@@ -69,16 +74,41 @@ def grant_role(
         role is not Role.DISTRICT_ADMIN and school_id is None
     ):
         raise Refusal("role_scope", _l("Rola szkolna wymaga szkoły, rola gminna wymaga gminy."))
-    for membership in user.memberships:
-        if (membership.role, membership.school_id, membership.district_id) == (
-            role,
-            school_id,
-            district_id,
-        ):
-            return membership
+    held = _held(user, role, school_id, district_id)
+    if held is not None:
+        return held
     membership = Membership(user=user, role=role, school_id=school_id, district_id=district_id)
     db.session.add(membership)
+    access_changed(user.id)
     return membership
+
+
+@operation
+def revoke_role(
+    actor: Actor,
+    user: User,
+    role: Role,
+    *,
+    school_id: int | None = None,
+    district_id: int | None = None,
+) -> bool:
+    """Takes a role away (the history keeps that it was held); False if it was not held."""
+    membership = _held(user, role, school_id, district_id)
+    if membership is None:
+        return False
+    user.memberships.remove(membership)  # the role checks read this list
+    db.session.delete(membership)
+    access_changed(user.id)
+    return True
+
+
+def _held(
+    user: User, role: Role, school_id: int | None, district_id: int | None
+) -> Membership | None:
+    wanted = (role, school_id, district_id)
+    return next(
+        (m for m in user.memberships if (m.role, m.school_id, m.district_id) == wanted), None
+    )
 
 
 @operation
@@ -96,6 +126,7 @@ def store_password_hash(actor: Actor, user: User, password_hash: str) -> User:
     under gevent, the whole process)."""
     user.password_hash = password_hash
     user.session_version += 1
+    sessions_ended(user)
     forget_failures(user.login)  # a new password opens the login lanes a stranger shut
     return user
 
@@ -104,6 +135,7 @@ def store_password_hash(actor: Actor, user: User, password_hash: str) -> User:
 def end_sessions(actor: Actor, user: User) -> User:
     """Logout everywhere: sessions carrying the old version are refused from now on."""
     user.session_version += 1
+    sessions_ended(user)
     return user
 
 
@@ -111,4 +143,5 @@ def end_sessions(actor: Actor, user: User) -> User:
 def disable_user(actor: Actor, user: User) -> User:
     user.active = False
     user.session_version += 1
+    sessions_ended(user)
     return user

@@ -1,20 +1,21 @@
 """Realtime delivery: journal events pushed over Socket.IO after commit, resumed by id.
 
-`delivery` (session events) rings the `relay` of every server process after a commit; the relay
-reads the journal in id order and emits to the rooms of `rooms`; `live` is the `/live`
-namespace for people; `revocation` ends access at once; `retention` prunes the journal.
-The wire protocol is docs/protocol.md.
+`delivery` notes what a transaction commits (its journal rows, the revocations its operations
+declared) and rings the `relay` of every server process after the commit; the relay reads the
+journal in id order and emits to the rooms of `rooms`, and applies the `controls` (revocations)
+in the journal's order; `live` is the `/live` namespace for people; `retention` prunes the
+journal. It knows rooms and events, not the domain: who may see what is `ediary.access.scope`,
+and what an operation revokes it declares itself (`ediary.access.revocation`). The wire
+protocol is docs/protocol.md.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
 from ediary.extensions import socketio
-from ediary.realtime import delivery  # noqa: F401 - registers the session events on import
 from ediary.realtime.live import LiveNamespace
 from ediary.realtime.queries import journal_head
-from ediary.realtime.relay import Relay, ensure_relay
 from ediary.realtime.rooms import LIVE
 
 
@@ -23,8 +24,3 @@ def init_app(app: Flask) -> None:
     socketio.on_namespace(LiveNamespace(LIVE))
     app.jinja_env.globals["journal_head"] = journal_head
     app.extensions["ediary.realtime"] = True  # tells the gunicorn hook this app has a relay
-
-
-def start_relay() -> Relay:
-    """This process's relay, started if need be: call it from a namespace's connect handler."""
-    return ensure_relay(current_app._get_current_object(), socketio)  # type: ignore[attr-defined]

@@ -1,9 +1,12 @@
 """Delivery after commit, for every code path that commits: no caller has to remember it.
 
-Session events collect the journal rows a transaction adds (and the revocations it makes, see
-`revocation.detect`); after COMMIT they ring the relay (`relay.py`): the relay of this process
-when it runs one (a server process), and every server process through Redis. Nothing is rung on
-rollback, and a row of a rolled-back savepoint is left out.
+A transaction notes the journal rows it flushes and the revocations its operations declared
+(`declare`, called by `ediary.access.revocation`); after COMMIT it rings the relay (`relay.py`)
+with them: the relay of this process when it runs one (a server process), and every server
+process through Redis. This is the one thing that happens after a commit: anything else a commit
+must cause is a journal event or a declared control, applied by the relays in journal order, so
+that no operation ever emits on Socket.IO itself. Nothing is rung on rollback, and what a
+rolled-back savepoint noted is forgotten with it (`TransactionNotes`).
 
 The doorbell carries no events. Each server process reads the journal itself, in id order, from
 the last id it has dispatched: the journal is the source of truth (DESIGN.md), Redis only makes
@@ -24,45 +27,44 @@ detector, and the kiosk retries (ediary/kiosks/sockets.py).
 
 Everything that runs inside a writing flush (history rows, other `after_flush` listeners) runs
 under the lock too, so it must stay cheap: it is paid once per write of the whole server.
+
+The listeners here are installed by `ediary.transactions`, which says in what order and why.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, func, inspect, select, text
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, UOWTransaction
 
-from ediary.audit.recording import Audited
+from ediary.audit.recording import Audited, current_actor
+from ediary.db import TransactionNotes, db
 from ediary.journal.models import JournalEvent
-from ediary.realtime import revocation
-from ediary.realtime.revocation import Control
+from ediary.realtime.controls import Control
+from ediary.realtime.doorbell import publish_external
+from ediary.realtime.relay import local_relay
 
 log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("ediary.journal"), as a signed bigint.
 JOURNAL_LOCK_KEY = 2361770376309191142
-_KEY = "ediary.realtime.outbox"
+
+# What one transaction announces to the relays once it commits.
+JOURNAL_ROWS: TransactionNotes[JournalEvent] = TransactionNotes("ediary.delivery.journal_rows")
+CONTROLS: TransactionNotes[Control] = TransactionNotes("ediary.delivery.controls")
+# The writers' lock is held (noted in the savepoint that took it: a rollback there releases it).
+WRITERS_LOCK: TransactionNotes[bool] = TransactionNotes("ediary.delivery.writers_lock")
+# The newest journal id when the controls were placed, at the commit.
+TAIL: TransactionNotes[int] = TransactionNotes("ediary.delivery.tail")
 
 
-@dataclass
-class Outbox:
-    """What one transaction has to announce once it commits."""
-
-    rows: list[JournalEvent] = field(default_factory=list)
-    controls: list[Control] = field(default_factory=list)
-    tail: int = 0  # the newest journal id when a revocation was flushed
-    locked: bool = False
-
-
-def _outbox(session: Session) -> Outbox:
-    outbox = session.info.get(_KEY)
-    if outbox is None:
-        outbox = session.info[_KEY] = Outbox()
-    return outbox
+def declare(*controls: Control) -> None:
+    """Adds controls to the operation's transaction: rung to every relay after its commit."""
+    current_actor("a revocation")
+    CONTROLS.add(db.session(), controls)
 
 
 def _writes_records(session: Session) -> bool:
@@ -76,57 +78,56 @@ def _writes_records(session: Session) -> bool:
     )
 
 
-@event.listens_for(Session, "before_flush")
-def _serialise_writers(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
-    outbox = _outbox(session)
-    if outbox.locked or not _writes_records(session):
+def _take_writers_lock(session: Session) -> None:
+    if WRITERS_LOCK.get(session):
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOURNAL_LOCK_KEY})
-    outbox.locked = True
+    WRITERS_LOCK.add(session, [True])
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, _ctx: UOWTransaction) -> None:
-    outbox = _outbox(session)
-    outbox.rows.extend(obj for obj in session.new if isinstance(obj, JournalEvent))
-    controls = revocation.detect(session)
-    if controls:
-        outbox.controls.extend(controls)
-        # Under the writers' lock: every event up to this id committed before this revocation.
-        newest = session.connection().scalar(select(func.max(JournalEvent.id)))
-        outbox.tail = max(outbox.tail, newest or 0)
+def serialise_writers(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    """`before_flush`: the writers' lock, at the first flush that writes a record."""
+    if _writes_records(session):
+        _take_writers_lock(session)
 
 
-@event.listens_for(Session, "after_commit")
-def _announce(session: Session) -> None:
-    outbox: Outbox | None = session.info.pop(_KEY, None)
-    if outbox is None:
+def collect_journal_rows(session: Session, _ctx: UOWTransaction) -> None:
+    """`after_flush`: the journal rows to announce after commit (with their ids by now)."""
+    JOURNAL_ROWS.add(session, (obj for obj in session.new if isinstance(obj, JournalEvent)))
+
+
+def place_controls(session: Session) -> None:
+    """`before_commit`: the declared revocations placed in the journal's order.
+
+    Under the writers' lock, every event up to the newest id has committed before this
+    transaction, so "after the newest id" is exact. A transaction that declares without writing
+    a record takes the lock here, for the same reason.
+    """
+    if session.get_nested_transaction() is not None or not CONTROLS.get(session):
+        return  # a savepoint's release, or nothing revoked
+    _take_writers_lock(session)
+    newest = session.connection().scalar(select(func.max(JournalEvent.id)))
+    TAIL.add(session, [newest or 0])
+
+
+def deliver(session: Session) -> None:
+    """`after_commit`: rings the relays with the committed events and the revocations."""
+    ids = [row.id for row in JOURNAL_ROWS.get(session)]
+    controls = list(dict.fromkeys(CONTROLS.get(session)))  # once each, in declaration order
+    tail = max(TAIL.get(session), default=0)
+    if not ids and not controls:
         return
-    # A row added in a savepoint that was rolled back is transient again: it never happened.
-    ids = [row.id for row in outbox.rows if inspect(row).persistent]
-    if not ids and not outbox.controls:
-        return
-    newest = max([outbox.tail, *ids])
-    controls = [c.placed_after(newest) for c in outbox.controls]
+    newest = max([tail, *ids])
     try:
-        ring(newest if ids else None, controls)
+        ring(newest if ids else None, [c.placed_after(newest) for c in controls])
     except Exception:  # the commit stands; the relays' poll delivers within a second
         log.exception("could not announce committed journal events")
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_KEY, None)
-
-
 def ring(newest_id: int | None, controls: list[Control]) -> None:
     """Tells the relays that events up to `newest_id` are committed, and what was revoked."""
-    from ediary.realtime.doorbell import publish_external
-    from ediary.realtime.relay import local_relay
-
     relay = local_relay()
     if relay is not None:
         relay.notify(newest_id, controls)

@@ -6,6 +6,9 @@ to its own sockets. Relays ring after a commit in their process, after dispatchi
 once every `HEARTBEAT_SECONDS` besides: so each relay knows its live peers and how far they have
 pushed (`Peers`), which is what makes the kiosk's "delivered to parents" true across processes.
 A process without a relay (the CLI, a batch job) rings with `publish_external` and is no peer.
+
+The relay runs `listen` and `publish` as greenlets of its own, handing them what they use (its
+queues, its peers, its head): the doorbell knows nothing of the relay.
 """
 
 from __future__ import annotations
@@ -13,16 +16,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 
-from ediary.realtime.revocation import Control
-
-if TYPE_CHECKING:
-    from ediary.realtime.relay import Relay
+from ediary.realtime.controls import Control
 
 log = logging.getLogger(__name__)
 
@@ -105,44 +105,52 @@ def parse(data: Any, own_origin: str) -> Ring | None:
         return None
 
 
-def listen(relay: Relay) -> None:
-    """The relay's listener greenlet: every ring of another process goes to the relay's inbox."""
-    assert relay.redis_url is not None
+def listen(
+    url: str,
+    origin: str,
+    heard: Callable[[Ring], None],
+    peers: Peers,
+    sleep: Callable[[float], Any],
+) -> None:
+    """The relay's listener greenlet: every ring of another process goes to `heard` (the
+    relay's inbox), and an empty ring whenever it (re)subscribes: "read the journal now"."""
     delay = 0.1
     while True:
         try:
-            pubsub = connect(relay.redis_url).pubsub(ignore_subscribe_messages=True)
+            pubsub = connect(url).pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(CHANNEL)
-            relay.peers.listening(time.monotonic())
+            peers.listening(time.monotonic())
             # Whatever was announced while this process was not listening: read it now.
-            relay.inbox.put(Ring(None, []))
+            heard(Ring(None, []))
             delay = 0.1
             for message in pubsub.listen():
-                ring = parse(message.get("data"), relay.origin)
+                ring = parse(message.get("data"), origin)
                 if ring is not None:
-                    relay.inbox.put(ring)
+                    heard(ring)
         except Exception as error:
             log.warning("Redis doorbell lost (%s); polling the journal meanwhile", error)
-        relay.peers.deaf()  # deaf, it cannot vouch for any peer: no "delivered" meanwhile
-        relay.socketio.sleep(delay)
+        peers.deaf()  # deaf, it cannot vouch for any peer: no "delivered" meanwhile
+        sleep(delay)
         delay = min(delay * 2, 1.0)
 
 
-def publish(relay: Relay) -> None:
-    """The relay's publisher greenlet: what its process committed or dispatched, with its head."""
-    assert relay.outbox is not None and relay.redis_url is not None
+def publish(
+    url: str, origin: str, rings: Any, empty: type[Exception], head: Callable[[], int]
+) -> None:
+    """The relay's publisher greenlet: the rings queued for the peers (`rings`, a queue: what
+    this process committed or dispatched), sent together with the relay's `head()`."""
     client = None
     failing = False
     while True:
-        rings = [relay.outbox.get()]
+        batch = [rings.get()]
         try:
             while True:
-                rings.append(relay.outbox.get_nowait())
-        except relay.empty:
+                batch.append(rings.get_nowait())
+        except empty:
             pass
         try:
-            client = client or connect(relay.redis_url)
-            client.publish(CHANNEL, encode(rings, relay.origin, head=relay.head))
+            client = client or connect(url)
+            client.publish(CHANNEL, encode(batch, origin, head=head()))
             failing = False
         except Exception as error:  # the other processes' poll delivers meanwhile
             if not failing:  # once per outage: the heartbeat would repeat it every second

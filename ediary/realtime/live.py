@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
+from ediary.access.scope import scope_of
 from ediary.extensions import socketio
 from ediary.realtime.namespace import GuardedNamespace
 from ediary.realtime.relay import ensure_relay, local_relay
-from ediary.realtime.rooms import LIVE, scope_of, user_room
+from ediary.realtime.rooms import LIVE, journal_filter, rooms_of, user_room
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class LiveNamespace(GuardedNamespace):
             return _refused("bad_request", _("Nieprawidłowe żądanie."))
         try:
             scope = scope_of(current_user)
-            result = relay.resume(stream, scope.rooms(), scope.journal_filter(), last_id)
+            result = relay.resume(stream, rooms_of(scope), journal_filter(scope), last_id)
         except Exception:
             # The database went away mid-replay: back to "connected, not resumed"; the client
             # sends `resume` again (live.js does, after a pause).

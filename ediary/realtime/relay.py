@@ -11,11 +11,12 @@ Each resumed socket has a `Stream` that remembers the newest id it was sent, so 
 event once and in id order, even when its replay and the live stream overlap.
 
 Only this process's sockets are touched: Redis carries the doorbell, the revocations
-(`revocation.Control`) and each relay's head (`doorbell`), never the events. (python-socketio's
-own Redis manager still serves `socketio.emit(..., to=room)` across processes for anything else;
-its pub/sub drops messages while Redis is away and cannot keep a per-socket position, so the
-journal does not use it.) The heads of its peers tell a relay when an id has been dispatched by
-every process (`wait_delivered`): the kiosk's "delivered to parents".
+(`controls.Control`, applied here by `apply` in the journal's order) and each relay's head
+(`doorbell`), never the events. (python-socketio's own Redis manager still serves
+`socketio.emit(..., to=room)` across processes for anything else; its pub/sub drops messages
+while Redis is away and cannot keep a per-socket position, so the journal does not use it.) The
+heads of its peers tell a relay when an id has been dispatched by every process
+(`wait_delivered`): the kiosk's "delivered to parents".
 """
 
 from __future__ import annotations
@@ -25,21 +26,31 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from flask_socketio import SocketIO
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from ediary.access.scope import scope_of_user_id
 from ediary.db import db, make_engine
 from ediary.journal.models import JournalEvent
-from ediary.people.models import User
-from ediary.realtime import doorbell, revocation
+from ediary.people.auth import valid_session_versions
+from ediary.realtime import doorbell
+from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, SESSIONS, Control
 from ediary.realtime.doorbell import HEARTBEAT_SECONDS, Peers, Ring
-from ediary.realtime.revocation import Control
-from ediary.realtime.rooms import KIOSK, event_rooms, lesson_rooms
+from ediary.realtime.rooms import (
+    KIOSK,
+    LIVE,
+    event_rooms,
+    kiosk_room,
+    lesson_rooms,
+    rooms_of,
+    user_room,
+)
+from ediary.realtime.streams import Resumed, Stream
 
 log = logging.getLogger(__name__)
 
@@ -47,35 +58,8 @@ POLL_SECONDS = 1.0  # the longest a committed event waits when no doorbell reach
 SWEEP_SECONDS = 2.0  # backstop for session ends made where no doorbell rings (no Redis, CLI)
 BATCH = 500
 REPLAY_LIMIT = 5000  # a longer gap is cheaper to reload than to replay
-
-
-@dataclass
-class Stream:
-    """One socket's place in the journal."""
-
-    namespace: str
-    sid: str
-    user_id: int | None = None
-    session_version: int = 0
-    rooms: set[str] = field(default_factory=set)
-    resumed: bool = False  # replay done: live events go straight out
-    sent_upto: int = 0  # the newest event id this socket was sent
-    pending: list[dict[str, Any]] | None = None  # live events that arrive during its replay
-
-
-@dataclass
-class Resumed:
-    ok: bool
-    last_id: int = 0
-    replayed: int = 0
-    reason: str | None = None  # why the client must reload: stale, ahead, too_many
-
-    def ack(self) -> dict[str, Any]:
-        if self.ok:
-            return {"ok": True, "last_id": self.last_id, "replayed": self.replayed}
-        if self.reason == "already_resumed":
-            return {"ok": False, "error": "already_resumed"}
-        return {"ok": False, "error": "reload", "reason": self.reason}
+# What a kiosk's sockets are told before a `kiosk` control cuts them (docs/protocol.md, /kiosk).
+KIOSK_CUT_OFF = ("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
 
 
 _relay: Relay | None = None
@@ -109,7 +93,8 @@ class Relay:
         self.streams: dict[tuple[str, str], Stream] = {}
         self.inbox = self.server.eio.create_queue()
         self.empty = self.server.eio.get_queue_empty_exception()
-        self.outbox = self.server.eio.create_queue() if redis_url else None
+        # The rings this process sends its peers through Redis (its commits, and its head).
+        self.to_peers = self.server.eio.create_queue() if redis_url else None
         self.lock = threading.Lock()
         self.dispatched = 0
         self.last_sweep = self.last_read = time.monotonic()
@@ -125,14 +110,28 @@ class Relay:
             self.head = session.scalar(select(func.max(JournalEvent.id))) or 0
         self.socketio.start_background_task(self._pump)
         if self.redis_url:
-            self.socketio.start_background_task(doorbell.listen, self)
-            self.socketio.start_background_task(doorbell.publish, self)
+            self.socketio.start_background_task(
+                doorbell.listen,
+                self.redis_url,
+                self.origin,
+                self.inbox.put,
+                self.peers,
+                self.socketio.sleep,
+            )
+            self.socketio.start_background_task(
+                doorbell.publish,
+                self.redis_url,
+                self.origin,
+                self.to_peers,
+                self.empty,
+                lambda: self.head,
+            )
 
     def notify(self, newest: int | None, controls: list[Control]) -> None:
         """Called after a commit in this process."""
         self.inbox.put(Ring(newest, controls))
-        if self.outbox is not None:
-            self.outbox.put(Ring(newest, controls))
+        if self.to_peers is not None:
+            self.to_peers.put(Ring(newest, controls))
 
     # -- the pump: the only greenlet that dispatches -----------------------------------------
 
@@ -174,7 +173,7 @@ class Relay:
             controls = sorted((c for ring in rings for c in ring.controls), key=lambda c: c.after)
             for control in controls:
                 self.advance(upto=control.after)
-                revocation.apply(self, control)
+                self.apply(control)
             self.advance()
             self.last_read = now
         self._heartbeat(now)
@@ -220,11 +219,11 @@ class Relay:
 
     def _heartbeat(self, now: float) -> None:
         """Rings the peers with this relay's head when it moved, and at least once a beat."""
-        if self.outbox is None:
+        if self.to_peers is None:
             return
         head, at = self.announced
         if self.head != head or now - at >= HEARTBEAT_SECONDS:
-            self.outbox.put(Ring(None, []))  # the publisher adds the head
+            self.to_peers.put(Ring(None, []))  # the publisher adds the head
             self.announced = (self.head, now)
 
     def advance(self, upto: int | None = None) -> None:
@@ -272,6 +271,40 @@ class Relay:
             if message["id"] > stream.sent_upto:
                 self.send(stream.namespace, stream.sid, "event", message)
                 stream.sent_upto = message["id"]
+
+    # -- revocations: the controls of committed transactions ---------------------------------
+
+    def apply(self, control: Control) -> None:
+        """Applies a revocation to this process's sockets (each relay does, for its own)."""
+        if control.kind == SESSIONS:
+            for sid in self.local_sids(LIVE, user_room(control.target)):
+                stream = self.streams.get((LIVE, sid))
+                if stream is not None and stream.session_version >= control.version:
+                    continue  # a socket of a session opened after the change
+                self.end(LIVE, sid, "session_ended")
+        elif control.kind == ACCESS:
+            sids = self.local_sids(LIVE, user_room(control.target))
+            if sids:
+                self._rescope(control.target, sids)
+        elif control.kind == KIOSK_REVOKED:
+            code, message = KIOSK_CUT_OFF
+            refusal = {"ok": False, "error": code, "message": str(message)}
+            for sid in self.local_sids(KIOSK, kiosk_room(control.target)):
+                self.send(KIOSK, sid, "revoked", refusal)
+                self.server.disconnect(sid, namespace=KIOSK, ignore_queue=True)
+        else:
+            log.warning("unknown control %r", control)
+
+    def _rescope(self, user_id: int, sids: list[str]) -> None:
+        rooms = rooms_of(scope_of_user_id(user_id))
+        db.session.close()  # the pump's own session (see `_pump`)
+        for sid in sids:
+            stream = self.streams.get((LIVE, sid))
+            if stream is None or not stream.resumed:
+                continue  # its rooms are computed when it resumes
+            if stream.rooms != rooms:
+                self.move(stream, rooms)
+                self.send(LIVE, sid, "reload", {"reason": "access_changed"})
 
     # -- sockets -------------------------------------------------------------------------------
 
@@ -371,12 +404,7 @@ class Relay:
         ids = sorted({s.user_id for s in streams if s.user_id is not None})
         valid: dict[int, int] = {}
         for chunk in _chunks(ids, 500):
-            query = select(User.id, User.session_version, User.active, User.is_demo).where(
-                User.id.in_(chunk)
-            )
-            for user_id, version, active, is_demo in db.session.execute(query):
-                if active and (not is_demo or self.app.config.get("DEMO_MODE")):
-                    valid[user_id] = version
+            valid.update(valid_session_versions(chunk))
         db.session.close()
         for stream in streams:
             if valid.get(stream.user_id or 0) != stream.session_version:

@@ -1,4 +1,9 @@
-"""The school structure: gminas, schools with their statute defaults, years, classes, pupils."""
+"""The school structure: gminas, schools with their statute defaults, years, classes, pupils.
+
+Who belongs where decides who may see what: the operations that change it (a class's form tutor,
+a pupil's class or groups, a guardian's links) declare it (`ediary.access.revocation`), so the
+open sockets concerned are rescoped after the commit.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,21 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ediary.access.revocation import (
+    access_changed,
+    class_members_changed,
+    group_members_changed,
+    pupil_moved,
+)
 from ediary.audit.recording import Actor, operation
 from ediary.db import db
 from ediary.diary.models import AttendanceType, GradeCategory, Presence
 from ediary.errors import Refusal
 from ediary.people.models import User
 from ediary.schools.models import (
+    ClassGroup,
     District,
+    GroupMembership,
     Guardianship,
     Pupil,
     School,
@@ -125,6 +138,18 @@ def create_class(
         form_tutor_id=form_tutor.id if form_tutor is not None else None,
     )
     db.session.add(school_class)
+    access_changed(school_class.form_tutor_id)
+    return school_class
+
+
+@operation
+def set_form_tutor(actor: Actor, school_class: SchoolClass, tutor: User | None) -> SchoolClass:
+    """A new form tutor (wychowawca), or none: the old one stops seeing the class, the new
+    one starts."""
+    previous = school_class.form_tutor_id
+    school_class.form_tutor_id = tutor.id if tutor is not None else None
+    if school_class.form_tutor_id != previous:
+        access_changed(previous, school_class.form_tutor_id)
     return school_class
 
 
@@ -140,32 +165,92 @@ def enrol_pupil(actor: Actor, school_class: SchoolClass, first_name: str, last_n
         last_name=last_name,
     )
     db.session.add(pupil)
+    class_members_changed(school_class.id)
     return pupil
 
 
 @operation
-def link_guardian(actor: Actor, user: User, pupil: Pupil) -> Guardianship:
-    existing = db.session.scalar(
-        select(Guardianship).where(
-            Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id
+def move_pupil(actor: Actor, pupil: Pupil, school_class: SchoolClass) -> Pupil:
+    """Moves a pupil to another class of their school; they leave the old class's groups."""
+    if school_class.school_id != pupil.school_id:
+        raise Refusal(
+            "class_other_school", _l("Ucznia można przenieść tylko do klasy tej samej szkoły.")
+        )
+    previous = pupil.class_id
+    if previous == school_class.id:
+        return pupil
+    old_groups = db.session.scalars(
+        select(GroupMembership)
+        .join(ClassGroup, ClassGroup.id == GroupMembership.group_id)
+        .where(GroupMembership.pupil_id == pupil.id, ClassGroup.class_id == previous)
+    ).all()
+    for membership in old_groups:
+        db.session.delete(membership)
+    pupil.class_id = school_class.id
+    pupil_moved(pupil, previous)
+    if old_groups:
+        group_members_changed(*(m.group_id for m in old_groups))
+    return pupil
+
+
+@operation
+def add_to_group(actor: Actor, group: ClassGroup, pupil: Pupil) -> GroupMembership:
+    """A pupil of the group's class joins the group (a language group, say): its teachers now
+    teach them."""
+    if pupil.class_id != group.class_id:
+        raise Refusal("pupil_not_in_class", _l("Uczeń nie należy do klasy tej grupy."))
+    existing = _group_membership(group, pupil)
+    if existing is not None:
+        return existing
+    membership = GroupMembership(group_id=group.id, pupil_id=pupil.id)
+    db.session.add(membership)
+    group_members_changed(group.id)
+    return membership
+
+
+@operation
+def remove_from_group(actor: Actor, group: ClassGroup, pupil: Pupil) -> bool:
+    membership = _group_membership(group, pupil)
+    if membership is None:
+        return False
+    db.session.delete(membership)
+    group_members_changed(group.id)
+    return True
+
+
+def _group_membership(group: ClassGroup, pupil: Pupil) -> GroupMembership | None:
+    return db.session.scalar(
+        select(GroupMembership).where(
+            GroupMembership.group_id == group.id, GroupMembership.pupil_id == pupil.id
         )
     )
+
+
+@operation
+def link_guardian(actor: Actor, user: User, pupil: Pupil) -> Guardianship:
+    existing = _guardianship(user, pupil)
     if existing is not None:
         return existing
     link = Guardianship(school_id=pupil.school_id, user_id=user.id, pupil_id=pupil.id)
     db.session.add(link)
+    access_changed(user.id)
     return link
 
 
 @operation
 def unlink_guardian(actor: Actor, user: User, pupil: Pupil) -> bool:
     """Ends a parent's access to a child at once (the history keeps the link that was)."""
-    link = db.session.scalar(
+    link = _guardianship(user, pupil)
+    if link is None:
+        return False
+    db.session.delete(link)
+    access_changed(user.id)
+    return True
+
+
+def _guardianship(user: User, pupil: Pupil) -> Guardianship | None:
+    return db.session.scalar(
         select(Guardianship).where(
             Guardianship.user_id == user.id, Guardianship.pupil_id == pupil.id
         )
     )
-    if link is None:
-        return False
-    db.session.delete(link)
-    return True

@@ -1,4 +1,10 @@
-"""Timetable writes: lessons on dates from the weekly plan, cancellations, substitutions."""
+"""Timetable writes: teaching assignments, lessons on dates from the weekly plan, cancellations,
+substitutions.
+
+An assignment decides which pupils a teacher reads, so changing one declares it
+(`ediary.access.revocation`); a substitution does not: it hands over one lesson to record in,
+not the class's pupils to follow.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,59 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ediary.access.revocation import access_changed
 from ediary.audit.recording import Actor, operation
 from ediary.db import db
 from ediary.errors import Refusal
 from ediary.journal.operations import publish
 from ediary.people.models import Role, User
-from ediary.schools.models import School
-from ediary.timetable.models import BellSlot, Lesson, LessonStatus, TimetableEntry
+from ediary.schools.models import ClassGroup, School, SchoolClass, Subject
+from ediary.timetable.models import (
+    BellSlot,
+    Lesson,
+    LessonStatus,
+    TeachingAssignment,
+    TimetableEntry,
+)
 
 
 def local_datetime(school: School, date: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(date, time, tzinfo=ZoneInfo(school.timezone)).astimezone(dt.UTC)
+
+
+@operation
+def assign_teacher(
+    actor: Actor,
+    teacher: User,
+    school_class: SchoolClass,
+    subject: Subject,
+    group: ClassGroup | None = None,
+) -> TeachingAssignment:
+    """A przydział: `teacher` teaches `subject` to the class, or to one group of it."""
+    if group is not None and group.class_id != school_class.id:
+        raise Refusal("group_other_class", _l("Ta grupa nie należy do tej klasy."))
+    existing = db.session.scalar(
+        select(TeachingAssignment).where(
+            TeachingAssignment.teacher_id == teacher.id,
+            TeachingAssignment.class_id == school_class.id,
+            TeachingAssignment.subject_id == subject.id,
+            TeachingAssignment.group_id.is_(None)
+            if group is None
+            else TeachingAssignment.group_id == group.id,
+        )
+    )
+    if existing is not None:
+        return existing
+    assignment = TeachingAssignment(
+        school_id=school_class.school_id,
+        teacher_id=teacher.id,
+        class_id=school_class.id,
+        group_id=group.id if group is not None else None,
+        subject_id=subject.id,
+    )
+    db.session.add(assignment)
+    access_changed(teacher.id)
+    return assignment
 
 
 @operation

@@ -161,7 +161,12 @@ def test_enrolling_again_replaces_the_secret_and_cuts_the_old_connection(
 
     second = _enroll(client, _code(fresh.kiosk)).get_json()["secret"]
     assert second != first
-    assert not old.is_connected(NS)  # cut at the commit of the new enrollment
+    # Every server process's relay cuts it after the commit (test_revocation.py, on a real
+    # server; no relay runs in process). Meanwhile each event re-reads the device: refused.
+    ack = old.emit("room", {}, namespace=NS, callback=True)
+    assert ack["ok"] is False and ack["error"] == "kiosk_revoked"
+    assert not old.is_connected(NS)
+    assert [m["name"] for m in old.queue] == ["revoked"]  # get_received() needs a connection
     refused = socketio.test_client(
         app, namespace=NS, auth={"kiosk_id": fresh.kiosk.id, "secret": first}
     )

@@ -16,8 +16,8 @@ from ediary.kiosks.models import Kiosk, KioskTeacherSession
 from ediary.kiosks.operations import create_kiosk
 from ediary.kiosks.queries import end_of_day
 from ediary.people import throttle
-from ediary.people.models import LoginFailure, Membership, Role
-from ediary.people.operations import disable_user, set_password
+from ediary.people.models import LoginFailure, Role
+from ediary.people.operations import disable_user, revoke_role, set_password
 from ediary.timetable.operations import cancel_lesson, substitute
 from tests import factories
 from tests.kiosk_server.conftest import (
@@ -294,18 +294,10 @@ def test_an_account_change_ends_the_kiosk_session(
     elif change == "disabled":
         disable_user(SYSTEM, kworld.teacher)
     else:
-        _drop_teacher_role(SYSTEM, kworld.teacher.id)
+        revoke_role(SYSTEM, kworld.teacher, Role.TEACHER, school_id=kworld.school.id)
     db.session.commit()
     ack = call(client, "lessons", {"session": token})
     assert ack["error"] == "session_ended" and ack["reason"] == "account"
-
-
-@operation
-def _drop_teacher_role(actor: Actor, user_id: int) -> None:
-    for membership in db.session.scalars(select(Membership).where(Membership.user_id == user_id)):
-        db.session.delete(membership)
-    db.session.flush()
-    db.session.expire_all()
 
 
 def test_a_forged_or_malformed_token_is_refused(connect: Any, kworld: KioskWorld) -> None:

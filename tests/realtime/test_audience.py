@@ -1,7 +1,7 @@
 """Audience of every event type in the catalogue: who receives it live, and who gets it on replay.
 
 Each type is produced by the real operation that writes it. For every person of the test world
-the live rule (`Scope.sees`, which decides the rooms) and the replay rule (`Scope.journal_filter`,
+the live rule (`Scope.sees`, which decides the rooms) and the replay rule (`journal_filter`,
 the SQL of a resume) must both agree with the read predicates of ediary/access/roles.py. The
 socket tests (test_live.py) then prove the rooms themselves over a real server.
 """
@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from ediary.access import roles
+from ediary.access.scope import scope_of
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db
 from ediary.diary.models import RemarkKind
@@ -29,7 +30,7 @@ from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.models import JournalEvent
 from ediary.journal.operations import publish
 from ediary.people.models import User
-from ediary.realtime.rooms import event_rooms, scope_of
+from ediary.realtime.rooms import event_rooms, journal_filter, rooms_of
 from ediary.schools.models import ClassGroup, GroupMembership, Pupil, SchoolClass
 from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson
@@ -145,7 +146,7 @@ def test_every_catalogue_type_reaches_exactly_its_audience(world: World, session
     for name in PEOPLE:
         user = getattr(world, name)
         scope = scope_of(user)
-        replayed = set(db.session.scalars(select(JournalEvent.id).where(scope.journal_filter())))
+        replayed = set(db.session.scalars(select(JournalEvent.id).where(journal_filter(scope))))
         for event in events:
             expected = _may_see(user, event)
             assert scope.sees(event.audience, event.audience_id, event.school_id) == expected, (
@@ -155,7 +156,7 @@ def test_every_catalogue_type_reaches_exactly_its_audience(world: World, session
             )
             assert (event.id in replayed) == expected, (name, event.type, "replay")
             _, rooms = event_rooms(event.audience, event.audience_id, event.school_id)
-            assert bool(scope.rooms() & set(rooms)) == expected, (name, event.type, "rooms")
+            assert bool(rooms_of(scope) & set(rooms)) == expected, (name, event.type, "rooms")
 
 
 def test_nobody_outside_receives_a_childs_events(world: World, session: object) -> None:
@@ -228,9 +229,9 @@ def test_rooms_agree_with_the_read_predicates_for_every_pupil_and_class(
 def test_register_staff_get_one_school_room_instead_of_every_pupil(
     world: World, session: object
 ) -> None:
-    assert scope_of(world.secretary).rooms() == {f"school:{world.school.id}"}
-    assert scope_of(world.district_admin).rooms() == set()
-    assert scope_of(world.parent).rooms() == {
+    assert rooms_of(scope_of(world.secretary)) == {f"school:{world.school.id}"}
+    assert rooms_of(scope_of(world.district_admin)) == set()
+    assert rooms_of(scope_of(world.parent)) == {
         f"pupil:{world.pupil.id}",
         f"pupil:{world.sibling.id}",
         f"class:{world.class_a.id}",

@@ -1,0 +1,100 @@
+"""Every SQLAlchemy session listener of ediary, installed from here, in this order.
+
+They are what makes the write path keep its promises whatever code path commits: history for
+every diary row, events visible in commit order, messages queued with their event, revocations
+declared and delivered. They listen on the `Session` class, so they serve every session of the
+process; `create_app` installs them (and a script that writes without an app calls `install()`
+itself: an operation refuses to run without them, see `audit.recording.HooksMissing`). Nothing
+is installed by importing a module. SQLAlchemy runs the listeners of one event in the order
+they were installed, so the order of `HOOKS` is the order they run in, and a test checks it.
+
+Their state per transaction lives in `session.info` (`ediary.db.TransactionNotes`), and the last
+two listeners forget it on a rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionEvents
+
+from ediary.access import revocation
+from ediary.audit import recording
+from ediary.db import forget_savepoint, forget_transaction
+from ediary.kiosks import submissions
+from ediary.notifications import enqueue
+from ediary.realtime import delivery
+
+
+class Hook(NamedTuple):
+    event: str
+    listener: Callable[..., Any]
+
+
+HOOKS: tuple[Hook, ...] = (
+    # --- before each flush --------------------------------------------------------------------
+    # History: an audited row written outside an operation stops the flush before any SQL is
+    # sent (`UnauditedWrite`), so first: nothing below runs for a write that will be refused.
+    Hook("before_flush", recording.require_operation),
+    # The journal's commit-order lock (PostgreSQL advisory lock): taken before the INSERTs that
+    # give journal rows their ids, so ids become visible in commit order (realtime/delivery.py).
+    Hook("before_flush", delivery.serialise_writers),
+    # --- after each flush: all of these run under that lock, so they stay cheap ---------------
+    # The history rows (§21), the legal record of exactly the rows this flush wrote: first, so a
+    # failure anywhere below leaves no flush without its history (the flush fails whole).
+    Hook("after_flush", recording.write_history),
+    # Notifications: the e-mails and SMS of this flush's journal events, written by the same
+    # flush so the event and its messages commit together or not at all (the durable queue).
+    # The two listeners above write rows; the three below only take notes, in the order of the
+    # commit steps they serve, and none of them reads another's notes.
+    Hook("after_flush", enqueue.queue_messages),
+    # What the flushed access-bearing rows require to be declared: here, because a row's old
+    # values are known only until its flush ends; checked before the commit.
+    Hook("after_flush", revocation.note_access_changes),
+    # The ids of a kiosk submission's journal rows, for its acknowledgement (`event_ids`).
+    Hook("after_flush", submissions.collect_journal_ids),
+    # The journal rows to announce once the transaction commits.
+    Hook("after_flush", delivery.collect_journal_rows),
+    # --- before the commit ---------------------------------------------------------------------
+    # A commit that changed access without declaring it is refused. It flushes what is pending
+    # first, so the next listener sees every row of the transaction.
+    Hook("before_commit", revocation.require_declarations),
+    # The declared revocations placed in journal order: the newest id, read under the lock.
+    Hook("before_commit", delivery.place_controls),
+    # --- after the commit: the one after-commit step -------------------------------------------
+    # Rings the relays with the committed events and revocations; they push and cut sockets.
+    Hook("after_commit", delivery.deliver),
+    # --- rollbacks: forgetting ------------------------------------------------------------------
+    # A savepoint that rolled back takes its notes with it (its journal rows, its declarations,
+    # the lock PostgreSQL released with it).
+    Hook("after_soft_rollback", forget_savepoint),
+    # The end of the whole transaction (after `after_commit` read the notes, or a rollback).
+    Hook("after_transaction_end", forget_transaction),
+)
+
+
+def install() -> None:
+    """Installs every hook on `Session`, in order; a second call changes nothing (tests and the
+    CLI create many apps in one process)."""
+    for hook in HOOKS:
+        if not event.contains(Session, hook.event, hook.listener):
+            event.listen(Session, hook.event, hook.listener)
+
+
+def installed() -> list[Hook]:
+    """The ediary listeners SQLAlchemy holds on `Session`, event by event, in the order they run."""
+    probe = Session()  # class-level listeners show as the "parent" listeners of any session
+    names = [
+        name
+        for name in dir(SessionEvents)
+        if hasattr(getattr(probe.dispatch, name, None), "parent_listeners")
+    ]
+    order = {hook.event: n for n, hook in enumerate(HOOKS)}
+    found = []
+    for name in sorted(names, key=lambda name: (order.get(name, len(HOOKS)), name)):
+        for listener in getattr(probe.dispatch, name).parent_listeners:
+            if getattr(listener, "__module__", "").startswith("ediary."):
+                found.append(Hook(name, listener))
+    return found
