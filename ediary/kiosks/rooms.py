@@ -61,6 +61,7 @@ def disconnect_kiosk(kiosk_id: int) -> None:
     socketio.emit(
         "revoked",
         {
+            "ok": False,  # as every refusal (docs/protocol.md, `revoked`)
             "error": "kiosk_revoked",
             "message": gettext("Ten komputer został odłączony od dziennika."),
         },

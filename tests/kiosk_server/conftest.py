@@ -116,6 +116,16 @@ def call(client: SocketIOTestClient, event: str, *args: Any) -> Any:
     return ack
 
 
+def check_push(message: dict[str, Any]) -> None:
+    """A message the server pushed (`{"name", "args", ...}` of the test client) is as the schema's
+    `push.<name>` says."""
+    (data,) = message["args"]
+    errors = [
+        error.message for error in _ack_validator(f"push.{message['name']}").iter_errors(data)
+    ]
+    assert not errors, f"{message['name']}: {errors[:3]} in {data!r}"
+
+
 @functools.cache
 def _ack_validator(name: str) -> Draft202012Validator:
     return Draft202012Validator({**SCHEMA, "$ref": f"#/$defs/{name}"})

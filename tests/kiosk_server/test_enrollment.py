@@ -17,7 +17,7 @@ from ediary.kiosks.auth import digest
 from ediary.kiosks.models import EnrollmentCode, Kiosk
 from ediary.kiosks.operations import issue_enrollment_code, revoke_kiosk
 from tests import factories
-from tests.kiosk_server.conftest import NS
+from tests.kiosk_server.conftest import NS, check_push
 
 SYSTEM = Actor.system(Channel.CLI)
 ENROLL = "/api/kiosk/enroll"
@@ -162,6 +162,9 @@ def test_enrolling_again_replaces_the_secret_and_cuts_the_old_connection(
     second = _enroll(client, _code(fresh.kiosk)).get_json()["secret"]
     assert second != first
     assert not old.is_connected(NS)  # cut at the commit of the new enrollment
+    told = [message for message in old.queue if message["name"] == "revoked"]
+    assert len(told) == 1  # told why first, as a revocation (the agent keeps its entries)
+    check_push(told[0])
     refused = socketio.test_client(
         app, namespace=NS, auth={"kiosk_id": fresh.kiosk.id, "secret": first}
     )

@@ -8,7 +8,6 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -141,9 +140,9 @@ def test_the_agent_knows_every_code_the_server_sends_and_no_other() -> None:
     assert handled <= ACK_CODES | CONNECT_CODES
     # Each code is in one group, and the agent reads the groups from the schema itself.
     assert sum(len(_group(name)) for name in GROUPS) == len(ACK_CODES)
-    assert protocol.DEVICE_REFUSALS == _group("device")
-    assert protocol.PIN_GONE == _group("session")
-    assert protocol.TRANSIENT == _group("retry")
+    assert _group("device") == protocol.DEVICE_REFUSALS
+    assert _group("session") == protocol.PIN_GONE
+    assert _group("retry") == protocol.TRANSIENT
 
 
 def test_what_the_server_checks_is_what_the_schema_says() -> None:
@@ -151,11 +150,11 @@ def test_what_the_server_checks_is_what_the_schema_says() -> None:
     from ediary.diary.operations import common, grades
 
     assert [kind.value for kind in RemarkKind] == DEFS["remark_kind"]["enum"]
-    assert common.MAX_TOPIC == DEFS["topic"]["maxLength"]
-    assert common.MAX_REMARK == DEFS["remark_text"]["maxLength"]
-    assert grades.MAX_DESCRIPTION == DEFS["description"]["maxLength"]
-    assert values.MAX_DESCRIPTIVE == DEFS["descriptive"]["maxLength"]
-    assert values.ONGOING == frozenset(DEFS["ongoing_grade"]["enum"])
+    assert DEFS["topic"]["maxLength"] == common.MAX_TOPIC
+    assert DEFS["remark_text"]["maxLength"] == common.MAX_REMARK
+    assert DEFS["description"]["maxLength"] == grades.MAX_DESCRIPTION
+    assert DEFS["descriptive"]["maxLength"] == values.MAX_DESCRIPTIVE
+    assert frozenset(DEFS["ongoing_grade"]["enum"]) == values.ONGOING
 
 
 def test_pushed_journal_messages_have_the_catalogues_fields() -> None:

@@ -29,6 +29,7 @@ from tests.kiosk_server.conftest import (
     NS,
     KioskWorld,
     call,
+    check_push,
     counts,
     enroll,
     login,
@@ -91,6 +92,7 @@ def test_the_events_are_announced_as_delivered_after_the_ack(
     assert ack["delivered"] is False
     socketio.sleep(0)  # the notice runs after the handler (no relay in a test process)
     delivered = [m for m in kiosk.get_received(NS) if m["name"] == "delivered"]
+    check_push(delivered[0])
     assert delivered == [
         {
             "name": "delivered",

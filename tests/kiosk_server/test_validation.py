@@ -84,7 +84,12 @@ PAYLOADS: list[tuple[str, str, Any, str]] = [
     ("pupil id not digits", "roll", {"states": {"abc": "nb"}}, "payload.states.abc"),
     ("pupil id zero", "roll", {"states": {"0": "nb"}}, "payload.states.0"),
     ("pupil id twice", "roll", {"states": {"1": "nb", "01": "ob"}}, "payload.states.01"),
-    ("pupil id beyond integer", "roll", {"states": {"2147483648": "nb"}}, "payload.states.2147483648"),
+    (
+        "pupil id beyond integer",
+        "roll",
+        {"states": {"2147483648": "nb"}},
+        "payload.states.2147483648",
+    ),
     ("pupil id and a newline", "roll", {"states": {"7\n": "nb"}}, "payload.states.7\n"),
     (
         "the first bad pupil in the order sent",
