@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema import Draft202012Validator, validators
 
 from kiosk.credential import Credential
 from kiosk.outbox import Entry, Outcome
@@ -78,22 +76,8 @@ def valid(name: str, value: Any) -> bool:
     return bool(_validator(name).is_valid(value))
 
 
-@functools.cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    # ECMA-262's `$` (JSON Schema's regexes) ends the text; Python's also matches before a final
-    # newline. The server's validator reads its patterns the same way.
-    ends = pattern.endswith("$") and not pattern.endswith("\\$")
-    return re.compile(pattern[:-1] + r"\Z" if ends else pattern)
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:
-    if validator.is_type(instance, "string") and not _regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
 _Validator = validators.extend(
     Draft202012Validator,
-    {"pattern": _pattern},
     # As the schema says: 1.0 and `true` (Python's int) are no integers.
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
