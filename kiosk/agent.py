@@ -14,12 +14,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,13 +27,13 @@ from kiosk.config import Config
 from kiosk.connection import Connection
 from kiosk.desk import LessonDesk, TeacherSession, UserError, parse_time
 from kiosk.i18n import translate
+from kiosk.link import ServerLink
+from kiosk.login import TeacherLogin
 from kiosk.offline import PinVerifiers
-from kiosk.outbox import Entry, Outbox, Outcome, Sender, State, Unavailable
-from kiosk.roster import LESSON_EVENTS
+from kiosk.outbox import Outbox, Sender, State, Unavailable
 
 log = logging.getLogger(__name__)
 
-PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 ROOM_REFRESH_SECONDS = 300.0
 
 
@@ -46,7 +44,10 @@ class StaleScreen(UserError):
         super().__init__("stale", code="stale", status=409)
 
 
-class Agent(LessonDesk):
+class Agent(TeacherLogin, ServerLink, LessonDesk):
+    """The agent: its life cycle, the screen's state and the watchdog; logging in (login.py),
+    the server (link.py) and the lesson's desk (desk.py) are its sections."""
+
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.clock = clock
@@ -211,232 +212,6 @@ class Agent(LessonDesk):
             "entries": self.entries_view(entries),
             "parked": self.entries_view(parked),
         }
-
-    # -- logging in -------------------------------------------------------------------------------
-
-    def _offline_error(self) -> UserError:
-        return UserError(
-            self.t(
-                "Serwer jest niedostępny. Nauczyciel, który logował się dziś na tym komputerze,"
-                " może odblokować PIN-em."
-            ),
-            code="offline",
-        )
-
-    def login(self, login: str, password: str, pin: str = "") -> None:
-        login = login.strip()
-        if not login or not password or len(login) > 80 or len(password) > 128:
-            raise UserError(self.t("Nieprawidłowy login lub hasło."), code="login_failed")
-        if pin and not PIN_PATTERN.match(pin):
-            raise UserError(self.t("PIN musi mieć od 4 do 8 cyfr."), code="pin_format")
-        if not self.connection.online:
-            raise self._offline_error()
-        data: dict[str, Any] = {"login": login, "password": password}
-        if pin:
-            data["pin"] = pin
-        ack = self._call(protocol.LOGIN, data)
-        session = self._session_from(ack, mode="online")
-        if pin:
-            self._remember_pin(session, pin)
-        self._start(session, ack.get("lesson_now"))
-        threading.Thread(target=self._prefetch, args=(session,), daemon=True).start()
-
-    def _remember_pin(self, session: TeacherSession, pin: str) -> None:
-        """The offline unlock: the verifier, and what the teacher needs to work without the
-        server (the lessons here, the day's session token that the entries will be sent under)."""
-        self.pins.remember(
-            session.teacher_id,
-            session.name,
-            pin,
-            self.today(),
-            {"lessons": session.lessons, "expires_at": session.expires_at, "token": session.token},
-        )
-
-    def _session_from(self, ack: dict[str, Any], mode: str) -> TeacherSession:
-        teacher = ack["teacher"]
-        token = str(ack["session"])
-        expires = parse_time(ack["expires_at"]).timestamp() if ack.get("expires_at") else None
-        expires_at = min(
-            expires or float("inf"), self.clock() + self.config.hard_logout_hours * 3600
-        )
-        session = TeacherSession(
-            teacher_id=int(teacher["id"]),
-            name=protocol.teacher_name(teacher),
-            mode=mode,
-            token=token,
-            expires_at=expires_at,
-            lessons=list(ack.get("lessons") or []),
-        )
-        self.outbox.cache_put(f"lessons:{session.teacher_id}", session.lessons)
-        self.outbox.requeue_for_teacher(session.teacher_id, protocol.REQUEUED_AT_LOGIN, token)
-        return session
-
-    def unlock(self, teacher_id: int, pin: str) -> None:
-        """The day's PIN: checked by the server when it is reachable, else by the local verifier."""
-        if not PIN_PATTERN.match(pin or ""):
-            raise UserError(self.t("Nieprawidłowy PIN."), code="pin_wrong")
-        today = self.today()
-        if not self.pins.has(teacher_id, today):
-            raise self._pin_gone()
-        if self.connection.online:
-            try:
-                ack = self._call(protocol.PIN_UNLOCK, {"teacher_id": teacher_id, "pin": pin})
-            except UserError as error:
-                if error.code in protocol.PIN_GONE:
-                    self.pins.forget(teacher_id)
-                if error.code != "offline":
-                    raise
-            else:
-                session = self._session_from(ack, mode="online")
-                self._remember_pin(session, pin)
-                self._start(session, ack.get("lesson_now"))
-                return
-        teacher = self.pins.verify(teacher_id, pin, today, self.config.pin_attempts)
-        if teacher is None:
-            if not self.pins.has(teacher_id, today):
-                raise self._pin_gone()
-            raise UserError(self.t("Nieprawidłowy PIN."), code="pin_wrong")
-        expires_at = float(teacher.data.get("expires_at") or 0)
-        if self.clock() >= expires_at:
-            self.pins.forget(teacher_id)
-            raise UserError(
-                self.t("Minęło 12 godzin od logowania. Zaloguj się ponownie."), code="expired"
-            )
-        lessons = self.outbox.cache_get(f"lessons:{teacher_id}") or teacher.data.get("lessons")
-        session = TeacherSession(
-            teacher_id=teacher.teacher_id,
-            name=teacher.name,
-            mode="offline_pin",
-            token=teacher.data.get("token"),
-            expires_at=expires_at,
-            lessons=list(lessons or []),
-        )
-        self._start(session, None)
-
-    def _pin_gone(self) -> UserError:
-        return UserError(
-            self.t("Za dużo błędnych prób PIN-u. Zaloguj się loginem i hasłem."),
-            code="login_required",
-        )
-
-    def _start(self, session: TeacherSession, lesson_now: Any) -> None:
-        with self._lock:
-            self.session = session
-            self.notice = None
-            self.touch()
-        opening = int(lesson_now) if isinstance(lesson_now, int) else None
-        if opening is None:
-            now = self.now()
-            current = [
-                lesson
-                for lesson in session.lessons
-                if lesson.get("here")
-                and lesson.get("status") != "cancelled"
-                and parse_time(lesson["starts_at"]) <= now < parse_time(lesson["ends_at"])
-            ]
-            opening = int(current[0]["id"]) if current else None
-        if opening is not None:
-            try:
-                self.open_lesson(opening, auto=True)
-            except UserError as error:  # the screen offers the list of lessons instead
-                log.warning("lesson %s did not open: %s %s", opening, error.code, error.message)
-
-    # -- the server -------------------------------------------------------------------------------
-
-    def _call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
-        try:
-            ack = self.connection.call(event, data)
-        except Unavailable as error:
-            raise UserError(
-                self.t("Nie można teraz połączyć się z serwerem."), code="offline"
-            ) from error
-        refused = protocol.refusal(ack)
-        if refused is not None:
-            code, message = refused
-            if code in protocol.DEVICE_REFUSALS:
-                self._revoked(ack)
-            raise UserError(message or self.t("Nieprawidłowe dane."), code=code)
-        return dict(ack)
-
-    def _send_entry(self, entry: Entry) -> Outcome:
-        token = entry.auth.get("session")
-        if not token:
-            return Outcome("parked", code="no_session", message=self.t("Nie jesteś zalogowany."))
-        ack = self.connection.call(protocol.SUBMIT, protocol.submission(entry, token))
-        outcome = protocol.outcome(ack)
-        if outcome.code in protocol.DEVICE_REFUSALS:
-            self._revoked(ack)
-        if outcome.kind == "synced":
-            self._acknowledged(entry, ack)  # before the entry stops being overlaid on the roster
-        elif outcome.code == protocol.SERVER_ERROR:
-            outcome = replace(
-                outcome,
-                message=self.t(
-                    "Błąd serwera: wpisu nie przyjęto. Zostanie wysłany ponownie po następnym"
-                    " zalogowaniu."
-                ),
-            )
-        return outcome
-
-    def _online(self) -> None:
-        self.sender.wake()
-        threading.Thread(target=self._refresh_room, daemon=True).start()
-        threading.Thread(target=self._refollow, daemon=True).start()
-
-    def _refresh_room(self) -> None:
-        self._room_fetched = self.clock()
-        try:
-            ack = self.connection.call(protocol.ROOM, {})
-        except Unavailable:
-            return
-        if protocol.refusal(ack) is None:
-            self.outbox.cache_put("room", ack)
-
-    def _room_day(self, room: dict[str, Any]) -> list[dict[str, Any]]:
-        if room.get("today") != self.today().isoformat():
-            return []
-        return [x for x in room.get("lessons") or [] if x.get("status") != "cancelled"]
-
-    def _push(self, event: str, data: Any) -> None:
-        if event == protocol.REVOKED or (
-            event == protocol.JOURNAL
-            and isinstance(data, dict)
-            and data.get("type") == protocol.JOURNAL_REVOKED
-        ):
-            self._revoked(data)
-        elif (
-            event == protocol.JOURNAL
-            and isinstance(data, dict)
-            and data.get("type") in LESSON_EVENTS
-        ):
-            self._lesson_event(data)  # in order, on the connection's thread: pushes come in order
-        elif event == protocol.DELIVERED and isinstance(data, dict) and data.get("key"):
-            key = str(data["key"])
-            threading.Thread(target=self._delivered, args=(key,), daemon=True).start()
-
-    def _delivered(self, key: str) -> None:
-        # The push can overtake the sender's own bookkeeping of the acknowledgement.
-        for _ in range(100):
-            entry = self.outbox.get(key)
-            if entry is None or entry.state is not State.SAVED:
-                break
-            time.sleep(0.05)
-        self.outbox.mark_delivered(key)
-
-    def _revoked(self, data: Any) -> None:
-        """Drop the teacher session, the cached lesson data, the day tokens and the credential;
-        keep the entries: they are sent after the next enrollment, when their teachers log in."""
-        log.warning("device refused by the server: %s", data)
-        with self._lock:
-            self._drop_screen(None)
-            self.outbox.cache_delete()
-            self.outbox.cache_put("device:revoked", True)
-            self.pins.forget_all()
-            if self.credential is not None:
-                credentials.delete(self.config.state_dir)
-            self.credential = None
-            self._credential_stamp = None
-        self.connection.mark_revoked()
 
     # -- the watchdog: locks, the day's end, a new credential --------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,14 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GRADE_PATTERN = re.compile(r"^([1-6][+-]?|np|bz|\+|-)$")
-UUID_PATTERN = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
-MAX_TOPIC = 500
-MAX_TEXT = 2000
-MAX_DESCRIPTION = 200
-MAX_CODE = 4
+# The protocol's values and limits (kiosk/protocol.schema.json), for the screen's own messages.
+GRADES = frozenset(protocol.DEFS["ongoing_grade"]["enum"])
+MAX_TOPIC = protocol.limit("topic")
+MAX_TEXT = protocol.limit("remark_text")
+MAX_DESCRIPTION = protocol.limit("description")
+# What the screen calls each of the protocol's `remark_kind`s (a test keeps them in step).
 REMARK_KINDS = {"positive": "pozytywna", "negative": "negatywna", "neutral": "neutralna"}
 DECISIONS = ("keep", "mine")
 
@@ -276,7 +273,9 @@ class LessonDesk:
         if session.lesson_id != lesson_id:
             raise UserError(self.t("Nie wybrano lekcji."), code="not_found", status=404)
         self._require_started(self._roster_of(lesson_id))
-        if key is not None and not UUID_PATTERN.match(key):
+        if (key is not None and not protocol.valid("key", key)) or not protocol.valid(
+            f"kind.{kind}", payload
+        ):
             raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
         self.touch()
         try:
@@ -323,10 +322,7 @@ class LessonDesk:
             raise invalid from error
         if set(clean) - set(pupils) or any(v not in codes for v in clean.values()):
             raise invalid
-        if set(bases) != set(clean) or any(
-            v is not None and (not isinstance(v, str) or not 0 < len(v) <= MAX_CODE)
-            for v in bases.values()
-        ):
+        if set(bases) != set(clean):
             raise invalid
         if topic is not None:
             topic = topic.strip()
@@ -350,7 +346,7 @@ class LessonDesk:
         roster = self._roster_of(lesson_id)
         pupils = self._pupils(lesson_id)
         value = (value or "").strip()
-        if pupil_id not in pupils or not GRADE_PATTERN.match(value) or value in ("1-", "6+"):
+        if pupil_id not in pupils or value not in GRADES:
             raise UserError(self.t("Wybierz ocenę."), code="invalid")
         categories = {int(c["id"]) for c in roster.get("categories", [])}
         if category_id is not None and category_id not in categories:
@@ -384,7 +380,7 @@ class LessonDesk:
         apply theirs, as a new roll entry whose base is the server's value (so a change made
         since then is reported again, not overwritten)."""
         session = self._require()
-        entry = self.outbox.get(key) if UUID_PATTERN.match(key or "") else None
+        entry = self.outbox.get(key) if protocol.valid("key", key) else None
         conflict = None
         if entry is not None and entry.teacher_id == session.teacher_id:
             conflict = next(

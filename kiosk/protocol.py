@@ -1,15 +1,27 @@
 """The kiosk side of the `/kiosk` wire protocol (docs/protocol.md, section "/kiosk").
 
-Event names, payload shapes and refusal codes live here only, so that the rest of the agent works
-with its own plain shapes (a lesson, a roster) and does not depend on the server's spelling.
+The protocol is written down once, as JSON Schema in this package's `protocol.schema.json`; the
+server validates what it receives against the same file. Event names, payload shapes and refusal
+codes are read here only, so that the rest of the agent works with its own plain shapes (a
+lesson, a roster) and does not depend on the server's spelling.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from importlib import resources
 from typing import Any
+
+from jsonschema import Draft202012Validator, validators
 
 from kiosk.credential import Credential
 from kiosk.outbox import Entry, Outcome
+
+SCHEMA: dict[str, Any] = json.loads(
+    resources.files("kiosk").joinpath("protocol.schema.json").read_text(encoding="utf-8")
+)
+DEFS: dict[str, Any] = SCHEMA["$defs"]
 
 ENROLL_PATH = "/api/kiosk/enroll"
 
@@ -29,22 +41,53 @@ DELIVERED = "delivered"
 JOURNAL = "event"
 JOURNAL_REVOKED = "kiosk.revoked"
 
+
+def _codes(group: str) -> frozenset[str]:
+    """The refusal codes of a group of the schema: the groups are what the agent does."""
+    return frozenset(DEFS[f"refusal.{group}"]["enum"])
+
+
 # The device itself is refused: stop, forget the credential, keep the entries.
-DEVICE_REFUSALS = frozenset({"kiosk_revoked", "kiosk_unknown", "device_revoked", "device_unknown"})
+DEVICE_REFUSALS = _codes("device")
 # The day's PIN no longer opens anything: a full login is needed.
-PIN_GONE = frozenset({"login_required", "session_ended"})
+PIN_GONE = _codes("session")
 # The teacher's session does not vouch for an entry (any more): parked, and queued again under
 # the teacher's next session on this kiosk.
 SESSION_ENDED = "session_ended"
 # The server failed on the entry (a bug): the same answer at every retry, so it is parked with
 # a reason the teacher sees, and queued again at the teacher's next login (a fix may be out).
-SERVER_ERROR = "server_error"
+(SERVER_ERROR,) = _codes("server_bug")
 # The lesson had not begun by the server's clock (this computer's clock was ahead): by the
 # teacher's next login it has.
-NOT_STARTED = "lesson_not_started"
+(NOT_STARTED,) = _codes("too_early")
 REQUEUED_AT_LOGIN = (SESSION_ENDED, SERVER_ERROR, NOT_STARTED)
 # Worth another try later, with the same key.
-TRANSIENT = frozenset({"busy", "internal", "throttled"})
+TRANSIENT = _codes("retry")
+
+
+def limit(name: str, keyword: str = "maxLength") -> int:
+    """A limit of the protocol, as the schema states it (e.g. `limit("topic")`)."""
+    return int(DEFS[name][keyword])
+
+
+def valid(name: str, value: Any) -> bool:
+    """Whether `value` is a valid `name` of the schema (e.g. "kind.roll"): the agent keeps no
+    entry that the server would refuse as malformed, since it would be parked for good."""
+    return bool(_validator(name).is_valid(value))
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    # As the schema says: 1.0 and `true` (Python's int) are no integers.
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
+@functools.cache
+def _validator(name: str) -> Any:
+    return _Validator({**SCHEMA, "$ref": f"#/$defs/{name}"})
 
 
 def auth(credential: Credential) -> dict[str, Any]:

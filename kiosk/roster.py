@@ -40,7 +40,9 @@ def from_sheet(sheet: dict[str, Any]) -> dict[str, Any]:
         for t in sheet.get("attendance_types", [])
     ]
     pupils = sheet.get("pupils", [])
-    default = sheet.get("default_code") or (types[0]["code"] if types else None)
+    # The server's, never a guess: with none, a roll that needs it is refused, and nothing
+    # recorded is shown as nothing recorded (not as the first type, which may be an absence).
+    default = sheet.get("default_code")
     return {
         "lesson": sheet["lesson"],
         "pupils": [{"id": p["id"], "name": f"{p['last_name']} {p['first_name']}"} for p in pupils],

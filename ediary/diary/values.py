@@ -10,12 +10,15 @@ from flask_babel import lazy_gettext as _l
 
 from ediary.diary.models import GradeKind
 from ediary.errors import Refusal
+from ediary.kiosks.schema import DEFS, limit
 
 _ONGOING = re.compile(r"^([1-6])([+-]?)$")
-# Marks that a teacher records but that count in no average.
-MARKS = frozenset({"np", "bz", "+", "-"})
-# What a statute never allows: below the lowest and above the highest grade.
-_OUT_OF_SCALE = frozenset({"1-", "6+"})
+# The values of an ongoing grade and the length of a descriptive one, stated once in the kiosk
+# protocol's schema (kiosk/protocol.schema.json), which the kiosk checks before it keeps an
+# entry: 1-6 with + or - but not 1- or 6+ (below the lowest, above the highest grade, which a
+# statute never allows), and the marks np, bz, + and - (recorded, counted in no average).
+ONGOING = frozenset(DEFS["ongoing_grade"]["enum"])
+MAX_DESCRIPTIVE = limit("descriptive")
 GRADE_NAMES = {
     1: _l("niedostateczny"),
     2: _l("dopuszczający"),
@@ -41,12 +44,12 @@ def parse_grade(kind: GradeKind, value: str | None, descriptive: str | None) -> 
     if value is not None and descriptive is not None:
         raise Refusal("grade_both", _l("Ocena nie może być jednocześnie cyfrowa i opisowa."))
     if descriptive is not None:
-        if len(descriptive) > 2000:
+        if len(descriptive) > MAX_DESCRIPTIVE:
             raise Refusal("grade_too_long", _l("Ocena opisowa jest za długa."))
         return GradeValue(None, descriptive)
     assert value is not None
     if kind is GradeKind.ONGOING:
-        if value in MARKS or (_ONGOING.match(value) and value not in _OUT_OF_SCALE):
+        if value in ONGOING:
             return GradeValue(value, None)
         raise Refusal(
             "grade_invalid",

@@ -39,13 +39,11 @@ def _register_namespace(state: BlueprintSetupState) -> None:
 
 bp.record_once(_register_namespace)
 
-ENROLL = s.obj({"code": s.text(32)})
-
 
 @bp.post("/enroll")
 @limiter.limit("10 per minute;60 per hour")
 def enroll() -> ResponseReturnValue:
-    data = s.validate(ENROLL, request.get_json(silent=True))
+    data = s.validate("enroll.request", request.get_json(silent=True))
     code = load_enrollment_code(data["code"])
     kiosk, secret = enroll_kiosk(Actor(None, Channel.KIOSK, code.kiosk_id), code, utcnow())
     db.session.commit()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,8 +23,6 @@ from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
 from ediary.diary.models import RemarkKind
 from ediary.diary.operations import (
-    MAX_REMARK,
-    MAX_TOPIC,
     add_remark,
     change_topic,
     correct_grade,
@@ -48,17 +45,9 @@ from ediary.kiosks.access import (
 from ediary.kiosks.models import Kiosk, ProcessedSubmission
 from ediary.timetable.models import Lesson
 
-MAX_ROSTER = 200
 _JOURNAL_IDS = "ediary.kiosks.journal_ids"
 
 Apply = Callable[[Actor, Lesson, dict[str, Any]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    spec: s.Spec
-    apply: Apply
 
 
 def digest_of(kind: str, lesson_id: int, payload: dict[str, Any]) -> str:
@@ -68,68 +57,42 @@ def digest_of(kind: str, lesson_id: int, payload: dict[str, Any]) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-# --- payloads ---------------------------------------------------------------------------------
-
-_ATTENDANCE_CODE = s.text(4)
-_GRADE_VALUE = s.text(4)
-_DESCRIPTIVE = s.text(2000)
-_DESCRIPTION = s.text(200, min_length=0)
-_REMARK_KIND = s.choice(*(kind.value for kind in RemarkKind))
-_REMARK_TEXT = s.text(MAX_REMARK)
-_TOPIC = s.text(MAX_TOPIC)
-_VERSION = s.integer()
+# --- what a submission is: the schema's `submit.request`, and what JSON Schema cannot say -------
 
 
-def _by_pupil_id(value_spec: s.Spec) -> s.Spec:
-    """`{"<pupil id>": value}`: JSON object keys are strings; "07" and "7" are one pupil."""
+def validate_submission(data: Any) -> dict[str, Any]:
+    """The envelope and its kind's payload as the protocol's schema has them (`submit.request`),
+    in their one form: the key in lowercase (a UUID's case does not matter), a roll's pupil ids
+    without leading zeros; and a roll's `base` naming exactly the pupils of its `states`.
 
-    def check(value: object, path: str) -> dict[str, object]:
-        if not isinstance(value, dict) or len(value) > MAX_ROSTER:
-            raise s.Invalid(path)
-        cleaned: dict[str, object] = {}
-        for key, item in value.items():
-            pupil_id = int(key) if isinstance(key, str) and key.isascii() and key.isdigit() else 0
-            if not 1 <= pupil_id <= s.MAX_ID or str(pupil_id) in cleaned:
-                raise s.Invalid(f"{path}.{str(key)[:12]}")
-            cleaned[str(pupil_id)] = value_spec(item, f"{path}.{pupil_id}")
-        return cleaned
-
-    return check
+    The envelope first, then the payload against its kind: what `submit.request` says with its
+    `if`/`then` per kind, without trying the eight `if`s (a quarter of the time of a roll)."""
+    envelope: dict[str, Any] = s.validate("submission", data)
+    payload = s.validate(f"kind.{envelope['kind']}", envelope["payload"], field="payload")
+    if envelope["kind"] == "roll":
+        payload = _roll_payload(payload)
+    return {**envelope, "key": envelope["key"].lower(), "payload": payload}
 
 
-_ROLL_FIELDS = s.obj(
-    {"states": _by_pupil_id(_ATTENDANCE_CODE)},
-    {
-        "topic": _TOPIC,
-        # What the kiosk showed before the teacher's change (null: nothing recorded), for every
-        # pupil in `states`: the change applies only where the server still has it.
-        "base": _by_pupil_id(s.nullable(_ATTENDANCE_CODE)),
-        "base_topic": s.nullable(s.text(MAX_TOPIC)),
-    },
-)
-
-
-def _roll_spec(value: object, path: str) -> dict[str, Any]:
-    """A roll names exactly the changed pupils, each with its base; a topic with its base."""
-    cleaned: dict[str, Any] = _ROLL_FIELDS(value, path)
-    base = cleaned.setdefault("base", {})
-    unmatched = sorted(set(cleaned["states"]) ^ set(base), key=int)
+def _roll_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    states = _by_pupil_id(payload["states"], "payload.states")
+    base = _by_pupil_id(payload.get("base", {}), "payload.base")
+    unmatched = sorted(set(states) ^ set(base), key=int)
     if unmatched:
-        raise s.Invalid(f"{path}.base.{unmatched[0]}")
-    if "topic" in cleaned and "base_topic" not in cleaned:
-        raise s.Invalid(f"{path}.base_topic")
+        raise s.Invalid(f"payload.base.{unmatched[0]}")
+    return {**payload, "states": states, "base": base}
+
+
+def _by_pupil_id(value: dict[str, Any], path: str) -> dict[str, Any]:
+    """`{"<pupil id>": value}` with each pupil once: "07" and "7" are one pupil."""
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        # isdigit: Python's `re` (under the schema's patterns) lets "7\n" pass as "7".
+        pupil_id = str(int(key)) if key.isascii() and key.isdigit() else ""
+        if not pupil_id or pupil_id in cleaned:
+            raise s.Invalid(f"{path}.{key[:12]}")
+        cleaned[pupil_id] = item
     return cleaned
-
-
-_TOPIC_SPEC = s.obj({"topic": _TOPIC, "base_topic": s.nullable(s.text(MAX_TOPIC))})
-
-
-_GRADE_FIELDS = {
-    "value": _GRADE_VALUE,
-    "descriptive": _DESCRIPTIVE,
-    "category_id": s.nullable(s.integer()),
-    "description": s.nullable(_DESCRIPTION),
-}
 
 
 # --- effects ----------------------------------------------------------------------------------
@@ -230,68 +193,17 @@ def actor_user(actor: Actor) -> Any:
     return actor.user
 
 
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (
-        Kind("roll", _roll_spec, _roll),
-        Kind("topic", _TOPIC_SPEC, _topic),
-        Kind(
-            "grade",
-            s.obj(
-                {"pupil_id": s.integer()}, {**_GRADE_FIELDS, "improves_id": s.nullable(s.integer())}
-            ),
-            _grade,
-        ),
-        Kind(
-            "grade_correction",
-            s.obj({"grade_id": s.integer(), "base_version": _VERSION}, _GRADE_FIELDS),
-            _grade_correction,
-        ),
-        Kind(
-            "grade_removal",
-            s.obj({"grade_id": s.integer(), "base_version": _VERSION}),
-            _grade_removal,
-        ),
-        Kind(
-            "remark",
-            s.obj({"pupil_id": s.integer(), "remark_kind": _REMARK_KIND, "text": _REMARK_TEXT}),
-            _remark,
-        ),
-        Kind(
-            "remark_correction",
-            s.obj(
-                {
-                    "remark_id": s.integer(),
-                    "base_version": _VERSION,
-                    "remark_kind": _REMARK_KIND,
-                    "text": _REMARK_TEXT,
-                }
-            ),
-            _remark_correction,
-        ),
-        Kind(
-            "remark_removal",
-            s.obj({"remark_id": s.integer(), "base_version": _VERSION}),
-            _remark_removal,
-        ),
-    )
+# The kinds of entry, in the order of the schema's `submit.request` (a test keeps them in step).
+KINDS: dict[str, Apply] = {
+    "roll": _roll,
+    "topic": _topic,
+    "grade": _grade,
+    "grade_correction": _grade_correction,
+    "grade_removal": _grade_removal,
+    "remark": _remark,
+    "remark_correction": _remark_correction,
+    "remark_removal": _remark_removal,
 }
-
-ENVELOPE = s.obj(
-    {
-        "key": s.uuid_key(),
-        "session": s.text(64),
-        "kind": s.choice(*KINDS),
-        "lesson_id": s.integer(),
-        "payload": lambda value, path: value,  # checked against the kind's spec next
-    }
-)
-
-
-def validate_submission(data: Any) -> dict[str, Any]:
-    envelope: dict[str, Any] = s.validate(ENVELOPE, data)
-    envelope["payload"] = KINDS[envelope["kind"]].spec(envelope["payload"], "payload")
-    return envelope
 
 
 # --- the operation ----------------------------------------------------------------------------
@@ -335,7 +247,7 @@ def apply_submission(
     db.session.add(processed)
     db.session.flush()  # the key first: a racing twin stops here
     with _journal_ids() as event_ids:
-        result = KINDS[kind].apply(actor, lesson, payload)
+        result = KINDS[kind](actor, lesson, payload)
         db.session.flush()
     stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": sorted(event_ids)}
     processed.result = stored

@@ -257,8 +257,13 @@
     }
   }
 
-  function typeOf(code) { return roster.types.find((t) => t.code === code) || { code, name: code }; }
-  function fallback() { return roster.default_code || (roster.types[0] && roster.types[0].code); }
+  // A pupil with nothing recorded shows the server's default state; a school without one shows
+  // a dash (the server names the default, the agent never guesses it: docs/protocol.md, roster).
+  function typeOf(code) {
+    if (code === null) return { code: "", name: "—" };
+    return roster.types.find((t) => t.code === code) || { code, name: code };
+  }
+  function fallback() { return roster.default_code || null; }
   function displayed(pupilId) { return pupilId in draft ? draft[pupilId] : (shown[pupilId] || fallback()); }
 
   // The agent's view of the roster changed (a change made elsewhere, an acknowledgement): redraw

@@ -14,6 +14,7 @@ from kiosk import credential
 from kiosk.config import ConfigError, load
 from kiosk.offline import PinVerifiers
 from kiosk.protocol import is_revocation, outcome
+from kiosk.roster import from_sheet
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -141,3 +142,20 @@ def test_revocation_is_read_from_a_refused_connect() -> None:
     assert is_revocation({"ok": False, "error": "kiosk_unknown"})
     assert not is_revocation({"message": "Connection error"})
     assert not is_revocation("Connection refused")
+
+
+def test_a_pupil_with_nothing_recorded_is_shown_as_the_servers_default_and_no_other() -> None:
+    """The server gives a pupil with nothing recorded its `default_code`, or, in a school that
+    has none, refuses the roll (`attendance_no_default`): the agent showed the first type then."""
+    sheet = {
+        "lesson": {"id": 1, "status": "planned", "topic": None},
+        "attendance_types": [
+            {"code": "nb", "name": "nieobecny", "counts_as": "absent", "excused": False},
+            {"code": "sp", "name": "spóźniony", "counts_as": "present", "excused": False},
+        ],
+        "default_code": None,
+        "grade_categories": [],
+        "pupils": [{"id": 7, "first_name": "Ala", "last_name": "Nowak", "attendance": None}],
+    }
+    assert from_sheet(sheet)["default_code"] is None
+    assert from_sheet({**sheet, "default_code": "sp"})["default_code"] == "sp"

@@ -8,6 +8,7 @@ Real-server tests (test_real_server.py) build their own committed database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from ediary.audit.models import HistoryEntry
@@ -29,6 +31,7 @@ from ediary.kiosks.access import load_enrollment_code
 from ediary.kiosks.models import Kiosk, ProcessedSubmission
 from ediary.kiosks.operations import enroll_kiosk, issue_enrollment_code
 from ediary.kiosks.queries import end_of_day
+from ediary.kiosks.schema import DEFS, SCHEMA
 from ediary.people.models import User
 from ediary.schools.models import Room
 from ediary.timetable.models import Lesson
@@ -103,7 +106,29 @@ def connect(app: Flask, kworld: KioskWorld) -> Iterator[Callable[..., SocketIOTe
 
 
 def call(client: SocketIOTestClient, event: str, *args: Any) -> Any:
-    return client.emit(event, *args, namespace=NS, callback=True)
+    """The event's acknowledgement, which must be as the protocol's schema says: every test of
+    the kiosk's server side checks kiosk/protocol.schema.json against what the server answers."""
+    ack = client.emit(event, *args, namespace=NS, callback=True)
+    ok = isinstance(ack, dict) and ack.get("ok") is True
+    name = f"{event}.ack" if ok and f"{event}.ack" in DEFS else "refusal"
+    errors = [error.message for error in _ack_validator(name).iter_errors(ack)]
+    assert not errors, f"{event}: {errors[:3]} in {ack!r}"[:2000]
+    return ack
+
+
+def check_push(message: dict[str, Any]) -> None:
+    """A message the server pushed (`{"name", "args", ...}` of the test client) is as the schema's
+    `push.<name>` says."""
+    (data,) = message["args"]
+    errors = [
+        error.message for error in _ack_validator(f"push.{message['name']}").iter_errors(data)
+    ]
+    assert not errors, f"{message['name']}: {errors[:3]} in {data!r}"
+
+
+@functools.cache
+def _ack_validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator({**SCHEMA, "$ref": f"#/$defs/{name}"})
 
 
 def login(client: SocketIOTestClient, user: User, pin: str | None = None, **extra: Any) -> Any:

@@ -12,7 +12,7 @@ from ediary.db import db
 from ediary.kiosks import sockets
 from ediary.kiosks.models import KioskTeacherSession
 from ediary.kiosks.operations import revoke_kiosk
-from tests.kiosk_server.conftest import NS, KioskWorld, call, counts, login
+from tests.kiosk_server.conftest import NS, KioskWorld, call, check_push, counts, login
 
 SYSTEM = Actor.system(Channel.CLI)
 
@@ -63,6 +63,8 @@ def test_a_revoked_kiosk_cannot_connect_and_its_open_socket_is_refused(
     assert not client.is_connected(NS)
     received = [m["name"] for m in client.queue]  # get_received() needs a connection
     assert "revoked" in received
+    for message in client.queue:
+        check_push(message)
     assert counts() == before
     assert not connect().is_connected(NS)
     row = db.session.scalars(select(KioskTeacherSession)).one()

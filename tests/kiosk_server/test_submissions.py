@@ -19,7 +19,7 @@ from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.operations import record_grade, set_topic, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
-from ediary.kiosks import sockets
+from ediary.kiosks import receipt
 from ediary.kiosks.models import ProcessedSubmission
 from ediary.kiosks.operations import create_kiosk, revoke_kiosk
 from ediary.people.operations import disable_user
@@ -29,6 +29,7 @@ from tests.kiosk_server.conftest import (
     NS,
     KioskWorld,
     call,
+    check_push,
     counts,
     enroll,
     login,
@@ -91,6 +92,7 @@ def test_the_events_are_announced_as_delivered_after_the_ack(
     assert ack["delivered"] is False
     socketio.sleep(0)  # the notice runs after the handler (no relay in a test process)
     delivered = [m for m in kiosk.get_received(NS) if m["name"] == "delivered"]
+    check_push(delivered[0])
     assert delivered == [
         {
             "name": "delivered",
@@ -191,14 +193,14 @@ def test_racing_twins_store_once(
     first = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
     before = counts()
     lookups: list[str] = []
-    real = sockets.stored_submission
+    real = receipt.stored_submission
 
     def blind_first_time(k: str) -> ProcessedSubmission | None:
         # As if the twin's row had not been committed yet when this one looked.
         lookups.append(k)
         return None if len(lookups) == 1 else real(k)
 
-    monkeypatch.setattr(sockets, "stored_submission", blind_first_time)
+    monkeypatch.setattr(receipt, "stored_submission", blind_first_time)
     twin = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
     assert len(lookups) == 2  # tried, collided, rolled back, looked again
     assert twin["status"] == "duplicate" and twin["result"] == first["result"]
@@ -211,7 +213,7 @@ def test_contention_that_never_clears_asks_the_kiosk_to_retry(
     def stale(*_args: Any, **_kwargs: Any) -> Any:
         raise StaleDataError("someone else wrote the row")
 
-    monkeypatch.setattr(sockets, "apply_submission", stale)
+    monkeypatch.setattr(receipt, "apply_submission", stale)
     before = counts()
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
     assert ack["error"] == "busy" and ack["retry"] is True
@@ -226,7 +228,7 @@ def test_a_bug_is_a_server_error_not_worth_retrying_and_the_server_keeps_serving
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(sockets, "apply_submission", broken)
+    monkeypatch.setattr(receipt, "apply_submission", broken)
     before = counts()
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
     assert ack["ok"] is False and ack["error"] == "server_error" and "retry" not in ack
@@ -242,7 +244,7 @@ def test_a_database_out_of_reach_asks_the_kiosk_to_retry(
     def unreachable(*_args: Any, **_kwargs: Any) -> Any:
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(sockets, "load_teacher_session", unreachable)
+    monkeypatch.setattr(receipt, "load_teacher_session", unreachable)
     before = counts()
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
     assert ack["error"] == "internal" and ack["retry"] is True

@@ -41,6 +41,12 @@ ENVELOPES: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("key not a uuid", {"key": "1234"}, "invalid", "key"),
     ("key a number", {"key": 1234}, "invalid", "key"),
     ("key too long", {"key": GOOD_KEY + "-" * 40}, "invalid", "key"),
+    # The agent makes and checks keys as 8-4-4-4-12 hexadecimal digits; the server took any
+    # spelling Python's uuid reads, so the two sides disagreed on what a key is.
+    ("key in braces", {"key": "{" + GOOD_KEY + "}"}, "invalid", "key"),
+    ("key without hyphens", {"key": GOOD_KEY.replace("-", "")}, "invalid", "key"),
+    ("key as a urn", {"key": "uuid:" + GOOD_KEY}, "invalid", "key"),
+    ("key with a newline", {"key": GOOD_KEY + "\n"}, "invalid", "key"),
     ("unknown kind", {"kind": "term_grade"}, "invalid", "kind"),
     ("kind not a string", {"kind": ["roll"]}, "invalid", "kind"),
     ("lesson id a string", {"lesson_id": "1"}, "invalid", "lesson_id"),
@@ -78,6 +84,26 @@ PAYLOADS: list[tuple[str, str, Any, str]] = [
     ("pupil id not digits", "roll", {"states": {"abc": "nb"}}, "payload.states.abc"),
     ("pupil id zero", "roll", {"states": {"0": "nb"}}, "payload.states.0"),
     ("pupil id twice", "roll", {"states": {"1": "nb", "01": "ob"}}, "payload.states.01"),
+    (
+        "pupil id beyond integer",
+        "roll",
+        {"states": {"2147483648": "nb"}},
+        "payload.states.2147483648",
+    ),
+    ("pupil id and a newline", "roll", {"states": {"7\n": "nb"}}, "payload.states.7\n"),
+    (
+        "the first bad pupil in the order sent",
+        "roll",
+        {"states": {"3": "nb", "x": "nb", "2": 5}, "base": {"3": None}},
+        "payload.states.x",
+    ),
+    (
+        "a bad code before a bad pupil",
+        "roll",
+        {"states": {"2": 5, "x": "nb"}, "base": {}},
+        "payload.states.2",
+    ),
+    ("an unknown key before a bad field", "roll", {"states": 1, "nope": 2}, "payload.nope"),
     ("code a number", "roll", {"states": {"1": 2}}, "payload.states.1"),
     ("code too long", "roll", {"states": {"1": "absent"}}, "payload.states.1"),
     (

@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from ediary.db import db
 from ediary.diary.models import Grade, Remark
 from ediary.errors import Conflict, Refusal
+from ediary.kiosks.schema import limit
 from ediary.schools.models import School
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.queries import entries_open_at
 
-MAX_TOPIC = 500
-MAX_REMARK = 2000
+# Stated once in the kiosk protocol's schema (kiosk/protocol.schema.json), for every channel.
+MAX_TOPIC = limit("topic")
+MAX_REMARK = limit("remark_text")
 
 
 def lesson_fields(lesson: Lesson) -> dict[str, Any]:

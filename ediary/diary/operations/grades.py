@@ -14,9 +14,13 @@ from ediary.diary.operations.common import check_version
 from ediary.diary.values import parse_grade
 from ediary.errors import Refusal
 from ediary.journal.operations import publish
+from ediary.kiosks.schema import limit
 from ediary.schools.models import Pupil, Subject
 from ediary.timetable.models import Lesson
 from ediary.timetable.queries import term_on
+
+# The column's length (diary/models.py), stated for every channel in the kiosk protocol's schema.
+MAX_DESCRIPTION = limit("description")
 
 
 def _grade_payload(grade: Grade) -> dict[str, Any]:
@@ -45,7 +49,7 @@ def _check_category(category: GradeCategory | None, school_id: int, kind: GradeK
 
 def _clean_description(description: str | None) -> str | None:
     description = (description or "").strip() or None
-    if description is not None and len(description) > 200:
+    if description is not None and len(description) > MAX_DESCRIPTION:
         raise Refusal("description_too_long", _l("Opis oceny jest za długi."))
     return description
 

@@ -1,0 +1,115 @@
+"""`/kiosk` events, an entry arrives: `submit`, its acknowledgement, then `delivered`.
+
+A section of the namespace in sockets.py (the one registration point). What a submission is and
+the operation that applies it are in submissions.py; here is how the socket receives one: the
+stored answer for a known key, else applied and committed, retried on contention.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ediary.audit.recording import Actor, Channel
+from ediary.db import db, utcnow
+from ediary.extensions import socketio
+from ediary.kiosks.access import load_kiosk_lesson, load_teacher_session
+from ediary.kiosks.models import Kiosk, ProcessedSubmission
+from ediary.kiosks.queries import stored_submission
+from ediary.kiosks.rooms import NAMESPACE
+from ediary.kiosks.submissions import apply_submission, digest_of
+from ediary.realtime.relay import local_relay
+
+# Contention (two kiosks writing the same lesson at the same instant) is retried this often.
+ATTEMPTS = 3
+# How long the `delivered` notice waits for every process's relay to push a submission's events.
+DELIVERY_WAIT_SECONDS = 5.0
+
+
+def submit(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
+    ack = receive_submission(kiosk, data)
+    if ack.get("status") == "applied" and not ack["delivered"]:
+        socketio.start_background_task(
+            _announce_delivered,
+            request.sid,  # type: ignore[attr-defined]
+            ack["key"],
+            ack["event_ids"],
+        )
+    return ack
+
+
+def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
+    """A validated submission from `kiosk`, below the socket (bench/roll_cost.py calls it too):
+    the stored answer for a known key, else applied and committed, retried on contention."""
+    key, kind, lesson_id, payload = (
+        data["key"],
+        data["kind"],
+        data["lesson_id"],
+        data["payload"],
+    )
+    digest = digest_of(kind, lesson_id, payload)
+    for _attempt in range(ATTEMPTS):
+        stored = stored_submission(key)
+        if stored is not None:
+            return _replay(stored, kiosk, digest)
+        row, teacher = load_teacher_session(kiosk, data["session"], utcnow(), for_entries=True)
+        lesson = load_kiosk_lesson(kiosk, row, lesson_id)
+        try:
+            result = apply_submission(
+                Actor(teacher, Channel.KIOSK, kiosk.id),
+                kiosk=kiosk,
+                key=key,
+                digest=digest,
+                kind=kind,
+                lesson=lesson,
+                payload=payload,
+            )
+            db.session.commit()
+        except (IntegrityError, StaleDataError, OperationalError):
+            # A twin with the same key won, or another kiosk wrote the same rows at the same
+            # moment: start again from a clean transaction (the key lookup comes first).
+            db.session.rollback()
+            continue
+        return _ack("applied", key, result, delivered=not result["event_ids"])
+    return {
+        "ok": False,
+        "error": "busy",
+        "message": _("Serwer jest zajęty. Wpis zostanie wysłany ponownie."),
+        "retry": True,
+    }
+
+
+def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:
+    if stored.kiosk_id != kiosk.id or stored.digest != digest:
+        return {
+            "ok": False,
+            "error": "key_reused",
+            "message": _("Ten klucz wpisu był już użyty dla innej treści."),
+        }
+    # Committed earlier, so its events were pushed then (or reach parents on their resume).
+    return _ack("duplicate", stored.key, stored.result, delivered=True)
+
+
+def _ack(status: str, key: str, result: dict[str, Any], *, delivered: bool) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "status": status,
+        "key": key,
+        "result": result,
+        "event_ids": result.get("event_ids", []),
+        "delivered": delivered,
+    }
+
+
+def _announce_delivered(sid: str, key: str, event_ids: list[int]) -> None:
+    """Runs after the acknowledgement. Tells the kiosk once every server process has pushed the
+    submission's journal events to its parents' sockets: this one's relay and each live peer
+    (see docs/protocol.md, "Entry states on the kiosk"); after the wait, nothing is said."""
+    relay = local_relay()
+    if relay is not None and not relay.wait_delivered(max(event_ids), DELIVERY_WAIT_SECONDS):
+        return  # not pushed everywhere yet: the kiosk keeps "on the server"; parents resume it
+    socketio.emit("delivered", {"key": key, "event_ids": event_ids}, to=sid, namespace=NAMESPACE)
