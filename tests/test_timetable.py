@@ -11,10 +11,10 @@ from sqlalchemy import select
 from ediary.access import roles
 from ediary.audit.recording import Actor, Channel
 from ediary.errors import Refusal
-from ediary.journal.models import JournalEvent
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import cancel_lesson, ensure_lessons, substitute
 from ediary.timetable.queries import lesson_now, roster, term_on
+from tests.events import capture_events
 
 ADMIN = Channel.WEB
 
@@ -66,21 +66,26 @@ def test_only_a_teacher_of_the_school_can_substitute(world, session):
 
 
 def test_cancellation_is_published_to_the_class_and_blocks_recording(world, session):
-    cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
+    admin = Actor(world.school_admin, ADMIN)
+    captured = capture_events(lambda: cancel_lesson(admin, world.lesson), "lesson.cancelled")
     assert world.lesson.status is LessonStatus.CANCELLED
-    event = session.scalars(
-        select(JournalEvent).where(JournalEvent.type == "lesson.cancelled")
-    ).one()
-    assert (event.audience, event.audience_id) == ("class", world.class_a.id)
+    assert captured.events[0].audience_id == world.class_a.id
     assert not roles.can_record_in_lesson(world.teacher, world.lesson)
+    # A second cancellation (a form sent twice) changes nothing and says nothing.
+    capture_events(lambda: cancel_lesson(admin, world.lesson))
+    assert world.lesson.status is LessonStatus.CANCELLED
 
 
 def test_a_held_lesson_cannot_be_cancelled(world, session):
     from ediary.diary.operations import set_topic
 
     set_topic(Actor(world.teacher, Channel.KIOSK), world.lesson, "Ułamki")
-    with pytest.raises(Refusal, match="lesson_held"):
-        cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
+
+    def refused() -> None:
+        with pytest.raises(Refusal, match="lesson_held"):
+            cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
+
+    capture_events(refused)  # and nothing published
 
 
 @pytest.mark.calendar

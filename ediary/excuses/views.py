@@ -153,7 +153,9 @@ def _queue_page(classes: list[SchoolClass], status: int = 200) -> ResponseReturn
             "excuses/queue.html",
             classes=classes,
             queue=tutor_queue(classes, today),
-            ticked={i for v in kept.getlist("excuse") if (i := parse_id(v)) is not None} if kept else set(),
+            ticked={i for v in kept.getlist("excuse") if (i := parse_id(v)) is not None}
+            if kept
+            else set(),
             note=kept.get("note", "") if kept else "",
         ),
         status,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ediary.db import db
 from ediary.diary.models import Grade, Remark
 from ediary.errors import Conflict, Refusal
+from ediary.journal.catalogue import LessonFields
 from ediary.schools.models import School
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.queries import entries_open_at
@@ -19,7 +19,7 @@ MAX_TOPIC = 500
 MAX_REMARK = 2000
 
 
-def lesson_fields(lesson: Lesson) -> dict[str, Any]:
+def lesson_fields(lesson: Lesson) -> LessonFields:
     return {
         "lesson_id": lesson.id,
         "date": lesson.date.isoformat(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -13,13 +12,14 @@ from ediary.diary.models import Grade, GradeCategory, GradeKind
 from ediary.diary.operations.common import check_version
 from ediary.diary.values import parse_grade
 from ediary.errors import Refusal
+from ediary.journal.catalogue import GradeAdded
 from ediary.journal.operations import publish
 from ediary.schools.models import Pupil, Subject
 from ediary.timetable.models import Lesson
 from ediary.timetable.queries import term_on
 
 
-def _grade_payload(grade: Grade) -> dict[str, Any]:
+def _grade_payload(grade: Grade) -> GradeAdded:
     return {
         "pupil_id": grade.pupil_id,
         "grade_id": grade.id,
