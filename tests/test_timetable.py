@@ -1,4 +1,5 @@
-"""Lessons on dates: made from the weekly plan, substitutions, cancellations, the lesson now."""
+"""Lessons on dates: made from the weekly plan, substitutions, the lesson now (cancellations:
+tests/test_cancel_lesson.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from sqlalchemy import select
 from ediary.access import roles
 from ediary.audit.recording import Actor, Channel
 from ediary.errors import Refusal
-from ediary.timetable.models import Lesson, LessonStatus
-from ediary.timetable.operations import cancel_lesson, ensure_lessons, substitute
+from ediary.timetable.models import Lesson
+from ediary.timetable.operations import ensure_lessons, substitute
 from ediary.timetable.queries import lesson_now, roster, term_on
-from tests.events import capture_events
 
 ADMIN = Channel.WEB
 
@@ -63,29 +63,6 @@ def test_substitution_moves_the_lesson_to_the_substitute(world, session):
 def test_only_a_teacher_of_the_school_can_substitute(world, session):
     with pytest.raises(Refusal, match="not_a_teacher"):
         substitute(Actor(world.school_admin, ADMIN), world.lesson, world.secretary)
-
-
-def test_cancellation_is_published_to_the_class_and_blocks_recording(world, session):
-    admin = Actor(world.school_admin, ADMIN)
-    captured = capture_events(lambda: cancel_lesson(admin, world.lesson), "lesson.cancelled")
-    assert world.lesson.status is LessonStatus.CANCELLED
-    assert captured.events[0].audience_id == world.class_a.id
-    assert not roles.can_record_in_lesson(world.teacher, world.lesson)
-    # A second cancellation (a form sent twice) changes nothing and says nothing.
-    capture_events(lambda: cancel_lesson(admin, world.lesson))
-    assert world.lesson.status is LessonStatus.CANCELLED
-
-
-def test_a_held_lesson_cannot_be_cancelled(world, session):
-    from ediary.diary.operations import set_topic
-
-    set_topic(Actor(world.teacher, Channel.KIOSK), world.lesson, "Ułamki")
-
-    def refused() -> None:
-        with pytest.raises(Refusal, match="lesson_held"):
-            cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
-
-    capture_events(refused)  # and nothing published
 
 
 @pytest.mark.calendar

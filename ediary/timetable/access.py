@@ -22,3 +22,12 @@ def load_lesson_for_recording(user: User, lesson_id: int) -> Lesson:
     if lesson is None or not roles.can_record_in_lesson(user, lesson):
         raise NotFound()
     return lesson
+
+
+def load_lesson_for_cancelling(user: User, lesson_id: int) -> Lesson:
+    """The school's administrator plans the timetable (DESIGN.md), so they cancel its lessons;
+    anyone else finds no such page, even one who may read the lesson."""
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or not roles.is_school_admin(user, lesson.school_id):
+        raise NotFound()
+    return lesson
