@@ -22,6 +22,7 @@ from ediary.db import db, utcnow
 from ediary.people.auth import authenticate
 from ediary.people.devices import device_nonce, remember_device
 from ediary.people.forms import LoginForm
+from ediary.people.models import User
 from ediary.people.operations import end_sessions
 from ediary.people.queries import home_links
 from ediary.people.throttle import (
@@ -32,7 +33,7 @@ from ediary.people.throttle import (
     begin_attempt,
     device_lane,
 )
-from ediary.web.pages import local_path
+from ediary.web.pages import local_path, perform
 
 bp = Blueprint("people", __name__)
 
@@ -82,11 +83,17 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     """Logout ends every session of the account, on this device and elsewhere."""
-    end_sessions(Actor(current_user, Channel.WEB), current_user)
-    db.session.commit()
+    return perform(
+        lambda actor: end_sessions(actor, current_user),
+        to=url_for("people.login"),
+        refused=None,
+        then=_forget_this_session,
+    )
+
+
+def _forget_this_session(_user: User) -> None:
     logout_user()
     session.clear()
-    return redirect(url_for("people.login"))
 
 
 @bp.get("/")

@@ -17,7 +17,8 @@ scope), then hands the operation to `perform`:
   the commit and may answer with a page of its own instead (the roll's conflicts).
 - **refused**: a `Refusal` rolls everything back and answers `refused(refusal)` with the
   refusal's status (400, 409 for a conflict): the same form, with what the person typed and the
-  reason in their language (`templates/refusal.html`), never a bare error page.
+  reason in their language (`templates/refusal.html`), never a bare error page. Only a button
+  with nothing to show again and an operation that cannot refuse (logout) passes None.
 - **written meanwhile**: a versioned row changed by someone else between the read and the write,
   or a twin request that won (below), rolls back and runs it again from a fresh read; three
   times, then the site's error page, as before.
@@ -57,7 +58,7 @@ from ediary.web.models import SentForm
 R = TypeVar("R")
 
 ATTEMPTS = 3
-TOKEN_FIELD = "form_token"
+ONCE_FIELD = "form_token"
 TOKEN = re.compile(r"[0-9a-f]{32}")
 KEPT = dt.timedelta(days=1)  # a twin comes within seconds; a day covers any retry by hand
 
@@ -65,7 +66,7 @@ KEPT = dt.timedelta(days=1)  # a twin comes within seconds; a day covers any ret
 def perform(
     operation: Callable[[Actor], R],
     *,
-    refused: Callable[[Refusal], str],
+    refused: Callable[[Refusal], str] | None,
     to: str,
     message: str | LazyString | Callable[[R], str | LazyString] | None = None,
     then: Callable[[R], ResponseReturnValue | None] | None = None,
@@ -91,6 +92,8 @@ def perform(
             db.session.commit()
         except Refusal as refusal:
             db.session.rollback()
+            if refused is None:
+                raise  # nothing to show again: the site's page for a refusal
             return refused(refusal), refusal.status
         except (IntegrityError, StaleDataError, OperationalError) as error:
             # Someone wrote the same rows meanwhile, or the twin of this form committed first
@@ -126,7 +129,7 @@ def _remember(user: User, token: str, location: str, said: str | LazyString | No
 
 def sent_token() -> str | None:
     """The form's one-time token, if it has a well-formed one."""
-    raw = request.form.get(TOKEN_FIELD, "")
+    raw = request.form.get(ONCE_FIELD, "")
     return raw if TOKEN.fullmatch(raw) else None
 
 
@@ -135,7 +138,7 @@ def form_token() -> Markup:
     again after a refusal keeps the token it was sent with: nothing of it was written."""
     token = sent_token() if request.method == "POST" else None
     value = token or uuid.uuid4().hex
-    return Markup(f'<input type="hidden" name="{TOKEN_FIELD}" value="{value}">')
+    return Markup('<input type="hidden" name="{}" value="{}">').format(ONCE_FIELD, value)
 
 
 def local_path(target: str) -> str | None:
