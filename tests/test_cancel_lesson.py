@@ -7,11 +7,11 @@ tests/browser/test_cancel_lesson.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -82,18 +82,6 @@ def test_a_held_lesson_or_one_changed_since_the_page_is_not_cancelled(
 
 
 # --- the page -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def commits(session: Session) -> Iterator[list[int]]:
-    seen: list[int] = []
-
-    def count(_session: Session) -> None:
-        seen.append(1)
-
-    event.listen(Session, "after_commit", count)
-    yield seen
-    event.remove(Session, "after_commit", count)
 
 
 def _cancel(client: FlaskClient, world: World, **fields: str) -> TestResponse:

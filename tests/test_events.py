@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import typing
 from collections.abc import Callable
-from typing import Any, Literal, get_args, get_origin
+from functools import partial
+from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 import pytest
 
@@ -28,7 +29,7 @@ from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.operations import publish
 from ediary.kiosks.operations import revoke_kiosk
 from ediary.timetable.operations import cancel_lesson
-from tests.events import Captured, capture_events, check_event
+from tests.events import capture_events, check_event
 from tests.factories import World
 
 
@@ -75,134 +76,101 @@ def _grade_fields(world: World, grade: Grade, value: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _attendance(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(
-        lambda: submit_roll(_teacher(world), world.lesson, {world.pupil.id: "nb"}, base=None),
-        "attendance.recorded",  # the roster in name order: Lewandowski (the default), Wiśniewska
-        "attendance.recorded",
-    )
-    payload = _lesson_fields(world) | {
-        "pupil_id": world.pupil.id, "code": "nb", "name": "nieobecny", "counts_as": "absent",
-        "excused": False, "previous_code": None,
-    }  # fmt: skip
-    assert captured.events[0].payload["pupil_id"] == world.classmate.id
-    return captured, world.pupil.id, payload
+class Case(NamedTuple):
+    """A type's case: its operation, the audience id its event names, and its whole payload
+    (from the operation's result); `events` of the type it publishes, the last one described."""
+
+    action: Callable[[], Any]
+    audience_id: int
+    payload: Callable[[Any], dict[str, Any]]
+    events: int = 1
 
 
-def _grade_added(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(lambda: _grade(world), "grade.added")
-    return captured, world.pupil.id, _grade_fields(world, captured.result, "4")
-
-
-def _grade_changed(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    grade = _grade(world)
-    captured = capture_events(
-        lambda: correct_grade(_teacher(world), grade, value="5", category=world.test_category),
-        "grade.changed",
-    )
-    return captured, world.pupil.id, _grade_fields(world, grade, "5")
-
-
-def _grade_removed(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    grade = _grade(world)
-    captured = capture_events(lambda: remove_grade(_teacher(world), grade), "grade.removed")
-    payload = {"pupil_id": world.pupil.id, "grade_id": grade.id, "subject": "matematyka"}
-    return captured, world.pupil.id, payload
-
-
-def _remark_fields(world: World, remark: Remark, kind: str, text: str) -> dict[str, Any]:
-    return {
-        "pupil_id": world.pupil.id, "remark_id": remark.id, "kind": kind, "text": text,
-        "given_on": world.today.isoformat(), "teacher": "Anna Nowak",
-    }  # fmt: skip
-
-
-def _remark_added(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(lambda: _remark(world), "remark.added")
-    return (
-        captured,
-        world.pupil.id,
-        _remark_fields(world, captured.result, "positive", "Pomaga kolegom."),
+def _attendance(w: World) -> Case:
+    absent = {"pupil_id": w.pupil.id, "code": "nb", "name": "nieobecny", "counts_as": "absent",
+              "excused": False, "previous_code": None}  # fmt: skip
+    # The roster in name order: Lewandowski (recorded present by default), then Wiśniewska.
+    return Case(
+        lambda: submit_roll(_teacher(w), w.lesson, {w.pupil.id: "nb"}, base=None),
+        w.pupil.id,
+        lambda _: _lesson_fields(w) | absent,
+        events=2,
     )
 
 
-def _remark_changed(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    remark = _remark(world)
-    captured = capture_events(
-        lambda: correct_remark(
-            _teacher(world), remark, kind=RemarkKind.NEGATIVE, text="Przeszkadza."
-        ),
-        "remark.changed",
-    )
-    return captured, world.pupil.id, _remark_fields(world, remark, "negative", "Przeszkadza.")
+def _grade_changed(w: World) -> Case:
+    grade = _grade(w)
+    fix = partial(correct_grade, _teacher(w), grade, value="5", category=w.test_category)
+    return Case(fix, w.pupil.id, lambda _: _grade_fields(w, grade, "5"))
 
 
-def _remark_removed(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    remark = _remark(world)
-    captured = capture_events(lambda: remove_remark(_teacher(world), remark), "remark.removed")
-    return captured, world.pupil.id, {"pupil_id": world.pupil.id, "remark_id": remark.id}
+def _grade_removed(w: World) -> Case:
+    grade = _grade(w)
+    payload = {"pupil_id": w.pupil.id, "grade_id": grade.id, "subject": "matematyka"}
+    return Case(partial(remove_grade, _teacher(w), grade), w.pupil.id, lambda _: payload)
 
 
-def _lesson_topic(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(
-        lambda: set_topic(_teacher(world), world.lesson, " Ułamki "), "lesson.topic"
-    )
-    payload = _lesson_fields(world) | {"class_id": world.class_a.id, "topic": "Ułamki"}
-    return captured, world.class_a.id, payload
+def _remark_fields(w: World, remark: Remark, kind: str, text: str) -> dict[str, Any]:
+    return {"pupil_id": w.pupil.id, "remark_id": remark.id, "kind": kind, "text": text,
+            "given_on": w.today.isoformat(), "teacher": "Anna Nowak"}  # fmt: skip
 
 
-def _lesson_cancelled(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(
-        lambda: cancel_lesson(Actor(world.school_admin, Channel.WEB), world.lesson),
-        "lesson.cancelled",
-    )
-    return captured, world.class_a.id, _lesson_fields(world) | {"class_id": world.class_a.id}
+def _remark_changed(w: World) -> Case:
+    remark = _remark(w)
+    fix = partial(correct_remark, _teacher(w), remark, kind=RemarkKind.NEGATIVE, text="Źle.")
+    return Case(fix, w.pupil.id, lambda _: _remark_fields(w, remark, "negative", "Źle."))
 
 
-def _kiosk_revoked(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(
-        lambda: revoke_kiosk(Actor(world.school_admin, Channel.WEB), world.kiosk),
-        "kiosk.revoked",
-    )
-    return captured, world.kiosk.id, {"kiosk_id": world.kiosk.id}
+def _remark_removed(w: World) -> Case:
+    remark = _remark(w)
+    payload = {"pupil_id": w.pupil.id, "remark_id": remark.id}
+    return Case(partial(remove_remark, _teacher(w), remark), w.pupil.id, lambda _: payload)
 
 
-def _excuse_fields(world: World, request: ExcuseRequest, status: str) -> dict[str, Any]:
-    day = world.today.isoformat()
-    return {
-        "pupil_id": world.pupil.id, "excuse_id": request.id, "status": status,
-        "first_date": day, "last_date": day, "absences": 1,
-    }  # fmt: skip
+def _excuse_fields(w: World, request: ExcuseRequest, status: str) -> dict[str, Any]:
+    day = w.today.isoformat()
+    return {"pupil_id": w.pupil.id, "excuse_id": request.id, "status": status,
+            "first_date": day, "last_date": day, "absences": 1}  # fmt: skip
 
 
-def _excuse_requested(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    captured = capture_events(lambda: _request(world), "excuse.requested")
-    return captured, world.pupil.id, _excuse_fields(world, captured.result, "pending")
+def _excuse_decided(w: World) -> Case:
+    request = _request(w)
+    reject = partial(decide_excuses, Actor(w.tutor, Channel.WEB), [request], approve=False)
+    return Case(reject, w.pupil.id, lambda _: _excuse_fields(w, request, "rejected"))
 
 
-def _excuse_decided(world: World) -> tuple[Captured[Any], int, dict[str, Any]]:
-    request = _request(world)
-    captured = capture_events(
-        lambda: decide_excuses(Actor(world.tutor, Channel.WEB), [request], approve=False),
-        "excuse.decided",
-    )
-    return captured, world.pupil.id, _excuse_fields(world, request, "rejected")
-
-
-# Each type's case: runs its operation under capture_events; returns the capture, the audience
-# id the event must name and its whole payload.
-CASES: dict[str, Callable[[World], tuple[Captured[Any], int, dict[str, Any]]]] = {
+CASES: dict[str, Callable[[World], Case]] = {
     "attendance.recorded": _attendance,
-    "grade.added": _grade_added,
+    "grade.added": lambda w: Case(
+        partial(_grade, w), w.pupil.id, lambda grade: _grade_fields(w, grade, "4")
+    ),
     "grade.changed": _grade_changed,
     "grade.removed": _grade_removed,
-    "remark.added": _remark_added,
+    "remark.added": lambda w: Case(
+        partial(_remark, w),
+        w.pupil.id,
+        lambda remark: _remark_fields(w, remark, "positive", "Pomaga kolegom."),
+    ),
     "remark.changed": _remark_changed,
     "remark.removed": _remark_removed,
-    "lesson.topic": _lesson_topic,
-    "lesson.cancelled": _lesson_cancelled,
-    "kiosk.revoked": _kiosk_revoked,
-    "excuse.requested": _excuse_requested,
+    "lesson.topic": lambda w: Case(
+        partial(set_topic, _teacher(w), w.lesson, " Ułamki "),
+        w.class_a.id,
+        lambda _: _lesson_fields(w) | {"class_id": w.class_a.id, "topic": "Ułamki"},
+    ),
+    "lesson.cancelled": lambda w: Case(
+        partial(cancel_lesson, Actor(w.school_admin, Channel.WEB), w.lesson),
+        w.class_a.id,
+        lambda _: _lesson_fields(w) | {"class_id": w.class_a.id},
+    ),
+    "kiosk.revoked": lambda w: Case(
+        partial(revoke_kiosk, Actor(w.school_admin, Channel.WEB), w.kiosk),
+        w.kiosk.id,
+        lambda _: {"kiosk_id": w.kiosk.id},
+    ),
+    "excuse.requested": lambda w: Case(
+        partial(_request, w), w.pupil.id, lambda request: _excuse_fields(w, request, "pending")
+    ),
     "excuse.decided": _excuse_decided,
 }
 
@@ -215,14 +183,11 @@ def test_every_catalogue_type_has_its_case() -> None:
 def test_the_operation_publishes_its_event_to_its_audience(
     type_name: str, world: World, session: object
 ) -> None:
-    captured, audience_id, payload = CASES[type_name](world)
-    event = captured.events[-1]  # the one the case describes (a roll's first is a classmate's)
-    assert (event.type, event.school_id, event.audience_id) == (
-        type_name,
-        world.school.id,
-        audience_id,
-    )
-    assert event.payload == payload
+    case = CASES[type_name](world)
+    captured = capture_events(case.action, *[type_name] * case.events)
+    event = captured.events[-1]
+    assert (event.school_id, event.audience_id) == (world.school.id, case.audience_id)
+    assert event.payload == case.payload(captured.result)
 
 
 def test_publish_has_one_overload_per_payload_of_the_catalogue() -> None:

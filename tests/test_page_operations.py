@@ -5,9 +5,8 @@ its token. The pages' own behaviour is tested with each page; this is the helper
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
@@ -22,18 +21,6 @@ from tests.html import hidden_fields, text
 from tests.portal.test_excuses import school_day
 
 Login = Callable[[User], FlaskClient]
-
-
-@pytest.fixture
-def commits(session: Session) -> Iterator[list[int]]:
-    seen: list[int] = []
-
-    def count(_session: Session) -> None:
-        seen.append(1)
-
-    event.listen(Session, "after_commit", count)
-    yield seen
-    event.remove(Session, "after_commit", count)
 
 
 def _requests(session: Session) -> int:

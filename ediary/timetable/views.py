@@ -185,6 +185,7 @@ def _page(
         editable=roles.can_record_in_lesson(user, found) and not_started is None,
         not_started=not_started,
         refusal=refusal,
+        nothing_saved=True,  # the roll saves what does not conflict: a refusal says it did not
         conflicts=_readable(conflicts, types, {p.id: p.full_name for p in pupils}),
         cancel_form=cancel_form,
     )

@@ -17,7 +17,7 @@ scope), then hands the operation to `perform`:
   the commit and may answer with a page of its own instead (the roll's conflicts).
 - **refused**: a `Refusal` rolls everything back and answers `refused(refusal)` with the
   refusal's status (400, 409 for a conflict): the same form, with what the person typed and the
-  reason in their language (`templates/refusal.html`), never a bare error page. Only a button
+  reason in their language (`templates/page_parts.html`), never a bare error page. Only a button
   with nothing to show again and an operation that cannot refuse (logout) passes None.
 - **written meanwhile**: a versioned row changed by someone else between the read and the write,
   or a twin request that won (below), rolls back and runs it again from a fresh read; three

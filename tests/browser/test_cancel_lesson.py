@@ -11,13 +11,12 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from ediary import create_app
 from ediary.db import Base, db
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.person import log_in
-from tests.conftest import test_config as config_for
 from tests.factories import make_world
 from tests.servers import running_server
+from tests.worlds import bound
 
 pytestmark = pytest.mark.browser
 
@@ -32,27 +31,17 @@ class Site:
 
 
 def _build(database_url: str) -> Site:
-    previous = db.engine  # create_app rebinds the process-wide database: put it back after
-    app = create_app(config_for(database_url))
-    try:
-        with app.app_context():
-            assert db.engine is not None
-            Base.metadata.create_all(db.engine)
-            world = make_world()
-            db.session.commit()
-            return Site(
-                url="",
-                pupil_id=world.pupil.id,
-                lesson_id=world.lesson.id,
-                parent_login=world.parent.login,
-                admin_login=world.school_admin.login,
-            )
-    finally:
-        db.session.remove()
+    with bound(database_url):
         assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+        Base.metadata.create_all(db.engine)
+        world = make_world()
+        return Site(
+            url="",
+            pupil_id=world.pupil.id,
+            lesson_id=world.lesson.id,
+            parent_login=world.parent.login,
+            admin_login=world.school_admin.login,
+        )
 
 
 @pytest.fixture(scope="module")
