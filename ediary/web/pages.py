@@ -83,8 +83,9 @@ def perform(
             if user is not None and token is not None:
                 earlier = db.session.get(SentForm, (user.id, token))
                 if earlier is not None:
+                    went = (earlier.location, earlier.message)
                     db.session.rollback()  # nothing written: ends the read
-                    return _went(earlier.location, earlier.message)
+                    return _went(*went)
             result = operation(actor)
             said = message(result) if callable(message) else message
             if user is not None and token is not None:
