@@ -34,6 +34,7 @@ from ediary.ids import IdConverter
 from ediary.jsonio import ClientJSONProvider
 from ediary.people.auth import load_session_user
 from ediary.people.throttle import retry_message
+from ediary.web.pages import form_token
 
 BLUEPRINTS: list[str] = [
     "ediary.people.views",
@@ -90,6 +91,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["form_token"] = form_token
     app.register_error_handler(Refusal, _refusal)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(CSRFError, _csrf_failed)

@@ -10,6 +10,7 @@ from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
 from ediary.schools import models as school_models
 from ediary.timetable import models as timetable_models
+from ediary.web import models as web_models
 
 __all__ = [
     "activation_models",
@@ -22,4 +23,5 @@ __all__ = [
     "people_models",
     "school_models",
     "timetable_models",
+    "web_models",
 ]

@@ -1,5 +1,6 @@
 """Fixtures: `app` per database backend, `db` (one rolled-back transaction per test), `client`,
-`login_as`, and `world` (a small school built with the factories).
+`login_as`, `world` (a small school built with the factories) and `commits` (how many a request
+made).
 
 Every in-process test runs with "now" pinned (`clock`, tests/clock.py); `@pytest.mark.calendar`
 runs a test across the calendar sweep.
@@ -22,8 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 import ediary.models  # noqa: F401 - every table known to create_all in every test module
 from ediary import create_app, transactions
@@ -171,6 +173,18 @@ def rings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, list[Contro
     heard: list[tuple[int | None, list[Control]]] = []
     monkeypatch.setattr(delivery, "ring", lambda newest, controls: heard.append((newest, controls)))
     return heard
+
+
+def commits(session: Session) -> Iterator[list[int]]:
+    """Counts the commits of the test's session: a request commits once (house rule 2)."""
+    seen: list[int] = []
+
+    def count(_session: Session) -> None:
+        seen.append(1)
+
+    event.listen(Session, "after_commit", count)
+    yield seen
+    event.remove(Session, "after_commit", count)
 
 
 class FreshGlobalsClient(FlaskClient):

@@ -9,8 +9,11 @@ from flask.testing import FlaskClient
 
 _TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 # Values that differ between two requests for reasons other than the data: the CSRF token (it
-# carries a timestamp) and the language switch's return path (the requested URL itself).
-_VOLATILE = re.compile(r'(name="(?:csrf_token|next)" (?:type="hidden" )?value=")[^"]+(")')
+# carries a timestamp), the language switch's return path (the requested URL itself) and a
+# form's one-time token.
+_VOLATILE = re.compile(
+    r'(name="(?:csrf_token|next|form_token)" (?:type="hidden" )?value=")[^"]+(")'
+)
 # A hidden input as the templates write it, or as WTForms renders a HiddenField.
 _HIDDEN = re.compile(
     r'<input type="hidden" name="([^"]+)" value="([^"]*)"'

@@ -30,6 +30,7 @@ NOT_AUDITED = {
     "kiosk_teacher_sessions",
     "login_failures",
     "outgoing_messages",  # issue 5: the e-mail/SMS queue, delivery bookkeeping of journal events
+    "sent_forms",  # issue 12: the tokens of forms sent once, kept a day (ediary/web/models.py)
 }
 
 

@@ -13,11 +13,9 @@ import pytest
 from flask import Flask, abort
 from flask.testing import FlaskClient
 
-from ediary import create_app
-from ediary.db import db
 from ediary.extensions import limiter
-from tests.conftest import test_config as config_for
 from tests.html import csrf_token, text
+from tests.worlds import app_on
 
 POLISH = {
     400: "Nieprawidłowe zapytanie. Odśwież stronę i spróbuj ponownie.",
@@ -54,20 +52,12 @@ CODES = {
 @pytest.fixture
 def raising_app(fresh_database_url: Callable[[str], str]) -> Iterator[Flask]:
     """The site with three more routes, for the errors no route of its own raises on purpose."""
-    previous = db.engine  # create_app binds the process-wide database: put it back after
-    app = create_app(config_for(fresh_database_url("sqlite")))
-    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page, not a traceback
-    app.add_url_rule("/test/400", "bad", lambda: abort(400))
-    app.add_url_rule("/test/403", "forbidden", lambda: abort(403))
-    app.add_url_rule("/test/500", "crash", lambda: 1 / 0)
-    try:
+    with app_on(fresh_database_url("sqlite")) as app:
+        app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page, no traceback
+        app.add_url_rule("/test/400", "bad", lambda: abort(400))
+        app.add_url_rule("/test/403", "forbidden", lambda: abort(403))
+        app.add_url_rule("/test/500", "crash", lambda: 1 / 0)
         yield app
-    finally:
-        db.session.remove()
-        assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
 
 
 RAISED = [400, 403, 500]

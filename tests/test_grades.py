@@ -14,6 +14,7 @@ from ediary.diary.queries import grades_of, weighted_average
 from ediary.diary.values import parse_grade
 from ediary.errors import Conflict, Refusal
 from ediary.schools.models import ImprovementPolicy
+from tests.events import capture_events
 
 
 @pytest.mark.parametrize("value", ["1", "1+", "3-", "4+", "6", "6-", "np", "bz", "+", "-", " 5 "])
@@ -114,7 +115,11 @@ def test_categories_that_do_not_count_and_removed_grades_are_left_out(world, ses
     ).first()
     _grade(world, "1", other)
     withdrawn = _grade(world, "1", world.test_category)
-    remove_grade(Actor(world.teacher, Channel.WEB), withdrawn)
+    capture_events(
+        lambda: remove_grade(Actor(world.teacher, Channel.WEB), withdrawn), "grade.removed"
+    )
+    # Withdrawn already: again is nothing, and says nothing.
+    capture_events(lambda: remove_grade(Actor(world.teacher, Channel.WEB), withdrawn))
     _grade(world, "5", world.quiz_category)
     assert weighted_average(grades_of(world.pupil), world.school).value == Decimal("5.00")
 
@@ -168,15 +173,20 @@ def test_stale_correction_is_a_conflict_and_changes_nothing(world, session):
         category=world.test_category,
         base_version=seen,
     )
-    with pytest.raises(Conflict) as conflict:
-        correct_grade(
-            Actor(world.teacher, Channel.KIOSK),
-            grade,
-            value="5",
-            category=world.test_category,
-            base_version=seen,
-        )
-    assert conflict.value.status == 409 and grade.value == "4"
+
+    def stale() -> None:
+        with pytest.raises(Conflict) as conflict:
+            correct_grade(
+                Actor(world.teacher, Channel.KIOSK),
+                grade,
+                value="5",
+                category=world.test_category,
+                base_version=seen,
+            )
+        assert conflict.value.status == 409
+
+    capture_events(stale)  # nothing published
+    assert grade.value == "4"
 
 
 def test_grade_outside_any_term_is_refused(world, session):

@@ -1,4 +1,5 @@
-"""Lessons on dates: made from the weekly plan, substitutions, cancellations, the lesson now."""
+"""Lessons on dates: made from the weekly plan, substitutions, the lesson now (cancellations:
+tests/test_cancel_lesson.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from sqlalchemy import select
 from ediary.access import roles
 from ediary.audit.recording import Actor, Channel
 from ediary.errors import Refusal
-from ediary.journal.models import JournalEvent
-from ediary.timetable.models import Lesson, LessonStatus
-from ediary.timetable.operations import cancel_lesson, ensure_lessons, substitute
+from ediary.timetable.models import Lesson
+from ediary.timetable.operations import ensure_lessons, substitute
 from ediary.timetable.queries import lesson_now, roster, term_on
 
 ADMIN = Channel.WEB
@@ -63,24 +63,6 @@ def test_substitution_moves_the_lesson_to_the_substitute(world, session):
 def test_only_a_teacher_of_the_school_can_substitute(world, session):
     with pytest.raises(Refusal, match="not_a_teacher"):
         substitute(Actor(world.school_admin, ADMIN), world.lesson, world.secretary)
-
-
-def test_cancellation_is_published_to_the_class_and_blocks_recording(world, session):
-    cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
-    assert world.lesson.status is LessonStatus.CANCELLED
-    event = session.scalars(
-        select(JournalEvent).where(JournalEvent.type == "lesson.cancelled")
-    ).one()
-    assert (event.audience, event.audience_id) == ("class", world.class_a.id)
-    assert not roles.can_record_in_lesson(world.teacher, world.lesson)
-
-
-def test_a_held_lesson_cannot_be_cancelled(world, session):
-    from ediary.diary.operations import set_topic
-
-    set_topic(Actor(world.teacher, Channel.KIOSK), world.lesson, "Ułamki")
-    with pytest.raises(Refusal, match="lesson_held"):
-        cancel_lesson(Actor(world.school_admin, ADMIN), world.lesson)
 
 
 @pytest.mark.calendar

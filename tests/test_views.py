@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ediary.audit.models import HistoryEntry
@@ -307,18 +307,6 @@ def test_history_pages_newest_first_and_leaves_out_guardian_links(
 
 
 # --- the lesson page and its form -----------------------------------------------------------
-
-
-@pytest.fixture
-def commits(session: Session) -> Iterator[list[int]]:
-    seen: list[int] = []
-
-    def count(_session: Session) -> None:
-        seen.append(1)
-
-    event.listen(Session, "after_commit", count)
-    yield seen
-    event.remove(Session, "after_commit", count)
 
 
 def post_roll(client: FlaskClient, world: World, **fields: str) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_, select
@@ -24,6 +24,7 @@ from ediary.diary.operations import submit_roll
 from ediary.errors import Refusal
 from ediary.excuses.models import ExcuseItem, ExcuseRequest, ExcuseStatus
 from ediary.excuses.notes import Note, store
+from ediary.journal.catalogue import ExcuseRequested
 from ediary.journal.operations import publish
 from ediary.schools.models import GroupMembership, Pupil
 from ediary.timetable.models import Lesson, LessonStatus
@@ -37,7 +38,7 @@ DAYS_AHEAD = 30
 MAX_REASON = 500
 
 
-def _payload(request: ExcuseRequest) -> dict[str, Any]:
+def _payload(request: ExcuseRequest) -> ExcuseRequested:
     return {
         "pupil_id": request.pupil_id,
         "excuse_id": request.id,
@@ -48,7 +49,7 @@ def _payload(request: ExcuseRequest) -> dict[str, Any]:
     }
 
 
-def _publish(name: str, request: ExcuseRequest) -> None:
+def _publish(name: Literal["excuse.requested", "excuse.decided"], request: ExcuseRequest) -> None:
     publish(name, school_id=request.school_id, audience_id=request.pupil_id, **_payload(request))
 
 

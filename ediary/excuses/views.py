@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.exceptions import NotFound
 
-from ediary.audit.recording import Actor, Channel
+from ediary.audit.recording import Actor
 from ediary.db import db
 from ediary.diary.models import Attendance
 from ediary.errors import Refusal
@@ -24,8 +24,9 @@ from ediary.excuses.queries import excusable_absences, requests_of, tutor_queue
 from ediary.ids import form_ids, parse_id
 from ediary.portal.queries import children_of
 from ediary.realtime.queries import journal_head
-from ediary.schools.models import SchoolClass
+from ediary.schools.models import Pupil, SchoolClass
 from ediary.schools.queries import school_today
+from ediary.web.pages import perform
 
 bp = Blueprint("excuses", __name__)
 
@@ -73,58 +74,67 @@ def child_excuses(pupil_id: int) -> ResponseReturnValue:
     head = journal_head()
     pupil = load_child(current_user, pupil_id)
     today = school_today(pupil.school_class.school)
-    status = 200
-    wanted: set[int] = set()
-    if request.method == "POST":
-        upload = request.files.get("note")
-        try:
-            wanted = set(form_ids("absence"))
-            absences = (
-                list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
-                if wanted
-                else []
-            )
-            if len(absences) != len(wanted):
-                raise Refusal("absence_invalid", _("Tej nieobecności nie można usprawiedliwić."))
-            note = check_note(_read(upload)) if upload is not None and upload.filename else None
-            request_excuse(
-                Actor(current_user, Channel.WEB),
-                pupil,
-                absences=absences,
-                future_days=_days(request.form.get("from", ""), request.form.get("to", "")),
-                reason=request.form.get("reason", ""),
-                note=note,
-                today=today,
-            )
-        except Refusal as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("Wysłano prośbę o usprawiedliwienie do wychowawcy."), "info")
-            return redirect(url_for("excuses.child_excuses", pupil_id=pupil.id))
-    return (
-        render_template(
-            "excuses/child.html",
-            pupil=pupil,
-            children=children_of(current_user),
-            section="excuses",
-            live_head=head,
-            absences=excusable_absences(pupil, today),
-            requests=requests_of(pupil),
+    if request.method == "GET":
+        return _child_page(pupil, today, head)
+    upload = request.files.get("note")
+    # Read here, once: a second attempt (pages.perform) would find the stream spent.
+    sent = _read(upload) if upload is not None and upload.filename else None
+
+    def ask(actor: Actor) -> ExcuseRequest:
+        wanted = set(form_ids("absence"))
+        absences = (
+            list(db.session.scalars(select(Attendance).where(Attendance.id.in_(wanted))))
+            if wanted
+            else []
+        )
+        if len(absences) != len(wanted):
+            raise Refusal("absence_invalid", _("Tej nieobecności nie można usprawiedliwić."))
+        return request_excuse(
+            actor,
+            pupil,
+            absences=absences,
+            future_days=_days(request.form.get("from", ""), request.form.get("to", "")),
+            reason=request.form.get("reason", ""),
+            note=check_note(sent) if sent is not None else None,
             today=today,
-            latest=today + dt.timedelta(days=DAYS_AHEAD),
-            note_limit=MAX_NOTE_BYTES,
-            # A refused request is shown again as it was sent (the file aside: browsers never
-            # prefill a file input).
-            reason=request.form.get("reason", "") if status == 400 else "",
-            chosen=wanted if status == 400 else set(),
-            days_from=request.form.get("from", "") if status == 400 else "",
-            days_to=request.form.get("to", "") if status == 400 else "",
-        ),
-        status,
+        )
+
+    return perform(
+        ask,
+        to=url_for("excuses.child_excuses", pupil_id=pupil.id),
+        message=_("Wysłano prośbę o usprawiedliwienie do wychowawcy."),
+        refused=lambda refusal: _child_page(pupil, today, head, refusal),
     )
+
+
+def _child_page(pupil: Pupil, today: dt.date, head: int, refusal: Refusal | None = None) -> str:
+    """The child's requests and the form; after a refusal, with what was sent (the file aside:
+    browsers never prefill a file input)."""
+    kept = request.form if refusal is not None else None
+    return render_template(
+        "excuses/child.html",
+        pupil=pupil,
+        children=children_of(current_user),
+        section="excuses",
+        live_head=head,
+        absences=excusable_absences(pupil, today),
+        requests=requests_of(pupil),
+        today=today,
+        latest=today + dt.timedelta(days=DAYS_AHEAD),
+        note_limit=MAX_NOTE_BYTES,
+        refusal=refusal,
+        reason=kept.get("reason", "") if kept else "",
+        chosen=_ticked(kept, "absence"),
+        days_from=kept.get("from", "") if kept else "",
+        days_to=kept.get("to", "") if kept else "",
+    )
+
+
+def _ticked(kept: ImmutableMultiDict[str, str] | None, name: str) -> set[int]:
+    """The ids ticked on a form shown again; a value that is no id is left unticked."""
+    if kept is None:
+        return set()
+    return {i for v in kept.getlist(name) if (i := parse_id(v)) is not None}
 
 
 @bp.get("/excuses/<int:excuse_id>/note")
@@ -144,21 +154,18 @@ def note(excuse_id: int) -> ResponseReturnValue:
     return response
 
 
-def _queue_page(classes: list[SchoolClass], status: int = 200) -> ResponseReturnValue:
-    """The queue; after a refusal (status 400) with what was on the form: ticks and comment."""
+def _queue_page(classes: list[SchoolClass], refusal: Refusal | None = None) -> str:
+    """The queue; after a refusal, with what was on the form: ticks and comment. A tutor's
+    mistake (nothing ticked, a comment too long, decided meanwhile) is a message there."""
     today = school_today(classes[0].school)
-    kept = request.form if status == 400 else None
-    return (
-        render_template(
-            "excuses/queue.html",
-            classes=classes,
-            queue=tutor_queue(classes, today),
-            ticked={i for v in kept.getlist("excuse") if (i := parse_id(v)) is not None}
-            if kept
-            else set(),
-            note=kept.get("note", "") if kept else "",
-        ),
-        status,
+    kept = request.form if refusal is not None else None
+    return render_template(
+        "excuses/queue.html",
+        classes=classes,
+        queue=tutor_queue(classes, today),
+        refusal=refusal,
+        ticked=_ticked(kept, "excuse"),
+        note=kept.get("note", "") if kept else "",
     )
 
 
@@ -178,60 +185,55 @@ def _chosen(classes: list[SchoolClass]) -> list[ExcuseRequest]:
     return [load_for_decision(current_user, i) for i in sorted(set(form_ids("excuse")))]
 
 
-def _refused(classes: list[SchoolClass], refusal: Refusal) -> ResponseReturnValue:
-    """A tutor's mistake (nothing ticked, a comment too long, decided meanwhile) is a message on
-    the queue, which keeps what they had ticked and typed; nothing was written."""
-    db.session.rollback()
-    flash(str(refusal.message), "error")
-    return _queue_page(classes, 400)
-
-
 @bp.post("/excuses/decide")
 @login_required
 def decide() -> ResponseReturnValue:
     """Approve or reject the ticked requests together: all of them, or (on any refusal) none."""
     classes = tutored_classes(current_user)
     decision = request.form.get("decision")
-    try:
+
+    def decide_chosen(actor: Actor) -> tuple[int, int]:
         requests = _chosen(classes)
         if decision not in ("approve", "reject"):
             raise Refusal("decision_invalid", _("Wybierz: zatwierdź albo odrzuć."))
         excused = decide_excuses(
-            Actor(current_user, Channel.WEB),
-            requests,
-            approve=decision == "approve",
-            note=request.form.get("note"),
+            actor, requests, approve=decision == "approve", note=request.form.get("note")
         )
-    except Refusal as refusal:
-        return _refused(classes, refusal)
-    db.session.commit()
-    if decision == "approve":
-        flash(
-            _(
+        return len(requests), excused
+
+    def said(counts: tuple[int, int]) -> str:
+        decided, excused = counts
+        if decision == "approve":
+            return _(
                 "Zatwierdzono wnioski: %(n)s; usprawiedliwiono nieobecności: %(m)s.",
-                n=len(requests),
+                n=decided,
                 m=excused,
-            ),
-            "info",
-        )
-    else:
-        flash(_("Odrzucono wnioski: %(n)s.", n=len(requests)), "info")
-    return redirect(url_for("excuses.queue"))
+            )
+        return _("Odrzucono wnioski: %(n)s.", n=decided)
+
+    return perform(
+        decide_chosen,
+        to=url_for("excuses.queue"),
+        message=said,
+        refused=lambda refusal: _queue_page(classes, refusal),
+    )
 
 
 @bp.post("/excuses/apply")
 @login_required
 def apply() -> ResponseReturnValue:
-    """Excuses the absences recorded since on days approved ahead."""
+    """Excuses the absences recorded since on days approved ahead (again: nothing more)."""
     classes = tutored_classes(current_user)
-    actor = Actor(current_user, Channel.WEB)
-    try:
+
+    def apply_chosen(actor: Actor) -> int:
         requests = _chosen(classes)
         if not requests:
             raise Refusal("nothing_chosen", _("Zaznacz co najmniej jeden wniosek."))
-        excused = sum(apply_excuse(actor, r) for r in requests)
-    except Refusal as refusal:
-        return _refused(classes, refusal)
-    db.session.commit()
-    flash(_("Usprawiedliwiono nieobecności: %(m)s.", m=excused), "info")
-    return redirect(url_for("excuses.queue"))
+        return sum(apply_excuse(actor, r) for r in requests)
+
+    return perform(
+        apply_chosen,
+        to=url_for("excuses.queue"),
+        message=lambda excused: _("Usprawiedliwiono nieobecności: %(m)s.", m=excused),
+        refused=lambda refusal: _queue_page(classes, refusal),
+    )

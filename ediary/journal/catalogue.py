@@ -1,13 +1,21 @@
-"""Every event type, declared once: its audience and its payload fields (house rule 6).
+"""Every event type, declared once: its audience and its typed payload (house rule 6).
 
 Payloads carry what a parent's screen needs and nothing more: no other pupil, no staff internals.
-Tests check each type's audience (tests/test_journal.py).
+Each type's payload is a TypedDict: `publish` (journal/operations.py) has one overload per
+payload, so mypy checks every caller's fields and their types, and at run time `publish`
+refuses any other set of fields. Tests check each type's audience (tests/realtime/
+test_audience.py) and, through `capture_events` (tests/events.py), that every operation
+publishes exactly the events it should, with these fields and types.
+
+Adding a type: its TypedDict here, its entry in `EVENT_TYPES`, its overload of `publish`, its
+row in docs/protocol.md and its case in tests/test_events.py; a test fails for each one missing.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TypedDict
 
 
 class Audience(enum.StrEnum):
@@ -16,66 +24,149 @@ class Audience(enum.StrEnum):
     KIOSK = "kiosk"  # one enrolled device
 
 
+# --- payloads: dates are ISO strings, names are what a parent reads ---------------------------
+
+
+class LessonFields(TypedDict):
+    """What every event about a lesson says of it."""
+
+    lesson_id: int
+    date: str
+    slot_number: int
+    subject: str
+
+
+class AttendanceRecorded(LessonFields):
+    pupil_id: int
+    code: str
+    name: str
+    counts_as: str
+    excused: bool
+    previous_code: str | None
+
+
+class GradeAdded(TypedDict):
+    pupil_id: int
+    grade_id: int
+    subject: str
+    kind: str
+    value: str | None
+    descriptive: str | None
+    category: str | None
+    weight: int | None
+    description: str | None
+    given_on: str
+    teacher: str
+    improves_id: int | None
+
+
+class GradeChanged(GradeAdded):
+    """The grade as it is after the correction."""
+
+
+class GradeRemoved(TypedDict):
+    pupil_id: int
+    grade_id: int
+    subject: str
+
+
+class RemarkAdded(TypedDict):
+    pupil_id: int
+    remark_id: int
+    kind: str
+    text: str
+    given_on: str
+    teacher: str
+
+
+class RemarkChanged(RemarkAdded):
+    """The remark as it is after the correction."""
+
+
+class RemarkRemoved(TypedDict):
+    pupil_id: int
+    remark_id: int
+
+
+class LessonTopic(LessonFields):
+    class_id: int
+    topic: str
+
+
+class LessonCancelled(LessonFields):
+    class_id: int
+
+
+class KioskRevoked(TypedDict):
+    kiosk_id: int
+
+
+class ExcuseRequested(TypedDict):
+    """No reason text and no note: only what changed (the portal fetches details over HTTP)."""
+
+    pupil_id: int
+    excuse_id: int
+    status: str
+    first_date: str
+    last_date: str
+    absences: int
+
+
+class ExcuseDecided(ExcuseRequested):
+    """`status` is the decision; approved absences follow as `attendance.recorded`."""
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
     audience: Audience
-    fields: frozenset[str]
+    payload: type  # the TypedDict of its payload
     doc: str
 
+    @property
+    def fields(self) -> frozenset[str]:
+        keys: frozenset[str] = self.payload.__required_keys__  # type: ignore[attr-defined]
+        return keys
 
-def _event(name: str, audience: Audience, fields: str, doc: str) -> EventType:
-    return EventType(name, audience, frozenset(fields.split()), doc)
-
-
-_PUPIL_LESSON = "pupil_id lesson_id date slot_number subject"
-_GRADE = (
-    "pupil_id grade_id subject kind value descriptive category weight description given_on"
-    " teacher improves_id"
-)
-_REMARK = "pupil_id remark_id kind text given_on teacher"
 
 EVENT_TYPES: dict[str, EventType] = {
     e.name: e
     for e in (
-        _event(
+        EventType(
             "attendance.recorded",
             Audience.PUPIL,
-            f"{_PUPIL_LESSON} code name counts_as excused previous_code",
+            AttendanceRecorded,
             "A pupil's attendance in a lesson was recorded or changed.",
         ),
-        _event("grade.added", Audience.PUPIL, _GRADE, "A new grade or mark."),
-        _event("grade.changed", Audience.PUPIL, _GRADE, "A grade was corrected."),
-        _event(
-            "grade.removed", Audience.PUPIL, "pupil_id grade_id subject", "A grade was withdrawn."
-        ),
-        _event("remark.added", Audience.PUPIL, _REMARK, "A new remark (uwaga)."),
-        _event("remark.changed", Audience.PUPIL, _REMARK, "A remark was corrected."),
-        _event("remark.removed", Audience.PUPIL, "pupil_id remark_id", "A remark was withdrawn."),
-        _event(
+        EventType("grade.added", Audience.PUPIL, GradeAdded, "A new grade or mark."),
+        EventType("grade.changed", Audience.PUPIL, GradeChanged, "A grade was corrected."),
+        EventType("grade.removed", Audience.PUPIL, GradeRemoved, "A grade was withdrawn."),
+        EventType("remark.added", Audience.PUPIL, RemarkAdded, "A new remark (uwaga)."),
+        EventType("remark.changed", Audience.PUPIL, RemarkChanged, "A remark was corrected."),
+        EventType("remark.removed", Audience.PUPIL, RemarkRemoved, "A remark was withdrawn."),
+        EventType(
             "lesson.topic",
             Audience.CLASS,
-            "class_id lesson_id date slot_number subject topic",
+            LessonTopic,
             "A lesson's topic was entered or changed (the lesson took place).",
         ),
-        _event(
-            "lesson.cancelled",
-            Audience.CLASS,
-            "class_id lesson_id date slot_number subject",
-            "A lesson was cancelled.",
+        EventType("lesson.cancelled", Audience.CLASS, LessonCancelled, "A lesson was cancelled."),
+        EventType(
+            "kiosk.revoked", Audience.KIOSK, KioskRevoked, "The device's enrollment was revoked."
         ),
-        _event("kiosk.revoked", Audience.KIOSK, "kiosk_id", "The device's enrollment was revoked."),
-        # Excuses (issue 5): no reason text and no note in the payload, only what changed.
-        _event(
+        EventType(
             "excuse.requested",
             Audience.PUPIL,
-            "pupil_id excuse_id status first_date last_date absences",
+            ExcuseRequested,
             "A guardian asked the form tutor to excuse absences.",
         ),
-        _event(
+        EventType(
             "excuse.decided",
             Audience.PUPIL,
-            "pupil_id excuse_id status first_date last_date absences",
+            ExcuseDecided,
             "The form tutor approved or rejected an excuse request.",
         ),
     )

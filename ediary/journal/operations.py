@@ -3,15 +3,31 @@
 `publish` refuses to run outside an operation (`UnauditedWrite`), as an audited write does: an
 event is part of the operation's transaction, and its delivery after commit (realtime/delivery.py)
 is the transaction's, not the caller's.
+
+One overload per payload of the catalogue (ediary/journal/catalogue.py): mypy checks that a
+caller names a known type and gives exactly its fields, with their types; at run time the
+fields are checked again (a caller that mypy cannot follow, a `**dict`, is still refused).
+tests/test_events.py keeps these overloads and the catalogue in step.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Unpack, overload
 
 from ediary.audit.recording import current_actor
 from ediary.db import db
-from ediary.journal.catalogue import EVENT_TYPES
+from ediary.journal.catalogue import (
+    EVENT_TYPES,
+    AttendanceRecorded,
+    ExcuseRequested,
+    GradeAdded,
+    GradeRemoved,
+    KioskRevoked,
+    LessonCancelled,
+    LessonTopic,
+    RemarkAdded,
+    RemarkRemoved,
+)
 from ediary.journal.models import JournalEvent
 
 
@@ -19,6 +35,80 @@ class UnknownEvent(ValueError):
     pass
 
 
+# The overloads name the payload of each type (a type whose payload extends another's, such as
+# grade.changed's, shares the overload of the one it extends: the same fields).
+@overload
+def publish(
+    type_name: Literal["attendance.recorded"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[AttendanceRecorded],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["grade.added", "grade.changed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[GradeAdded],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["grade.removed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[GradeRemoved],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["remark.added", "remark.changed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[RemarkAdded],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["remark.removed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[RemarkRemoved],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["lesson.topic"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[LessonTopic],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["lesson.cancelled"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[LessonCancelled],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["kiosk.revoked"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[KioskRevoked],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["excuse.requested", "excuse.decided"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[ExcuseRequested],
+) -> JournalEvent: ...
 def publish(type_name: str, *, school_id: int, audience_id: int, **payload: Any) -> JournalEvent:
     """Adds a journal row to the operation's transaction; delivery happens after commit."""
     event_type = EVENT_TYPES.get(type_name)

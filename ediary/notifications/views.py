@@ -5,19 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.recording import Actor
-from ediary.audit.recording import Channel as AuditChannel
-from ediary.db import db
 from ediary.errors import Refusal
 from ediary.notifications.models import Channel, Topic
 from ediary.notifications.operations import preference_of, save_preferences
 from ediary.portal.queries import children_of
+from ediary.schools.models import Pupil
+from ediary.web.pages import perform
 
 bp = Blueprint("notifications", __name__)
 
@@ -68,40 +68,45 @@ def settings() -> ResponseReturnValue:
     children = children_of(current_user)
     if not children:
         raise NotFound()  # the settings are a parent's: staff have no portal
-    preference = preference_of(current_user)
-    quiet = None if preference.quiet_from == preference.quiet_until else preference
-    shown = {
-        "preference": preference,
-        "quiet_from": quiet.quiet_from.strftime("%H:%M") if quiet else "",
-        "quiet_until": quiet.quiet_until.strftime("%H:%M") if quiet else "",
-    }
-    status = 200
-    if request.method == "POST":
-        try:
-            quiet_from, quiet_until = _quiet_hours()
-            save_preferences(
-                Actor(current_user, AuditChannel.WEB),
-                current_user,
-                channels={c for c in Channel if request.form.get(f"channel-{c.value}")},
-                topics={t for t in Topic if request.form.get(f"topic-{t.value}")},
-                digest=bool(request.form.get("digest")),
-                quiet_from=quiet_from,
-                quiet_until=quiet_until,
-            )
-        except Refusal as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            status = 400
-            shown = {
-                "preference": _as_submitted(),
-                "quiet_from": request.form.get("quiet_from", ""),
-                "quiet_until": request.form.get("quiet_until", ""),
-            }
-        else:
-            db.session.commit()
-            flash(_("Zapisano ustawienia powiadomień."), "info")
-            return redirect(url_for("notifications.settings"))
-    return (
-        render_template("portal/settings.html", children=children, topics=Topic, **shown),
-        status,
+    if request.method == "GET":
+        return _page(children)
+
+    def save(actor: Actor) -> None:
+        quiet_from, quiet_until = _quiet_hours()
+        save_preferences(
+            actor,
+            current_user,
+            channels={c for c in Channel if request.form.get(f"channel-{c.value}")},
+            topics={t for t in Topic if request.form.get(f"topic-{t.value}")},
+            digest=bool(request.form.get("digest")),
+            quiet_from=quiet_from,
+            quiet_until=quiet_until,
+        )
+
+    return perform(
+        save,
+        to=url_for("notifications.settings"),
+        message=_("Zapisano ustawienia powiadomień."),
+        refused=lambda refusal: _page(children, refusal),
+    )
+
+
+def _page(children: list[Pupil], refusal: Refusal | None = None) -> str:
+    """The saved settings; after a refusal, what the parent sent (nothing of it was saved)."""
+    if refusal is not None:
+        shown = {
+            "preference": _as_submitted(),
+            "quiet_from": request.form.get("quiet_from", ""),
+            "quiet_until": request.form.get("quiet_until", ""),
+        }
+    else:
+        preference = preference_of(current_user)
+        quiet = None if preference.quiet_from == preference.quiet_until else preference
+        shown = {
+            "preference": preference,
+            "quiet_from": quiet.quiet_from.strftime("%H:%M") if quiet else "",
+            "quiet_until": quiet.quiet_until.strftime("%H:%M") if quiet else "",
+        }
+    return render_template(
+        "portal/settings.html", children=children, topics=Topic, refusal=refusal, **shown
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -25,6 +22,7 @@ from ediary.db import db, utcnow
 from ediary.people.auth import authenticate
 from ediary.people.devices import device_nonce, remember_device
 from ediary.people.forms import LoginForm
+from ediary.people.models import User
 from ediary.people.operations import end_sessions
 from ediary.people.queries import home_links
 from ediary.people.throttle import (
@@ -35,6 +33,7 @@ from ediary.people.throttle import (
     begin_attempt,
     device_lane,
 )
+from ediary.web.pages import local_path, perform
 
 bp = Blueprint("people", __name__)
 
@@ -84,34 +83,23 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     """Logout ends every session of the account, on this device and elsewhere."""
-    end_sessions(Actor(current_user, Channel.WEB), current_user)
-    db.session.commit()
+    return perform(
+        lambda actor: end_sessions(actor, current_user),
+        to=url_for("people.login"),
+        refused=None,
+        then=_forget_this_session,
+    )
+
+
+def _forget_this_session(_user: User) -> None:
     logout_user()
     session.clear()
-    return redirect(url_for("people.login"))
 
 
 @bp.get("/")
 @login_required
 def home() -> ResponseReturnValue:
     return render_template("people/home.html", links=home_links(current_user))
-
-
-def local_path(target: str) -> str | None:
-    r"""`target` if it is a path of this site, else None: the open-redirect guard.
-
-    What a browser makes of a Location decides, not what the string looks like: it drops tabs
-    and newlines anywhere in a URL and reads a backslash as a slash, so `/\t/evil.example` and
-    `/\evil.example` both go to //evil.example. Any control character (CR/LF would also split
-    the header) or backslash refuses the target; what is left must be a path with no scheme and
-    no host to urllib, and not start with `//` (a host to a browser).
-    """
-    if any(unicodedata.category(c) == "Cc" for c in target) or "\\" in target:
-        return None
-    if not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
 
 
 @bp.app_template_global()

@@ -1,12 +1,15 @@
 """The parent's pages: today, grades, attendance, remarks, topics and the history of changes.
 
 Every page takes the child's id and loads it through `load_child` (a guardian's own child, else
-404). Staff read pupils on the pupil card (`diary.views`); these pages are the parents'.
+404); the sections are one table (`CHILD_PAGES`) served by one view. Staff read pupils on the
+pupil card (`diary.views`); these pages are the parents'.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -51,81 +54,64 @@ def _card(pupil: Pupil) -> PupilCard:
     return pupil_card(pupil, term, terms)
 
 
-def _page(template: str, pupil: Pupil, section: str, head: int, **context: object) -> str:
+def _today(pupil: Pupil) -> dict[str, object]:
+    day = school_today(pupil.school_class.school)
+    return {
+        "day": day,
+        "lessons": lessons_on(pupil, day),
+        "recent": recent_entries(pupil, day),
+        "card": _card(pupil),
+        "excuses": [r for r in requests_of(pupil, limit=5) if r.last_date >= day - dt.timedelta(7)],
+    }
+
+
+def _history(pupil: Pupil) -> dict[str, object]:
+    before = id_arg("before", MAX_BIG_ID)
+    return {
+        "page": pupil_history(pupil, before=before),
+        "decisions": excuse_decisions(pupil) if before is None else [],
+    }
+
+
+class ChildPage(NamedTuple):
+    """A section of a child's pages: its path after /portal/<id>, and what its template
+    (portal/<section>.html) shows of the child."""
+
+    path: str
+    content: Callable[[Pupil], dict[str, object]]
+
+
+# One registration and one view for every section: the pages differ only in what they show.
+CHILD_PAGES: dict[str, ChildPage] = {
+    "today": ChildPage("", _today),
+    "grades": ChildPage("/grades", lambda pupil: {"card": _card(pupil)}),
+    "attendance": ChildPage("/attendance", lambda pupil: {"card": _card(pupil)}),
+    "remarks": ChildPage("/remarks", lambda pupil: {"card": _card(pupil)}),
+    "topics": ChildPage("/topics", lambda pupil: {"topics": topics_of(pupil)}),
+    "history": ChildPage("/history", _history),
+}
+
+
+@login_required
+def child_page(pupil_id: int, section: str) -> ResponseReturnValue:
+    head = journal_head()  # before the page's queries (docs/protocol.md)
+    pupil = load_child(current_user, pupil_id)
     return render_template(
-        template,
+        f"portal/{section}.html",
         live_head=head,
         pupil=pupil,
         children=children_of(current_user),
         section=section,
         grade_names=GRADE_NAMES,
-        **context,
+        **CHILD_PAGES[section].content(pupil),
     )
 
 
-@bp.get("/<int:pupil_id>")
-@login_required
-def today(pupil_id: int) -> ResponseReturnValue:
-    head = journal_head()  # before the page's queries (docs/protocol.md)
-    pupil = load_child(current_user, pupil_id)
-    day = school_today(pupil.school_class.school)
-    card = _card(pupil)
-    return _page(
-        "portal/today.html",
-        pupil,
-        "today",
-        head,
-        day=day,
-        lessons=lessons_on(pupil, day),
-        recent=recent_entries(pupil, day),
-        card=card,
-        excuses=[r for r in requests_of(pupil, limit=5) if r.last_date >= day - dt.timedelta(7)],
-    )
-
-
-@bp.get("/<int:pupil_id>/grades")
-@login_required
-def grades(pupil_id: int) -> ResponseReturnValue:
-    head = journal_head()  # before the page's queries (docs/protocol.md)
-    pupil = load_child(current_user, pupil_id)
-    return _page("portal/grades.html", pupil, "grades", head, card=_card(pupil))
-
-
-@bp.get("/<int:pupil_id>/attendance")
-@login_required
-def attendance(pupil_id: int) -> ResponseReturnValue:
-    head = journal_head()  # before the page's queries (docs/protocol.md)
-    pupil = load_child(current_user, pupil_id)
-    return _page("portal/attendance.html", pupil, "attendance", head, card=_card(pupil))
-
-
-@bp.get("/<int:pupil_id>/remarks")
-@login_required
-def remarks(pupil_id: int) -> ResponseReturnValue:
-    head = journal_head()  # before the page's queries (docs/protocol.md)
-    pupil = load_child(current_user, pupil_id)
-    return _page("portal/remarks.html", pupil, "remarks", head, card=_card(pupil))
-
-
-@bp.get("/<int:pupil_id>/topics")
-@login_required
-def topics(pupil_id: int) -> ResponseReturnValue:
-    head = journal_head()  # before the page's queries (docs/protocol.md)
-    pupil = load_child(current_user, pupil_id)
-    return _page("portal/topics.html", pupil, "topics", head, topics=topics_of(pupil))
-
-
-@bp.get("/<int:pupil_id>/history")
-@login_required
-def history(pupil_id: int) -> ResponseReturnValue:
-    head = journal_head()  # before the page's queries (docs/protocol.md)
-    pupil = load_child(current_user, pupil_id)
-    before = id_arg("before", MAX_BIG_ID)
-    return _page(
-        "portal/history.html",
-        pupil,
-        "history",
-        head,
-        page=pupil_history(pupil, before=before),
-        decisions=excuse_decisions(pupil) if before is None else [],
+for _section, _page in CHILD_PAGES.items():
+    bp.add_url_rule(
+        f"/<int:pupil_id>{_page.path}",
+        endpoint=_section,
+        view_func=child_page,
+        methods=["GET"],
+        defaults={"section": _section},
     )

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ediary.access.revocation import access_changed
 from ediary.audit.recording import Actor, operation
 from ediary.db import db
-from ediary.errors import Refusal
+from ediary.errors import Conflict, Refusal
 from ediary.journal.operations import publish
 from ediary.people.models import Role, User
 from ediary.schools.models import ClassGroup, School, SchoolClass, Subject
@@ -115,11 +115,23 @@ def ensure_lessons(actor: Actor, school: School, date: dt.date) -> list[Lesson]:
 
 
 @operation
-def cancel_lesson(actor: Actor, lesson: Lesson) -> Lesson:
-    if lesson.status is LessonStatus.HELD:
-        raise Refusal("lesson_held", _l("Lekcja z wpisanym tematem już się odbyła."))
+def cancel_lesson(actor: Actor, lesson: Lesson, *, base_version: int | None = None) -> Lesson:
+    """The class does not have the lesson; its parents hear of it at once (`lesson.cancelled`).
+
+    Cancelling a cancelled lesson changes nothing (a form sent twice is harmless). A page passes
+    the `version` it showed: a lesson changed meanwhile (a substitution) is a conflict, shown to
+    the person before anything is cancelled on what they did not see.
+    """
     if lesson.status is LessonStatus.CANCELLED:
         return lesson
+    if lesson.status is LessonStatus.HELD:
+        raise Refusal("lesson_held", _l("Lekcja z wpisanym tematem już się odbyła."))
+    if base_version is not None and lesson.version != base_version:
+        raise Conflict(
+            "stale_version",
+            _l("Lekcja zmieniła się od wczytania strony. Sprawdź ją i odwołaj ponownie."),
+            current_version=lesson.version,
+        )
     lesson.status = LessonStatus.CANCELLED
     publish(
         "lesson.cancelled",

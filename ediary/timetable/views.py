@@ -1,4 +1,5 @@
-"""The lesson page: its roster with attendance and its topic; the teacher records the roll.
+"""The lesson page: its roster with attendance and its topic; the teacher records the roll, the
+school administrator may cancel the lesson.
 
 The form carries what the page showed (a base per pupil, and the topic's): the roll names only
 the pupils the teacher changed and applies each where the server still has the base. A change
@@ -13,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,17 +22,25 @@ from sqlalchemy import select
 
 from ediary.access import roles
 from ediary.audit.queries import CHANNEL_NAMES
-from ediary.audit.recording import Actor, Channel
+from ediary.audit.recording import Actor
 from ediary.db import db, utcnow
 from ediary.diary.forms import RollForm
 from ediary.diary.models import Attendance
 from ediary.diary.operations import require_started, submit_roll
 from ediary.diary.queries import attendance_types, default_type
 from ediary.errors import Refusal
+from ediary.ids import parse_id
 from ediary.people.models import User
-from ediary.timetable.access import load_lesson, load_lesson_for_recording
-from ediary.timetable.models import Lesson
+from ediary.timetable.access import (
+    load_lesson,
+    load_lesson_for_cancelling,
+    load_lesson_for_recording,
+)
+from ediary.timetable.forms import CancelLessonForm
+from ediary.timetable.models import Lesson, LessonStatus
+from ediary.timetable.operations import cancel_lesson
 from ediary.timetable.queries import roster
+from ediary.web.pages import perform
 
 bp = Blueprint("timetable", __name__)
 
@@ -40,7 +49,11 @@ bp = Blueprint("timetable", __name__)
 @login_required
 def lesson(lesson_id: int) -> ResponseReturnValue:
     found = load_lesson(current_user, lesson_id)
-    return _page(found, RollForm(topic=found.topic, base_topic=found.topic or ""))
+    return _page(found, _shown_roll(found))
+
+
+def _shown_roll(found: Lesson) -> RollForm:
+    return RollForm(formdata=None, topic=found.topic, base_topic=found.topic or "")
 
 
 @bp.post("/lessons/<int:lesson_id>")
@@ -54,12 +67,12 @@ def record_roll(lesson_id: int) -> ResponseReturnValue:
     bases = form.bases(request.form, pupils)
     if not form.validate_on_submit():
         return _page(found, form, chosen=states, bases=bases), 400
-    actor = Actor(current_user._get_current_object(), Channel.WEB)
     default = default_type(attendance_types(found.school_id).values())
     changed = form.changed(states, bases, default.code if default is not None else None)
-    try:
+
+    def roll(actor: Actor) -> dict[str, Any]:
         require_started(found, utcnow())
-        result = submit_roll(
+        return submit_roll(
             actor,
             found,
             changed,
@@ -67,19 +80,66 @@ def record_roll(lesson_id: int) -> ResponseReturnValue:
             topic=form.topic_for(),
             base_topic=form.shown_topic(),
         )
-    except Refusal as refusal:
-        db.session.rollback()
-        found = load_lesson(current_user, lesson_id)  # the rollback expired it
-        return _page(found, form, chosen=states, bases=bases, refusal=refusal), refusal.status
-    db.session.commit()
-    if not result["conflicts"]:
-        flash(_("Zapisano obecność i temat lekcji."), "info")
-        return redirect(url_for(".lesson", lesson_id=found.id))
-    # The rest is saved. The conflicting choices stay in the form, over the server's values as
-    # their new base: saving again replaces what the other person saved, knowingly.
-    kept = {c["pupil_id"]: c["wanted"] for c in result["conflicts"] if "pupil_id" in c}
-    form.base_topic.data = found.topic or ""
-    return _page(found, form, chosen=kept, conflicts=result["conflicts"]), 409
+
+    def refused(refusal: Refusal) -> str:
+        again = load_lesson(current_user, lesson_id)  # the rollback expired it
+        return _page(again, form, chosen=states, bases=bases, refusal=refusal)
+
+    def conflicts(result: dict[str, Any]) -> ResponseReturnValue | None:
+        if not result["conflicts"]:
+            return None
+        # The rest is saved. The conflicting choices stay in the form, over the server's values
+        # as their new base: saving again replaces what the other person saved, knowingly.
+        kept = {c["pupil_id"]: c["wanted"] for c in result["conflicts"] if "pupil_id" in c}
+        form.base_topic.data = found.topic or ""
+        return _page(found, form, chosen=kept, conflicts=result["conflicts"]), 409
+
+    return perform(
+        roll,
+        to=url_for(".lesson", lesson_id=found.id),
+        message=_("Zapisano obecność i temat lekcji."),
+        refused=refused,
+        then=conflicts,
+    )
+
+
+@bp.post("/lessons/<int:lesson_id>/cancel")
+@login_required
+def cancel(lesson_id: int) -> ResponseReturnValue:
+    """The school administrator cancels a planned lesson; the class's parents see it at once.
+
+    The example to copy for a console page (README.md, "Adding a page"): load through the
+    loader (404 outside the scope), hand `perform` the one operation, re-render the page on a
+    refusal with what was sent.
+    """
+    found = load_lesson_for_cancelling(current_user, lesson_id)
+    form = CancelLessonForm()
+
+    def cancel_it(actor: Actor) -> Lesson:
+        if not form.confirm.data:
+            raise Refusal("not_confirmed", _("Zaznacz „Tak, odwołaj tę lekcję”, aby ją odwołać."))
+        return cancel_lesson(actor, found, base_version=_version(form.version.data))
+
+    def refused(refusal: Refusal) -> str:
+        again = load_lesson(current_user, lesson_id)  # the rollback expired it
+        return _page(again, _shown_roll(again), cancel_form=form, refusal=refusal)
+
+    return perform(
+        cancel_it,
+        to=url_for(".lesson", lesson_id=found.id),
+        message=_("Lekcja została odwołana. Rodzice uczniów klasy już to widzą."),
+        refused=refused,
+    )
+
+
+def _version(sent: str | None) -> int | None:
+    """The version the page showed; none sent: no comparison (the operation is idempotent)."""
+    if not sent:
+        return None
+    version = parse_id(sent)
+    if version is None:
+        raise Refusal("invalid", _("Nieprawidłowe dane formularza. Odśwież stronę."))
+    return version
 
 
 def _page(
@@ -90,8 +150,14 @@ def _page(
     bases: Mapping[int, str | None] | None = None,
     refusal: Refusal | None = None,
     conflicts: Sequence[dict[str, Any]] = (),
+    cancel_form: CancelLessonForm | None = None,
 ) -> str:
     user: User = current_user
+    if roles.is_school_admin(user, found.school_id) and found.status is LessonStatus.PLANNED:
+        cancel_form = cancel_form or CancelLessonForm(formdata=None)
+        cancel_form.version.data = str(found.version)  # what this page shows, after any refusal
+    else:
+        cancel_form = None
     recorded = {
         a.pupil_id: a
         for a in db.session.scalars(select(Attendance).where(Attendance.lesson_id == found.id))
@@ -119,7 +185,9 @@ def _page(
         editable=roles.can_record_in_lesson(user, found) and not_started is None,
         not_started=not_started,
         refusal=refusal,
+        nothing_saved=True,  # the roll saves what does not conflict: a refusal says it did not
         conflicts=_readable(conflicts, types, {p.id: p.full_name for p in pupils}),
+        cancel_form=cancel_form,
     )
 
 

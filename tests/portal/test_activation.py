@@ -72,6 +72,23 @@ def test_a_parent_activates_with_the_schools_code_and_lands_on_the_portal(world,
     assert login.headers["Location"] == "/portal/"  # a parent's home is the portal
 
 
+def test_the_welcome_after_activation_and_the_notice_after_a_reset_are_shown(
+    world, client, session
+):
+    """The message of a successful activation or reset reaches the page it leads to: the new
+    session is started before it is said, not after (which dropped it with the old session)."""
+    code = issue_activation_code(SCHOOL, world.parent)
+    session.commit()
+    response = _activate(client, "maria_wisniewska", code)
+    landing = client.get(client.get(response.headers["Location"]).headers["Location"])
+    assert "Konto jest aktywne. Witamy w dzienniku!" in text(landing.get_data(as_text=True))
+    path = f"/password/reset/{reset_token(world.parent)}"
+    form = {"csrf_token": csrf_token(client, path), "password": GOOD + " 2", "repeat": GOOD + " 2"}
+    response = client.post(path, data=form)
+    landing = client.get(client.get(response.headers["Location"]).headers["Location"])
+    assert "Hasło zostało zmienione." in text(landing.get_data(as_text=True))
+
+
 def test_every_failure_gets_the_same_answer(world, client, session):
     code = issue_activation_code(SCHOOL, world.parent)
     other = issue_activation_code(SCHOOL, world.other_parent)

@@ -22,7 +22,7 @@ from ediary.errors import Refusal
 from ediary.excuses.models import ExcuseRequest, ExcuseStatus
 from ediary.excuses.notes import MAX_NOTE_BYTES
 from ediary.excuses.operations import decide_excuses, request_excuse
-from ediary.journal.models import JournalEvent
+from tests.events import capture_events
 from tests.factories import World
 from tests.html import comparable, csrf_token, text
 from tests.portal.world import absent_at, second_lesson
@@ -65,12 +65,18 @@ def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client,
     ahead = school_day(world.today, 1)
     session.commit()
     login_as(world.parent)
-    response = _ask(
-        client, world, absence=str(record.id), reason="Grypa, zwolnienie lekarskie.",
-        note=(io.BytesIO(JPEG), "IMG_Zosia_Wisniewska.jpg"),
-        **{"from": ahead.isoformat(), "to": ahead.isoformat()},
+    asked = capture_events(
+        lambda: _ask(
+            client, world, absence=str(record.id), reason="Grypa, zwolnienie lekarskie.",
+            note=(io.BytesIO(JPEG), "IMG_Zosia_Wisniewska.jpg"),
+            **{"from": ahead.isoformat(), "to": ahead.isoformat()},
+        ),
+        "excuse.requested",
     )  # fmt: skip
-    assert response.status_code == 302
+    assert asked.result.status_code == 302
+    assert (
+        asked.events[0].payload["absences"] == 2 and asked.events[0].payload["status"] == "pending"
+    )
     request = db.session.scalar(select(ExcuseRequest))
     assert request.status is ExcuseStatus.PENDING and request.note_type == "image/jpeg"
     assert "Zosia" not in request.note_file  # a random name on disk, never the child's
@@ -83,15 +89,20 @@ def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client,
     queue = text(client.get("/excuses").get_data(as_text=True))
     assert "Zosia Wiśniewska" in queue and "Grypa, zwolnienie lekarskie." in queue
     token = csrf_token(client, "/excuses")
-    response = client.post(
-        "/excuses/decide",
-        data={"csrf_token": token, "excuse": str(request.id), "decision": "approve"},
+    decided = capture_events(
+        lambda: client.post(
+            "/excuses/decide",
+            data={"csrf_token": token, "excuse": str(request.id), "decision": "approve"},
+        ),
+        "attendance.recorded",  # the absence, excused, then the decision
+        "excuse.decided",
     )
-    assert response.status_code == 302
+    assert decided.result.status_code == 302
     assert request.status is ExcuseStatus.APPROVED and request.decided_by_id == world.tutor.id
     assert _code(world, world.lesson.id) == "u"
-    types = [e.type for e in db.session.scalars(select(JournalEvent).order_by(JournalEvent.id))]
-    assert types[-3:] == ["excuse.requested", "attendance.recorded", "excuse.decided"]
+    excused, decision = decided.events
+    assert (excused.payload["code"], excused.payload["previous_code"]) == ("u", "nb")
+    assert decision.payload["status"] == "approved"
     history = db.session.scalars(
         select(HistoryEntry).where(HistoryEntry.entity == "excuse_requests")
     ).all()
@@ -131,11 +142,21 @@ def test_rejection_keeps_the_absence(world, session):
         Actor(world.parent, Channel.WEB), world.pupil, absences=[record], future_days=[],
         reason="Autobus się spóźnił.", note=None, today=world.today,
     )  # fmt: skip
-    decide_excuses(Actor(world.tutor, Channel.WEB), [request], approve=False, note="Bez kartki.")
+    rejected = capture_events(
+        lambda: decide_excuses(
+            Actor(world.tutor, Channel.WEB), [request], approve=False, note="Bez kartki."
+        ),
+        "excuse.decided",  # and no attendance.recorded: the absence stays
+    )
+    assert rejected.events[0].payload["status"] == "rejected"
     assert request.status is ExcuseStatus.REJECTED and _code(world, world.lesson.id) == "sp"
-    with pytest.raises(Refusal) as again:
-        decide_excuses(Actor(world.tutor, Channel.WEB), [request], approve=True)
-    assert again.value.code == "already_decided"
+
+    def again() -> None:
+        with pytest.raises(Refusal) as refused:
+            decide_excuses(Actor(world.tutor, Channel.WEB), [request], approve=True)
+        assert refused.value.code == "already_decided"
+
+    capture_events(again)
 
 
 @pytest.mark.parametrize(

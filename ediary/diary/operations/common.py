@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ediary.db import db
 from ediary.diary.models import Grade, Remark
 from ediary.errors import Conflict, Refusal
+from ediary.journal.catalogue import LessonFields
 from ediary.kiosks.schema import limit
 from ediary.schools.models import School
 from ediary.timetable.models import Lesson, LessonStatus
@@ -21,7 +21,7 @@ MAX_TOPIC = limit("topic")
 MAX_REMARK = limit("remark_text")
 
 
-def lesson_fields(lesson: Lesson) -> dict[str, Any]:
+def lesson_fields(lesson: Lesson) -> LessonFields:
     return {
         "lesson_id": lesson.id,
         "date": lesson.date.isoformat(),

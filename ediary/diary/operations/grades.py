@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +12,7 @@ from ediary.diary.models import Grade, GradeCategory, GradeKind
 from ediary.diary.operations.common import check_version
 from ediary.diary.values import parse_grade
 from ediary.errors import Refusal
+from ediary.journal.catalogue import GradeAdded
 from ediary.journal.operations import publish
 from ediary.kiosks.schema import limit
 from ediary.schools.models import Pupil, Subject
@@ -23,7 +23,7 @@ from ediary.timetable.queries import term_on
 MAX_DESCRIPTION = limit("description")
 
 
-def _grade_payload(grade: Grade) -> dict[str, Any]:
+def _grade_payload(grade: Grade) -> GradeAdded:
     return {
         "pupil_id": grade.pupil_id,
         "grade_id": grade.id,

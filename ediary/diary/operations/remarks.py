@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -12,13 +11,14 @@ from ediary.db import db
 from ediary.diary.models import Remark, RemarkKind
 from ediary.diary.operations.common import MAX_REMARK, check_version
 from ediary.errors import Refusal
+from ediary.journal.catalogue import RemarkAdded
 from ediary.journal.operations import publish
 from ediary.people.models import User
 from ediary.schools.models import Pupil
 from ediary.timetable.models import Lesson
 
 
-def _remark_payload(remark: Remark, teacher: User) -> dict[str, Any]:
+def _remark_payload(remark: Remark, teacher: User) -> RemarkAdded:
     return {
         "pupil_id": remark.pupil_id,
         "remark_id": remark.id,

@@ -38,6 +38,7 @@ from ediary.people.activation.operations import (
     users_for_reset,
 )
 from ediary.people.models import User
+from ediary.web.pages import perform
 
 bp = Blueprint("activation", __name__)
 
@@ -50,10 +51,10 @@ def _identifier_key() -> str:
     return "forgot:" + (request.form.get("identifier") or "").strip().lower()[:254]
 
 
-def _start_session(user: User) -> ResponseReturnValue:
-    session.clear()  # a fresh session (no fixation)
+def _start_session(user: User) -> None:
+    """After the commit: a fresh session (no fixation), before the welcome is flashed into it."""
+    session.clear()
     login_user(user)
-    return redirect(url_for("portal.index"))
 
 
 @bp.route("/activate", methods=["GET", "POST"])
@@ -61,28 +62,29 @@ def _start_session(user: User) -> ResponseReturnValue:
 @limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account_key)
 def activate() -> ResponseReturnValue:
     form = ActivationForm()
-    status = 200
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("people/activate.html", form=form), status
+
+    def activate_found(_nobody: Actor) -> User:
+        # Nobody is signed in: the actor is the account the code opens, once it is found.
         now = utcnow()
-        try:
-            found = account_of_code(form.login.data or "", form.code.data or "", now)
-            if found is None:
-                raise Refusal("code_invalid", CODE_INVALID)
-            user, code = found
-            activate_account(
-                Actor(user, Channel.WEB), user, code, password=form.password.data or "", now=now
-            )
-        except Refusal as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("Konto jest aktywne. Witamy w dzienniku!"), "info")
-            return _start_session(user)
-    elif request.method == "POST":
-        status = 400
-    return render_template("people/activate.html", form=form), status
+        found = account_of_code(form.login.data or "", form.code.data or "", now)
+        if found is None:
+            raise Refusal("code_invalid", CODE_INVALID)
+        user, code = found
+        activate_account(
+            Actor(user, Channel.WEB), user, code, password=form.password.data or "", now=now
+        )
+        return user
+
+    return perform(
+        activate_found,
+        to=url_for("portal.index"),
+        message=_("Konto jest aktywne. Witamy w dzienniku!"),
+        refused=lambda refusal: render_template("people/activate.html", form=form, refusal=refusal),
+        then=_start_session,
+    )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -119,18 +121,16 @@ def reset(token: str) -> ResponseReturnValue:
             message=_("Link do zmiany hasła jest nieprawidłowy, wygasł albo został już użyty."),
         ), 400
     form = ResetForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = reset_password(Actor(owner, Channel.WEB), token, form.password.data or "")
-        except Refusal as refusal:
-            db.session.rollback()
-            flash(str(refusal.message), "error")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("Hasło zostało zmienione."), "info")
-            return _start_session(user)
-    elif request.method == "POST":
-        status = 400
-    return render_template("people/reset.html", form=form, message=None), status
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("people/reset.html", form=form, message=None), status
+    return perform(
+        lambda actor: reset_password(actor, token, form.password.data or ""),
+        to=url_for("portal.index"),
+        message=_("Hasło zostało zmienione."),
+        refused=lambda refusal: render_template(
+            "people/reset.html", form=form, message=None, refusal=refusal
+        ),
+        then=_start_session,
+        actor=Actor(owner, Channel.WEB),
+    )
