@@ -175,6 +175,7 @@ def rings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, list[Contro
     return heard
 
 
+@pytest.fixture
 def commits(session: Session) -> Iterator[list[int]]:
     """Counts the commits of the test's session: a request commits once (house rule 2)."""
     seen: list[int] = []
