@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import ediary.models  # noqa: F401 - every table known to create_all in every test module
 from ediary import create_app
@@ -32,6 +30,7 @@ from ediary.db import Base, db
 from ediary.people.models import User
 from tests import factories
 from tests.clock import clock, pytest_generate_tests  # noqa: F401 - the pinned clock, the sweep
+from tests.servers import drop_pg_database, make_pg_database, postgres_unreachable
 
 PG_ADMIN_URL = os.environ.get(
     "EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -56,35 +55,12 @@ def test_config(database_url: str, **overrides: object) -> Config:
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The admin URL of a reachable PostgreSQL, or skip (fail under CI=true)."""
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as error:  # any connection failure means: no server
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {error}"
+    unreachable = postgres_unreachable(PG_ADMIN_URL)
+    if unreachable:
         if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    finally:
-        engine.dispose()
+            pytest.fail(unreachable)
+        pytest.skip(unreachable)
     return PG_ADMIN_URL
-
-
-def make_pg_database(admin_url: str) -> str:
-    name = f"ediary_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(admin_url: str, url: str) -> None:
-    name = make_url(url).database
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
