@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -75,7 +75,7 @@ def build(url: str) -> int:
     return pupil_id
 
 
-def one_run(browser, base: str, pupil_id: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def one_run(browser: Browser, base: str, pupil_id: int) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 375, "height": 667}, locale="pl-PL")
     try:
         form = context.request.get(f"{base}/login").text()
