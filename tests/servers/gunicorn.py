@@ -3,9 +3,11 @@ one of them, or N of them joined by Redis as production runs them (DESIGN.md).""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,6 +92,25 @@ class Server(Process):
             port=port,
             stop_timeout=15.0,
         )
+
+    def ready(self) -> None:
+        """Until the worker answers a request. The master listens before its worker has booted,
+        and a worker that cannot boot (a broken app, a missing table) takes the master down
+        only a moment after the port opened."""
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"gunicorn exited before serving:\n{self.tail()}")
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                connection.request("HEAD", "/")
+                connection.getresponse()
+                return
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.05)
+            finally:
+                connection.close()
+        raise TimeoutError(f"gunicorn on {self.url} did not answer within {self.start_timeout}s")
 
     def worker_pids(self) -> list[int]:
         return self.children()
