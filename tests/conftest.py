@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,6 +51,24 @@ def test_config(database_url: str, **overrides: object) -> Config:
         ARGON2_PARALLELISM=1,
         **overrides,  # type: ignore[arg-type]
     )
+
+
+@contextmanager
+def app_bound_to(database_url: str) -> Iterator[Flask]:
+    """The site's app on another database (a file that a real server or a command will read), in
+    an app context for the `with` block; create_app rebinds the process-wide `db`, so it is
+    bound back to what it was afterwards."""
+    previous = db.engine
+    app = create_app(test_config(database_url))
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        if previous is not None:
+            db.bind(previous)
 
 
 @pytest.fixture(scope="session")

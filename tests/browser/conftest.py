@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-from ediary import create_app
 from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.operations import submit_roll
-from tests.conftest import IN_CI, test_config
+from tests.conftest import IN_CI, app_bound_to
 from tests.factories import begun, make_graded_world
 from tests.servers import running_server
 
@@ -51,37 +50,28 @@ class Site:
 
 def _build_world(database_url: str) -> Site:
     """Schema, the factories' world, a second lesson and grades, all committed to the file."""
-    previous = db.engine  # create_app rebinds the process-wide database: put it back after
-    app = create_app(test_config(database_url))
-    try:
-        with app.app_context():
-            assert db.engine is not None
-            Base.metadata.create_all(db.engine)
-            world, earlier = make_graded_world()
-            begun(world.lesson)  # the server keeps the real clock: the roll must be open
-            # The roll the teacher took at the classroom computer: everyone present, in the
-            # world's lesson and in an earlier one, so the card has attendance to show.
-            at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
-            submit_roll(at_kiosk, earlier, {}, base=None)
-            submit_roll(at_kiosk, world.lesson, {}, base=None)
-            db.session.commit()
-            pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
-            return Site(
-                url="",
-                pupil_id=world.pupil.id,
-                lesson_id=world.lesson.id,
-                pupil_names=tuple(n for p in pupils for n in (p.first_name, p.last_name)),
-                parent_login=world.parent.login,
-                teacher_login=world.teacher.login,
-                tutor_login=world.tutor.login,
-                teacher_name=world.teacher.full_name,
-            )
-    finally:
-        db.session.remove()
+    with app_bound_to(database_url):
         assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+        Base.metadata.create_all(db.engine)
+        world, earlier = make_graded_world()
+        begun(world.lesson)  # the server keeps the real clock: the roll must be open
+        # The roll the teacher took at the classroom computer: everyone present, in the
+        # world's lesson and in an earlier one, so the card has attendance to show.
+        at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
+        submit_roll(at_kiosk, earlier, {}, base=None)
+        submit_roll(at_kiosk, world.lesson, {}, base=None)
+        db.session.commit()
+        pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
+        return Site(
+            url="",
+            pupil_id=world.pupil.id,
+            lesson_id=world.lesson.id,
+            pupil_names=tuple(n for p in pupils for n in (p.first_name, p.last_name)),
+            parent_login=world.parent.login,
+            teacher_login=world.teacher.login,
+            tutor_login=world.tutor.login,
+            teacher_name=world.teacher.full_name,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from ediary import create_app
 from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.operations import submit_roll
@@ -31,7 +30,7 @@ from tests.browser.person import (
     storage_holds_nothing_personal,
     stored,
 )
-from tests.conftest import test_config as config_for
+from tests.conftest import app_bound_to
 from tests.factories import PASSWORD, begun, make_graded_world
 from tests.servers import running_server
 
@@ -52,33 +51,22 @@ class Site:
 
 
 def _build(database_url: str) -> Site:
-    previous = db.engine
-    app = create_app(config_for(database_url))
-    try:
-        with app.app_context():
-            assert db.engine is not None
-            Base.metadata.create_all(db.engine)
-            world, earlier = make_graded_world()
-            begun(world.lesson)  # the teacher records its roll through the server, below
-            teacher = Actor(world.teacher, Channel.WEB)
-            submit_roll(
-                teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków", base=None
-            )
-            db.session.commit()
-            pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
-            return Site(
-                url="",
-                pupil_id=world.pupil.id,
-                sibling_id=world.sibling.id,
-                lesson_id=world.lesson.id,
-                names=tuple(n for p in pupils for n in (p.first_name, p.last_name)),
-            )
-    finally:
-        db.session.remove()
+    with app_bound_to(database_url):
         assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+        Base.metadata.create_all(db.engine)
+        world, earlier = make_graded_world()
+        begun(world.lesson)  # the teacher records its roll through the server, below
+        teacher = Actor(world.teacher, Channel.WEB)
+        submit_roll(teacher, earlier, {world.pupil.id: "nb"}, topic="Dodawanie ułamków", base=None)
+        db.session.commit()
+        pupils = (world.pupil, world.sibling, world.classmate, world.pupil_b)
+        return Site(
+            url="",
+            pupil_id=world.pupil.id,
+            sibling_id=world.sibling.id,
+            lesson_id=world.lesson.id,
+            names=tuple(n for p in pupils for n in (p.first_name, p.last_name)),
+        )
 
 
 @pytest.fixture(scope="module")

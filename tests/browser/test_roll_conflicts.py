@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from ediary import create_app
 from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.models import Attendance
@@ -27,7 +26,7 @@ from ediary.people.models import User
 from ediary.schools.models import Pupil
 from ediary.timetable.models import Lesson
 from tests.browser.person import log_in
-from tests.conftest import test_config as config_for
+from tests.conftest import app_bound_to
 from tests.factories import begun, make_world
 from tests.servers import running_server
 
@@ -37,18 +36,9 @@ pytestmark = pytest.mark.browser
 @contextmanager
 def bound(database_url: str) -> Iterator[None]:
     """This process's `db` on the server's database for a while (the world's people act)."""
-    previous = db.engine
-    app = create_app(config_for(database_url))
-    try:
-        with app.app_context():
-            yield
-            db.session.commit()
-    finally:
-        db.session.remove()
-        assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+    with app_bound_to(database_url):
+        yield
+        db.session.commit()
 
 
 @dataclass(frozen=True)

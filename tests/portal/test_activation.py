@@ -174,25 +174,15 @@ def test_activation_is_throttled_per_account_and_per_address(world, client, app,
 
 
 def test_the_command_line_issues_a_code(tmp_path, cli):
-    from ediary import create_app
     from ediary.migrations import upgrade
-    from tests.conftest import test_config
+    from tests.conftest import app_bound_to
     from tests.factories import make_user
 
     url = f"sqlite:///{tmp_path / 'ediary.db'}"
     upgrade(url)
-    previous = db.engine
-    app = create_app(test_config(url))
-    try:
-        with app.app_context():
-            make_user("maria_wisniewska", password=None)
-            db.session.commit()
-    finally:
-        db.session.remove()
-        assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+    with app_bound_to(url):
+        make_user("maria_wisniewska", password=None)
+        db.session.commit()
     result = cli("activation-code", "--login", "maria_wisniewska", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", result.stdout.strip())

@@ -252,27 +252,17 @@ def test_smsapi_gateway_against_a_local_fake_of_its_api():
 
 def test_send_notifications_command_end_to_end(tmp_path, monkeypatch, cli):
     """`ediary send-notifications` on a migrated file database, with SMTP and SMSAPI running."""
-    from ediary import create_app
     from ediary.migrations import upgrade
-    from tests.conftest import test_config
+    from tests.conftest import app_bound_to
     from tests.factories import make_world
 
     url = f"sqlite:///{tmp_path / 'ediary.db'}"
     upgrade(url)
-    previous = db.engine
-    app = create_app(test_config(url))
-    try:
-        with app.app_context():
-            world = make_world()
-            _subscribe(world, Topic.ABSENCE)
-            absent_at(world, world.lesson)
-            db.session.commit()
-    finally:
-        db.session.remove()
-        assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+    with app_bound_to(url):
+        world = make_world()
+        _subscribe(world, Topic.ABSENCE)
+        absent_at(world, world.lesson)
+        db.session.commit()
     with smtp_server() as box, fake_smsapi() as api:
         env = {
             "EDIARY_SMTP_HOST": box.host, "EDIARY_SMTP_PORT": str(box.port),
@@ -294,26 +284,16 @@ def test_send_notifications_command_end_to_end(tmp_path, monkeypatch, cli):
 
 
 def test_the_school_marks_topics_urgent_from_the_command_line(tmp_path, cli):
-    from ediary import create_app
     from ediary.migrations import upgrade
     from ediary.notifications.models import SchoolNotificationPolicy
-    from tests.conftest import test_config
+    from tests.conftest import app_bound_to
     from tests.factories import make_world
 
     url = f"sqlite:///{tmp_path / 'ediary.db'}"
     upgrade(url)
-    previous = db.engine
-    app = create_app(test_config(url))
-    try:
-        with app.app_context():
-            school_id = make_world().school.id
-            db.session.commit()
-    finally:
-        db.session.remove()
-        assert db.engine is not None
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+    with app_bound_to(url):
+        school_id = make_world().school.id
+        db.session.commit()
     result = cli("urgent-topics", "--school", str(school_id), "--topic", "first_absence",
                  "--database-url", url)  # fmt: skip
     assert result.exit_code == 0 and "SP1: urgent topics: first_absence" in result.output

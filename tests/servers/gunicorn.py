@@ -12,10 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
-from tests.servers.process import ROOT, Process, free_port
+from tests.servers.process import ROOT, Process, Started, free_port
 
 PROVISIONED = ROOT / "provisioning" / "gunicorn.conf.py"
 TEST_SECRET_KEY = "test-server-secret-0123456789abcdef"
@@ -146,7 +145,7 @@ def running_server(
         yield server
 
 
-class ServerGroup:
+class ServerGroup(Started):
     """N single-worker processes of one site joined by Redis (its message queue), as production
     runs them behind nginx; each accepts the others' origins and `origins` (nginx's address).
 
@@ -201,13 +200,6 @@ class ServerGroup:
     def __getitem__(self, index: int) -> Server:
         return self.servers[index]
 
-    def __enter__(self) -> Self:
-        return self if any(s.popen is not None for s in self.servers) else self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    @property
+    def started(self) -> bool:
+        return any(server.started for server in self.servers)

@@ -92,13 +92,38 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-class Process:
+class Started:
+    """What a `with` block starts (unless it was started already: `with start_or_skip(...)`)
+    and stops at its end, also when the block fails."""
+
+    @property
+    def started(self) -> bool:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self if self.started else self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Process(Started):
     """One child process: `command` run in `cwd` with os.environ plus `env`, its output (stdout
     and stderr) appended to `log` (or dropped), listening on `port` once started, if it has one.
 
     `start()` is `spawn()` then `wait_ready()`; a group of servers spawns all of them first and
-    then waits, so that they start side by side. Also a context manager: started on entry,
-    stopped on exit.
+    then waits, so that they start side by side.
     """
 
     def __init__(
@@ -179,6 +204,10 @@ class Process:
         return self.start()
 
     @property
+    def started(self) -> bool:
+        return self.popen is not None
+
+    @property
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
@@ -195,15 +224,3 @@ class Process:
 
     def tail(self, characters: int = 3000) -> str:
         return self.logs()[-characters:]
-
-    def __enter__(self) -> Self:
-        """Starts it, unless it was started already (`with start_or_skip(...) as redis:`)."""
-        return self if self.popen is not None else self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
