@@ -4,6 +4,10 @@ outlives a stop or a failed start, and no two servers share gunicorn's per-user 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +17,7 @@ import requests
 
 import ediary.models  # noqa: F401 - every table, for create_all
 from ediary.db import Base, make_engine
-from tests.servers import RedisServer, Server, ServerConfig, ServerGroup, start_or_skip
+from tests.servers import ROOT, RedisServer, Server, ServerConfig, ServerGroup, start_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -78,10 +82,13 @@ def test_a_killed_worker_comes_back_and_a_restart_keeps_the_port(
 def test_a_group_that_cannot_start_leaves_nothing_running(database: str, tmp_path: Path) -> None:
     broken = ServerConfig(database, app="tests.no_such_module:app")
     group = ServerGroup([ServerConfig(database), broken], tmp_path)
-    with pytest.raises(RuntimeError, match="exited"):
-        group.start()
-    assert [server.running for server in group] == [False, False]
-    assert "No module named 'tests.no_such_module'" in group[1].logs()
+    try:
+        with pytest.raises(RuntimeError, match="exited"):
+            group.start()
+        assert [server.running for server in group] == [False, False]
+        assert "No module named 'tests.no_such_module'" in group[1].logs()
+    finally:
+        group.stop()
 
 
 def test_redis_comes_back_on_its_port_after_a_stop(tmp_path: Path) -> None:
@@ -97,3 +104,25 @@ def test_redis_comes_back_on_its_port_after_a_stop(tmp_path: Path) -> None:
             assert client.ping()
     finally:
         server.stop()
+
+
+def test_nothing_started_outlives_the_interpreter_that_started_it(tmp_path: Path) -> None:
+    """A test that fails before its clean-up, or a benchmark that crashes, must not leave a
+    server behind (a gunicorn master orphaned to init, holding its port for good)."""
+    script = (
+        "import sys\n"
+        "from tests.servers import Process\n"
+        "child = Process([sys.executable, '-c', 'import time; time.sleep(60)']).start()\n"
+        "print(child.pid, flush=True)\n"
+        "raise SystemExit(3)  # no stop(): as when a test fails before it\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    child = int(done.stdout)
+    try:
+        assert _alive([child]) == []
+    finally:
+        for pid in _alive([child]):
+            os.kill(pid, signal.SIGKILL)

@@ -7,6 +7,7 @@ for on its port, stopped with SIGTERM and then SIGKILL, killed with SIGKILL on p
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -92,6 +93,18 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+# Every process started here and not stopped yet. At the interpreter's exit they are stopped too:
+# a test that failed before its own clean-up, or a benchmark that crashed, would otherwise leave
+# a server behind (a gunicorn master orphaned to init, holding its port for good).
+_RUNNING: set[Process] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for process in list(_RUNNING):
+        process.stop()
+
+
 class Started:
     """What a `with` block starts (unless it was started already: `with start_or_skip(...)`)
     and stops at its end, also when the block fails."""
@@ -157,6 +170,7 @@ class Process(Started):
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+            _RUNNING.add(self)
         finally:
             if not isinstance(out, int):
                 out.close()
@@ -184,6 +198,7 @@ class Process(Started):
 
     def stop(self) -> None:
         """SIGTERM, and SIGKILL if it has not ended within `stop_timeout`."""
+        _RUNNING.discard(self)
         if self.popen is None or self.popen.poll() is not None:
             return
         self.popen.terminate()
