@@ -22,16 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ediary import create_app  # noqa: E402
 from ediary.audit.recording import Actor, Channel  # noqa: E402
 from ediary.db import Base, db  # noqa: E402
 from ediary.diary.operations import record_grade, submit_roll  # noqa: E402
-from tests.conftest import test_config  # noqa: E402
+from tests.conftest import app_bound_to  # noqa: E402
 from tests.factories import PASSWORD, make_world  # noqa: E402
 from tests.servers import running_server  # noqa: E402
 
@@ -55,8 +54,7 @@ BUDGET_REQUESTS = 6
 
 
 def build(url: str) -> int:
-    app = create_app(test_config(url))
-    with app.app_context():
+    with app_bound_to(url):
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         world = make_world()
@@ -68,14 +66,10 @@ def build(url: str) -> int:
             )  # fmt: skip
         submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe", base=None)
         db.session.commit()
-        pupil_id = world.pupil.id
-    db.session.remove()
-    assert db.engine is not None
-    db.engine.dispose()
-    return pupil_id
+        return world.pupil.id
 
 
-def one_run(browser, base: str, pupil_id: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def one_run(browser: Browser, base: str, pupil_id: int) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 375, "height": 667}, locale="pl-PL")
     try:
         form = context.request.get(f"{base}/login").text()

@@ -30,7 +30,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,8 +45,7 @@ import gevent.pool
 import socketio
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,7 +53,16 @@ sys.path.insert(0, str(ROOT))
 from bench.world import PASSWORD, BenchWorld, build
 from ediary.db import db, make_engine
 from ediary.journal.models import JournalEvent
-from tests.servers import MissingTool, RedisServer, free_port, wait_for_port
+from tests.servers import (
+    MissingTool,
+    RedisServer,
+    ServerConfig,
+    ServerGroup,
+    drop_pg_database,
+    make_pg_database,
+    postgres_unreachable,
+    rss_kib,
+)
 
 SECRET = "bench-secret-" + uuid.uuid4().hex
 CODES = ("ob", "nb", "sp")
@@ -64,75 +71,10 @@ CODES = ("ob", "nb", "sp")
 # -- processes --------------------------------------------------------------------------------
 
 
-@dataclass
-class Proc:
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
-def start_servers(app: str, count: int, env: dict[str, str], log_dir: Path) -> list[Proc]:
-    ports = [free_port() for _ in range(count)]
-    origins = ",".join(f"http://127.0.0.1:{p}" for p in ports)
-    procs = []
-    for port in ports:
-        full_env = {
-            **os.environ,
-            **env,
-            "EDIARY_BIND": f"127.0.0.1:{port}",
-            "EDIARY_SOCKETIO_ORIGINS": origins,
-            "EDIARY_LOG_LEVEL": "warning",
-        }
-        with (log_dir / f"{app.split(':')[0].replace('.', '_')}-{port}.log").open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
-                [sys.executable, "-m", "gunicorn", "-c", "provisioning/gunicorn.conf.py", app],
-                cwd=ROOT,
-                env=full_env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        procs.append(Proc(process, port))
-    for proc in procs:
-        wait_for_port(proc.port, timeout=60, process=proc.process)
-    return procs
-
-
-def worker_rss_kb(procs: list[Proc]) -> int:
-    """RSS of the gunicorn workers (the masters hold no sockets)."""
-    masters = {p.process.pid for p in procs}
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid in masters:
-                for line in (entry / "status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
 @contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
-    server = RedisServer(directory)
     try:
-        server.start()
+        server = RedisServer(directory).start()
     except MissingTool as missing:
         raise SystemExit(f"{missing}: the 2-process run needs it") from None
     try:
@@ -146,35 +88,17 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def _postgres_answers() -> bool:
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        return True
-    except Exception:  # any failure to connect means: no server
-        return False
-    finally:
-        engine.dispose()
-
-
 @contextmanager
 def database(kind: str) -> Iterator[str]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
             yield f"sqlite:///{directory}/bench.db"
         return
-    admin = PG_ADMIN_URL
-    name = f"ediary_bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_pg_database(PG_ADMIN_URL, prefix="ediary_bench")
     try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        drop_pg_database(PG_ADMIN_URL, url)
 
 
 # -- clients ----------------------------------------------------------------------------------
@@ -402,29 +326,33 @@ def run_config(
     seed: int,
     scenarios: list[str],
 ) -> dict[str, dict[str, Any]]:
+    # Both apps on the production settings (provisioning/gunicorn.conf.py), quietly.
+    env = {
+        "EDIARY_LOG_LEVEL": "warning",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("EDIARY_BENCH_PATH", "")]),
+    }
     if bare:
-        env = {"BARE_REDIS_URL": redis_url or ""}
-        app = "bench.bare_app:app"
+        config = ServerConfig(
+            None,
+            app="bench.bare_app:app",
+            provisioned=True,
+            env={**env, "BARE_REDIS_URL": redis_url or ""},
+            name="bare",
+        )
     else:
-        env = {
-            "EDIARY_DATABASE_URL": world.url,
-            "EDIARY_SECRET_KEY": SECRET,
-            "EDIARY_REDIS_URL": redis_url or "",
-            "EDIARY_ARGON2_TIME_COST": "1",
-            "EDIARY_ARGON2_MEMORY_KIB": "8",
-            "EDIARY_ARGON2_PARALLELISM": "1",
-        }
-        app = os.environ.get("EDIARY_BENCH_APP", "ediary.wsgi:app")
-    if not redis_url:
-        env = {k: v for k, v in env.items() if v}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("EDIARY_BENCH_PATH", "")])
+        config = ServerConfig(
+            world.url,
+            app=os.environ.get("EDIARY_BENCH_APP", "ediary.wsgi:app"),
+            provisioned=True,
+            env={**env, "EDIARY_SECRET_KEY": SECRET},
+        )
     label = f"{'bare' if bare else 'ediary'} x{processes}"
-    servers = start_servers(app, processes, env, log_dir)
+    servers = ServerGroup([config] * processes, log_dir, redis_url=redis_url).start()
     parents = [Parent(user_id) for user_id, _ in world.parents]
     kiosks = [Kiosk(info) for info in world.kiosks]
     try:
         gevent.sleep(1.0)
-        rss_before = worker_rss_kb(servers)
+        rss_before = rss_kib(servers.worker_pids())
         began = time.monotonic()
         connect_all(
             list(enumerate(parents)),
@@ -440,7 +368,7 @@ def run_config(
             concurrency=20,
         )
         gevent.sleep(2.0)
-        rss_after = worker_rss_kb(servers)
+        rss_after = rss_kib(servers.worker_pids())
         connections = len(parents) + len(kiosks)
         print(
             f"  {label}: {connections} sockets connected in {time.monotonic() - began:.1f} s, "
@@ -468,8 +396,7 @@ def run_config(
         return results
     finally:
         disconnect_all(parents + kiosks)
-        for server in servers:
-            server.stop()
+        servers.stop()
 
 
 def main() -> None:
@@ -493,7 +420,7 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "latest.json"))
     args = parser.parse_args()
-    if args.database == "postgresql" and not _postgres_answers():
+    if args.database == "postgresql" and postgres_unreachable(PG_ADMIN_URL):
         print("bench: PostgreSQL does not answer at EDIARY_BENCH_PG_URL; using SQLite", flush=True)
         args.database = "sqlite"
     print(

@@ -249,6 +249,6 @@ def _years(schools: list[Any]) -> list[int]:
     from ediary.schools.models import SchoolYear
 
     return [
-        db.session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == s.id))
+        db.session.scalars(select(SchoolYear.id).where(SchoolYear.school_id == s.id)).one()
         for s in schools
     ]

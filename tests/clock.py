@@ -37,8 +37,10 @@ class Instant:
         return self.at.astimezone(WARSAW)
 
 
-def warsaw(*parts: int, fold: int = 0) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=WARSAW, fold=fold)  # type: ignore[misc]
+def warsaw(
+    year: int, month: int, day: int, hour: int, minute: int, second: int = 0, *, fold: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=WARSAW, fold=fold)
 
 
 DEFAULT = Instant("default", warsaw(2026, 11, 18, 10, 30))

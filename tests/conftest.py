@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 import ediary.models  # noqa: F401 - every table known to create_all in every test module
@@ -36,6 +36,7 @@ from ediary.realtime import delivery
 from ediary.realtime.controls import Control
 from tests import factories
 from tests.clock import clock, pytest_generate_tests  # noqa: F401 - the pinned clock, the sweep
+from tests.servers import drop_pg_database, make_pg_database, postgres_unreachable
 
 PG_ADMIN_URL = os.environ.get(
     "EDIARY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -60,38 +61,33 @@ def test_config(database_url: str, **overrides: object) -> Config:
     )
 
 
+@contextmanager
+def app_bound_to(database_url: str) -> Iterator[Flask]:
+    """The site's app on another database (a file that a real server or a command will read), in
+    an app context for the `with` block; create_app rebinds the process-wide `db`, so it is
+    bound back to what it was afterwards."""
+    previous = db.engine
+    app = create_app(test_config(database_url))
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        if previous is not None:
+            db.bind(previous)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The admin URL of a reachable PostgreSQL, or skip (fail under CI=true)."""
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as error:  # any connection failure means: no server
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {error}"
+    unreachable = postgres_unreachable(PG_ADMIN_URL)
+    if unreachable:
         if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    finally:
-        engine.dispose()
+            pytest.fail(unreachable)
+        pytest.skip(unreachable)
     return PG_ADMIN_URL
-
-
-def make_pg_database(admin_url: str) -> str:
-    name = f"ediary_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(admin_url: str, url: str) -> None:
-    name = make_url(url).database
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")

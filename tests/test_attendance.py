@@ -96,9 +96,9 @@ def test_a_row_changed_meanwhile_fails_the_roll(world, session):
     def other_writer(flushing: Session, *_args: object) -> None:
         # The roll has read the rows; its first flush comes before it writes them.
         flushing.connection().execute(
-            update(Attendance.__table__)
+            update(Attendance)
             .where(Attendance.id == record.id)
-            .values(version=Attendance.__table__.c.version + 1)
+            .values(version=Attendance.version + 1)
         )
 
     event.listen(Session, "before_flush", other_writer, once=True)

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -29,7 +30,7 @@ from ediary.db import db, make_engine
 from ediary.demo.accounts import DEMO_PASSWORD
 from ediary.kiosks.operations import code_digest
 from tests import test_demo_seed as seed
-from tests.servers import free_port, wait_for_port
+from tests.servers import Process, free_port, wait_for_port
 from tests.test_demo_seed import CHEAP_HASHING, ROOT, login, run_cli
 
 # The demo district is seeded by a real `ediary` process, at the real date (tests/clock.py).
@@ -71,7 +72,7 @@ def refused(result: Result, message: str, code: int = 1) -> bool:
     return "Traceback" not in result.output
 
 
-def rows(url: str, query: str, **params: object) -> list[tuple[object, ...]]:
+def rows(url: str, query: str, **params: object) -> list[tuple[Any, ...]]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -495,24 +496,13 @@ def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(
 # --- the servers --------------------------------------------------------------------------------
 
 
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ediary.cli", *args],
-            cwd=ROOT,
-            env={**os.environ, **CHEAP_HASHING},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+def _start(args: list[str], log: Path, port: int) -> Process:
+    """`ediary ARGS...` as a real process serving on `port` (`wait_ready()` waits for it)."""
+    process = Process(
+        [sys.executable, "-m", "ediary.cli", *args], log=log, env=CHEAP_HASHING, port=port
+    )
+    process.spawn()
+    return process
 
 
 def _web_login(base: str, user_login: str, password: str) -> requests.Response:
@@ -535,9 +525,9 @@ def test_demo_serves_in_demo_mode_and_prints_the_accounts(demo_copy, tmp_path):
     kiosk_port, kiosk_state = free_port(), tmp_path / "kiosk"
     args = ["demo", "--database-url", demo_copy.url, "--port", str(port)]
     args += ["--kiosk-port", str(kiosk_port), "--kiosk-state-dir", str(kiosk_state)]
-    process = _start(args, log)
+    process = _start(args, log, port)
     try:
-        wait_for_port(port, timeout=60, process=process)
+        process.wait_ready()
         response = _web_login(f"http://127.0.0.1:{port}", "rodzic1", DEMO_PASSWORD)
         assert response.status_code == 302, log.read_text()
         # The demo kiosk enrolls itself and serves its lock screen on loopback.
@@ -553,7 +543,7 @@ def test_demo_serves_in_demo_mode_and_prints_the_accounts(demo_copy, tmp_path):
         )
         assert json.loads(status.stdout)["enrolled"] is not None
     finally:
-        _stop(process)  # SIGTERM to `ediary demo`: it stops the kiosk too
+        process.stop()  # SIGTERM to `ediary demo`: it stops the kiosk too
         found = subprocess.run(["pgrep", "-f", str(kiosk_state)], capture_output=True, text=True)
         kiosk_pids = found.stdout.split()
         for pid in kiosk_pids:  # only should the test fail: this test's own kiosk
@@ -574,13 +564,13 @@ def test_serve_dev_runs_without_demo_mode(demo_copy, tmp_path):
     port = free_port()
     log = tmp_path / "dev.log"
     args = ["serve", "--dev", "--database-url", demo_copy.url, "--port", str(port)]
-    process = _start(args, log)
+    process = _start(args, log, port)
     try:
-        wait_for_port(port, timeout=60, process=process)
+        process.wait_ready()
         response = _web_login(f"http://127.0.0.1:{port}", "rodzic1", DEMO_PASSWORD)
         assert response.status_code == 401  # demo passwords open nothing outside demo mode
     finally:
-        _stop(process)
+        process.stop()
     output = log.read_text()
     assert DEMO_PASSWORD not in output
     assert "Development server on" in output and "Traceback" not in output

@@ -77,7 +77,7 @@ def session_of(sid: int) -> list[str]:
     return found
 
 
-def ends_within(check, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+def ends_within(check, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():

@@ -32,6 +32,7 @@ from ediary.demo.accounts import DEMO_LOGINS, DEMO_PASSWORD
 from ediary.demo.content import WEEKLY_HOURS
 from tests import conftest
 from tests.html import csrf_token
+from tests.servers import CHEAP_HASHING  # test processes hash cheaply: logins verify it
 
 # The demo district is seeded by a real `ediary` process, at the real date (tests/clock.py).
 pytestmark = pytest.mark.real_clock
@@ -51,12 +52,6 @@ COUNT_KEYS = [
     "pupils",
     "parents",
 ]
-# Test processes hash cheaply (the seed hashes one password; logins verify it).
-CHEAP_HASHING = {
-    "EDIARY_ARGON2_TIME_COST": "1",
-    "EDIARY_ARGON2_MEMORY_KIB": "8",
-    "EDIARY_ARGON2_PARALLELISM": "1",
-}
 
 
 def run_cli(
@@ -151,7 +146,7 @@ def scalar(sql: Connection, query: str, **params: object) -> int:
     return int(sql.execute(text(query), params).scalar_one())
 
 
-def login(client, user_login: str, password: str):  # type: ignore[no-untyped-def]
+def login(client, user_login: str, password: str):
     token = csrf_token(client, "/login")
     return client.post(
         "/login", data={"login": user_login, "password": password, "csrf_token": token}

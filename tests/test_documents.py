@@ -137,7 +137,7 @@ def test_plain_text_numbers_and_dates_are_kept() -> None:
 def test_a_table_download_says_what_it_is(app: Flask) -> None:
     with app.test_request_context("/"):
         response = table_response(Table("x", ["a"], [["b"]]), "xlsx", "lista-4b")
-    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert (response.mimetype or "").endswith("spreadsheetml.sheet")
     assert 'filename="lista-4b.xlsx"' in response.headers["Content-Disposition"]
 
 

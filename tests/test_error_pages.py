@@ -49,6 +49,11 @@ CODES = {
 }
 
 
+def _crash() -> str:
+    """A view with a bug: an exception nobody meant to raise."""
+    return str(1 / 0)
+
+
 @pytest.fixture
 def raising_app(fresh_database_url: Callable[[str], str]) -> Iterator[Flask]:
     """The site with three more routes, for the errors no route of its own raises on purpose."""
@@ -56,7 +61,7 @@ def raising_app(fresh_database_url: Callable[[str], str]) -> Iterator[Flask]:
         app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page, no traceback
         app.add_url_rule("/test/400", "bad", lambda: abort(400))
         app.add_url_rule("/test/403", "forbidden", lambda: abort(403))
-        app.add_url_rule("/test/500", "crash", lambda: 1 / 0)
+        app.add_url_rule("/test/500", "crash", _crash)
         yield app
 
 

@@ -208,7 +208,7 @@ def test_descriptive_grade_and_category_of_another_school(world, session):
         descriptive="Czyta płynnie i ze zrozumieniem.",
         given_on=world.today,
     )
-    assert grade.value is None and grade.descriptive.startswith("Czyta")
+    assert grade.value is None and (grade.descriptive or "").startswith("Czyta")
     from sqlalchemy import select
 
     from ediary.diary.models import GradeCategory

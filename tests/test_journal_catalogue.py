@@ -36,16 +36,18 @@ def test_payloads_carry_no_staff_internals():
 
 def test_unknown_type_or_wrong_fields_are_refused(world, session):
     with pytest.raises(UnknownEvent):
-        publish("grade.invented", school_id=world.school.id, audience_id=world.pupil.id)
+        publish(  # type: ignore[call-overload]
+            "grade.invented", school_id=world.school.id, audience_id=world.pupil.id
+        )
     with pytest.raises(UnknownEvent):
-        publish(
+        publish(  # type: ignore[call-overload]
             "remark.removed",
             school_id=world.school.id,
             audience_id=world.pupil.id,
             pupil_id=world.pupil.id,
         )  # remark_id missing
     with pytest.raises(UnknownEvent):
-        publish(
+        publish(  # type: ignore[call-overload]
             "remark.removed",
             school_id=world.school.id,
             audience_id=world.pupil.id,

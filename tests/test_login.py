@@ -13,7 +13,9 @@ from tests.factories import PASSWORD
 
 def csrf(client, path="/login"):
     page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token is not None, "no CSRF token in the page"
+    return token.group(1)
 
 
 def login(client, user_login, password):
@@ -117,6 +119,7 @@ def test_rate_limits_go_on_while_the_shared_counters_are_down(fresh_database_url
         )
     )
     try:
+        assert db.engine is not None
         with app.app_context():
             Base.metadata.create_all(db.engine)
         client = app.test_client()
@@ -136,6 +139,7 @@ def test_rate_limits_go_on_while_the_shared_counters_are_down(fresh_database_url
     finally:
         redis_server.stop()
         db.session.remove()
+        assert db.engine is not None
         db.engine.dispose()
         if previous is not None:
             db.bind(previous)

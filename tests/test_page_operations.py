@@ -95,9 +95,7 @@ def test_a_write_that_meets_another_is_run_again_from_a_fresh_read(
 
     def other_writer(flushing: Session, *_args: object) -> None:
         flushing.connection().execute(
-            update(Lesson.__table__)
-            .where(Lesson.__table__.c.id == lesson_id)
-            .values(version=Lesson.__table__.c.version + 1)
+            update(Lesson).where(Lesson.id == lesson_id).values(version=Lesson.version + 1)
         )
 
     event.listen(Session, "before_flush", other_writer, once=True)

@@ -214,4 +214,4 @@ def test_the_margin_before_the_bell_is_the_schools(
     assert response.status_code == status
     session.expire_all()
     assert (world.lesson.topic == "Ułamki") == (status == 302)
-    assert session.get(School, world.school.id).entry_lead_minutes == lead
+    assert session.get_one(School, world.school.id).entry_lead_minutes == lead

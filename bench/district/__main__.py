@@ -55,7 +55,7 @@ import gevent.pool
 from sqlalchemy import create_engine, func, select
 
 from bench.district.actors import Entry, KioskSim, ParentSim, http_login
-from bench.district.cluster import ROOT, Cluster, cpu_seconds, rss_kib
+from bench.district.cluster import Cluster
 from bench.district.netcut import NetCut
 from bench.district.sources import spread_sources
 from bench.world import PASSWORD, BenchWorld, build
@@ -64,6 +64,7 @@ from ediary.journal.models import JournalEvent
 from ediary.kiosks.models import ProcessedSubmission
 from kiosk.outbox import State
 from kiosk.protocol import remark_payload
+from tests.servers import ROOT, MissingTool, cpu_seconds, rss_kib
 
 # mkdtemp makes a private directory in it, so the shared /dev/shm is safe to use here.
 SHM = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
@@ -270,7 +271,7 @@ class Harness:
     def fault_kill9(self) -> dict[str, Any]:
         kills = []
         for n in range(self.p["kills"]):
-            if self.cluster.kill_worker(n % len(self.cluster.servers)):
+            if self.cluster.kill_worker(n % self.cluster.processes):
                 kills.append(time.monotonic())
             gevent.sleep(self.p["outage_s"])
         return {"killed_workers": len(kills), "back_from": kills}
@@ -759,6 +760,8 @@ def main() -> int:
     try:
         harness.setup()
         ok = harness.run()
+    except MissingTool as missing:
+        raise SystemExit(f"district: {missing}") from None
     finally:
         harness.close()
         # Also when a phase failed: the phases before it keep their figures.

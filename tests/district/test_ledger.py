@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-PG_BIN = Path(os.environ.get("EDIARY_PG_BIN", "/usr/lib/postgresql/15/bin"))
+from tests.servers import PG_BIN, ROOT
 
 pytestmark = [
     pytest.mark.slow,

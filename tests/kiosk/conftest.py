@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 import requests
 
 from tests.kiosk.proxy import Proxy
-from tests.servers import ROOT, Server, free_port, running_server, wait_for_port
+from tests.servers import ROOT, Process, Server, free_port, running_server
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -85,7 +84,7 @@ class AgentProcess:
     port: int = field(default_factory=free_port)
     idle_lock: float = 600.0
     env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
+    process: Process | None = None
     log: Path | None = None
     starts: int = 0
 
@@ -117,45 +116,22 @@ class AgentProcess:
     def start(self) -> AgentProcess:
         self.starts += 1
         self.log = self.state_dir.parent / f"agent-{self.port}-{self.starts}.log"
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "kiosk",
-                    "run",
-                    "--server",
-                    self.server_url,
-                    "--state-dir",
-                    str(self.state_dir),
-                    "--port",
-                    str(self.port),
-                    "--idle-lock",
-                    str(self.idle_lock),
-                    "-v",
-                ],
-                cwd=ROOT,
-                env={**os.environ, **AGENT_ENV, **self.env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for_port(self.port, process=self.process)
+        command = [sys.executable, "-m", "kiosk", "run", "--server", self.server_url]
+        command += ["--state-dir", str(self.state_dir), "--port", str(self.port)]
+        command += ["--idle-lock", str(self.idle_lock), "-v"]
+        self.process = Process(
+            command, log=self.log, env={**AGENT_ENV, **self.env}, port=self.port
+        ).start()
         return self
 
     def kill(self) -> None:
         """kill -9: no chance to flush or say goodbye."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        self.process.kill()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process is not None:
+            self.process.stop()
 
     def status(self) -> dict[str, Any]:
         out = subprocess.run(

@@ -244,8 +244,8 @@ def test_an_absence_changed_to_present_meanwhile_is_not_excused(
     read_before = excuses.unexcused_absences(request)  # what the approval saw: the absence
     monkeypatch.setattr(excuses, "unexcused_absences", lambda _request: read_before)
     present = _type_id("ob", world.school.id)
-    session.execute(  # the other transaction, behind this session's back
-        update(Attendance.__table__)
+    session.connection().execute(  # the other transaction, behind this session's back
+        update(Attendance)
         .where(Attendance.id == absence.id)
         .values(type_id=present, version=absence.version + 1)
     )

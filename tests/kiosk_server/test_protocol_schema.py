@@ -76,7 +76,7 @@ def _codes_of(node: ast.AST) -> set[str]:
         first = node.args[0] if node.args else None
         literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
         if name in {"Refusal", "Conflict", "DeviceRefused", "_refused", "__init__"} and literal:
-            assert isinstance(first, ast.Constant)
+            assert isinstance(first, ast.Constant) and isinstance(first.value, str)
             return {first.value}
         if name == "SessionEnded":
             return {"session_ended"}

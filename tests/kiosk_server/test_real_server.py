@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,12 +22,11 @@ import pytest
 import requests
 import socketio
 import websocket
-from flask import Flask
 from sqlalchemy import func, select
 
 import ediary.models  # noqa: F401 - create_all below needs every table, this file alone too
 from ediary.audit.recording import Actor, Channel, operation
-from ediary.db import Base, db, make_engine, utcnow
+from ediary.db import Base, db, utcnow
 from ediary.diary.models import Attendance
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.models import Kiosk, ProcessedSubmission
@@ -36,6 +34,7 @@ from ediary.kiosks.operations import create_kiosk, issue_enrollment_code, revoke
 from ediary.people.models import Role
 from ediary.timetable.models import Lesson
 from tests import factories
+from tests.realtime.conftest import bound_to
 from tests.servers import RedisServer, Server, running_server, start_or_skip
 
 pytestmark = pytest.mark.slow
@@ -43,29 +42,11 @@ pytestmark = pytest.mark.slow
 NS = "/kiosk"
 SYSTEM = Actor.system(Channel.CLI)
 # The production time and memory cost (config.py), one lane: ~0.2 s of CPU per verification.
-HEAVY_ARGON2 = {"ARGON2_TIME_COST": 3, "ARGON2_MEMORY_KIB": 65536, "ARGON2_PARALLELISM": 1}
-LIGHT_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
-
-
-@contextmanager
-def bound_to(url: str, redis_url: str | None = None, **config: Any) -> Iterator[Flask]:
-    """Points `db` at the server's database for a while, as a CLI command would."""
-    saved = db.engine
-    engine = make_engine(url)
-    db.bind(engine)
-    app = Flask("kiosk-tests")
-    app.config.update({"REDIS_URL": redis_url, "DEMO_MODE": False, **LIGHT_ARGON2, **config})
-    try:
-        with app.app_context():
-            yield app
-    finally:
-        db.session.remove()
-        engine.dispose()
-        if saved is not None:
-            db.bind(saved)
-        else:
-            db.engine = None
-            db.session.configure(bind=None)
+HEAVY_ARGON2: dict[str, Any] = {
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
+    "ARGON2_PARALLELISM": 1,
+}
 
 
 @operation
@@ -140,12 +121,11 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("kiosk_server")
     seeded = seed(f"sqlite:///{directory / 'ediary.db'}")
-    queue = start_or_skip(RedisServer(directory))
-    try:
-        with running_server(seeded.url, directory, EDIARY_REDIS_URL=queue.url) as server:
-            yield Served(server, seeded, queue.url)
-    finally:
-        queue.stop()
+    with (
+        start_or_skip(RedisServer(directory)) as queue,
+        running_server(seeded.url, directory, EDIARY_REDIS_URL=queue.url) as server,
+    ):
+        yield Served(server, seeded, queue.url)
 
 
 class KioskClient:
@@ -363,8 +343,14 @@ def _raw_kiosk(served: Served) -> websocket.WebSocket:
     raw = websocket.create_connection(url, timeout=5)
     raw.recv()  # the Engine.IO open packet
     raw.send("40/kiosk," + json.dumps(auth))
-    assert raw.recv().startswith("40/kiosk,")
+    assert _text(raw).startswith("40/kiosk,")
     return raw
+
+
+def _text(raw: websocket.WebSocket) -> str:
+    frame = raw.recv()
+    assert isinstance(frame, str), frame  # Socket.IO's packets are text frames
+    return frame
 
 
 def test_garbage_on_the_wire_leaves_the_server_serving(served: Served) -> None:
@@ -384,7 +370,7 @@ def test_garbage_on_the_wire_leaves_the_server_serving(served: Served) -> None:
         answer = ""
         deadline = time.monotonic() + 5
         while not answer.startswith("43/kiosk,7") and time.monotonic() < deadline:
-            answer = raw.recv()
+            answer = _text(raw)
         assert json.loads(answer.removeprefix("43/kiosk,7"))[0]["error"] == "invalid"
     finally:
         raw.close()
@@ -394,7 +380,7 @@ def test_garbage_on_the_wire_leaves_the_server_serving(served: Served) -> None:
     with contextlib.suppress(websocket.WebSocketException, OSError):
         raw.recv()
     raw.close()
-    assert served.server.process.poll() is None
+    assert served.server.running
     kiosk = served.kiosk()
     try:
         assert kiosk.call("room")["ok"] is True

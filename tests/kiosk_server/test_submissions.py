@@ -316,7 +316,7 @@ def test_grades_and_remarks(kiosk: Any, kworld: KioskWorld) -> None:
     removed = submit(
         kiosk, kiosk.token, "grade_removal", lesson, {"grade_id": row.id, "base_version": 2}
     )
-    assert removed["ok"] is True and db.session.get(Grade, row.id).removed is True
+    assert removed["ok"] is True and db.session.get_one(Grade, row.id).removed is True
 
     remark = submit(
         kiosk,
@@ -337,7 +337,7 @@ def test_grades_and_remarks(kiosk: Any, kworld: KioskWorld) -> None:
     assert submit(
         kiosk, kiosk.token, "remark_removal", lesson, {"remark_id": remark_id, "base_version": 2}
     )["ok"]
-    assert db.session.get(Remark, remark_id).removed is True
+    assert db.session.get_one(Remark, remark_id).removed is True
     types = [e.type for e in db.session.scalars(select(JournalEvent).order_by(JournalEvent.id))]
     assert types == [
         "grade.added",
@@ -353,7 +353,8 @@ def test_grades_and_remarks(kiosk: Any, kworld: KioskWorld) -> None:
         .where(HistoryEntry.entity == "grades", HistoryEntry.action == "update")
         .order_by(HistoryEntry.id)
     ).first()
-    assert change is not None and change.old["value"] == "4+" and change.new["value"] == "5"
+    assert change is not None and change.old is not None and change.new is not None
+    assert change.old["value"] == "4+" and change.new["value"] == "5"
 
 
 @pytest.mark.parametrize(
@@ -500,7 +501,7 @@ def test_a_state_changed_meanwhile_is_kept_and_reported_as_a_conflict(
     after = counts()
     assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {"processed": 1}
     db.session.expire_all()
-    assert db.session.get(type(kworld.lesson), kworld.lesson.id).topic == "Z sieci"
+    assert db.session.get_one(type(kworld.lesson), kworld.lesson.id).topic == "Z sieci"
 
 
 def test_the_roster_shows_states_types_in_tap_order_and_grades(

@@ -223,6 +223,7 @@ def test_other_events_validate_their_payload_too(
 
 
 def test_after_all_that_the_connection_still_works(kiosk: Any, kworld: KioskWorld) -> None:
+    bad: Any
     for bad in (None, [], "x", {"key": 1}, _envelope(kworld, kiosk.token, lesson_id=True)):
         assert call(kiosk, "submit", bad)["ok"] is False
     ack = call(kiosk, "submit", _envelope(kworld, kiosk.token))

@@ -59,6 +59,7 @@ def test_a_parent_activates_with_the_schools_code_and_lands_on_the_portal(world,
         .where(HistoryEntry.entity == "users", HistoryEntry.entity_id == world.parent.id)
         .order_by(HistoryEntry.id.desc())
     ).first()
+    assert change is not None and change.new is not None
     assert change.actor_id == world.parent.id and change.new["password_hash"] == "***"
     # The code worked once.
     client.post("/logout", data={"csrf_token": csrf_token(client, "/portal/settings")})
@@ -190,24 +191,15 @@ def test_activation_is_throttled_per_account_and_per_address(world, client, app,
 
 
 def test_the_command_line_issues_a_code(tmp_path, cli):
-    from ediary import create_app
     from ediary.migrations import upgrade
-    from tests.conftest import test_config
+    from tests.conftest import app_bound_to
     from tests.factories import make_user
 
     url = f"sqlite:///{tmp_path / 'ediary.db'}"
     upgrade(url)
-    previous = db.engine
-    app = create_app(test_config(url))
-    try:
-        with app.app_context():
-            make_user("maria_wisniewska", password=None)
-            db.session.commit()
-    finally:
-        db.session.remove()
-        db.engine.dispose()
-        if previous is not None:
-            db.bind(previous)
+    with app_bound_to(url):
+        make_user("maria_wisniewska", password=None)
+        db.session.commit()
     result = cli("activation-code", "--login", "maria_wisniewska", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", result.stdout.strip())
@@ -237,7 +229,9 @@ def test_reset_by_email_is_queued_and_the_link_works_once(world, client, app, se
     assert len(answers) == 1  # the same words whatever was named
     (message,) = db.session.scalars(select(OutgoingMessage)).all()
     assert message.kind is MessageKind.RESET and message.user_id == world.parent.id
-    link = re.search(r"https?://\S+", message.payload["body"]).group(0)
+    found = re.search(r"https?://\S+", message.payload["body"])
+    assert found is not None, message.payload["body"]
+    link = found.group(0)
     path = "/" + link.split("/", 3)[3]
     assert client.get(path).status_code == 200
     form = {"csrf_token": csrf_token(client, path), "password": GOOD, "repeat": GOOD}

@@ -77,9 +77,10 @@ def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client,
     assert (
         asked.events[0].payload["absences"] == 2 and asked.events[0].payload["status"] == "pending"
     )
-    request = db.session.scalar(select(ExcuseRequest))
+    request = db.session.scalars(select(ExcuseRequest)).one()
     assert request.status is ExcuseStatus.PENDING and request.note_type == "image/jpeg"
-    assert "Zosia" not in request.note_file  # a random name on disk, never the child's
+    # A random name on disk, never the child's.
+    assert request.note_file is not None and "Zosia" not in request.note_file
     assert [i.lesson_id for i in request.items] == [world.lesson.id, None]
     assert text(client.get(f"/portal/{world.pupil.id}/excuses").get_data(as_text=True)).count(
         "oczekuje"
@@ -223,11 +224,11 @@ def submit_for(world: World, pupil) -> Attendance:
     from tests.portal.world import teacher
 
     submit_roll(teacher(world), world.lesson, {pupil.id: "nb"}, base=None)
-    return db.session.scalar(
+    return db.session.scalars(
         select(Attendance).where(
             Attendance.lesson_id == world.lesson.id, Attendance.pupil_id == pupil.id
         )
-    )
+    ).one()
 
 
 def test_an_absence_is_asked_about_once(world, session):
@@ -299,7 +300,7 @@ def test_the_note_photo_reaches_only_the_guardian_and_the_form_tutor(
     login_as(world.parent)
     _ask(client, world, absence=str(record.id), reason="Choroba.",
          note=(io.BytesIO(JPEG), "kartka.jpg"))  # fmt: skip
-    request = db.session.scalar(select(ExcuseRequest))
+    request = db.session.scalars(select(ExcuseRequest)).one()
     url = f"/excuses/{request.id}/note"
     expected = {actor: 404 for actor in ACTORS}
     expected.update(anonymous=302, parent=200, tutor=200)
@@ -387,7 +388,7 @@ def test_a_body_over_the_request_limit_gets_the_sites_413_page(
         assert expected in text(response.get_data(as_text=True))
 
 
-def _pending(world: World, session) -> ExcuseRequest:  # type: ignore[no-untyped-def]
+def _pending(world: World, session) -> ExcuseRequest:
     request = request_excuse(
         Actor(world.parent, Channel.WEB), world.pupil, absences=[], future_days=[world.today],
         reason="Lekarz.", note=None, today=world.today,

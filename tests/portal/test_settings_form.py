@@ -15,12 +15,12 @@ from ediary.notifications.models import NotificationPreference
 from tests.html import csrf_token, text
 
 
-def _save(client, **form: str):  # type: ignore[no-untyped-def]
+def _save(client, **form: str):
     token = csrf_token(client, "/portal/settings")
     return client.post("/portal/settings", data={"csrf_token": token, **form})
 
 
-def _stored(world) -> NotificationPreference | None:  # type: ignore[no-untyped-def]
+def _stored(world) -> NotificationPreference | None:
     db.session.expire_all()
     return db.session.scalar(
         select(NotificationPreference).where(NotificationPreference.user_id == world.parent.id)

@@ -35,7 +35,7 @@ from tests.provisioning.conftest import (
     require_tools,
     self_signed,
 )
-from tests.servers import Server, free_port, loopback_nginx_conf, wait_for_port
+from tests.servers import Nginx, RedisServer, Server, ServerConfig, ServerGroup, free_port
 
 pytest.importorskip("ediary.realtime", reason="the realtime module (/live) has not landed")
 from tests import factories
@@ -127,64 +127,6 @@ def test_the_application_role_cannot_change_the_schema(database: tuple[str, str,
         engine.dispose()
 
 
-def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], int]:
-    require_tools("redis-server")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            str(SERVER / "redis/ediary.conf"),
-            "--port",
-            str(port),
-            "--dir",
-            str(directory),
-            "--daemonize",
-            "no",
-            "--logfile",
-            str(directory / "redis.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port, timeout=10, process=process)
-    return process, port
-
-
-def start_nginx(
-    directory: Path, ports: list[int], cert: Path, key: Path
-) -> tuple[subprocess.Popen[bytes], int, int, Path]:
-    require_root("nginx on loopback, reading its TLS key")
-    require_tools("nginx")
-    http_port, https_port = free_port(), free_port()
-    access_log = directory / "access.log"
-    conf = loopback_nginx_conf(
-        directory,
-        ports,
-        cert,
-        key,
-        http_port=http_port,
-        https_port=https_port,
-        access_log=access_log,
-    )
-    process = subprocess.Popen(
-        ["nginx", "-c", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(https_port, timeout=10, process=process)
-    return process, http_port, https_port, access_log
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 @pytest.fixture(scope="module")
 def stack(
     database: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory
@@ -209,44 +151,41 @@ def stack(
     assert migrate.returncode == 0, migrate.stderr
     seeded = realtime.seed(owner_url)
     cert, key = self_signed(directory, "127.0.0.1")
-    redis_process, redis_port = start_redis(directory)
-    ports = [free_port(), free_port()]
-    nginx = None
-    servers: dict[int, Server] = {}
-    try:
-        nginx, http_port, https_port, access_log = start_nginx(directory, ports, cert, key)
-        https = f"https://127.0.0.1:{https_port}"
-        # ediary.env.example, filled in for this machine.
-        environ = {
-            "EDIARY_SECRET_KEY": secrets.token_urlsafe(48),
-            "EDIARY_DATABASE_URL": app_url,
-            "EDIARY_PROCESSES": "2",
-            "EDIARY_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "EDIARY_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{redis_port}/1",
-            "EDIARY_PROXIES": "1",
-            # Lower than production's 300, so that one test reaches it quickly.
-            "EDIARY_LOGIN_FAILURES_PER_ADDRESS": "20",
-            "EDIARY_SOCKETIO_ORIGINS": https,
-            "EDIARY_SESSION_COOKIE_SECURE": "true",
-            "EDIARY_DEBUG": "false",
-        }
-        for port in ports:
-            servers[port] = realtime.start_gunicorn(
-                "ediary.wsgi:app",
-                app_url,
-                directory,
-                port=port,
-                config=str(PROVISIONING / "gunicorn.conf.py"),
-                EDIARY_ACCESS_LOG="-",
-                **environ,
-            )
-        yield Stack(https, http_port, cert, servers, access_log, seeded, app_role, environ)
-    finally:
-        for server in servers.values():
-            server.stop()
-        if nginx is not None:
-            stop(nginx)
-        stop(redis_process)
+    require_tools("redis-server")
+    require_root("nginx on loopback, reading its TLS key")
+    require_tools("nginx")
+    redis = RedisServer(directory, config_file=SERVER / "redis/ediary.conf")
+    https_port = free_port()
+    https = f"https://127.0.0.1:{https_port}"
+    # ediary.env.example, filled in for this machine.
+    environ = {
+        "EDIARY_SECRET_KEY": secrets.token_urlsafe(48),
+        "EDIARY_DATABASE_URL": app_url,
+        "EDIARY_PROCESSES": "2",
+        "EDIARY_REDIS_URL": redis.url,
+        "EDIARY_RATELIMIT_STORAGE_URI": redis.url.replace("/0", "/1"),
+        "EDIARY_PROXIES": "1",
+        # Lower than production's 300, so that one test reaches it quickly.
+        "EDIARY_LOGIN_FAILURES_PER_ADDRESS": "20",
+        "EDIARY_SOCKETIO_ORIGINS": https,
+        "EDIARY_SESSION_COOKIE_SECURE": "true",
+        "EDIARY_DEBUG": "false",
+    }
+    # As the systemd template unit starts them: provisioning/gunicorn.conf.py.
+    config = ServerConfig(app_url, provisioned=True, env={**environ, "EDIARY_ACCESS_LOG": "-"})
+    servers = ServerGroup([config, config], directory)
+    nginx = Nginx(directory, servers.ports, cert, key, https_port=https_port)
+    with redis, nginx, servers:
+        yield Stack(
+            https,
+            nginx.http_port,
+            cert,
+            {server.port: server for server in servers},
+            nginx.access_log,
+            seeded,
+            app_role,
+            environ,
+        )
 
 
 def test_the_deploy_check_passes_on_the_running_stack(stack: Stack) -> None:

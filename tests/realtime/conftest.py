@@ -1,25 +1,20 @@
 """Helpers for the realtime tests: a private redis-server, a seeded database, parents' sockets.
 
-The end-to-end tests run real gunicorn+gevent servers (tests/servers.py) against a database
-seeded here and committed; parents log in over HTTP and connect with python-socketio's client.
-Redis is a redis-server started by the tests on a free loopback port (never the machine's own
-6379), so a test may stop and restart it.
+The end-to-end tests run real gunicorn+gevent servers (the harness, tests/servers/) against a
+database seeded here and committed; parents log in over HTTP and connect with python-socketio's
+client. Redis is the harness's private redis-server, so a test may stop and restart it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +27,7 @@ from sqlalchemy import select
 from ediary.db import Base, db, make_engine
 from ediary.journal.models import JournalEvent
 from tests import factories
-from tests.servers import ROOT, RedisServer, Server, free_port, start_or_skip, wait_for_port
+from tests.servers import RedisServer, start_or_skip
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +38,26 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @contextmanager
-def bound_to(database_url: str, redis_url: str | None = None) -> Iterator[Flask]:
+def bound_to(database_url: str, redis_url: str | None = None, **config: Any) -> Iterator[Flask]:
     """Points the process's `db` at another database for a while (and back afterwards).
 
-    A bare Flask app gives operations the configuration they read; with `redis_url` a commit
-    here rings the servers through Redis, as a CLI command or a batch job would.
+    A bare Flask app gives operations the configuration they read (`config` over cheap password
+    hashing); with `redis_url` a commit here rings the servers through Redis, as a CLI command
+    or a batch job would.
     """
     saved = db.engine
     engine = make_engine(database_url)
     db.bind(engine)
     app = Flask("writer")
     app.config.update(
-        REDIS_URL=redis_url,
-        DEMO_MODE=False,
-        ARGON2_TIME_COST=1,
-        ARGON2_MEMORY_KIB=8,
-        ARGON2_PARALLELISM=1,
+        {
+            "REDIS_URL": redis_url,
+            "DEMO_MODE": False,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 8,
+            "ARGON2_PARALLELISM": 1,
+            **config,
+        }
     )
     try:
         with app.app_context():
@@ -195,7 +194,7 @@ def _handle_messages_in_wire_order(sio: socketio.Client) -> None:
             kwargs["run_async"] = False
         return trigger(event, *args, **kwargs)
 
-    sio.eio._trigger_event = in_order  # type: ignore[method-assign]
+    sio.eio._trigger_event = in_order
 
 
 @dataclass
@@ -309,48 +308,3 @@ class WebTeacher:
             timeout=10,
         )
         assert response.status_code == 302, response.status_code
-
-
-def start_gunicorn(
-    app: str,
-    database_url: str,
-    log_dir: Path,
-    *,
-    port: int | None = None,
-    config: str | None = None,
-    **env_overrides: str,
-) -> Server:
-    """Like tests/servers.py `running_server`, for another WSGI entry or the provisioned config
-    (the settings of provisioning/gunicorn.conf.py, bound through EDIARY_BIND)."""
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "EDIARY_BIND": f"127.0.0.1:{port}",
-        "EDIARY_DATABASE_URL": database_url,
-        "EDIARY_SECRET_KEY": "test-server-secret-0123456789abcdef",
-        "EDIARY_SOCKETIO_ORIGINS": url,
-        "EDIARY_GRACEFUL_TIMEOUT": "2",
-        "EDIARY_ARGON2_TIME_COST": "1",
-        "EDIARY_ARGON2_MEMORY_KIB": "8",
-        "EDIARY_ARGON2_PARALLELISM": "1",
-        **env_overrides,
-    }
-    command = [sys.executable, "-m", "gunicorn"]
-    command += (
-        ["-c", config]
-        if config
-        else ["-k", "gevent", "-w", "1", "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"]
-    )
-    log = log_dir / f"server-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, app], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(url=url, port=port, process=process, log=log)
-    try:
-        wait_for_port(port, process=process)
-    except BaseException:
-        server.stop()
-        raise
-    return server

@@ -131,9 +131,9 @@ def _every_event_type(world: World) -> list[JournalEvent]:
 def _may_see(user: User, event: JournalEvent) -> bool:
     """The read predicates of the access package: the definition of the audience."""
     if event.audience == "pupil":
-        return roles.can_read_pupil(user, db.session.get(Pupil, event.audience_id))
+        return roles.can_read_pupil(user, db.session.get_one(Pupil, event.audience_id))
     if event.audience == "class":
-        school_class = db.session.get(SchoolClass, event.audience_id)
+        school_class = db.session.get_one(SchoolClass, event.audience_id)
         return roles.can_read_class(user, school_class) or any(
             roles.is_guardian_of(user, pupil.id) for pupil in school_class.pupils
         )

@@ -27,7 +27,7 @@ from ediary.timetable.models import Lesson
 from tests import factories
 from tests.realtime.conftest import RedisServer, Seeded, bound_to, cookie_header, login
 from tests.realtime.raw import RawSocket
-from tests.servers import Server, free_port, running_server
+from tests.servers import Server, ServerConfig, ServerGroup
 
 pytestmark = pytest.mark.slow
 
@@ -44,21 +44,14 @@ def _now(actor: Actor, lesson: Lesson) -> None:
 @pytest.fixture(scope="module")
 def servers(
     seeded: Seeded, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Server, Server]]:
+) -> Iterator[ServerGroup]:
     with bound_to(seeded.url):
-        _now(SYSTEM, db.session.get(Lesson, seeded.ids["lesson"]))
+        _now(SYSTEM, db.session.get_one(Lesson, seeded.ids["lesson"]))
         db.session.commit()
     logs = tmp_path_factory.mktemp("delivered")
-    port_a, port_b = free_port(), free_port()
-    common = {
-        "EDIARY_REDIS_URL": redis_server.url,
-        "EDIARY_SOCKETIO_ORIGINS": f"http://127.0.0.1:{port_a},http://127.0.0.1:{port_b}",
-    }
-    with (
-        running_server(seeded.url, logs, port=port_a, **common) as server_a,
-        running_server(seeded.url, logs, port=port_b, **common) as server_b,
-    ):
-        yield server_a, server_b
+    configs = [ServerConfig(seeded.url)] * 2
+    with ServerGroup(configs, logs, redis_url=redis_server.url) as started:
+        yield started
 
 
 class ClassroomKiosk:
@@ -66,7 +59,7 @@ class ClassroomKiosk:
 
     def __init__(self, server: Server, seeded: Seeded) -> None:
         with bound_to(seeded.url):
-            code = issue_enrollment_code(SYSTEM, db.session.get(Kiosk, seeded.ids["kiosk"]))
+            code = issue_enrollment_code(SYSTEM, db.session.get_one(Kiosk, seeded.ids["kiosk"]))
             db.session.commit()
         enrolled = requests.post(f"{server.url}/api/kiosk/enroll", json={"code": code}, timeout=10)
         assert enrolled.status_code == 200, enrolled.text
@@ -110,14 +103,14 @@ class ClassroomKiosk:
 
 
 @pytest.fixture(scope="module")
-def kiosk(servers: tuple[Server, Server], seeded: Seeded) -> Iterator[ClassroomKiosk]:
+def kiosk(servers: ServerGroup, seeded: Seeded) -> Iterator[ClassroomKiosk]:
     made = ClassroomKiosk(servers[0], seeded)
     yield made
     made.socket.close()
 
 
 @pytest.fixture
-def parent(servers: tuple[Server, Server], seeded: Seeded) -> Iterator[RawSocket]:
+def parent(servers: ServerGroup, seeded: Seeded) -> Iterator[RawSocket]:
     """The parent's phone, on process B."""
     server_b = servers[1]
     cookie = cookie_header(login(server_b.url, seeded.logins["parent"]))
@@ -139,7 +132,7 @@ def _events_with(parent: RawSocket, event_ids: list[int]) -> list[float]:
 
 
 def test_delivered_waits_for_the_parents_process(
-    servers: tuple[Server, Server], kiosk: ClassroomKiosk, parent: RawSocket
+    servers: ServerGroup, kiosk: ClassroomKiosk, parent: RawSocket
 ) -> None:
     # Both processes running: the entry reaches the parent and the kiosk hears "delivered".
     warm = kiosk.roll("nb", None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
@@ -254,8 +254,8 @@ def test_retention_never_leaves_a_hole_when_clocks_disagree(world: World, sessio
     # The second event was stamped by a host whose clock ran late: older than the cutoff,
     # while the first, before it in the journal, is not.
     old = utcnow() - dt.timedelta(days=30)
-    session.execute(
-        JournalEvent.__table__.update().where(JournalEvent.id == rows[1].id).values(at=old)
+    session.connection().execute(
+        update(JournalEvent).where(JournalEvent.id == rows[1].id).values(at=old)
     )
     assert prune_journal(days=14) == 2  # the prefix up to it, the first row included
     kept = list(session.scalars(select(JournalEvent.id).order_by(JournalEvent.id)))

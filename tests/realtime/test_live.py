@@ -93,11 +93,11 @@ def teacher(server: Server, sessions: dict[str, Any], seeded: Seeded) -> WebTeac
 def _grade(seeded: Seeded, redis_url: str | None, pupil: str, value: str) -> int:
     """A grade written by another process (this one), which rings the servers through Redis."""
     with bound_to(seeded.url, redis_url):
-        teacher = db.session.get(User, seeded.ids["other_teacher"])
+        teacher = db.session.get_one(User, seeded.ids["other_teacher"])
         grade = record_grade(
             Actor(teacher, Channel.WEB),
-            pupil=db.session.get(Pupil, seeded.ids[pupil]),
-            subject=db.session.get(Subject, seeded.ids["math"]),
+            pupil=db.session.get_one(Pupil, seeded.ids[pupil]),
+            subject=db.session.get_one(Subject, seeded.ids["math"]),
             value=value,
             given_on=_school_today(),
         )
@@ -284,8 +284,10 @@ def test_unlinking_a_guardian_stops_that_childs_events_within_a_second(
 ) -> None:
     parent = connect("parent")
     with bound_to(seeded.url, redis_server.url):
-        user = db.session.get(User, seeded.ids["parent"])
-        unlink_guardian(Actor.system(Channel.CLI), user, db.session.get(Pupil, seeded.ids["pupil"]))
+        user = db.session.get_one(User, seeded.ids["parent"])
+        unlink_guardian(
+            Actor.system(Channel.CLI), user, db.session.get_one(Pupil, seeded.ids["pupil"])
+        )
         db.session.commit()
         unlinked_at = time.monotonic()
     try:
@@ -301,9 +303,9 @@ def test_unlinking_a_guardian_stops_that_childs_events_within_a_second(
         assert parent.events[0]["pupil_id"] == seeded.ids["sibling"]
     finally:
         with bound_to(seeded.url, redis_server.url):
-            user = db.session.get(User, seeded.ids["parent"])
+            user = db.session.get_one(User, seeded.ids["parent"])
             link_guardian(
-                Actor.system(Channel.CLI), user, db.session.get(Pupil, seeded.ids["pupil"])
+                Actor.system(Channel.CLI), user, db.session.get_one(Pupil, seeded.ids["pupil"])
             )
             db.session.commit()
 
@@ -346,7 +348,9 @@ def test_disabling_an_account_disconnects_it_within_a_second(
     client = live_client(server.url, sessions["other_parent"]).connect()
     assert client.resume(None)["ok"] is True
     with bound_to(seeded.url, redis_server.url):
-        disable_user(Actor.system(Channel.CLI), db.session.get(User, seeded.ids["other_parent"]))
+        disable_user(
+            Actor.system(Channel.CLI), db.session.get_one(User, seeded.ids["other_parent"])
+        )
         db.session.commit()
         disabled_at = time.monotonic()
     assert client.wait(lambda c: bool(c.disconnects), 1.0), "still connected after a second"

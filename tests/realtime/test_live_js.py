@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.realtime.conftest import Seeded, WebTeacher, journal_ids, login, start_gunicorn
-from tests.servers import Server
+from tests.realtime.conftest import Seeded, WebTeacher, journal_ids, login
+from tests.servers import Server, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -30,11 +30,10 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def server(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = start_gunicorn(
-        "tests.realtime.page_app:app", seeded.url, tmp_path_factory.mktemp("js")
-    )
-    yield started
-    started.stop()
+    with running_server(
+        seeded.url, tmp_path_factory.mktemp("js"), app="tests.realtime.page_app:app"
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

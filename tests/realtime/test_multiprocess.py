@@ -1,7 +1,7 @@
 """Two server processes joined by Redis, and Redis restarted in the middle of a stream of writes.
 
-Process A is started by tests/servers.py, process B with provisioning/gunicorn.conf.py (so the
-production settings are exercised too). Parents and staff are spread over both; rolls are
+Process A runs with the tests' gunicorn settings, process B with provisioning/gunicorn.conf.py
+(so the production settings are exercised too). Parents and staff are spread over both; rolls are
 recorded through both processes' lesson form, grades by this process (as a CLI would), and Redis
 is stopped and started again while they flow. Every (event, person) pair must arrive exactly
 once, in id order.
@@ -31,12 +31,11 @@ from tests.realtime.conftest import (
     journal_ids,
     live_client,
     login,
-    start_gunicorn,
 )
 from tests.realtime.conftest import (
     school_today as _school_today,
 )
-from tests.servers import Server, free_port, running_server
+from tests.servers import ServerConfig, ServerGroup
 
 pytestmark = pytest.mark.slow
 
@@ -44,39 +43,21 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def servers(
     seeded: Seeded, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Server, Server]]:
-    logs = tmp_path_factory.mktemp("multi")
-    port_a, port_b = free_port(), free_port()
-    origins = f"http://127.0.0.1:{port_a},http://127.0.0.1:{port_b}"
-    with running_server(
-        seeded.url,
-        logs,
-        port=port_a,
-        EDIARY_REDIS_URL=redis_server.url,
-        EDIARY_SOCKETIO_ORIGINS=origins,
-    ) as server_a:
-        server_b = start_gunicorn(
-            "ediary.wsgi:app",
-            seeded.url,
-            logs,
-            port=port_b,
-            config="provisioning/gunicorn.conf.py",
-            EDIARY_SOCKETIO_ORIGINS=origins,
-            EDIARY_REDIS_URL=redis_server.url,
-        )
-        try:
-            yield server_a, server_b
-        finally:
-            server_b.stop()
+) -> Iterator[ServerGroup]:
+    configs = [ServerConfig(seeded.url), ServerConfig(seeded.url, provisioned=True)]
+    with ServerGroup(
+        configs, tmp_path_factory.mktemp("multi"), redis_url=redis_server.url
+    ) as started:
+        yield started
 
 
 def _grade(seeded: Seeded, redis_url: str, pupil: str, value: str) -> None:
     with bound_to(seeded.url, redis_url):
-        teacher = db.session.get(User, seeded.ids["other_teacher"])
+        teacher = db.session.get_one(User, seeded.ids["other_teacher"])
         record_grade(
             Actor(teacher, Channel.WEB),
-            pupil=db.session.get(Pupil, seeded.ids[pupil]),
-            subject=db.session.get(Subject, seeded.ids["math"]),
+            pupil=db.session.get_one(Pupil, seeded.ids[pupil]),
+            subject=db.session.get_one(Subject, seeded.ids["math"]),
             value=value,
             given_on=_school_today(),
         )
@@ -109,7 +90,7 @@ def _expected(rows: list[JournalEvent], audience: set[tuple[str, int]]) -> list[
 
 
 def test_every_pair_arrives_once_across_processes_and_a_redis_restart(
-    servers: tuple[Server, Server], seeded: Seeded, redis_server: RedisServer
+    servers: ServerGroup, seeded: Seeded, redis_server: RedisServer
 ) -> None:
     server_a, server_b = servers
     start = journal_ids(seeded.url)
@@ -172,7 +153,7 @@ def test_every_pair_arrives_once_across_processes_and_a_redis_restart(
     audiences = _audiences(seeded)
     for (name, _where), client in sockets.items():
         count = len(_expected(rows, audiences[name]))
-        client.wait(lambda c, count=count: len(c.events) >= count, timeout=15)
+        client.wait_events(count, timeout=15)
     time.sleep(1.0)  # anything doubled would have arrived by now
     for (name, where), client in sockets.items():
         expected = _expected(rows, audiences[name])
@@ -195,7 +176,7 @@ def test_every_pair_arrives_once_across_processes_and_a_redis_restart(
 
 
 def test_a_parent_on_process_a_gets_an_entry_written_through_process_b_at_once(
-    servers: tuple[Server, Server], seeded: Seeded
+    servers: ServerGroup, seeded: Seeded
 ) -> None:
     server_a, server_b = servers
     parent = live_client(server_a.url, login(server_a.url, seeded.logins["parent"])).connect()

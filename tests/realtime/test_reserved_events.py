@@ -56,7 +56,7 @@ def teacher(server: Server, seeded: Seeded) -> WebTeacher:
 @pytest.fixture(scope="module")
 def kiosk_auth(server: Server, seeded: Seeded) -> dict[str, Any]:
     with bound_to(seeded.url):
-        code = issue_enrollment_code(SYSTEM, db.session.get(Kiosk, seeded.ids["kiosk"]))
+        code = issue_enrollment_code(SYSTEM, db.session.get_one(Kiosk, seeded.ids["kiosk"]))
         db.session.commit()
     response = requests.post(f"{server.url}/api/kiosk/enroll", json={"code": code}, timeout=10)
     assert response.status_code == 200, response.text
@@ -87,8 +87,8 @@ def test_a_client_sent_disconnect_changes_nothing_and_revocation_reaches_the_soc
     live.send('42/live,["disconnect",{}]')  # the frame of the report, no acknowledgement asked
     asked = live.emit("disconnect", {})
     with bound_to(seeded.url, redis_server.url):  # another process, ringing through Redis
-        parent = db.session.get(User, seeded.ids["parent"])
-        unlink_guardian(SYSTEM, parent, db.session.get(Pupil, seeded.ids["pupil"]))
+        parent = db.session.get_one(User, seeded.ids["parent"])
+        unlink_guardian(SYSTEM, parent, db.session.get_one(Pupil, seeded.ids["pupil"]))
         db.session.commit()
         unlinked_at = time.monotonic()
     try:
@@ -104,8 +104,8 @@ def test_a_client_sent_disconnect_changes_nothing_and_revocation_reaches_the_soc
         assert live.call("resume", {"last_id": None})["error"] == "already_resumed"
     finally:
         with bound_to(seeded.url, redis_server.url):
-            parent = db.session.get(User, seeded.ids["parent"])
-            link_guardian(SYSTEM, parent, db.session.get(Pupil, seeded.ids["pupil"]))
+            parent = db.session.get_one(User, seeded.ids["parent"])
+            link_guardian(SYSTEM, parent, db.session.get_one(Pupil, seeded.ids["pupil"]))
             db.session.commit()
 
 

@@ -116,7 +116,7 @@ CHANGES: dict[str, tuple[str, Callable[[Seeded, Any], object], str]] = {
     "group membership": (
         "teacher",
         lambda s, group_id: add_to_group(
-            SYSTEM, db.session.get(ClassGroup, group_id), _get(Pupil, "pupil_b", s)
+            SYSTEM, db.session.get_one(ClassGroup, group_id), _get(Pupil, "pupil_b", s)
         ),
         "access_changed",
     ),

@@ -36,9 +36,9 @@ def test_a_write_of_another_process_arrives_within_the_poll(server: Server, seed
         assert parent.resume(None)["ok"] is True
         with bound_to(seeded.url):  # no Redis: nobody is rung
             record_grade(
-                Actor(db.session.get(User, seeded.ids["teacher"]), Channel.CLI),
-                pupil=db.session.get(Pupil, seeded.ids["pupil"]),
-                subject=db.session.get(Subject, seeded.ids["math"]),
+                Actor(db.session.get_one(User, seeded.ids["teacher"]), Channel.CLI),
+                pupil=db.session.get_one(Pupil, seeded.ids["pupil"]),
+                subject=db.session.get_one(Subject, seeded.ids["math"]),
                 value="6",
                 given_on=school_today(),
             )
@@ -55,7 +55,7 @@ def test_sessions_ended_by_another_process_are_swept(server: Server, seeded: See
     tutor = live_client(server.url, login(server.url, seeded.logins["tutor"])).connect()
     assert tutor.resume(None)["ok"] is True
     with bound_to(seeded.url):
-        end_sessions(Actor.system(Channel.CLI), db.session.get(User, seeded.ids["tutor"]))
+        end_sessions(Actor.system(Channel.CLI), db.session.get_one(User, seeded.ids["tutor"]))
         db.session.commit()
     assert tutor.wait(lambda c: bool(c.disconnects), SWEEP_SECONDS + POLL_SECONDS + 1.0)
     assert tutor.reloads == [{"reason": "session_ended"}]
