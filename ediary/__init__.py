@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    Response,
     current_app,
     has_request_context,
     jsonify,
@@ -156,7 +157,7 @@ HTTP_ERRORS: dict[int, tuple[str, LazyString]] = {
 OTHER_ERROR = ("error", _l("Nie udało się wykonać tej operacji."))
 
 
-def error_page(status: int, code: str, message: str | LazyString, **details: Any) -> Any:
+def error_page(status: int, code: str, message: str | LazyString, **details: Any) -> Response:
     """The site's error page (in the person's language), or JSON for a program."""
     if _wants_json():
         return make_response(

@@ -175,7 +175,7 @@ class Connection:
             self._connect_once(credential)
             if self._stop.is_set():
                 return
-            if self.state is LinkState.REVOKED:
+            if self._revoked_meanwhile():
                 continue
             self._failures += 1
             self._wait(self._backoff())
@@ -183,6 +183,11 @@ class Connection:
     def _wait(self, seconds: float) -> None:
         self._wake.wait(seconds)
         self._wake.clear()
+
+    def _revoked_meanwhile(self) -> bool:
+        """The connect may have been refused as revoked (set from Socket.IO's thread); a method,
+        so that mypy does not keep the narrowing from before the connect."""
+        return self.state is LinkState.REVOKED
 
     def _connect_once(self, credential: Credential) -> None:
         refusal: dict[str, Any] = {}

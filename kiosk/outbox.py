@@ -365,7 +365,8 @@ class Outbox:
             row = self._db.execute(
                 "SELECT MIN(created_at) FROM entries WHERE state = ?", (State.SAVED.value,)
             ).fetchone()
-        return row[0]
+        oldest = row[0]
+        return str(oldest) if oldest is not None else None
 
     # -- the teacher's decisions on conflicts the server reported -------------------------------
 

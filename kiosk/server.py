@@ -17,7 +17,8 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from kiosk.agent import Agent, UserError
+from kiosk.agent import Agent
+from kiosk.desk import UserError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.queries import pupil_history
@@ -15,6 +15,7 @@ from ediary.ids import MAX_BIG_ID, id_arg
 from ediary.schools.access import load_pupil
 from ediary.schools.models import Term
 from ediary.schools.queries import current_term, pupil_card, school_today, terms_of
+from ediary.web.auth import login_required
 
 bp = Blueprint("diary", __name__)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_babel import gettext
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.exceptions import NotFound
@@ -26,7 +27,14 @@ from ediary.portal.queries import children_of
 from ediary.realtime.queries import journal_head
 from ediary.schools.models import Pupil, SchoolClass
 from ediary.schools.queries import school_today
+from ediary.web.auth import login_required
 from ediary.web.pages import perform
+
+
+def _(message: str, /, **values: Any) -> str:
+    """Flask-Babel's gettext, typed (the library has no annotations)."""
+    return str(gettext(message, **values))
+
 
 bp = Blueprint("excuses", __name__)
 
@@ -63,7 +71,8 @@ def _days(first: str, last: str) -> list[dt.date]:
 def _read(upload: FileStorage) -> bytes:
     """The upload's bytes; its spooled temporary file is closed at once, not at collection."""
     try:
-        return upload.read(MAX_NOTE_BYTES + 1)
+        data: bytes = upload.read(MAX_NOTE_BYTES + 1)
+        return data
     finally:
         upload.close()
 

@@ -170,13 +170,15 @@ def _place(error: ValidationError, value: Any, node: Any) -> tuple[list[tuple[in
 def _missing(error: ValidationError) -> str | None:
     """The first missing field of a `required` or `dependentRequired` error, else None."""
     if error.validator == "required":
-        return next(key for key in error.validator_value if key not in error.instance)
+        return str(next(key for key in error.validator_value if key not in error.instance))
     if error.validator == "dependentRequired":
-        return next(
-            needed
-            for field, needs in error.validator_value.items()
-            if field in error.instance
-            for needed in needs
-            if needed not in error.instance
+        return str(
+            next(
+                needed
+                for field, needs in error.validator_value.items()
+                if field in error.instance
+                for needed in needs
+                if needed not in error.instance
+            )
         )
     return None

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext
 
 from ediary.diary.values import GRADE_NAMES
+
+
+def _(message: str, /, **values: Any) -> str:
+    """Flask-Babel's gettext, typed (the library has no annotations)."""
+    return str(gettext(message, **values))
 
 
 def event_line(topic: str, payload: dict[str, Any], child: str) -> str:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.recording import Actor
@@ -17,6 +17,7 @@ from ediary.notifications.models import Channel, Topic
 from ediary.notifications.operations import preference_of, save_preferences
 from ediary.portal.queries import children_of
 from ediary.schools.models import Pupil
+from ediary.web.auth import login_required
 from ediary.web.pages import perform
 
 bp = Blueprint("notifications", __name__)

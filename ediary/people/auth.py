@@ -28,7 +28,7 @@ def may_log_in(user: User) -> bool:
 
 def authenticate(login: str, password: str) -> User | None:
     """The user if the password is right and the account may log in; None for every failure."""
-    user = db.session.scalar(select(User).where(User.login == login.strip().lower()))
+    user: User | None = db.session.scalar(select(User).where(User.login == login.strip().lower()))
     ok = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not ok or not may_log_in(user):
         return None

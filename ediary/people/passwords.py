@@ -37,7 +37,8 @@ def _off_loop(fn: Callable[..., T], *args: Any) -> T:
     except ImportError:  # pragma: no cover - gevent is a dependency
         return fn(*args)
     if is_module_patched("socket"):
-        return get_hub().threadpool.apply(fn, args)
+        result: T = get_hub().threadpool.apply(fn, args)
+        return result
     return fn(*args)
 
 

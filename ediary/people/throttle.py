@@ -82,7 +82,7 @@ def delay_after(failures: int) -> dt.timedelta | None:
         return None
     if failures < FREE_FAILURES:
         return _ZERO
-    return min(FIRST_DELAY * 2 ** min(failures - FREE_FAILURES, 20), MAX_DELAY)
+    return min(FIRST_DELAY * (1 << min(failures - FREE_FAILURES, 20)), MAX_DELAY)
 
 
 def retry_message(seconds: int) -> str:
@@ -110,7 +110,9 @@ class Throttled(Refusal):
         super().__init__("throttled", retry_message(self.retry_after), retry_after=self.retry_after)
 
 
-def _lane_failures(login: str, lane: str, now: dt.datetime, but: int | None = None):
+def _lane_failures(
+    login: str, lane: str, now: dt.datetime, but: int | None = None
+) -> tuple[int, dt.datetime | None]:
     query = select(func.count(), func.max(LoginFailure.at)).where(
         LoginFailure.login == login,
         LoginFailure.lane == lane,

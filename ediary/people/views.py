@@ -15,7 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
@@ -33,6 +33,7 @@ from ediary.people.throttle import (
     begin_attempt,
     device_lane,
 )
+from ediary.web.auth import login_required
 from ediary.web.pages import local_path, perform
 
 bp = Blueprint("people", __name__)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.queries import pupil_history
@@ -26,6 +26,7 @@ from ediary.portal.queries import children_of, lessons_on, recent_entries, topic
 from ediary.realtime.queries import journal_head
 from ediary.schools.models import Pupil, Term
 from ediary.schools.queries import PupilCard, current_term, pupil_card, school_today, terms_of
+from ediary.web.auth import login_required
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

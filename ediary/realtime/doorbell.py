@@ -123,7 +123,8 @@ def listen(
             # Whatever was announced while this process was not listening: read it now.
             heard(Ring(None, []))
             delay = 0.1
-            for message in pubsub.listen():
+            # redis-py's PubSub.listen has no annotations.
+            for message in pubsub.listen():  # type: ignore[no-untyped-call]
                 ring = parse(message.get("data"), origin)
                 if ring is not None:
                     heard(ring)

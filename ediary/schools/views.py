@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ediary.people.models import Role
 from ediary.people.queries import today
 from ediary.schools.access import load_class, load_district, load_school
 from ediary.schools.queries import class_overview, district_figures, school_overview, school_today
+from ediary.web.auth import login_required
 
 bp = Blueprint("schools", __name__)
 

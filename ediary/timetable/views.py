@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from ediary.access import roles
@@ -40,6 +40,7 @@ from ediary.timetable.forms import CancelLessonForm
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import cancel_lesson
 from ediary.timetable.queries import roster
+from ediary.web.auth import login_required
 from ediary.web.pages import perform
 
 bp = Blueprint("timetable", __name__)

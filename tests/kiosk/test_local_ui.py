@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from kiosk.agent import Agent, TeacherSession
+from kiosk.agent import Agent
 from kiosk.config import Config
+from kiosk.desk import TeacherSession
 from kiosk.server import TOKEN_HEADER, create_app
 
 ORIGIN = "http://127.0.0.1:8090"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from kiosk import credential
-from kiosk.agent import Agent, TeacherSession, UserError
+from kiosk.agent import Agent
 from kiosk.config import Config
+from kiosk.desk import TeacherSession, UserError
 
 
 class Clock:

@@ -19,7 +19,7 @@ from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.operations import record_grade, set_topic, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
-from ediary.kiosks import receipt
+from ediary.kiosks import queries, receipt
 from ediary.kiosks.models import ProcessedSubmission
 from ediary.kiosks.operations import create_kiosk, revoke_kiosk
 from ediary.people.operations import disable_user
@@ -193,7 +193,7 @@ def test_racing_twins_store_once(
     first = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
     before = counts()
     lookups: list[str] = []
-    real = receipt.stored_submission
+    real = queries.stored_submission
 
     def blind_first_time(k: str) -> ProcessedSubmission | None:
         # As if the twin's row had not been committed yet when this one looked.
