@@ -17,20 +17,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from ediary.audit.recording import Actor, Channel
 from ediary.db import Base, db
 from ediary.diary.operations import submit_roll
+from tests.chromium import CHROMIUM, launch
 from tests.conftest import IN_CI
 from tests.factories import begun, make_graded_world
 from tests.servers import running_server
 from tests.worlds import bound
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -95,7 +87,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterat
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    browser = launch(playwright, chromium_path)
     yield browser
     browser.close()
 

@@ -17,17 +17,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.chromium import launch
 from tests.kiosk.proxy import Proxy
 from tests.servers import ROOT, Process, Server, free_port, running_server
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The tests never read a machine's real kiosk configuration; a lost acknowledgement is given up
 # on after 2 s instead of 10, and retries wait at most 1 s.
 AGENT_ENV = {
@@ -196,7 +189,7 @@ def proxy(site: Site) -> Iterator[Proxy]:
 
 @pytest.fixture(scope="module")
 def browser(playwright: Any) -> Iterator[Any]:
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    chromium = launch(playwright)
     yield chromium
     chromium.close()
 

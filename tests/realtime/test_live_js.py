@@ -13,19 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import launch
 from tests.realtime.conftest import Seeded, WebTeacher, journal_ids, login
 from tests.servers import Server, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +35,7 @@ def teacher(server: Server, seeded: Seeded) -> WebTeacher:
 
 @pytest.fixture
 def page(playwright: Any, server: Server, seeded: Seeded) -> Iterator[Any]:
-    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    browser = launch(playwright)
     context = browser.new_context()
     tab = context.new_page()
     tab.goto(f"{server.url}/login")
