@@ -26,8 +26,17 @@ def _alive(pids: list[int]) -> list[int]:
     return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
 
 
-def _serves(server: Server) -> bool:
-    return requests.get(f"{server.url}/login", timeout=10).status_code == 200
+def _serves(server: Server, within: float = 60) -> bool:
+    """The login page answers within `within` seconds: a worker that gunicorn forked anew imports
+    the application first, which took over 10 s on a machine loaded by other work."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return requests.get(f"{server.url}/login", timeout=10).status_code == 200
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
