@@ -18,12 +18,13 @@ import requests
 import ediary.models  # noqa: F401 - every table, for create_all
 from ediary.db import Base, make_engine
 from tests.servers import ROOT, RedisServer, Server, ServerConfig, ServerGroup, start_or_skip
+from tests.servers.process import alive
 
 pytestmark = pytest.mark.slow
 
 
 def _alive(pids: list[int]) -> list[int]:
-    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    return alive(pids)
 
 
 def _serves(server: Server, within: float = 60) -> bool:
