@@ -233,4 +233,5 @@ NOT_IN_THE_DIARY: dict[str, str] = {
     "Membership": "who may use the system in which role: access, not the record",
     "OutgoingMessage": "e-mails and SMS to parents: delivery bookkeeping",
     "SchoolNotificationPolicy": "the school's notification settings",
+    "YearArchive": "the archives built of the diary: the record of the record (in the history)",
 }

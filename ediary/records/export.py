@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session
@@ -43,11 +44,11 @@ class Summary:
 def scope_of(session: Session, school_id: int, year_id: int, class_id: int | None = None) -> Scope:
     year = session.get(SchoolYear, year_id) if 0 < year_id <= MAX_ID else None
     if year is None or year.school_id != school_id:
-        raise Refusal("no_year", "Nie ma takiego roku szkolnego w tej szkole.")
+        raise Refusal("no_year", _l("Nie ma takiego roku szkolnego w tej szkole."))
     if class_id is not None:
         school_class = session.get(SchoolClass, class_id) if 0 < class_id <= MAX_ID else None
         if school_class is None or school_class.year_id != year_id:
-            raise Refusal("no_class", "Nie ma takiej klasy w tym roku szkolnym.")
+            raise Refusal("no_class", _l("Nie ma takiej klasy w tym roku szkolnym."))
     return Scope(school_id, year_id, year.starts_on, year.ends_on, class_id)
 
 
