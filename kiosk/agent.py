@@ -64,6 +64,7 @@ class Agent(TeacherLogin, ServerLink, LessonDesk):
         self.notice: str | None = None
         self.lang = "pl"
         self._room_fetched = 0.0
+        self._beaten = 0.0
         self._day: dt.date | None = None
         self._stop = threading.Event()
         self.connection = Connection(
@@ -226,6 +227,9 @@ class Agent(TeacherLogin, ServerLink, LessonDesk):
         stamp = self._stamp()
         if stamp is not None and stamp != self._credential_stamp:
             self._reenrolled(stamp)
+        if self.connection.online and self.clock() - self._beaten >= self.config.heartbeat_seconds:
+            self._beaten = self.clock()
+            threading.Thread(target=self.beat, daemon=True).start()
         if self.connection.online and self.clock() - self._room_fetched > ROOM_REFRESH_SECONDS:
             threading.Thread(target=self._refresh_room, daemon=True).start()
         if self.today() != self._day:

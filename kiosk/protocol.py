@@ -31,6 +31,7 @@ LOGIN = "teacher_login"
 PIN_UNLOCK = "pin_unlock"
 LOGOUT = "teacher_logout"
 LESSONS = "lessons"
+HEARTBEAT = "heartbeat"
 LESSON = "roster"
 SUBMIT = "submit"
 # Events the server pushes.
