@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, scoped_session
@@ -87,31 +88,32 @@ class FleetCounts:
         return self.by_state[State.STUCK]
 
 
-def _state(kiosk: Kiosk, status: KioskStatus | None, now: dt.datetime) -> State:
-    if kiosk.revoked_at is not None:
+def _state(row: Any, now: dt.datetime) -> State:
+    if row.revoked_at is not None:
         return State.REVOKED
-    if kiosk.secret_hash is None:
+    if row.secret_hash is None:
         return State.NOT_ENROLLED
-    if not _online(status, now):
+    if not _online(row, now):
         return State.OFFLINE
-    if _stuck(status, now):
+    if _stuck(row, now):
         return State.STUCK
     return State.ONLINE
 
 
-def _online(status: KioskStatus | None, now: dt.datetime) -> bool:
+def _online(status: Any, now: dt.datetime) -> bool:
+    """`status`: a `KioskStatus` or a row with its columns (None: never seen)."""
     return (
         status is not None
-        and status.connected
+        and bool(status.connected)
         and status.last_seen_at is not None
         and now - status.last_seen_at <= OFFLINE_AFTER
     )
 
 
-def _stuck(status: KioskStatus | None, now: dt.datetime) -> bool:
+def _stuck(status: Any, now: dt.datetime) -> bool:
     return (
         status is not None
-        and status.outbox_depth > 0
+        and bool(status.outbox_depth)
         and status.oldest_unsent_at is not None
         and now - status.oldest_unsent_at > STUCK_AFTER
     )
@@ -140,8 +142,27 @@ def fleet_states(
     if not school_ids:
         return []
     teacher = aliased(User)
+    # Columns, not entities: the read is a table of a few hundred rows, not objects to change.
     rows = session.execute(
-        select(Kiosk, Room.name, School.name, KioskStatus, teacher.first_name, teacher.last_name)
+        select(
+            Kiosk.id,
+            Kiosk.name,
+            Kiosk.school_id,
+            Kiosk.room_id,
+            Kiosk.secret_hash,
+            Kiosk.revoked_at,
+            Room.name.label("room_name"),
+            School.name.label("school_name"),
+            KioskStatus.connected,
+            KioskStatus.last_seen_at,
+            KioskStatus.agent_version,
+            KioskStatus.outbox_depth,
+            KioskStatus.outbox_parked,
+            KioskStatus.oldest_unsent_at,
+            KioskStatus.teacher_id,
+            teacher.first_name,
+            teacher.last_name,
+        )
         .join(Room, Room.id == Kiosk.room_id)
         .join(School, School.id == Kiosk.school_id)
         .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
@@ -151,37 +172,41 @@ def fleet_states(
     ).all()
     in_lesson = rooms_in_lesson(session, school_ids, now)
     states = []
-    for kiosk, room_name, school_name, status, first, last in rows:
-        state = _state(kiosk, status, now)
+    for row in rows:
+        state = _state(row, now)
         online = state in (State.ONLINE, State.STUCK)
-        lesson_now = kiosk.room_id in in_lesson
+        lesson_now = row.room_id in in_lesson
         alerts: list[Alert] = []
         if state == State.OFFLINE and lesson_now:
             alerts.append(Alert.OFFLINE_IN_LESSON)
-        if state not in (State.REVOKED, State.NOT_ENROLLED) and _stuck(status, now):
+        if state not in (State.REVOKED, State.NOT_ENROLLED) and _stuck(row, now):
             alerts.append(Alert.STUCK_OUTBOX)
-        oldest = status.oldest_unsent_at if status is not None and status.outbox_depth else None
-        teacher_id = status.teacher_id if status is not None and online else None
+        oldest = row.oldest_unsent_at if row.outbox_depth else None
+        teacher_id = row.teacher_id if online else None
         states.append(
             KioskState(
-                kiosk_id=kiosk.id,
-                name=kiosk.name,
-                school_id=kiosk.school_id,
-                school_name=school_name,
-                room_id=kiosk.room_id,
-                room_name=room_name,
+                kiosk_id=row.id,
+                name=row.name,
+                school_id=row.school_id,
+                school_name=row.school_name,
+                room_id=row.room_id,
+                room_name=row.room_name,
                 state=state,
                 connected=online,
-                last_seen_at=status.last_seen_at if status is not None else None,
-                agent_version=status.agent_version if status is not None else None,
-                outbox_depth=status.outbox_depth if status is not None else 0,
-                outbox_parked=status.outbox_parked if status is not None else 0,
+                last_seen_at=row.last_seen_at,
+                agent_version=row.agent_version,
+                outbox_depth=row.outbox_depth or 0,
+                outbox_parked=row.outbox_parked or 0,
                 oldest_unsent_at=oldest,
                 oldest_unsent_seconds=(
                     max(0, int((now - oldest).total_seconds())) if oldest is not None else None
                 ),
                 teacher_id=teacher_id,
-                teacher_name=f"{first} {last}" if teacher_id is not None and first else None,
+                teacher_name=(
+                    f"{row.first_name} {row.last_name}"
+                    if teacher_id is not None and row.first_name
+                    else None
+                ),
                 lesson_now=lesson_now,
                 alerts=tuple(alerts),
             )
