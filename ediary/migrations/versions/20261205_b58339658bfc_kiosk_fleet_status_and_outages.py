@@ -1,7 +1,7 @@
 """kiosk fleet status and outages
 
 Revision ID: b58339658bfc
-Revises: 5c2093e5ba7d
+Revises: 67d495d98245
 Create Date: 2026-12-05 21:17:39.143038+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b58339658bfc"
-down_revision: str | Sequence[str] | None = "5c2093e5ba7d"
+down_revision: str | Sequence[str] | None = "67d495d98245"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
