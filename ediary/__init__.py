@@ -48,6 +48,7 @@ BLUEPRINTS: list[str] = [
     "ediary.excuses.views",
     "ediary.notifications.views",
     "ediary.people.activation.views",
+    "ediary.records.views",
 ]
 
 

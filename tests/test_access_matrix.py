@@ -193,6 +193,7 @@ ARGUMENT_OBJECTS = {
     "district_id": "district",
     "lesson_id": "lesson",
     "kiosk_id": "kiosk",
+    "year_id": "year",
 }
 
 
