@@ -17,6 +17,7 @@ from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
+from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
@@ -72,6 +73,8 @@ def every_kind_of_row(world, session):
     save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
                      quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
     set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
+    # Issue 13: a parent the register names without access (ediary/office/models.py).
+    add_guardian(SYSTEM, world.pupil, GuardianDetails("Jan", "Bezdostępu", may_see=False))
     session.flush()
     return world
 
