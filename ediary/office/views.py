@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -161,6 +161,9 @@ def new_pupil(school_id: int) -> ResponseReturnValue:
 
 
 def _redirect_to_record(pupil: Pupil) -> ResponseReturnValue:
+    """To the new pupil's record (its id is known only now); a form sent twice goes to the
+    register instead, where the pupil is listed once."""
+    flash(_("Uczeń został wpisany do księgi uczniów."), "info")
     return redirect(url_for("office.pupil", pupil_id=pupil.id))
 
 

@@ -166,9 +166,15 @@ def test_guardians_with_and_without_access(world: World, session: Session) -> No
     mother = add_guardian(
         _office(world),
         pupil,
-        GuardianDetails("Anna", "Wąchocka", "Wąchock 1", "Anna@Example.org", "600 100 200",
-                        GuardianRelation.MOTHER),
-    )  # fmt: skip
+        GuardianDetails(
+            "Anna",
+            "Wąchocka",
+            "Wąchock 1",
+            "Anna@Example.org",
+            "600 100 200",
+            GuardianRelation.MOTHER,
+        ),
+    )
     assert isinstance(mother, User)
     assert (mother.email, mother.phone, mother.login) == (
         "anna@example.org",
