@@ -61,13 +61,17 @@ def office_today(school: School) -> list[Todo]:
     """What needs doing: pupils nobody can follow, guardians nobody can reach, gaps in the
     register the law asks to be filled."""
     linked = exists().where(Guardianship.pupil_id == Pupil.id)
-    guardian_of = exists().where(Guardianship.pupil_id == Pupil.id, Guardianship.user_id == User.id)
-    unreachable = exists().where(
-        guardian_of, User.email.is_(None), User.phone.is_(None), User.active.is_(True)
-    )
-    never_activated = exists().where(
-        guardian_of, User.password_hash.is_(None), User.active.is_(True)
-    )
+
+    def guardian_with(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        return (
+            select(Guardianship.id)
+            .join(User, User.id == Guardianship.user_id)
+            .where(Guardianship.pupil_id == Pupil.id, User.active.is_(True), *conditions)
+            .exists()
+        )
+
+    unreachable = guardian_with(User.email.is_(None), User.phone.is_(None))
+    never_activated = guardian_with(User.password_hash.is_(None))
     incomplete = or_(
         Pupil.address.is_(None),
         Pupil.birth_date.is_(None),

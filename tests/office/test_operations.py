@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ediary.access import roles
 from ediary.access.scope import scope_of
 from ediary.audit.models import HistoryEntry
-from ediary.audit.recording import Actor, Channel
+from ediary.audit.recording import Actor, Channel, operation
 from ediary.errors import Conflict, Refusal
 from ediary.folding import fold
 from ediary.office.models import RecordedParent
@@ -251,3 +251,23 @@ def test_the_start_page_lists_what_needs_doing(world: World, session: Session) -
     todos = {str(t.title): t for t in office_today(world.school)}
     assert todos["Uczniowie bez opiekuna z dostępem"].count == 1  # the classmate
     assert todos["Uczniowie bez opiekuna z dostępem"].pupils == [world.classmate]
+
+
+@operation
+def _never_activated(actor: Actor, user: User) -> None:
+    user.password_hash = None  # the factories give every account a password
+
+
+def test_a_guardian_without_contacts_or_activation_is_listed_for_their_child_only(
+    world: World, session: Session
+) -> None:
+    _never_activated(SYSTEM, world.parent)
+    todos = {str(t.title): t for t in office_today(world.school)}
+    unreachable = todos["Uczniowie, których opiekun nie ma e-maila ani telefonu"]
+    assert {p.id for p in unreachable.pupils} == {
+        world.pupil.id,
+        world.sibling.id,
+        world.pupil_b.id,
+    }
+    inactive = todos["Uczniowie, których opiekun nie aktywował konta"]
+    assert {p.id for p in inactive.pupils} == {world.pupil.id, world.sibling.id}
