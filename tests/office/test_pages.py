@@ -244,3 +244,88 @@ def test_a_siblings_guardian_is_found_and_linked(
         data={"guardian_id": str(world.teacher.id), "csrf_token": token},  # no guardian here
     )
     assert foreign.status_code == 400
+
+
+@pytest.mark.parametrize("class_id", ["OTHER", str(2**63), "5a", ""])
+def test_a_transfer_to_a_class_not_of_the_school_is_refused(
+    world: World, session: Session, login_as: Login, class_id: str
+) -> None:
+    session.commit()
+    client = login_as(world.secretary)
+    path = f"/office/pupils/{world.pupil.id}"
+    if class_id == "OTHER":
+        class_id = str(world.class_other_school.id)
+    sent = {k: v for k, v in hidden_fields(client, path).items() if k != "form_token"}
+    response = client.post(f"{path}/transfer", data={**sent, "class_id": class_id})
+    assert response.status_code == 400
+    assert "Wybierz klasę tej szkoły." in text(response.get_data(as_text=True))
+    assert world.pupil.class_id == world.class_a.id
+
+
+def test_a_guardians_contacts_are_edited_and_a_stale_form_is_a_conflict(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.secretary)
+    path = f"/office/pupils/{world.pupil.id}"
+    action = f"{path}/guardians/{world.parent.id}"
+    token = csrf_token(client, path)
+    seen = {"seen_address": "", "seen_email": "", "seen_phone": "", "seen_relation": ""}
+    wanted = {
+        "address": "Mirzec 5",
+        "email": "maria@example.org",
+        "phone": "600 100 200",
+        "relation": "mother",
+        "csrf_token": token,
+    }
+    assert client.post(action, data={**seen, **wanted}).status_code == 302
+    assert (world.parent.email, world.parent.phone) == ("maria@example.org", "600100200")
+    stale = client.post(action, data={**seen, **wanted, "email": "inny@example.org"})
+    assert stale.status_code == 409
+    assert "Dane opiekuna zmieniły się od wczytania strony" in text(stale.get_data(as_text=True))
+    bad = client.post(
+        action,
+        data={
+            "seen_address": "Mirzec 5",
+            "seen_email": "maria@example.org",
+            "seen_phone": "600100200",
+            "seen_relation": "mother",
+            **wanted,
+            "phone": "12",
+        },
+    )
+    assert bad.status_code == 400 and 'value="12"' in bad.get_data(as_text=True)
+    assert world.parent.email == "maria@example.org"
+
+
+def test_a_return_restores_the_chosen_guardians(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.secretary)
+    path = f"/office/pupils/{world.pupil.id}"
+    sent = {k: v for k, v in hidden_fields(client, path).items() if k != "form_token"}
+    client.post(f"{path}/leave", data={**sent, "left_on": "2026-12-01", "leave_reason": "wyjazd"})
+    early = client.post(
+        f"{path}/return",
+        data={
+            "csrf_token": sent["csrf_token"],
+            "returned_on": "2026-11-01",
+            "class_id": str(world.class_a.id),
+            "relink": str(world.parent.id),
+        },
+    )
+    assert early.status_code == 400
+    assert "Data powrotu jest wcześniejsza niż odejścia." in text(early.get_data(as_text=True))
+    back = client.post(
+        f"{path}/return",
+        data={
+            "csrf_token": sent["csrf_token"],
+            "returned_on": "2027-01-04",
+            "class_id": str(world.class_b.id),
+            "relink": str(world.parent.id),
+        },
+    )
+    assert back.status_code == 302
+    assert world.pupil.active and world.pupil.class_id == world.class_b.id
+    assert roles.can_read_pupil(world.parent, world.pupil)
