@@ -28,7 +28,12 @@ from ediary.office.access import (
     school_class,
     school_guardian,
 )
-from ediary.office.movements import record_leaving, record_return, transfer_pupil
+from ediary.office.movements import (
+    former_guardians,
+    record_leaving,
+    record_return,
+    transfer_pupil,
+)
 from ediary.office.operations import (
     add_guardian,
     edit_guardian,
@@ -272,12 +277,15 @@ def come_back(pupil_id: int) -> ResponseReturnValue:
     def return_on(actor: Actor) -> Pupil:
         back = forms.date(request.form, "returned_on", required=True, label=_("data powrotu"))
         assert back is not None
-        school = found.school_class.school
-        relink = [school_guardian(school, raw) for raw in request.form.getlist("relink")]
-        chosen = [u for u in relink if u is not None]
-        if len(chosen) != len(relink):
+        # Only the pupil's former guardians (from the history) may be chosen: any other id,
+        # another school's included, is refused by `record_return`.
+        former = {u.id: u for u in former_guardians(found)}
+        chosen = [former.get(parse_id(raw) or 0) for raw in request.form.getlist("relink")]
+        if any(u is None for u in chosen):
             raise Refusal("guardian_unknown", _("Można przywrócić tylko dawnych opiekunów ucznia."))
-        return record_return(actor, found, back, _class(found.school_id), chosen)
+        return record_return(
+            actor, found, back, _class(found.school_id), [u for u in chosen if u is not None]
+        )
 
     return _on_record(
         found,

@@ -329,3 +329,24 @@ def test_a_return_restores_the_chosen_guardians(
     assert back.status_code == 302
     assert world.pupil.active and world.pupil.class_id == world.class_b.id
     assert roles.can_read_pupil(world.parent, world.pupil)
+
+
+def test_a_guardian_whose_only_child_left_gets_access_back_at_the_return(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.secretary)
+    path = f"/office/pupils/{world.pupil_b.id}"
+    sent = {k: v for k, v in hidden_fields(client, path).items() if k != "form_token"}
+    client.post(f"{path}/leave", data={**sent, "left_on": "2026-12-01", "leave_reason": "wyjazd"})
+    assert not roles.can_read_pupil(world.other_parent, world.pupil_b)
+    back = {
+        "csrf_token": sent["csrf_token"],
+        "returned_on": "2027-01-04",
+        "class_id": str(world.class_b.id),
+    }
+    stranger = client.post(f"{path}/return", data={**back, "relink": str(world.parent.id)})
+    assert stranger.status_code == 400  # never this child's guardian
+    returned = client.post(f"{path}/return", data={**back, "relink": str(world.other_parent.id)})
+    assert returned.status_code == 302
+    assert roles.can_read_pupil(world.other_parent, world.pupil_b)
