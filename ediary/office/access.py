@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound
 from ediary.access import roles
 from ediary.db import db
 from ediary.ids import parse_id
+from ediary.office.models import RecordedParent
 from ediary.people.models import User
 from ediary.schools.access import load_school
 from ediary.schools.models import ClassGroup, Guardianship, Pupil, School, SchoolClass
@@ -76,3 +77,11 @@ def class_groups(school_class: SchoolClass, raw_ids: list[str]) -> list[ClassGro
         )
     )
     return groups if len(groups) == len(wanted) else None
+
+
+def load_recorded_parent(pupil: Pupil, parent_id: int) -> RecordedParent:
+    """A parent recorded without access for `pupil` (already loaded for the person), else 404."""
+    parent = db.session.get(RecordedParent, parent_id)
+    if parent is None or parent.pupil_id != pupil.id:
+        raise NotFound()
+    return parent

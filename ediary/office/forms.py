@@ -99,3 +99,13 @@ def guardian_edit(form: Mapping[str, str], prefix: str = "") -> GuardianEdit:
 def values(form: MultiDict[str, str]) -> dict[str, str]:
     """What was typed, to fill the form shown again (first value of each field)."""
     return {key: form.get(key, "") for key in form}
+
+
+def recorded_parent(form: Mapping[str, str], prefix: str = "") -> GuardianDetails:
+    return GuardianDetails(
+        first_name=text(form, f"{prefix}first_name"),
+        last_name=text(form, f"{prefix}last_name"),
+        address=text(form, f"{prefix}address"),
+        relation=relation(form, f"{prefix}relation"),
+        may_see=False,
+    )

@@ -259,3 +259,26 @@ def resend_access(actor: Actor, user: User) -> str:
     if not user.active:
         raise Refusal("account_disabled", _l("To konto jest wyłączone."))
     return issue_activation_code(actor, user)
+
+
+@operation
+def edit_recorded_parent(
+    actor: Actor, parent: RecordedParent, wanted: GuardianDetails, seen: GuardianDetails
+) -> RecordedParent:
+    """Corrects a parent recorded without access; the page sends what it showed, and a row
+    changed meanwhile is a conflict, not overwritten."""
+    now = (parent.first_name, parent.last_name, parent.address or "", parent.relation)
+    shown = (seen.first_name, seen.last_name, seen.address or "", seen.relation)
+    if now != shown:
+        raise Conflict(
+            "stale_parent",
+            _l("Dane rodzica zmieniły się od wczytania strony. Sprawdź je i zapisz ponownie."),
+        )
+    first = _text(wanted.first_name, 80, str(_l("imię")))
+    last = _text(wanted.last_name, 80, str(_l("nazwisko")))
+    if not first or not last:
+        raise Refusal("guardian_name", _l("Podaj imię i nazwisko rodzica lub opiekuna."))
+    parent.first_name, parent.last_name = first, last
+    parent.address = _text(wanted.address, 250, str(_l("adres")))
+    parent.relation = wanted.relation
+    return parent

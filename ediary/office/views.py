@@ -1,5 +1,6 @@
 """The office's pages (issue 13): the secretary's start page with search, the pupil register,
-a pupil's record with its forms (particulars, movements, guardians), the movements register.
+a pupil's record with its forms for particulars and movements (the guardians' forms are in
+`guardian_views.py`), the movements register.
 
 Each page loads what it names through `ediary.office.access` (404 outside the school) and runs
 one operation through `perform` (one commit; a refusal shows the form again, with what was
@@ -7,9 +8,6 @@ typed and the reason).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,12 +19,8 @@ from ediary.errors import Refusal
 from ediary.ids import parse_id
 from ediary.office import forms
 from ediary.office.access import (
-    class_groups,
-    load_link,
     load_office,
     load_register_pupil,
-    school_class,
-    school_guardian,
 )
 from ediary.office.movements import (
     former_guardians,
@@ -36,11 +30,8 @@ from ediary.office.movements import (
 )
 from ediary.office.operations import (
     add_guardian,
-    edit_guardian,
     edit_pupil,
-    link_existing_guardian,
     register_pupil,
-    resend_access,
 )
 from ediary.office.queries import (
     RELATION_NAMES,
@@ -48,37 +39,22 @@ from ediary.office.queries import (
     groups_by_class,
     movements_of,
     office_today,
-    record_of,
     register_of,
 )
+from ediary.office.record import (
+    chosen_class,
+    chosen_groups,
+    on_record,
+    record_page,
+    version_seen,
+)
 from ediary.office.search import search as find
-from ediary.people.models import User
 from ediary.people.queries import today
-from ediary.schools.models import ClassGroup, Pupil, School, SchoolClass
-from ediary.schools.operations import unlink_guardian
+from ediary.schools.models import Pupil, School
 from ediary.web.auth import login_required
 from ediary.web.pages import perform
 
 bp = Blueprint("office", __name__, url_prefix="/office")
-R = TypeVar("R")
-
-
-def _class(school_id: int, field: str = "class_id") -> SchoolClass:
-    found = school_class(school_id, request.form.get(field, ""))
-    if found is None:
-        raise Refusal("class_unknown", _("Wybierz klasę tej szkoły."))
-    return found
-
-
-def _groups(of: SchoolClass) -> list[ClassGroup]:
-    found = class_groups(of, request.form.getlist("group_id"))
-    if found is None:
-        raise Refusal("group_other_class", _("Ta grupa nie należy do tej klasy."))
-    return found
-
-
-def _version() -> int:
-    return parse_id(request.form.get("version", "")) or 0
 
 
 # --- the start page and search ------------------------------------------------------------------
@@ -145,10 +121,12 @@ def new_pupil(school_id: int) -> ResponseReturnValue:
         return _new_pupil_page(school)
 
     def register_with_guardian(actor: Actor) -> Pupil:
-        of = _class(school.id)
+        of = chosen_class(school.id)
         admitted = forms.date(request.form, "admitted_on", required=True, label=_("data przyjęcia"))
         assert admitted is not None
-        pupil = register_pupil(actor, of, forms.particulars(request.form), admitted, _groups(of))
+        pupil = register_pupil(
+            actor, of, forms.particulars(request.form), admitted, chosen_groups(of)
+        )
         if (
             forms.text(request.form, "g_first_name").strip()
             or forms.text(request.form, "g_last_name").strip()
@@ -175,60 +153,20 @@ def _redirect_to_record(pupil: Pupil) -> ResponseReturnValue:
 # --- a pupil's record ---------------------------------------------------------------------------
 
 
-def _record_page(
-    pupil: Pupil,
-    refusal: Refusal | None = None,
-    failed: str | None = None,
-    candidates: list[User] | None = None,
-) -> str:
-    school = pupil.school_class.school
-    return render_template(
-        "office/pupil.html",
-        school=school,
-        record=record_of(pupil),
-        classes=classes_of(school),
-        groups=groups_by_class(school),
-        relations=RELATION_NAMES,
-        refusal=refusal,
-        failed=failed,
-        values=forms.values(request.form) if refusal else {},
-        candidates=candidates,
-        today=today(),
-    )
-
-
 @bp.get("/pupils/<int:pupil_id>")
 @login_required
 def pupil(pupil_id: int) -> ResponseReturnValue:
-    return _record_page(load_register_pupil(current_user, pupil_id))
-
-
-def _on_record(
-    pupil: Pupil,
-    failed: str,
-    operation: Callable[[Actor], R],
-    message: str | None = None,
-    then: Callable[[R], ResponseReturnValue | None] | None = None,
-) -> ResponseReturnValue:
-    """`perform` for a form of the record page: back to the record, or the record again with
-    the refusal next to the form that was sent (`failed`) and what was typed in it."""
-    return perform(
-        operation,
-        to=url_for("office.pupil", pupil_id=pupil.id),
-        refused=lambda refusal: _record_page(pupil, refusal, failed),
-        message=message,
-        then=then,
-    )
+    return record_page(load_register_pupil(current_user, pupil_id))
 
 
 @bp.post("/pupils/<int:pupil_id>")
 @login_required
 def edit(pupil_id: int) -> ResponseReturnValue:
     found = load_register_pupil(current_user, pupil_id)
-    return _on_record(
+    return on_record(
         found,
         "particulars",
-        lambda actor: edit_pupil(actor, found, forms.particulars(request.form), _version()),
+        lambda actor: edit_pupil(actor, found, forms.particulars(request.form), version_seen()),
         message=_("Zapisano dane ucznia."),
     )
 
@@ -239,10 +177,10 @@ def transfer(pupil_id: int) -> ResponseReturnValue:
     found = load_register_pupil(current_user, pupil_id)
 
     def transfer_chosen(actor: Actor) -> Pupil:
-        of = _class(found.school_id)
-        return transfer_pupil(actor, found, of, _groups(of), _version())
+        of = chosen_class(found.school_id)
+        return transfer_pupil(actor, found, of, chosen_groups(of), version_seen())
 
-    return _on_record(
+    return on_record(
         found,
         "transfer",
         transfer_chosen,
@@ -259,9 +197,9 @@ def leave(pupil_id: int) -> ResponseReturnValue:
         left = forms.date(request.form, "left_on", required=True, label=_("data odejścia"))
         assert left is not None
         reason = forms.text(request.form, "leave_reason")
-        return record_leaving(actor, found, left, reason, _version())
+        return record_leaving(actor, found, left, reason, version_seen())
 
-    return _on_record(
+    return on_record(
         found,
         "leave",
         leave_on,
@@ -284,111 +222,12 @@ def come_back(pupil_id: int) -> ResponseReturnValue:
         if any(u is None for u in chosen):
             raise Refusal("guardian_unknown", _("Można przywrócić tylko dawnych opiekunów ucznia."))
         return record_return(
-            actor, found, back, _class(found.school_id), [u for u in chosen if u is not None]
+            actor, found, back, chosen_class(found.school_id), [u for u in chosen if u is not None]
         )
 
-    return _on_record(
+    return on_record(
         found,
         "return",
         return_on,
         message=_("Zapisano powrót ucznia."),
-    )
-
-
-# --- guardians ----------------------------------------------------------------------------------
-
-
-@bp.post("/pupils/<int:pupil_id>/guardians")
-@login_required
-def new_guardian(pupil_id: int) -> ResponseReturnValue:
-    found = load_register_pupil(current_user, pupil_id)
-    return _on_record(
-        found,
-        "guardian",
-        lambda actor: add_guardian(actor, found, forms.guardian(request.form)),
-        message=_("Zapisano rodzica lub opiekuna."),
-    )
-
-
-@bp.post("/pupils/<int:pupil_id>/guardians/find")
-@login_required
-def find_guardian(pupil_id: int) -> ResponseReturnValue:
-    """Guardians of the school by name or e-mail, to link one to this child (a sibling's)."""
-    found = load_register_pupil(current_user, pupil_id)
-    query = forms.text(request.form, "q", 200) if "q" in request.form else ""
-    record = record_of(found)
-    linked = {user.id for user, _link in record.guardians}
-    result = find(found.school_class.school, query)
-    candidates = [u for u in result.guardians if u.id not in linked]
-    return _record_page(found, candidates=candidates)
-
-
-@bp.post("/pupils/<int:pupil_id>/guardians/link")
-@login_required
-def link(pupil_id: int) -> ResponseReturnValue:
-    found = load_register_pupil(current_user, pupil_id)
-
-    def link_chosen(actor: Actor) -> object:
-        user = school_guardian(found.school_class.school, request.form.get("guardian_id", ""))
-        if user is None:
-            raise Refusal("guardian_unknown", _("Wybierz opiekuna z listy znalezionych."))
-        return link_existing_guardian(actor, found, user, forms.relation(request.form))
-
-    return _on_record(
-        found,
-        "link",
-        link_chosen,
-        message=_("Opiekun ma teraz dostęp także do danych tego dziecka."),
-    )
-
-
-@bp.post("/pupils/<int:pupil_id>/guardians/<int:user_id>")
-@login_required
-def guardian(pupil_id: int, user_id: int) -> ResponseReturnValue:
-    found = load_register_pupil(current_user, pupil_id)
-    user, link_row = load_link(current_user, found, user_id)
-    return _on_record(
-        found,
-        f"guardian-{user.id}",
-        lambda actor: edit_guardian(
-            actor,
-            link_row,
-            user,
-            forms.guardian_edit(request.form),
-            forms.guardian_edit(request.form, "seen_"),
-        ),
-        message=_("Zapisano dane opiekuna."),
-    )
-
-
-@bp.post("/pupils/<int:pupil_id>/guardians/<int:user_id>/unlink")
-@login_required
-def unlink(pupil_id: int, user_id: int) -> ResponseReturnValue:
-    found = load_register_pupil(current_user, pupil_id)
-    user, _link = load_link(current_user, found, user_id)
-    return _on_record(
-        found,
-        f"guardian-{user.id}",
-        lambda actor: unlink_guardian(actor, user, found),
-        message=_("Opiekun nie ma już dostępu do danych tego dziecka."),
-    )
-
-
-@bp.post("/pupils/<int:pupil_id>/guardians/<int:user_id>/access")
-@login_required
-def access(pupil_id: int, user_id: int) -> ResponseReturnValue:
-    """A new activation code, shown once on the page that answers (not stored in plain)."""
-    found = load_register_pupil(current_user, pupil_id)
-    user, _link = load_link(current_user, found, user_id)
-    return _on_record(
-        found,
-        f"guardian-{user.id}",
-        lambda actor: resend_access(actor, user),
-        then=lambda code: render_template(
-            "office/access_code.html",
-            school=found.school_class.school,
-            pupil=found,
-            user=user,
-            code=code,
-        ),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from ediary.access import roles
+from ediary.office.models import RecordedParent
 from ediary.people.activation.models import ActivationCode
 from ediary.people.models import User
 from ediary.schools.models import Guardianship, Pupil
@@ -350,3 +351,51 @@ def test_a_guardian_whose_only_child_left_gets_access_back_at_the_return(
     returned = client.post(f"{path}/return", data={**back, "relink": str(world.other_parent.id)})
     assert returned.status_code == 302
     assert roles.can_read_pupil(world.other_parent, world.pupil_b)
+
+
+def test_a_parent_recorded_without_access_is_corrected_with_the_values_seen(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.secretary)
+    path = f"/office/pupils/{world.pupil.id}"
+    token = csrf_token(client, path)
+    added = client.post(
+        f"{path}/guardians",
+        data={
+            "g_first_name": "Jan",
+            "g_last_name": "Wiśniewski",
+            "g_relation": "father",
+            "csrf_token": token,
+            "form_token": "1" * 32,
+        },
+    )
+    assert added.status_code == 302
+    assert not roles.can_read_pupil(world.parent, world.classmate)
+    (parent,) = session.scalars(select(RecordedParent)).all()
+    assert session.scalar(select(func.count(User.id)).where(User.last_name == "Wiśniewski")) == 0
+    seen = {
+        "seen_first_name": "Jan",
+        "seen_last_name": "Wiśniewski",
+        "seen_address": "",
+        "seen_relation": "father",
+        "csrf_token": token,
+    }
+    action = f"{path}/parents/{parent.id}"
+    fixed = client.post(
+        action,
+        data={
+            **seen,
+            "first_name": "Jan",
+            "last_name": "Wiśniewski",
+            "address": "Kielce",
+            "relation": "father",
+        },
+    )
+    assert fixed.status_code == 302 and parent.address == "Kielce"
+    stale = client.post(action, data={**seen, "first_name": "Janusz", "last_name": "W"})
+    assert stale.status_code == 409 and parent.first_name == "Jan"
+    other = client.post(f"/office/pupils/{world.classmate.id}/parents/{parent.id}", data=seen)
+    assert other.status_code == 404  # the parent of another pupil
+    record = text(client.get(path).get_data(as_text=True))
+    assert "bez dostępu do danych dziecka" in record and "rodzic bez dostępu" in record
