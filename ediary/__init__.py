@@ -49,6 +49,8 @@ BLUEPRINTS: list[str] = [
     "ediary.notifications.views",
     "ediary.people.activation.views",
     "ediary.records.views",
+    "ediary.office.views",
+    "ediary.office.guardian_views",
 ]
 
 

@@ -6,6 +6,7 @@ from ediary.excuses import models as excuse_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
 from ediary.notifications import models as notification_models
+from ediary.office import models as office_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
 from ediary.records import models as record_models
@@ -21,6 +22,7 @@ __all__ = [
     "journal_models",
     "kiosk_models",
     "notification_models",
+    "office_models",
     "people_models",
     "record_models",
     "school_models",

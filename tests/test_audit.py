@@ -17,7 +17,9 @@ from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
+from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
+from ediary.records.models import YearArchive
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 
@@ -31,6 +33,10 @@ NOT_AUDITED = {
     "login_failures",
     "outgoing_messages",  # issue 5: the e-mail/SMS queue, delivery bookkeeping of journal events
     "sent_forms",  # issue 12: the tokens of forms sent once, kept a day (ediary/web/models.py)
+    # Issue 14: a kiosk's presence from its heartbeats, updated every 30 s, and the outages read
+    # off them: what the machines report, not a person's change (ediary/kiosks/models.py).
+    "kiosk_statuses",
+    "kiosk_outages",
 }
 
 
@@ -72,6 +78,11 @@ def every_kind_of_row(world, session):
     save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
                      quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
     set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
+    # Issue 13: a parent the register names without access (ediary/office/models.py).
+    add_guardian(SYSTEM, world.pupil, GuardianDetails("Jan", "Bezdostępu", may_see=False))
+    # Issue 17: a year-end archive's record (ediary/records/models.py).
+    _add(SYSTEM, YearArchive(school_id=world.school.id, year_id=world.year.id, file_name="a.zip",
+                             size=1, sha256="0" * 64, signer="CN=Dyrektor"))  # fmt: skip
     session.flush()
     return world
 

@@ -55,3 +55,16 @@ def test_a_wrong_pesel_is_refused_with_the_reason(text: str, code: str) -> None:
     with pytest.raises(Refusal) as refused:
         parse_pesel(text)
     assert refused.value.code == code
+
+
+def test_made_pesels_are_valid_and_distinct() -> None:
+    import datetime as dt
+
+    from ediary.schools.pesel import make_pesel, parse_pesel
+
+    born = dt.date(2014, 12, 31)
+    made = {make_pesel(born, serial, "F") for serial in range(5000)}
+    assert len(made) == 5000
+    parsed = parse_pesel(make_pesel(born, 4321, "M"))
+    assert (parsed.birth_date, parsed.sex) == (born, "M")
+    assert parse_pesel(make_pesel(dt.date(1999, 1, 2), 7, "F")).birth_date == dt.date(1999, 1, 2)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
 from ediary.db import Base, BigIntPK, utcnow
 from ediary.enums import enum_column
+from ediary.folding import search_key
 
 
 class Role(enum.StrEnum):
@@ -24,6 +26,7 @@ class Role(enum.StrEnum):
 class User(Audited, UserMixin, Base):
     __tablename__ = "users"
     __audit_redacted__ = frozenset({"password_hash"})
+    __audit_ignored__ = frozenset({"search_key"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)
@@ -40,6 +43,8 @@ class User(Audited, UserMixin, Base):
     # Bumped on logout, disable and password change: every session carrying an older one ends.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The office's search of guardians: names, e-mail and phone folded, kept on every write.
+    search_key: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 
@@ -57,6 +62,12 @@ class User(Audited, UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.login}>"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_key(_mapper: Any, _connection: Any, user: User) -> None:
+    user.search_key = search_key(user.first_name, user.last_name, user.email, user.phone)
 
 
 class Membership(Audited, Base):

@@ -19,6 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
+from ediary.office.navigation import office_start
 from ediary.people.auth import authenticate
 from ediary.people.devices import device_nonce, remember_device
 from ediary.people.forms import LoginForm
@@ -75,7 +76,7 @@ def login() -> ResponseReturnValue:
     login_user(user)
     # A parent's home is the portal (issue 5); staff (also a parent on staff) get theirs.
     home = "portal.index" if not user.memberships and home_links(user).children else "people.home"
-    response = redirect(url_for(home))
+    response = redirect(office_start(user) or url_for(home))
     remember_device(response, name)
     return response
 

@@ -19,6 +19,7 @@ from ediary.audit.models import HistoryEntry
 from ediary.db import Base
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
 from ediary.kiosks.models import Kiosk
+from ediary.office.models import RecordedParent
 from ediary.people.models import User
 from ediary.schools.models import (
     ClassGroup,
@@ -176,6 +177,7 @@ PARTS: list[Part] = [
                 "is_demo",
                 "session_version",
                 "created_at",
+                "search_key",  # derived, and folded from the e-mail and phone left out above
             }
         ),
         "a person the diary names",
@@ -192,7 +194,18 @@ PARTS: list[Part] = [
     Part("subject", Subject, _school(Subject)),
     Part("schoolClass", SchoolClass, _school(SchoolClass)),
     Part("classGroup", ClassGroup, _school(ClassGroup)),
-    Part("pupil", Pupil, lambda s: Pupil.id.in_(s.pupils())),
+    Part(
+        "pupil",
+        Pupil,
+        lambda s: Pupil.id.in_(s.pupils()),
+        frozenset({"search_key"}),  # derived from the names, rebuilt on every write
+    ),
+    Part(
+        "recordedParent",
+        RecordedParent,
+        lambda s: RecordedParent.pupil_id.in_(s.pupils()),
+        doc="a parent the register names who has no access to the child's data",
+    ),
     Part(
         "groupMembership",
         GroupMembership,

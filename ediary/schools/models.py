@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Numeric, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
 from ediary.db import Base
 from ediary.enums import enum_column
+from ediary.folding import search_key
 
 
 class ImprovementPolicy(enum.StrEnum):
@@ -170,12 +172,26 @@ class Pupil(Audited, Base):
     admitted_on: Mapped[dt.date | None] = mapped_column(Date)
     left_on: Mapped[dt.date | None] = mapped_column(Date)
     leave_reason: Mapped[str | None] = mapped_column(String(200))
+    # The office's search (ediary/office/search.py): names and PESEL folded (no case, no
+    # diacritics), kept on every write by `_keep_search_key` below, whoever writes.
+    search_key: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
+    # A page that edits the register carries the version it showed: a stale one is a conflict.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
+
+    __mapper_args__ = {"version_id_col": version}
+    __audit_ignored__ = frozenset({"version", "search_key"})
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+@event.listens_for(Pupil, "before_insert")
+@event.listens_for(Pupil, "before_update")
+def _keep_search_key(_mapper: Any, _connection: Any, pupil: Pupil) -> None:
+    pupil.search_key = search_key(pupil.first_name, pupil.last_name, pupil.pesel)
 
 
 class Guardianship(Audited, Base):

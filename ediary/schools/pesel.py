@@ -56,3 +56,13 @@ def _birth_date(number: str) -> dt.date | None:
         return dt.date(_CENTURIES[offset] + year, month - offset, day)
     except ValueError:
         return None
+
+
+def make_pesel(birth_date: dt.date, serial: int, sex: Literal["F", "M"]) -> str:
+    """A valid PESEL for `birth_date` (the demo's and the tests' pupils): distinct `serial`s
+    (0-4999) give distinct numbers for one date; `sex` is the tenth digit's parity."""
+    offset = {1800: 80, 1900: 0, 2000: 20, 2100: 40}[birth_date.year // 100 * 100]
+    head = f"{birth_date.year % 100:02d}{birth_date.month + offset:02d}{birth_date.day:02d}"
+    tenth = (serial // 1000 % 5) * 2 + (1 if sex == "M" else 0)
+    first_ten = f"{head}{serial % 1000:03d}{tenth}"
+    return f"{first_ten}{checksum_digit(first_ten)}"

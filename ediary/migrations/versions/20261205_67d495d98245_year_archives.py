@@ -1,7 +1,7 @@
 """year archives
 
 Revision ID: 67d495d98245
-Revises: b541568dba09
+Revises: 7aef89623b0b
 Create Date: 2026-12-05 21:48:06.775318+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "67d495d98245"
-down_revision: str | Sequence[str] | None = "b541568dba09"
+down_revision: str | Sequence[str] | None = "7aef89623b0b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,2 @@
+"""The school office (sekretariat): the secretary's start page, search, the pupil register,
+movements and guardians (issue 13)."""
