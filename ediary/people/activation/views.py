@@ -62,6 +62,8 @@ def _start_session(user: User) -> None:
 @limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account_key)
 def activate() -> ResponseReturnValue:
     form = ActivationForm()
+    if request.method == "GET" and not form.login.data:
+        form.login.data = request.args.get("login", "")[:80]  # the letter's QR code fills it in
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("people/activate.html", form=form), status
