@@ -48,6 +48,7 @@ BLUEPRINTS: list[str] = [
     "ediary.notifications.views",
     "ediary.people.activation.views",
     "ediary.staff.letters_views",
+    "ediary.staff.views",
 ]
 
 
