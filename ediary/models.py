@@ -8,6 +8,7 @@ from ediary.kiosks import models as kiosk_models
 from ediary.notifications import models as notification_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
+from ediary.people.twofactor import models as twofactor_models
 from ediary.schools import models as school_models
 from ediary.timetable import models as timetable_models
 from ediary.web import models as web_models
@@ -23,5 +24,6 @@ __all__ = [
     "people_models",
     "school_models",
     "timetable_models",
+    "twofactor_models",
     "web_models",
 ]

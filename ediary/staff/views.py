@@ -16,6 +16,7 @@ from ediary.documents.pdf import pdf_response
 from ediary.errors import Refusal
 from ediary.people.activation.letters import Letter, letters_html, letters_pdf
 from ediary.people.models import Role, User
+from ediary.people.twofactor.operations import enrolled, reset_second_factor
 from ediary.schools.models import School
 from ediary.staff.access import (
     load_staff_member,
@@ -121,6 +122,7 @@ def _member_page(school: School, member: User, refusal: Refusal | None = None) -
         roles=manageable_roles(current_user, school),
         labels=ROLE_LABELS,
         form=ConfirmForm(),
+        twofactor=enrolled(member),
         refusal=refusal,
     )
 
@@ -186,5 +188,26 @@ def disable(school_id: int, member_id: int) -> ResponseReturnValue:
         leave,
         to=url_for("staff.member", school_id=school.id, member_id=found.id),
         message=_("Konto zostało wyłączone: wszystkie sesje tej osoby zostały zakończone."),
+        refused=lambda refusal: _member_page(school, found, refusal),
+    )
+
+
+@bp.post("/schools/<int:school_id>/staff/<int:member_id>/twofactor/reset")
+@login_required
+def reset_twofactor(school_id: int, member_id: int) -> ResponseReturnValue:
+    """A lost phone: the person enrols again at their next login (with history)."""
+    school = load_staff_school(current_user, school_id)
+    found = load_staff_member(current_user, school, member_id)
+    form = ConfirmForm()
+
+    def reset(actor: Actor) -> User:
+        if not form.confirm.data:
+            raise Refusal("not_confirmed", NOT_CONFIRMED)
+        return reset_second_factor(actor, found)
+
+    return perform(
+        reset,
+        to=url_for("staff.member", school_id=school.id, member_id=found.id),
+        message=_("Logowanie dwuskładnikowe zresetowane: osoba włączy je ponownie przy logowaniu."),
         refused=lambda refusal: _member_page(school, found, refusal),
     )
