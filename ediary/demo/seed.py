@@ -26,6 +26,7 @@ from ediary.demo.accounts import DEMO_PASSWORD
 from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
 from ediary.demo.history import SchoolCodes
 from ediary.demo.lessons import BELLS, LESSON, WARSAW, Ids, Progress, write_diary
+from ediary.demo.twofactor import enrol_demo
 from ediary.diary.models import AttendanceType, GradeCategory
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import create_kiosk
@@ -101,6 +102,7 @@ def seed_demo(
     district = plan.build(scale)
     report("planning the district", 1)
     ids = _structure(district, days, today)
+    enrol_demo(now)  # the staff's two-factor login, with the demo's public key
     report("schools, people, timetable", 1)
     diary = write_diary(district, ids, days, now, today, report)
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
