@@ -182,3 +182,19 @@ def test_the_director_resets_a_secretarys_second_factor_with_history(
     ).all()
     assert [r.action for r in removed] == ["delete"]
     assert removed[0].old["secret"] == "***"
+
+
+def test_the_live_socket_refuses_a_session_without_the_second_factor(
+    app: Any, world: Any, session: Any
+) -> None:
+    from ediary.extensions import socketio
+
+    session.commit()
+    browser = app.test_client()
+    with browser.session_transaction() as flask_session:  # a session from before enrolment
+        flask_session["_user_id"] = session.get(User, world.secretary.id).get_id()
+    origin = {"Origin": app.config["SOCKETIO_ORIGINS"][0]}
+    refused = socketio.test_client(
+        app, namespace="/live", flask_test_client=browser, headers=origin
+    )
+    assert not refused.is_connected("/live")

@@ -81,6 +81,14 @@ def finish(user: User) -> None:
     session[PASSED] = True
 
 
+def second_factor_missing() -> bool:
+    """A logged-in session of a role that needs a second factor, without it (the `/live`
+    socket refuses such a session as it refuses an anonymous one)."""
+    return bool(
+        current_user.is_authenticated and not session.get(PASSED) and required_for(current_user)
+    )
+
+
 def guard() -> ResponseReturnValue | None:
     """Before every request: a logged-in person whose role requires a second factor and whose
     session has not passed one reaches only the enrolment page (or the code page)."""
