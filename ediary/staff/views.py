@@ -16,7 +16,7 @@ from ediary.documents.pdf import pdf_response
 from ediary.errors import Refusal
 from ediary.people.activation.letters import Letter, letters_html, letters_pdf
 from ediary.people.models import Role, User
-from ediary.people.twofactor.operations import enrolled, reset_second_factor
+from ediary.people.twofactor.operations import enrolled, enrolled_among, reset_second_factor
 from ediary.schools.models import School
 from ediary.staff.access import (
     load_staff_member,
@@ -61,10 +61,12 @@ def _letter(letter: Letter, back: str) -> ResponseReturnValue:
 @login_required
 def staff(school_id: int) -> ResponseReturnValue:
     school = load_staff_school(current_user, school_id)
+    members = staff_of(school)
     return render_template(
         "staff/list.html",
         school=school,
-        staff=staff_of(school),
+        staff=members,
+        with_second_factor=enrolled_among([member.id for member, _roles in members]),
         labels=ROLE_LABELS,
         manageable=manageable_roles(current_user, school),
     )

@@ -169,6 +169,8 @@ def test_the_director_resets_a_secretarys_second_factor_with_history(
     _enrol(secretary, "beata_sekretarz")
     assert secretary.get(f"/schools/{world.school.id}").status_code == 200
     director = login_as(world.school_admin)
+    listing = text(director.get(f"/schools/{world.school.id}/staff").get_data(as_text=True))
+    assert "Sekretarz Beata beata_sekretarz sekretariat aktywne włączone" in listing
     member = f"/schools/{world.school.id}/staff/{world.secretary.id}"
     token = csrf_token(director, member)
     done = director.post(member + "/twofactor/reset", data={"confirm": "y", "csrf_token": token})
