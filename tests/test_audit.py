@@ -18,6 +18,7 @@ from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.people.activation.operations import issue_activation_code
+from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 
@@ -72,6 +73,9 @@ def every_kind_of_row(world, session):
     save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
                      quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
     set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
+    # Issue 14: two-factor login's authenticator and recovery codes.
+    offer_authenticator(Actor(world.secretary, Channel.WEB), world.secretary)
+    new_recovery_codes(Actor(world.secretary, Channel.WEB), world.secretary)
     session.flush()
     return world
 
