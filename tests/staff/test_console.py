@@ -3,6 +3,7 @@ school, leavers, password resets; each refusal; each person kept to their own sc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -212,3 +213,19 @@ def test_a_director_sees_nothing_of_another_school(world: Any, login_as: Any, se
     assert refused.status_code == 404
     session.expire_all()
     assert session.get(User, other.id).active
+
+
+def test_the_new_account_form_sent_twice_creates_one_account(
+    world: Any, login_as: Any, session: Any
+) -> None:
+    session.commit()
+    director = login_as(world.school_admin)
+    path = f"/schools/{world.school.id}/staff/new"
+    page = director.get(path).get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page).group(1)  # type: ignore[union-attr]
+    form = {"first_name": "Ola", "last_name": "Nowa", "login": "ola.nowa", "role": "teacher"}
+    first = post(director, path, {**form, "form_token": token})
+    second = post(director, path, {**form, "form_token": token})
+    assert first.status_code == 200 and len(codes_in(first.get_data(as_text=True))) == 1
+    assert second.status_code == 302 and second.headers["Location"].endswith("/staff")
+    assert len(session.scalars(select(User).where(User.login == "ola.nowa")).all()) == 1
