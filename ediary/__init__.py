@@ -35,6 +35,7 @@ from ediary.ids import IdConverter
 from ediary.jsonio import ClientJSONProvider
 from ediary.people.auth import load_session_user
 from ediary.people.throttle import retry_message
+from ediary.people.twofactor.gate import guard as second_factor_guard
 from ediary.web.pages import form_token
 
 BLUEPRINTS: list[str] = [
@@ -51,6 +52,9 @@ BLUEPRINTS: list[str] = [
     "ediary.records.views",
     "ediary.office.views",
     "ediary.office.guardian_views",
+    "ediary.staff.letters_views",
+    "ediary.staff.views",
+    "ediary.people.twofactor.views",
 ]
 
 
@@ -104,6 +108,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)
     app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=_favicon)
+    app.before_request(second_factor_guard)  # staff without their second factor: enrol
     app.after_request(_security_headers)
     return app
 

@@ -194,6 +194,7 @@ ARGUMENT_OBJECTS = {
     "lesson_id": "lesson",
     "kiosk_id": "kiosk",
     "year_id": "year",
+    "member_id": "secretary",  # the staff console (tests/staff)
 }
 
 

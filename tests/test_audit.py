@@ -20,6 +20,7 @@ from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
 from ediary.records.models import YearArchive
+from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 
@@ -83,6 +84,9 @@ def every_kind_of_row(world, session):
     # Issue 17: a year-end archive's record (ediary/records/models.py).
     _add(SYSTEM, YearArchive(school_id=world.school.id, year_id=world.year.id, file_name="a.zip",
                              size=1, sha256="0" * 64, signer="CN=Dyrektor"))  # fmt: skip
+    # Issue 14: two-factor login's authenticator and recovery codes.
+    offer_authenticator(Actor(world.secretary, Channel.WEB), world.secretary)
+    new_recovery_codes(Actor(world.secretary, Channel.WEB), world.secretary)
     session.flush()
     return world
 

@@ -524,3 +524,21 @@ def test_readme_lists_the_demo_accounts_as_seeded(sql):
     teachers = scalar(sql, "SELECT count(*) FROM users WHERE login LIKE 'nauczyciel%'")
     assert f"`rodzic{parents}`" in section and f"{parents:,} parent accounts" in section
     assert f"`nauczyciel{teachers}`" in section
+
+
+def test_demo_staff_log_in_with_the_demo_two_factor_key(demo_district, app_on):
+    """The demo's directors, secretaries and gmina administrators are enrolled with the public
+    key that `ediary demo` prints (ediary/demo/twofactor.py); teachers and parents are not."""
+    from ediary.demo.twofactor import demo_code
+
+    app = app_on(demo_district.url, DEMO_MODE=True)
+    for user_login in ("dyrektor1", "sekretariat1", "gmina.mirzec"):
+        client = app.test_client()
+        assert login(client, user_login, DEMO_PASSWORD).headers["Location"] == "/login/code"
+        token = csrf_token(client, "/login/code")
+        # One step back: each account accepts each step once, and the loop may share a step.
+        previous = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
+        sent = client.post("/login/code", data={"code": demo_code(previous), "csrf_token": token})
+        assert sent.status_code == 302 and sent.headers["Location"] == "/", user_login
+        assert client.get("/").status_code == 200
+    assert login(app.test_client(), "nauczyciel1", DEMO_PASSWORD).headers["Location"] == "/"

@@ -23,6 +23,7 @@ from ediary.db import db, make_engine, utcnow
 from ediary.demo.accounts import DEMO_PASSWORD, demo_accounts
 from ediary.demo.now import DEMO_TEACHER, NoDemoLesson, demo_lesson_now
 from ediary.demo.seed import SeedReport, seed_demo, steps, top_up_lessons
+from ediary.demo.twofactor import DEMO_TOTP_SECRET, demo_code, enrol_demo
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import create_kiosk, issue_enrollment_code
 from ediary.migrations import upgrade
@@ -119,6 +120,7 @@ def _top_up(url: str) -> None:
     app = make_app(url)
     with app.app_context():
         added = top_up_lessons()
+        enrol_demo()  # a demo seeded before two-factor login: its staff get the demo key
         db.session.commit()
         db.session.remove()
     if added:
@@ -139,7 +141,12 @@ def _demo_banner(url: str, address: str) -> str:
     lines = ["", f"ediary demo: open {address}/ in a browser"]
     if address.startswith(("http://127.", "http://localhost")):
         lines.append("(to try it on a phone in the same network: ediary demo --host 0.0.0.0)")
-    lines += [f"Every demo account has the password: {DEMO_PASSWORD}", ""]
+    lines += [f"Every demo account has the password: {DEMO_PASSWORD}"]
+    lines += [
+        f"Directors, secretaries and gmina administrators also type a code: add the key "
+        f"{DEMO_TOTP_SECRET} to an authenticator app (code now: {demo_code()}).",
+        "",
+    ]
     width = max(len(a.login) for a in accounts)
     for account in accounts:
         lines.append(f"  {account.login:<{width}}  {account.name}: {account.shows}")

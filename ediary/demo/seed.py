@@ -27,6 +27,7 @@ from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
 from ediary.demo.history import SchoolCodes
 from ediary.demo.lessons import BELLS, LESSON, WARSAW, Ids, Progress, write_diary
 from ediary.demo.register import fill_demo_register
+from ediary.demo.twofactor import enrol_demo
 from ediary.diary.models import AttendanceType, GradeCategory
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import create_kiosk
@@ -103,6 +104,7 @@ def seed_demo(
     report("planning the district", 1)
     ids = _structure(district, days, today)
     fill_demo_register(today)  # issue 13: PESELs, birth places, addresses, guardians' relation
+    enrol_demo(now)  # the staff's two-factor login, with the demo's public key
     report("schools, people, timetable", 1)
     diary = write_diary(district, ids, days, now, today, report)
     kioskfleet.seed_fleet(now)

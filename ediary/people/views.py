@@ -34,6 +34,7 @@ from ediary.people.throttle import (
     begin_attempt,
     device_lane,
 )
+from ediary.people.twofactor.gate import second_factor_step
 from ediary.web.auth import login_required
 from ediary.web.pages import local_path, perform
 
@@ -72,6 +73,11 @@ def login() -> ResponseReturnValue:
         return render_template("people/login.html", form=form), 401
     attempt_succeeded(actor, attempt)
     db.session.commit()
+    second = second_factor_step(user)  # staff with two-factor login: a code first
+    if second is not None:
+        response = redirect(second)
+        remember_device(response, name)
+        return response
     session.clear()  # a fresh session at login (no fixation)
     login_user(user)
     # A parent's home is the portal (issue 5); staff (also a parent on staff) get theirs.

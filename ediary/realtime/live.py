@@ -19,6 +19,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from ediary.access.scope import scope_of
 from ediary.extensions import socketio
+from ediary.people.twofactor.gate import second_factor_missing
 from ediary.realtime.namespace import GuardedNamespace
 from ediary.realtime.relay import ensure_relay, local_relay
 from ediary.realtime.rooms import LIVE, journal_filter, rooms_of, user_room
@@ -52,7 +53,7 @@ class LiveNamespace(GuardedNamespace):
             raise ConnectionRefusedError(
                 _("Połączenie z tej strony jest niedozwolone."), {"error": "origin"}
             )
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or second_factor_missing():
             raise ConnectionRefusedError(
                 _("Sesja wygasła. Zaloguj się ponownie."), {"error": "unauthenticated"}
             )

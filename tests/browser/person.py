@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from playwright.sync_api import Page
 
+from tests import twofactor
 from tests.factories import PASSWORD
 
 
 def log_in(page: Page, url: str, login: str, password: str = PASSWORD) -> None:
-    """Through the login form, as a person: the label names the field."""
+    """Through the login form, as a person: the label names the field. Staff whose role needs
+    a second factor then type the code of their authenticator app (`second_factor`)."""
     page.goto(f"{url}/login")
     page.get_by_label("Login").fill(login)
     page.get_by_label("Hasło").fill(password)
-    page.get_by_role("button", name="Zaloguj").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Zaloguj").click()
+    second_factor(page, url, login)
+
+
+CODE_FIELD = "Kod z aplikacji (6 cyfr) albo kod zapasowy"
+
+
+def second_factor(page: Page, url: str, login: str) -> None:
+    """The code step after the password, if the server asks for one: on the first login the
+    key is read off the enrolment page into "the app" (pyotp, tests/twofactor.py) and the
+    recovery codes are acknowledged; later the app's current code is typed."""
+    path = urlsplit(page.url).path
+    if path == "/login/enrol":
+        page.get_by_label(CODE_FIELD).fill(twofactor.enrol_code(url, login, page.content()))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Zapisałem kody, przejdź dalej").click()
+    elif path == "/login/code":
+        page.get_by_label(CODE_FIELD).fill(twofactor.next_code(url, login))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
 
 
 # The one thing a page may keep in the browser: live.js's cursor, the id of the last journal

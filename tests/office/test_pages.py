@@ -5,8 +5,10 @@ leaving, access sent again. Who may open which page is the role matrix's (matrix
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -20,8 +22,9 @@ from ediary.people.models import User
 from ediary.schools.models import Guardianship, Pupil
 from ediary.schools.pesel import make_pesel
 from tests.events import capture_events
-from tests.factories import PASSWORD, World
+from tests.factories import World
 from tests.html import csrf_token, hidden_fields, text
+from tests.staff.test_twofactor import _code, _enrol, _password
 
 Login = Callable[[User], FlaskClient]
 PESEL = make_pesel(__import__("datetime").date(2016, 5, 20), 77, "F")
@@ -54,14 +57,10 @@ def test_a_secretary_lands_on_the_office_after_login(
     world: World, session: Session, client: FlaskClient
 ) -> None:
     session.commit()
-    response = client.post(
-        "/login",
-        data={
-            "login": world.secretary.login,
-            "password": PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
+    secret, _codes = _enrol(client, world.secretary.login)  # two-factor login (issue 14)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert _password(client, world.secretary.login).headers["Location"] == "/login/code"
+    response = _code(client, "/login/code", pyotp.TOTP(secret).at(time.time() + 30))
     assert response.headers["Location"] == f"/office/{world.school.id}"
     page = text(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "Szukaj ucznia lub opiekuna" in page and "Księga uczniów" in page

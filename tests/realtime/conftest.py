@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from ediary.db import Base, db, make_engine
 from ediary.journal.models import JournalEvent
-from tests import factories
+from tests import factories, twofactor
 from tests.servers import RedisServer, start_or_skip
 
 
@@ -175,6 +175,21 @@ def login(base_url: str, user_login: str) -> requests.Session:
         timeout=10,
     )
     assert response.status_code == 302, f"login of {user_login} failed: {response.status_code}"
+    second = response.headers["Location"]
+    if second in ("/login/enrol", "/login/code"):  # staff: a code from the app (tests/twofactor)
+        step = http.get(f"{base_url}{second}", timeout=10).text
+        code = (
+            twofactor.enrol_code(base_url, user_login, step)
+            if second == "/login/enrol"
+            else twofactor.next_code(base_url, user_login)
+        )
+        done = http.post(
+            f"{base_url}{second}",
+            data={"code": code, "csrf_token": csrf_token(step)},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert done.status_code in (200, 302), f"second factor of {user_login}: {done.status_code}"
     return http
 
 

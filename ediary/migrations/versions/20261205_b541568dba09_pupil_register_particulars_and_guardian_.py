@@ -1,7 +1,7 @@
 """pupil register particulars and guardian relation
 
 Revision ID: b541568dba09
-Revises: 5c2093e5ba7d
+Revises: 0cb3ae0f5ec5
 Create Date: 2026-12-05 21:17:17.102657+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b541568dba09"
-down_revision: str | Sequence[str] | None = "5c2093e5ba7d"
+down_revision: str | Sequence[str] | None = "0cb3ae0f5ec5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

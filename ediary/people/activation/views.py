@@ -14,12 +14,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_user
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
@@ -38,6 +36,7 @@ from ediary.people.activation.operations import (
     users_for_reset,
 )
 from ediary.people.models import User
+from ediary.people.twofactor.gate import start_session
 from ediary.web.pages import perform
 
 bp = Blueprint("activation", __name__)
@@ -51,10 +50,10 @@ def _identifier_key() -> str:
     return "forgot:" + (request.form.get("identifier") or "").strip().lower()[:254]
 
 
-def _start_session(user: User) -> None:
-    """After the commit: a fresh session (no fixation), before the welcome is flashed into it."""
-    session.clear()
-    login_user(user)
+def _start_session(user: User) -> ResponseReturnValue | None:
+    """After the commit: a fresh session (no fixation), before the welcome is flashed into it;
+    staff with two-factor login are sent to its step first (people/twofactor/gate.py)."""
+    return start_session(user)
 
 
 @bp.route("/activate", methods=["GET", "POST"])
@@ -62,6 +61,8 @@ def _start_session(user: User) -> None:
 @limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account_key)
 def activate() -> ResponseReturnValue:
     form = ActivationForm()
+    if request.method == "GET" and not form.login.data:
+        form.login.data = request.args.get("login", "")[:80]  # the letter's QR code fills it in
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("people/activate.html", form=form), status
