@@ -9,8 +9,8 @@ from ediary.notifications import models as notification_models
 from ediary.office import models as office_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
-from ediary.records import models as record_models
 from ediary.people.twofactor import models as twofactor_models
+from ediary.records import models as record_models
 from ediary.schools import models as school_models
 from ediary.timetable import models as timetable_models
 from ediary.web import models as web_models

@@ -19,8 +19,8 @@ from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
-from ediary.records.models import YearArchive
 from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
+from ediary.records.models import YearArchive
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 

@@ -85,7 +85,8 @@ def test_a_secretary_enrols_an_authenticator_then_logs_in_with_its_code(
     try:
         log_in(later, staff_site.url, staff_site.secretary_login)  # password, then the code
         expect(later).to_have_url(re.compile(r"/office/\d+$"))
-        expect(later.get_by_role("heading", level=1, name=re.compile("Sekretariat"))).to_be_visible()
+        office = later.get_by_role("heading", level=1, name=re.compile("Sekretariat"))
+        expect(office).to_be_visible()
     finally:
         context.close()
 

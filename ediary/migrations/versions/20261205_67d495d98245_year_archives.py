@@ -42,7 +42,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_year_archives_school_id"), ["school_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("year_archives", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_year_archives_school_id"))
