@@ -1,0 +1,67 @@
+"""Which address of a person receives messages, and what their contacts page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ScalarSelect, select
+
+from ediary.contacts.models import ContactKind, ContactVerification
+from ediary.db import db
+
+
+def verified_address_of(user_id: Any, kind: ContactKind) -> ScalarSelect[str]:
+    """The address of `kind` that `user_id` (a column or a value) proved last: where messages
+    go. A newer address waiting for its proof does not replace it until it is proved."""
+    row = ContactVerification
+    return (
+        select(row.address)
+        .where(row.user_id == user_id, row.kind == kind, row.verified_at.is_not(None))
+        .order_by(row.verified_at.desc(), row.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def verified_address(user_id: int, kind: ContactKind) -> str | None:
+    return db.session.scalar(select(verified_address_of(user_id, kind)))
+
+
+def latest(user_id: int, kind: ContactKind) -> ContactVerification | None:
+    """The newest address given for `kind` (verified or not)."""
+    row = ContactVerification
+    return db.session.scalar(
+        select(row).where(row.user_id == user_id, row.kind == kind).order_by(row.id.desc()).limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class ContactState:
+    """One kind of contact as a page shows it."""
+
+    kind: ContactKind
+    verified: str | None  # the address that receives messages now
+    pending: ContactVerification | None  # a newer address waiting for its proof
+
+
+def state_of(user_id: int, kind: ContactKind) -> ContactState:
+    newest = latest(user_id, kind)
+    pending = newest if newest is not None and newest.verified_at is None else None
+    return ContactState(kind, verified_address(user_id, kind), pending)
+
+
+def states_of(user_id: int) -> dict[str, ContactState]:
+    return {kind.value: state_of(user_id, kind) for kind in ContactKind}
+
+
+def verification_address(user_id: int, payload: dict[str, Any]) -> str | None:
+    """Where a queued proof goes: its address, while that is still the newest one given and
+    waits for its proof (a proof of an address replaced meanwhile is dropped, not sent)."""
+    found = db.session.get(ContactVerification, payload.get("verification_id"))
+    if found is None or found.user_id != user_id or found.secret_hash is None:
+        return None
+    newest = latest(user_id, found.kind)
+    if newest is None or newest.id != found.id or found.verified_at is not None:
+        return None
+    return found.address
