@@ -46,6 +46,7 @@ BLUEPRINTS: list[str] = [
     "ediary.portal.views",
     "ediary.excuses.views",
     "ediary.notifications.views",
+    "ediary.contacts.views",
     "ediary.people.activation.views",
 ]
 

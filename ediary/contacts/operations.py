@@ -29,7 +29,8 @@ from ediary.audit.recording import Actor, operation
 from ediary.contacts.models import ContactKind, ContactVerification
 from ediary.contacts.queries import latest, verified_address
 from ediary.db import db, utcnow
-from ediary.errors import Refusal
+from ediary.errors import Conflict, Refusal
+from ediary.ids import MAX_ID
 from ediary.notifications.models import Channel, MessageKind, OutgoingMessage
 from ediary.people.models import User
 
@@ -76,6 +77,10 @@ def normalise(kind: ContactKind, raw: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def on_file_of(user: User, kind: ContactKind) -> str | None:
+    return user.email if kind is ContactKind.EMAIL else user.phone
+
+
 def _set_on_file(user: User, kind: ContactKind, address: str) -> None:
     if kind is ContactKind.EMAIL:
         user.email = address
@@ -85,12 +90,25 @@ def _set_on_file(user: User, kind: ContactKind, address: str) -> None:
 
 @operation
 def change_contact(
-    actor: Actor, user: User, kind: ContactKind, address: str
+    actor: Actor, user: User, kind: ContactKind, address: str, *, seen: str | None = None
 ) -> ContactVerification | None:
     """`user`'s new address of `kind`, stored unverified with its proof queued; None when
     nothing waits for a proof (the address is the verified one). The same address sent again
-    changes nothing (a double submit sends no second proof: the page has "send again")."""
+    changes nothing (a double submit sends no second proof: the page has "send again").
+
+    `seen`: the address on file that the page showed ("" for none); if someone changed it
+    meanwhile, a `Conflict` shows the person what it is now instead of undoing it silently."""
     wanted = normalise(kind, address)
+    on_file = on_file_of(user, kind)
+    # The same address already on file is no conflict: the twin of this very form did it.
+    if seen is not None and (on_file or "") != seen and on_file != wanted:
+        raise Conflict(
+            "contact_changed",
+            _l(
+                "Ktoś w międzyczasie zmienił ten adres na: %(now)s. Sprawdź i zapisz ponownie.",
+                now=on_file or "—",
+            ),
+        )
     newest = latest(user.id, kind)
     if newest is not None and newest.verified_at is None and newest.address == wanted:
         return newest  # already waiting for this proof
@@ -241,7 +259,7 @@ def verification_of_link(token: str) -> tuple[ContactVerification, str] | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("v"), int):
         return None
-    if not isinstance(data.get("n"), str) or not 0 < data["v"] < 2**63:
+    if not isinstance(data.get("n"), str) or not 0 < data["v"] <= MAX_ID:
         return None
     row = db.session.get(ContactVerification, data["v"])
     return (row, data["n"]) if row is not None else None

@@ -9,6 +9,8 @@ from sqlalchemy import ScalarSelect, select
 
 from ediary.contacts.models import ContactKind, ContactVerification
 from ediary.db import db
+from ediary.people.models import User
+from ediary.schools.models import Guardianship
 
 
 def verified_address_of(user_id: Any, kind: ContactKind) -> ScalarSelect[str]:
@@ -65,3 +67,44 @@ def verification_address(user_id: int, payload: dict[str, Any]) -> str | None:
     if newest is None or newest.id != found.id or found.verified_at is not None:
         return None
     return found.address
+
+
+def states_for(user_ids: list[int]) -> dict[int, dict[str, ContactState]]:
+    """`states_of` for many people in one query (the office's list)."""
+    rows = db.session.scalars(
+        select(ContactVerification)
+        .where(ContactVerification.user_id.in_(user_ids))
+        .order_by(ContactVerification.id)
+    )
+    newest: dict[tuple[int, ContactKind], ContactVerification] = {}
+    proved: dict[tuple[int, ContactKind], ContactVerification] = {}
+    for row in rows:
+        key = (row.user_id, row.kind)
+        newest[key] = row
+        if row.verified_at is not None:
+            best = proved.get(key)
+            if best is None or best.verified_at is None or best.verified_at <= row.verified_at:
+                proved[key] = row
+    states: dict[int, dict[str, ContactState]] = {}
+    for user_id in user_ids:
+        states[user_id] = {}
+        for kind in ContactKind:
+            last = newest.get((user_id, kind))
+            pending = last if last is not None and last.verified_at is None else None
+            verified = proved.get((user_id, kind))
+            states[user_id][kind.value] = ContactState(
+                kind, verified.address if verified else None, pending
+            )
+    return states
+
+
+def guardians_of(school_ids: set[int]) -> list[User]:
+    """The guardians of the pupils of these schools, by name."""
+    linked = select(Guardianship.user_id).where(Guardianship.school_id.in_(school_ids))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(linked))
+            .order_by(User.last_name, User.first_name, User.id)
+        )
+    )
