@@ -31,7 +31,7 @@ from ediary.contacts.operations import (
     verification_of_link,
     verify_contact,
 )
-from ediary.contacts.queries import guardians_of, latest, states_for, states_of
+from ediary.contacts.queries import ContactState, guardians_of, latest, states_for, states_of
 from ediary.db import db
 from ediary.errors import Refusal
 from ediary.extensions import limiter
@@ -47,6 +47,12 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 def office_contacts() -> bool:
     """Whether the start page links to guardians' contacts (templates/contacts/home_links.html)."""
     return bool(current_user.is_authenticated and office_schools(current_user))
+
+
+@bp.app_template_global()
+def contact_states() -> dict[str, ContactState]:
+    """The signed-in person's contacts, for the notification settings' channel labels."""
+    return states_of(current_user.id) if current_user.is_authenticated else {}
 
 
 @bp.app_template_filter("contact_time")

@@ -176,3 +176,17 @@ def test_staff_have_no_parents_contacts_page(world, login_as: Login, session):
     client = login_as(world.teacher)
     assert client.get("/portal/contacts").status_code == 404
     assert _save(client, "/portal/contacts", "a@example.test", "").status_code == 404
+
+
+def test_the_notification_settings_say_which_address_receives(world, login_as: Login, session):
+    verified_contacts(world.parent, email="stary@example.test")
+    change_contact(
+        Actor(world.parent, AuditChannel.WEB), world.parent, ContactKind.EMAIL, "nowy@example.test"
+    )
+    change_contact(
+        Actor(world.parent, AuditChannel.WEB), world.parent, ContactKind.PHONE, "601234567"
+    )
+    session.commit()
+    page = text(login_as(world.parent).get("/portal/settings").get_data(as_text=True))
+    assert "E-mail (stary@example.test)" in page  # the proved one receives, not the new one
+    assert "SMS (+48601234567) — numer czeka na potwierdzenie" in page
