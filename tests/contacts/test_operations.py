@@ -22,9 +22,11 @@ from ediary.contacts.operations import (
 )
 from ediary.contacts.queries import state_of, verified_address
 from ediary.errors import Refusal
+from ediary.notifications.gateways import Outgoing
 from ediary.notifications.models import Channel as MessageChannel
 from ediary.notifications.models import OutgoingMessage, Topic
 from ediary.notifications.operations import save_preferences
+from ediary.notifications.sender import Sender
 from tests.contacts.helpers import code_in, link_path_in, proofs, verified_contacts
 from tests.events import capture_events
 from tests.factories import World
@@ -214,3 +216,29 @@ def test_a_person_cannot_add_addresses_without_end(world, session):
             change_contact(_parent(world), world.parent, PHONE, f"6012345{n:02d}")
     assert refused.value.code == "too_many_addresses"
     assert n == 10  # ten new numbers a day, then no more SMS to strangers' phones
+
+
+class _Kept:
+    """A gateway that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+
+    def send(self, message: Outgoing) -> str:
+        self.sent.append(message)
+        return f"id-{len(self.sent)}"
+
+
+def test_the_sender_sends_proofs_to_the_new_address_only_while_it_waits(world, app, session):
+    change_contact(_secretary(world), world.parent, PHONE, "601234567")
+    change_contact(_secretary(world), world.parent, PHONE, "602345678")  # the first one replaced
+    change_contact(_secretary(world), world.parent, EMAIL, "maria@example.test")
+    session.commit()
+    mail, sms = _Kept(), _Kept()
+    report = Sender(app, {MessageChannel.EMAIL: mail, MessageChannel.SMS: sms}).run_once()
+    assert (report.sent, report.dropped) == (2, 1)
+    assert [m.to for m in sms.sent] == ["48602345678"]  # SMSAPI's form: digits, no "+"
+    assert [m.to for m in mail.sent] == ["maria@example.test"]
+    assert "/contacts/confirm/" in mail.sent[0].body
+    # The codes and links are credentials: not kept in the queue once they left.
+    assert all(m.payload == {} for m in proofs(world.parent, MessageChannel.SMS))
