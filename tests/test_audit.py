@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 
 from ediary.audit.models import AppendOnly, HistoryEntry
 from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
+from ediary.contacts.models import ContactKind
+from ediary.contacts.operations import change_contact
 from ediary.db import Base
 from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
@@ -72,6 +74,8 @@ def every_kind_of_row(world, session):
     save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
                      quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
     set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
+    # Issue 13 item 5: an address waiting for its proof.
+    change_contact(parent, world.parent, ContactKind.PHONE, "601234567")
     session.flush()
     return world
 
