@@ -81,7 +81,7 @@ def on_file_of(user: User, kind: ContactKind) -> str | None:
     return user.email if kind is ContactKind.EMAIL else user.phone
 
 
-def _set_on_file(user: User, kind: ContactKind, address: str) -> None:
+def _set_on_file(user: User, kind: ContactKind, address: str | None) -> None:
     if kind is ContactKind.EMAIL:
         user.email = address
     else:
@@ -93,12 +93,13 @@ def change_contact(
     actor: Actor, user: User, kind: ContactKind, address: str, *, seen: str | None = None
 ) -> ContactVerification | None:
     """`user`'s new address of `kind`, stored unverified with its proof queued; None when
-    nothing waits for a proof (the address is the verified one). The same address sent again
-    changes nothing (a double submit sends no second proof: the page has "send again").
+    nothing waits for a proof (the address is the verified one, or "" removed the address).
+    The same address sent again changes nothing (a double submit sends no second proof: the
+    page has "send again").
 
     `seen`: the address on file that the page showed ("" for none); if someone changed it
     meanwhile, a `Conflict` shows the person what it is now instead of undoing it silently."""
-    wanted = normalise(kind, address)
+    wanted = normalise(kind, address) if address.strip() else ""
     on_file = on_file_of(user, kind)
     # The same address already on file is no conflict: the twin of this very form did it.
     if seen is not None and (on_file or "") != seen and on_file != wanted:
@@ -109,6 +110,9 @@ def change_contact(
                 now=on_file or "—",
             ),
         )
+    if not wanted:
+        _remove(user, kind)
+        return None
     newest = latest(user.id, kind)
     if newest is not None and newest.verified_at is None and newest.address == wanted:
         return newest  # already waiting for this proof
@@ -133,6 +137,23 @@ def change_contact(
     db.session.flush()
     _send_proof(row, now)
     return row
+
+
+def _remove(user: User, kind: ContactKind) -> None:
+    """No address of `kind` any more: a proved empty address (nothing to prove: it sends to
+    nobody), so that the last proved one stops receiving; a waiting proof is void."""
+    newest = latest(user.id, kind)
+    if newest is not None and newest.verified_at is None:
+        newest.secret_hash = None
+    user_had = on_file_of(user, kind)
+    _set_on_file(user, kind, None)
+    if verified_address(user.id, kind) or user_had:
+        now = utcnow()
+        db.session.add(
+            ContactVerification(
+                user_id=user.id, kind=kind, address="", created_at=now, verified_at=now
+            )
+        )
 
 
 @operation

@@ -15,7 +15,8 @@ from ediary.schools.models import Guardianship
 
 def verified_address_of(user_id: Any, kind: ContactKind) -> ScalarSelect[str]:
     """The address of `kind` that `user_id` (a column or a value) proved last: where messages
-    go. A newer address waiting for its proof does not replace it until it is proved."""
+    go. A newer address waiting for its proof does not replace it until it is proved. "" when
+    the address was removed (`operations._remove`): nobody receives."""
     row = ContactVerification
     return (
         select(row.address)
@@ -27,7 +28,7 @@ def verified_address_of(user_id: Any, kind: ContactKind) -> ScalarSelect[str]:
 
 
 def verified_address(user_id: int, kind: ContactKind) -> str | None:
-    return db.session.scalar(select(verified_address_of(user_id, kind)))
+    return db.session.scalar(select(verified_address_of(user_id, kind))) or None
 
 
 def latest(user_id: int, kind: ContactKind) -> ContactVerification | None:
@@ -93,7 +94,7 @@ def states_for(user_ids: list[int]) -> dict[int, dict[str, ContactState]]:
             pending = last if last is not None and last.verified_at is None else None
             verified = proved.get((user_id, kind))
             states[user_id][kind.value] = ContactState(
-                kind, verified.address if verified else None, pending
+                kind, verified.address if verified and verified.address else None, pending
             )
     return states
 

@@ -75,15 +75,7 @@ def _save_typed(actor: Actor, user: User) -> int:
     for kind in ContactKind:
         typed = request.form.get(kind.value, "").strip()
         seen = request.form.get(f"seen-{kind.value}", "")
-        if not typed:
-            if on_file_of(user, kind) or seen:
-                raise Refusal(
-                    "removal_unsupported",
-                    _(
-                        "Adresu nie można usunąć, tylko zmienić: wpisz nowy. "
-                        "Dopóki nowy nie zostanie potwierdzony, wiadomości idą na poprzedni."
-                    ),
-                )
+        if not typed and not on_file_of(user, kind) and not seen:
             continue
         if typed == (on_file_of(user, kind) or "") and typed == seen:
             continue

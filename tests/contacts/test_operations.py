@@ -70,7 +70,7 @@ def test_an_address_is_stored_normalised_and_unverified(world, session, kind, ty
         (PHONE, "12345", "phone_invalid"),
         (PHONE, "22 621 00 00", "phone_invalid"),  # a Warsaw landline: no SMS reaches it
         (PHONE, "abc", "phone_invalid"),
-        (PHONE, "", "phone_invalid"),
+        (PHONE, "+48 601 234 567 1", "phone_invalid"),
     ],
 )
 def test_bad_addresses_are_refused_in_polish(world, session, kind, typed, code):
@@ -242,3 +242,26 @@ def test_the_sender_sends_proofs_to_the_new_address_only_while_it_waits(world, a
     assert "/contacts/confirm/" in mail.sent[0].body
     # The codes and links are credentials: not kept in the queue once they left.
     assert all(m.payload == {} for m in proofs(world.parent, MessageChannel.SMS))
+
+
+def test_a_removed_address_stops_receiving_and_voids_its_proof(world, session):
+    verified_contacts(world.parent, "stary@example.test", "+48500100200")
+    save_preferences(
+        _parent(world), world.parent, channels={MessageChannel.EMAIL, MessageChannel.SMS},
+        topics={Topic.ABSENCE}, digest=False, quiet_from=dt.time(0), quiet_until=dt.time(0),
+    )  # fmt: skip
+    change_contact(_parent(world), world.parent, PHONE, "601234567")  # waiting for its code
+    assert change_contact(_secretary(world), world.parent, EMAIL, " ") is None
+    assert change_contact(_secretary(world), world.parent, PHONE, "") is None
+    assert world.parent.email is None and world.parent.phone is None
+    assert verified_address(world.parent.id, EMAIL) is None
+    assert verified_address(world.parent.id, PHONE) is None
+    assert state_of(world.parent.id, PHONE).pending is None
+    absent_at(world, world.lesson)
+    session.flush()
+    assert not session.scalars(
+        select(OutgoingMessage).where(OutgoingMessage.event_id.is_not(None))
+    ).all()
+    # A new address after a removal is proved like any other.
+    row = change_contact(_parent(world), world.parent, EMAIL, "nowy@example.test")
+    assert row is not None and row.verified_at is None

@@ -190,3 +190,17 @@ def test_the_notification_settings_say_which_address_receives(world, login_as: L
     page = text(login_as(world.parent).get("/portal/settings").get_data(as_text=True))
     assert "E-mail (stary@example.test)" in page  # the proved one receives, not the new one
     assert "SMS (+48601234567) — numer czeka na potwierdzenie" in page
+
+
+def test_an_emptied_field_removes_the_address(world, login_as: Login, session):
+    verified_contacts(world.parent, "maria@example.test", "+48500100200")
+    session.commit()
+    client = login_as(world.secretary)
+    removed = _save(
+        client, _office(world), "", "+48500100200", seen=("maria@example.test", "+48500100200")
+    )
+    assert removed.status_code == 302
+    session.expire_all()
+    assert world.parent.email is None and world.parent.phone == "+48500100200"
+    assert verified_address(world.parent.id, ContactKind.EMAIL) is None
+    assert verified_address(world.parent.id, ContactKind.PHONE) == "+48500100200"
