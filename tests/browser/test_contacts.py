@@ -33,6 +33,8 @@ class ContactsSite:
     url: str
     db: Path
     parent_login: str
+    secretary_login: str
+    parent_name: str
 
     def proof(self, channel: str) -> str:
         """The body of the newest proof queued for `channel` ("email" or "sms")."""
@@ -57,10 +59,11 @@ def contacts_site(
     with bound(f"sqlite:///{path}"):
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
-        login = make_world().parent.login
+        world = make_world()
+        people = (world.parent.login, world.secretary.login, world.parent.last_name)
         db.session.commit()
     with running_server(f"sqlite:///{path}", directory) as server:
-        yield ContactsSite(server.url, path, login)
+        yield ContactsSite(server.url, path, *people)
 
 
 def _type_into(page: Page, label: str, text: str) -> None:
@@ -112,3 +115,29 @@ def test_a_parent_changes_and_proves_contacts_with_the_keyboard(
     expect(phone.get_by_role("heading", name="Adres potwierdzony")).to_be_visible()
     phone.goto(site.url + "/portal/contacts")
     expect(phone.locator("#state-email")).to_contain_text("maria@example.test (potwierdzony)")
+
+
+def test_the_secretary_types_a_guardians_contacts_with_the_keyboard(
+    contacts_site: ContactsSite, desktop: Page
+) -> None:
+    """At 1280 px: start page → "Kontakty opiekunów" → the guardian → e-mail, Tab, phone, Enter."""
+    site = contacts_site
+    log_in(desktop, site.url, site.secretary_login)
+    desktop.get_by_role("link", name="Kontakty opiekunów").click()
+    desktop.get_by_role("link", name=re.compile(site.parent_name)).click()
+    expect(desktop.get_by_role("heading", name=re.compile("Kontakty:"))).to_be_visible()
+    _type_into(desktop, "E-mail", "rodzic@example.test")
+    desktop.keyboard.press("Tab")  # to the phone, whatever the parent's test left in it
+    desktop.keyboard.press("Control+A")
+    desktop.keyboard.type("+48 603 456 789")
+    desktop.keyboard.press("Enter")
+    expect(desktop.locator(".flash.info")).to_contain_text("Wysłaliśmy potwierdzenie")
+    expect(desktop.locator("#state-email")).to_contain_text(
+        "Czeka na potwierdzenie: rodzic@example.test"
+    )
+    expect(desktop.locator("#state-phone")).to_contain_text("+48603456789")
+    assert fits_the_screen(desktop)
+    # The list shows both waiting.
+    desktop.get_by_role("link", name="Kontakty opiekunów").click()
+    row = desktop.get_by_role("row", name=re.compile(site.parent_name))
+    expect(row).to_contain_text("czeka: rodzic@example.test")
