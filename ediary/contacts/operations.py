@@ -139,6 +139,21 @@ def change_contact(
     return row
 
 
+@operation
+def change_contacts(actor: Actor, user: User, typed: dict[ContactKind, tuple[str, str]]) -> int:
+    """A contacts form: per kind, (what was typed, the address on file the page showed). The
+    unchanged ones are left alone, the others go through `change_contact` (an empty one removes
+    the address). Returns how many addresses now wait for their proof."""
+    waiting = 0
+    for kind, (address, seen) in typed.items():
+        wanted, on_file = address.strip(), on_file_of(user, kind) or ""
+        if wanted == on_file == seen:
+            continue
+        if change_contact(actor, user, kind, wanted, seen=seen) is not None:
+            waiting += 1
+    return waiting
+
+
 def _remove(user: User, kind: ContactKind) -> None:
     """No address of `kind` any more: a proved empty address (nothing to prove: it sends to
     nobody), so that the last proved one stops receiving; a waiting proof is void."""

@@ -25,7 +25,7 @@ from ediary.contacts.access import (
 from ediary.contacts.models import ContactKind
 from ediary.contacts.operations import (
     Outcome,
-    change_contact,
+    change_contacts,
     on_file_of,
     resend_proof,
     verification_of_link,
@@ -69,19 +69,15 @@ def _kind() -> ContactKind:
 
 
 def _save_typed(actor: Actor, user: User) -> int:
-    """Both fields of the form: each changed one through `change_contact` with the address
-    the page showed (`seen-*`). Returns how many addresses now wait for their proof."""
-    waiting = 0
-    for kind in ContactKind:
-        typed = request.form.get(kind.value, "").strip()
-        seen = request.form.get(f"seen-{kind.value}", "")
-        if not typed and not on_file_of(user, kind) and not seen:
-            continue
-        if typed == (on_file_of(user, kind) or "") and typed == seen:
-            continue
-        if change_contact(actor, user, kind, typed, seen=seen) is not None:
-            waiting += 1
-    return waiting
+    """Both fields of the form, with the addresses the page showed (`seen-*`)."""
+    return change_contacts(
+        actor,
+        user,
+        {
+            kind: (request.form.get(kind.value, ""), request.form.get(f"seen-{kind.value}", ""))
+            for kind in ContactKind
+        },
+    )
 
 
 def _saved_message(waiting: int) -> str:
