@@ -10,7 +10,7 @@ from sqlalchemy import ScalarSelect, select
 from ediary.contacts.models import ContactKind, ContactVerification
 from ediary.db import db
 from ediary.people.models import User
-from ediary.schools.models import Guardianship
+from ediary.schools.models import Guardianship, Pupil, SchoolClass
 
 
 def verified_address_of(user_id: Any, kind: ContactKind) -> ScalarSelect[str]:
@@ -109,3 +109,19 @@ def guardians_of(school_ids: set[int]) -> list[User]:
             .order_by(User.last_name, User.first_name, User.id)
         )
     )
+
+
+def children_in(user_ids: list[int], school_ids: set[int]) -> dict[int, list[str]]:
+    """Guardian id → "first last (class)" of their children in these schools: whose parent
+    the office is looking at (names on the page, never in a URL)."""
+    rows = db.session.execute(
+        select(Guardianship.user_id, Pupil.first_name, Pupil.last_name, SchoolClass.name)
+        .join(Pupil, Pupil.id == Guardianship.pupil_id)
+        .join(SchoolClass, SchoolClass.id == Pupil.class_id)
+        .where(Guardianship.user_id.in_(user_ids), Guardianship.school_id.in_(school_ids))
+        .order_by(Guardianship.user_id, Pupil.last_name, Pupil.first_name)
+    )
+    found: dict[int, list[str]] = {}
+    for user_id, first, last, class_name in rows:
+        found.setdefault(user_id, []).append(f"{first} {last} ({class_name})")
+    return found

@@ -31,7 +31,14 @@ from ediary.contacts.operations import (
     verification_of_link,
     verify_contact,
 )
-from ediary.contacts.queries import ContactState, guardians_of, latest, states_for, states_of
+from ediary.contacts.queries import (
+    ContactState,
+    children_in,
+    guardians_of,
+    latest,
+    states_for,
+    states_of,
+)
 from ediary.db import db
 from ediary.errors import Refusal
 from ediary.extensions import limiter
@@ -99,8 +106,13 @@ def _saved_message(waiting: int) -> str:
 def office_list() -> ResponseReturnValue:
     schools = require_office(current_user)
     guardians = guardians_of(schools)
-    states = states_for([g.id for g in guardians])
-    return render_template("contacts/office_list.html", guardians=guardians, states=states)
+    ids = [g.id for g in guardians]
+    return render_template(
+        "contacts/office_list.html",
+        guardians=guardians,
+        states=states_for(ids),
+        children=children_in(ids, schools),
+    )
 
 
 @bp.route("/office/guardians/<int:user_id>/contacts", methods=["GET", "POST"])
@@ -134,6 +146,7 @@ def _office_page(guardian: User, refusal: Refusal | None = None) -> str:
     return render_template(
         "contacts/office_guardian.html",
         guardian=guardian,
+        children=children_in([guardian.id], office_schools(current_user)).get(guardian.id, []),
         states=states_of(guardian.id),
         typed=_typed(guardian, refusal),
         refusal=refusal,

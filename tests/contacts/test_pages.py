@@ -58,6 +58,7 @@ def test_the_secretary_enters_contacts_and_proofs_go_out(world, login_as: Login,
     assert "/office/contacts" in home
     listing = client.get("/office/contacts").get_data(as_text=True)
     assert _office(world) in listing
+    assert "Zosia Wiśniewska (5a), Staś Wiśniewski (5b)" in text(listing)  # whose parent
     response = _save(client, _office(world), "maria@example.test", "601 234 567")
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"]).get_data(as_text=True))
