@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import create_engine, event, text, update
+from sqlalchemy import create_engine, event, insert, literal, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from bench.world import BenchWorld, build
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.config import Config
+from ediary.contacts.models import ContactKind, ContactVerification
 from ediary.db import db, utcnow
 from ediary.kiosks.access import token_of
 from ediary.kiosks.models import Kiosk
@@ -81,6 +82,22 @@ def scratch_database(url: str) -> Iterator[str]:
 def _switch_on_notifications(actor: Actor, parent_ids: list[int]) -> None:
     db.session.execute(
         update(User).where(User.id.in_(parent_ids)).values(email=User.login + "@example.org")
+    )
+    # Only proved addresses receive (ediary/contacts): these are, as if from the school's set-up.
+    now = literal(utcnow(), ContactVerification.__table__.c.verified_at.type)
+    db.session.execute(
+        insert(ContactVerification).from_select(
+            ["user_id", "kind", "address", "created_at", "verified_at", "sends", "attempts"],
+            select(
+                User.id,
+                literal(ContactKind.EMAIL.value),
+                User.email,
+                now,
+                now,
+                literal(0),
+                literal(0),
+            ).where(User.id.in_(parent_ids)),
+        )
     )
     # The defaults: e-mail of a pupil's first absence of the day (every roll here is slot 1).
     db.session.add_all(NotificationPreference(user_id=uid, email=True) for uid in parent_ids)

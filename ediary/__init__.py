@@ -48,6 +48,7 @@ BLUEPRINTS: list[str] = [
     "ediary.portal.views",
     "ediary.excuses.views",
     "ediary.notifications.views",
+    "ediary.contacts.views",
     "ediary.people.activation.views",
     "ediary.records.views",
     "ediary.office.views",

@@ -195,6 +195,7 @@ ARGUMENT_OBJECTS = {
     "kiosk_id": "kiosk",
     "year_id": "year",
     "member_id": "secretary",  # the staff console (tests/staff)
+    "user_id": "parent",  # a guardian (contacts: /office/guardians/<user_id>/contacts)
 }
 
 

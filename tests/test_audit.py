@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 
 from ediary.audit.models import AppendOnly, HistoryEntry
 from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
+from ediary.contacts.models import ContactKind
+from ediary.contacts.operations import change_contact
 from ediary.db import Base
 from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
@@ -87,6 +89,8 @@ def every_kind_of_row(world, session):
     # Issue 14: two-factor login's authenticator and recovery codes.
     offer_authenticator(Actor(world.secretary, Channel.WEB), world.secretary)
     new_recovery_codes(Actor(world.secretary, Channel.WEB), world.secretary)
+    # Issue 13 item 5: an address waiting for its proof.
+    change_contact(parent, world.parent, ContactKind.PHONE, "601234567")
     session.flush()
     return world
 

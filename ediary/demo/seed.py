@@ -22,6 +22,7 @@ from ediary.access.revocation import access_changed, class_members_changed
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, utcnow
 from ediary.demo import calendar, kioskfleet, plan
+from ediary.demo.contacts import seed_contacts
 from ediary.demo.accounts import DEMO_PASSWORD
 from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
 from ediary.demo.history import SchoolCodes
@@ -108,6 +109,7 @@ def seed_demo(
     report("schools, people, timetable", 1)
     diary = write_diary(district, ids, days, now, today, report)
     kioskfleet.seed_fleet(now)
+    seed_contacts()
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
 
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, RowMapping, func, insert, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
+from ediary.contacts.models import ContactKind
+from ediary.contacts.queries import verified_address_of
 from ediary.db import utcnow
 from ediary.journal.models import JournalEvent
 from ediary.notifications.models import (
@@ -86,7 +88,8 @@ def _first_slots(
 
 
 def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowMapping]]:
-    """Pupil id → the notification preferences and addresses of its active guardians."""
+    """Pupil id → the notification preferences and verified addresses of its active
+    guardians."""
     pref = NotificationPreference
     rows = connection.execute(
         select(
@@ -100,8 +103,9 @@ def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowM
             pref.remark,
             pref.digest,
             pref.digest_at,
-            User.email,
-            User.phone,
+            # Only addresses their owners proved (ediary/contacts): never one just typed in.
+            verified_address_of(pref.user_id, ContactKind.EMAIL).label("email"),
+            verified_address_of(pref.user_id, ContactKind.PHONE).label("phone"),
         )
         .join(User, User.id == pref.user_id)
         .join(Guardianship, Guardianship.user_id == User.id)

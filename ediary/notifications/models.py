@@ -83,6 +83,7 @@ class MessageStatus(enum.StrEnum):
 class MessageKind(enum.StrEnum):
     EVENT = "event"
     RESET = "reset"  # a password reset link (e-mail)
+    VERIFY = "verify"  # the proof of a new address (ediary/contacts): sent to that address
 
 
 class OutgoingMessage(Base):

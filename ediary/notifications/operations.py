@@ -58,9 +58,9 @@ def save_preferences(
     quiet_until: dt.time,
 ) -> NotificationPreference:
     if Channel.EMAIL in channels and not user.email:
-        raise Refusal("no_email", _l("Szkoła nie ma Twojego adresu e-mail; poproś sekretariat."))
+        raise Refusal("no_email", _l("Najpierw podaj adres e-mail w „Moje dane kontaktowe”."))
     if Channel.SMS in channels and not user.phone:
-        raise Refusal("no_phone", _l("Szkoła nie ma Twojego numeru telefonu; poproś sekretariat."))
+        raise Refusal("no_phone", _l("Najpierw podaj numer telefonu w „Moje dane kontaktowe”."))
     preference = preference_of(user)
     preference.email = Channel.EMAIL in channels
     preference.sms = Channel.SMS in channels

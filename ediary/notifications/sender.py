@@ -26,6 +26,8 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
+from ediary.contacts.models import ContactKind
+from ediary.contacts.queries import verification_address, verified_address
 from ediary.db import db, utcnow
 from ediary.notifications.gateways import Gateway, Outgoing, SendFailed, SmsApiGateway, SmtpGateway
 from ediary.notifications.models import (
@@ -150,7 +152,7 @@ class Sender:
     def _deliver(self, batch: list[OutgoingMessage], now: dt.datetime, report: Report) -> None:
         first = batch[0]
         user = db.session.get(User, first.user_id)
-        address = self._address(user, first.channel)
+        address = self._address(user, first)
         if user is None or address is None or not self._still_wanted(user, first):
             self._finish(batch, MessageStatus.DROPPED, now)
             report.dropped += len(batch)
@@ -175,16 +177,21 @@ class Sender:
             message.provider_id = provider_id[:80]
             message.lease_until = None
             message.last_error = None
-            if message.kind is MessageKind.RESET:
-                message.payload = {}  # the link is a credential: not kept once it left
+            if message.kind in (MessageKind.RESET, MessageKind.VERIFY):
+                message.payload = {}  # the link or code is a credential: not kept once it left
         db.session.commit()
         report.sent += len(batch)
 
     @staticmethod
-    def _address(user: User | None, channel: Channel) -> str | None:
+    def _address(user: User | None, message: OutgoingMessage) -> str | None:
+        """A proof goes to the new address it proves, if that still waits for it; everything
+        else only to the address of the channel its owner proved last (ediary/contacts)."""
         if user is None or not user.active:
             return None
-        return user.email if channel is Channel.EMAIL else user.phone
+        if message.kind is MessageKind.VERIFY:
+            return verification_address(user.id, message.payload)
+        kind = ContactKind.EMAIL if message.channel is Channel.EMAIL else ContactKind.PHONE
+        return verified_address(user.id, kind)
 
     @staticmethod
     def _still_wanted(user: User, message: OutgoingMessage) -> bool:
@@ -227,10 +234,12 @@ class Sender:
 
     def _compose(self, batch: list[OutgoingMessage], address: str) -> Outgoing:
         first = batch[0]
+        # SMSAPI takes numbers as digits with the country code (48...), not E.164's "+".
+        to = address.lstrip("+") if first.channel is Channel.SMS else address
         key = f"ediary-{first.id}"
         with force_locale("pl"):
-            if first.kind is MessageKind.RESET:
-                return Outgoing(address, first.payload["subject"], first.payload["body"], key)
+            if first.kind in (MessageKind.RESET, MessageKind.VERIFY):
+                return Outgoing(to, first.payload["subject"], first.payload["body"], key)
             names = self._children({m.payload.get("pupil_id") for m in batch})
             lines = [
                 event_line(m.topic or "", m.payload, names.get(m.payload.get("pupil_id"), ""))
@@ -243,7 +252,7 @@ class Sender:
                 body = with_link(" ".join(lines), self.portal_url)
             else:
                 body = with_link(body + "\n\n", self.portal_url)
-        return Outgoing(address, subject, body, key)
+        return Outgoing(to, subject, body, key)
 
     @staticmethod
     def _children(ids: Iterable[object]) -> dict[object, str]:
@@ -284,6 +293,6 @@ class Sender:
         for message in batch:
             message.status = status
             message.lease_until = None
-            if message.kind is MessageKind.RESET:
+            if message.kind in (MessageKind.RESET, MessageKind.VERIFY):
                 message.payload = {}
         db.session.commit()

@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ediary.audit.recording import Actor, operation
+from ediary.contacts.models import ContactKind
+from ediary.contacts.operations import change_contact, on_file_of
 from ediary.db import db
 from ediary.errors import Conflict, Refusal
 from ediary.folding import fold
@@ -158,15 +160,13 @@ def edit_pupil(actor: Actor, pupil: Pupil, particulars: Particulars, base_versio
 
 @operation
 def set_guardian_contacts(actor: Actor, user: User, email: str | None, phone: str | None) -> User:
-    """The one place a guardian's e-mail and phone are written (the "contacts" work replaces it
-    with verification before any notification goes to a new address)."""
-    email = (email or "").strip().lower() or None
-    phone = re.sub(r"[\s-]", "", phone or "") or None
-    if email is not None and (len(email) > 254 or not EMAIL.fullmatch(email)):
-        raise Refusal("email_invalid", _l("Adres e-mail jest nieprawidłowy."))
-    if phone is not None and not PHONE.fullmatch(phone):
-        raise Refusal("phone_invalid", _l("Numer telefonu to 9 do 15 cyfr (może zacząć się od +)."))
-    user.email, user.phone = email, phone
+    """The one place the office writes a guardian's e-mail and phone: through the contacts'
+    verification (ediary/contacts), so that a new address gets its proof (a link, a code)
+    before any notification goes there, and the proved one keeps receiving meanwhile."""
+    for kind, typed in ((ContactKind.EMAIL, email), (ContactKind.PHONE, phone)):
+        wanted = (typed or "").strip()
+        if wanted != (on_file_of(user, kind) or ""):
+            change_contact(actor, user, kind, wanted)
     return user
 
 

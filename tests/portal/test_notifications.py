@@ -26,6 +26,7 @@ from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.notifications.sender import MAX_ATTEMPTS, Sender, quiet_until
 from ediary.people.models import User
 from tests.clock import DEFAULT
+from tests.contacts.helpers import verified_contacts
 from tests.factories import World
 from tests.portal.fakes import INVALID_NUMBER, TOKEN, fake_smsapi, smtp_server
 from tests.portal.world import a_school_day, absent_at, second_lesson, teacher
@@ -52,14 +53,8 @@ class Recorder:
 
 
 def _with_contacts(world: World) -> User:
-    from ediary.audit.recording import operation
-
-    @operation
-    def contacts(actor: Actor, user: User) -> None:
-        user.email, user.phone = "maria@example.test", "48500100200"
-
-    contacts(Actor.system(), world.parent)
-    return world.parent
+    """Maria's addresses, proved (only proved addresses receive: ediary/contacts)."""
+    return verified_contacts(world.parent, "maria@example.test", "+48500100200")
 
 
 def _subscribe(world: World, *topics: Topic, channels=(Channel.EMAIL, Channel.SMS), digest=False):

@@ -1,7 +1,7 @@
 """office: search keys, pupil version, parents recorded without access
 
 Revision ID: 7aef89623b0b
-Revises: b541568dba09
+Revises: a5415cbcf8e6
 Create Date: 2026-12-05 21:20:32.134889+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7aef89623b0b"
-down_revision: str | Sequence[str] | None = "b541568dba09"
+down_revision: str | Sequence[str] | None = "a5415cbcf8e6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
