@@ -22,8 +22,8 @@ from ediary.access.revocation import access_changed, class_members_changed
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, utcnow
 from ediary.demo import calendar, kioskfleet, plan
-from ediary.demo.contacts import seed_contacts
 from ediary.demo.accounts import DEMO_PASSWORD
+from ediary.demo.contacts import seed_contacts
 from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
 from ediary.demo.history import SchoolCodes
 from ediary.demo.lessons import BELLS, LESSON, WARSAW, Ids, Progress, write_diary
