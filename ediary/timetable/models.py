@@ -39,13 +39,18 @@ class TeachingAssignment(Audited, Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("class_groups.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    # Hours a week in the plan (the przydział's "wymiar"): the grid warns when a teacher's
+    # placed lessons of this assignment exceed it.
+    weekly_hours: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class TimetableEntry(Audited, Base):
-    """A weekly slot: on this weekday, in this bell slot, this assignment in this room."""
+    """A weekly slot: on this weekday, in this bell slot, this assignment in this room, from
+    `valid_from` to `valid_to`. A change of the plan from a date closes the old entry the day
+    before and opens a new one: lessons already made keep pointing at the entry they came from."""
 
     __tablename__ = "timetable_entries"
-    __table_args__ = (UniqueConstraint("assignment_id", "weekday", "slot_number"),)
+    __table_args__ = (UniqueConstraint("assignment_id", "weekday", "slot_number", "valid_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
