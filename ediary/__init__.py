@@ -42,6 +42,7 @@ BLUEPRINTS: list[str] = [
     "ediary.schools.views",
     "ediary.diary.views",
     "ediary.timetable.views",
+    "ediary.timetable.pages",
     "ediary.kiosks.api",
     "ediary.portal.views",
     "ediary.excuses.views",
