@@ -227,6 +227,7 @@ def _cell(
         checked=checked,
         seen=request.form.get("seen") or cell_fingerprint(current),
         refusal=refusal,
+        nothing_saved=True,
     )
 
 
