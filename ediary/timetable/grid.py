@@ -186,6 +186,14 @@ def year_of(school: School, date: dt.date) -> SchoolYear:
     return year
 
 
+def not_past(school: School, from_date: dt.date) -> None:
+    """The plan changes from today on: what was the plan on a past day stays the record of it."""
+    from ediary.schools.queries import school_today
+
+    if from_date < school_today(school):
+        raise Refusal("date_past", _l("Plan można zmienić od dziś lub od późniejszej daty."))
+
+
 @operation
 def set_cell(
     actor: Actor,
@@ -213,6 +221,7 @@ def set_cell(
     )
     if slot is None:
         raise Refusal("slot_unknown", _l("Nie ma takiej lekcji w dzwonkach."))
+    not_past(school, from_date)
     year = year_of(school, from_date)
     if assignment is not None:
         if assignment.class_id != school_class.id:

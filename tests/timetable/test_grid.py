@@ -169,3 +169,20 @@ def test_changing_a_cell_from_a_date_regenerates_only_the_future_untouched_lesso
     # Applying again changes nothing and says nothing.
     again = capture_events(lambda: apply_timetable(actor, world.school, world.today))
     assert again.result == {"added": 0, "removed": 0, "changed": 0}
+
+
+def test_the_plan_is_not_changed_for_past_days(world: World, plan: Plan) -> None:
+    def refused() -> None:
+        with pytest.raises(Refusal, match="date_past"):
+            set_cell(
+                admin(world),
+                world.school,
+                world.class_b,
+                0,
+                2,
+                plan.physics_5b,
+                plan.room_b,
+                from_date=world.today - dt.timedelta(days=1),
+            )
+
+    capture_events(refused)

@@ -4,6 +4,7 @@ uploader's own; a file over 50 MB is refused on the form."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from typing import Any
@@ -134,3 +135,21 @@ def test_the_room_of_another_school_cannot_be_chosen(world: World, session: Sess
             other_room,
             from_date=world.today,
         )
+
+
+def test_an_import_for_a_past_date_is_refused_on_the_form(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.school_admin)
+    yesterday = (world.today - dt.timedelta(days=1)).isoformat()
+    sent = _post(
+        client,
+        f"/schools/{world.school.id}/plan/import",
+        {"file": (io.BytesIO(b"pn;1;5a;;m;Anna Nowak;12"), "plan.csv"), "from_date": yesterday},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 400
+    page = sent.get_data(as_text=True)
+    assert "Plan można zmienić od dziś lub od późniejszej daty." in text(page)
+    assert f'value="{yesterday}"' in page

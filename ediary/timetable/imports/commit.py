@@ -14,7 +14,7 @@ from ediary.db import db, utcnow
 from ediary.errors import Refusal
 from ediary.people.models import User
 from ediary.schools.models import ClassGroup, Room, School, Subject
-from ediary.timetable.grid import year_of
+from ediary.timetable.grid import not_past, year_of
 from ediary.timetable.imports.asc import read_asc
 from ediary.timetable.imports.csvfile import read_csv
 from ediary.timetable.imports.dryrun import DryRun, Wanted, dry_run
@@ -61,6 +61,7 @@ def commit_import(
     """Does what the dry run of this file showed; nothing if it shows no change."""
     if upload.school_id != school.id:
         raise Refusal("other_school", _l("Ten plik wczytano dla innej szkoły."))
+    not_past(school, from_date)
     result = dry_run(school, read(upload), from_date)
     if not result.changes:
         return result

@@ -16,6 +16,7 @@ from ediary.ids import parse_id
 from ediary.schools.models import School
 from ediary.schools.queries import school_today
 from ediary.timetable.access import load_plan
+from ediary.timetable.grid import not_past
 from ediary.timetable.imports.commit import commit_import, read, store_upload
 from ediary.timetable.imports.dryrun import DryRun, dry_run
 from ediary.timetable.imports.source import MAX_BYTES
@@ -60,6 +61,7 @@ def upload(school_id: int) -> ResponseReturnValue:
     sent = request.files.get("file")
     try:
         from_date = date_field(school)
+        not_past(school, from_date)
         if sent is None or not sent.filename:
             raise Refusal("no_file", _("Wybierz plik z planem (XML z aSc lub CSV)."))
         data = sent.stream.read(MAX_BYTES + 1)
