@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from ediary.audit.recording import Actor, Channel
 from ediary.people.models import User
 from ediary.schools.models import Subject
-from ediary.timetable.grid import plan_on
+from ediary.timetable.grid import plan_on, set_cell
 from tests.events import capture_events
 from tests.factories import World
 from tests.html import csrf_token, text
@@ -222,3 +223,43 @@ def test_a_hostile_upload_is_refused_on_the_form(
     page = sent.get_data(as_text=True)
     assert "względów bezpieczeństwa" in text(page) and 'value="2026-12-01"' in page
     assert "root:" not in page
+
+
+def test_a_plan_changed_since_the_dry_run_is_a_conflict_with_the_new_dry_run(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.school_admin)
+    data = (FIXTURES / "asc_plan.xml").read_bytes()
+    shown = _post(
+        client,
+        _plan_path(world, "/import"),
+        data={"file": (io.BytesIO(data), "plan.xml"), "from_date": world.today.isoformat()},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    upload_id = shown.split('name="upload" value="')[1].split('"')[0]
+    seen = shown.split('name="seen" value="')[1].split('"')[0]
+    # Meanwhile, another director adds physics for 5b on Monday, lesson 1.
+    plan = make_plan(world)
+    set_cell(
+        Actor(world.school_admin, Channel.WEB),
+        world.school,
+        world.class_b,
+        0,
+        1,
+        plan.physics_5b,
+        plan.room_b,
+        from_date=world.today,
+    )
+    session.commit()
+    sent = capture_events(
+        lambda: _post(
+            client,
+            _plan_path(world, "/import/commit"),
+            data={"upload": upload_id, "from_date": world.today.isoformat(), "seen": seen},
+        )
+    )
+    assert sent.result.status_code == 409
+    page = text(sent.result.get_data(as_text=True))
+    assert "Plan zmienił się od podglądu." in page
+    assert "usunięte" in page and "pon. 1: fizyka, 5b" in page  # the new dry run shows it

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from ediary.access.revocation import access_changed
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
-from ediary.errors import Refusal
+from ediary.errors import Conflict, Refusal
 from ediary.people.models import User
 from ediary.schools.models import ClassGroup, Room, School, Subject
 from ediary.timetable.grid import not_past, year_of
@@ -56,13 +56,24 @@ def store_upload(user: User, school: School, filename: str, data: bytes) -> Time
 
 @operation
 def commit_import(
-    actor: Actor, school: School, upload: TimetableUpload, from_date: dt.date
+    actor: Actor,
+    school: School,
+    upload: TimetableUpload,
+    from_date: dt.date,
+    *,
+    seen: str | None = None,
 ) -> DryRun:
-    """Does what the dry run of this file showed; nothing if it shows no change."""
+    """Does what the dry run of this file showed (`seen`: its digest; a plan changed since the
+    dry run is a `Conflict`, and the page shows the new dry run); nothing if it shows no change."""
     if upload.school_id != school.id:
         raise Refusal("other_school", _l("Ten plik wczytano dla innej szkoły."))
     not_past(school, from_date)
     result = dry_run(school, read(upload), from_date)
+    if seen is not None and seen != result.digest():
+        raise Conflict(
+            "stale_dry_run",
+            _l("Plan zmienił się od podglądu. Sprawdź nowy podgląd i zatwierdź ponownie."),
+        )
     if not result.changes:
         return result
     if result.bells_change:

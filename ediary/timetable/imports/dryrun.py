@@ -11,6 +11,7 @@ rooms and groups the school does not have yet are made. The same file again chan
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -74,6 +75,11 @@ class DryRun:
 
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
+
+    def digest(self) -> str:
+        """What the dry run showed, in a few characters: the commit's stale check."""
+        shown = "\n".join(f"{r.line}|{r.status}|{r.what}|{r.old}|{r.reason}" for r in self.rows)
+        return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
     @property
     def changes(self) -> bool:

@@ -110,7 +110,8 @@ def commit(school_id: int) -> ResponseReturnValue:
         ), 400
 
     def run(actor: Actor) -> DryRun:
-        return commit_import(actor, school, kept, date_field(school))
+        seen = request.form.get("seen") or None
+        return commit_import(actor, school, kept, date_field(school), seen=seen)
 
     def refused(refusal: Refusal) -> str:
         again = db.session.get_one(TimetableUpload, kept.id)
