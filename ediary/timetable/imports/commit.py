@@ -17,7 +17,8 @@ from ediary.schools.models import ClassGroup, Room, School, Subject
 from ediary.timetable.grid import not_past, year_of
 from ediary.timetable.imports.asc import read_asc
 from ediary.timetable.imports.csvfile import read_csv
-from ediary.timetable.imports.dryrun import DryRun, Wanted, dry_run
+from ediary.timetable.imports.dryrun import dry_run
+from ediary.timetable.imports.result import DryRun, Wanted
 from ediary.timetable.imports.source import Source, folded, refuse_size
 from ediary.timetable.models import TeachingAssignment, TimetableEntry, TimetableUpload
 from ediary.timetable.planning import save_bell_schedule

@@ -18,7 +18,8 @@ from ediary.schools.queries import school_today
 from ediary.timetable.access import load_plan
 from ediary.timetable.grid import not_past
 from ediary.timetable.imports.commit import commit_import, read, store_upload
-from ediary.timetable.imports.dryrun import DryRun, dry_run
+from ediary.timetable.imports.dryrun import dry_run
+from ediary.timetable.imports.result import DryRun
 from ediary.timetable.imports.source import MAX_BYTES
 from ediary.timetable.models import TimetableUpload
 from ediary.timetable.pages import _, bp, date_field
