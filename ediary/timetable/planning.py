@@ -212,3 +212,24 @@ def save_assignment(
         access_changed(teacher.id)  # an assignment decides which pupils a teacher reads
     assignment.weekly_hours = weekly_hours
     return assignment
+
+
+@operation
+def remove_assignment(actor: Actor, school: School, assignment: TeachingAssignment) -> None:
+    """Removes a przydział that was never placed in the plan. One that was stays: its entries
+    and the lessons made from them are the record of past weeks (change its hours instead, or
+    take its lessons out of the plan from a date)."""
+    if assignment.school_id != school.id:
+        raise Refusal("other_school", _l("Ten przydział jest innej szkoły."))
+    placed = db.session.scalar(
+        select(func.count())
+        .select_from(TimetableEntry)
+        .where(TimetableEntry.assignment_id == assignment.id)
+    )
+    if placed:
+        raise Refusal(
+            "assignment_in_plan",
+            _l("Ten przydział jest lub był w planie lekcji, więc zostaje w historii."),
+        )
+    access_changed(assignment.teacher_id)  # the teacher no longer reads the class's pupils
+    db.session.delete(assignment)

@@ -263,3 +263,22 @@ def test_a_plan_changed_since_the_dry_run_is_a_conflict_with_the_new_dry_run(
     page = text(sent.result.get_data(as_text=True))
     assert "Plan zmienił się od podglądu." in page
     assert "usunięte" in page and "pon. 1: fizyka, 5b" in page  # the new dry run shows it
+
+
+def test_an_assignment_is_removed_from_its_page_unless_it_is_in_the_plan(
+    world: World, session: Session, login_as: Login
+) -> None:
+    plan = make_plan(world)
+    session.commit()
+    client = login_as(world.school_admin)
+    path = _plan_path(world, "/assignments")
+    page = client.get(path).get_data(as_text=True)
+    assert "Usuń przydział: fizyka, 5b" in page
+    assert "Usuń przydział: matematyka, 5a" not in page  # placed: "w planie"
+    gone = _post(client, path + "/remove", data={"id": plan.physics_5b.id})
+    assert gone.status_code == 302
+    kept = _post(client, path + "/remove", data={"id": plan.math_5a.id})
+    assert kept.status_code == 400
+    assert "jest lub był w planie lekcji" in text(kept.get_data(as_text=True))
+    foreign = _post(client, path + "/remove", data={"id": "9223372036854775808"})
+    assert foreign.status_code == 404

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from ediary.audit.models import HistoryEntry
 from ediary.errors import Conflict, Refusal
+from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.planning import (
     SlotTimes,
     bell_slots,
     bells_fingerprint,
+    remove_assignment,
     save_assignment,
     save_bell_schedule,
     save_room,
@@ -115,3 +117,15 @@ def test_an_assignment_has_its_weekly_hours_and_a_teacher_of_the_school(
         save_assignment(
             admin(world), school, world.tutor, world.class_b, world.math, plan.group_1, 1
         )
+
+
+def test_an_assignment_never_placed_can_be_removed_one_in_the_plan_stays(
+    world: World, session: Session
+) -> None:
+    plan = make_plan(world)
+    remove_assignment(admin(world), world.school, plan.physics_5b)
+    assert session.get(TeachingAssignment, plan.physics_5b.id) is None
+    with pytest.raises(Refusal, match="assignment_in_plan"):
+        remove_assignment(admin(world), world.school, plan.math_5a)
+    with pytest.raises(Refusal, match="other_school"):
+        remove_assignment(admin(world), world.other_school, plan.physics_5a)

@@ -26,6 +26,7 @@ from ediary.timetable.planning import (
     SlotTimes,
     bell_slots,
     bells_fingerprint,
+    remove_assignment,
     save_assignment,
     save_bell_schedule,
     save_room,
@@ -305,11 +306,17 @@ def _assignments(school: School, refusal: Refusal | None = None) -> str:
             for g in db.session.scalars(select(ClassGroup).where(ClassGroup.school_id == school.id))
         },
     }
+    ever_placed = set(
+        db.session.scalars(
+            select(TimetableEntry.assignment_id).where(TimetableEntry.school_id == school.id)
+        )
+    )
     return render_template(
         "plan/assignments.html",
         school=school,
         rows=rows,
         placed=placed,
+        ever_placed=ever_placed,
         names=names,
         classes=classes_of(school),
         editable=_editable(school),
@@ -342,5 +349,23 @@ def save_assignment_page(school_id: int) -> ResponseReturnValue:
         run,
         to=url_for(".assignments", school_id=school.id),
         message=_("Zapisano przydział."),
+        refused=lambda refusal: _assignments(school, refusal),
+    )
+
+
+@bp.post("/schools/<int:school_id>/plan/assignments/remove")
+@login_required
+def remove_assignment_page(school_id: int) -> ResponseReturnValue:
+    school = load_plan(current_user, school_id, edit=True)
+
+    def run(actor: Actor) -> None:
+        if not request.form.get("id"):
+            raise Refusal("assignment_none", _("Wybierz przydział do usunięcia."))
+        remove_assignment(actor, school, in_school(TeachingAssignment, school, request.form["id"]))
+
+    return perform(
+        run,
+        to=url_for(".assignments", school_id=school.id),
+        message=_("Usunięto przydział."),
         refused=lambda refusal: _assignments(school, refusal),
     )
