@@ -282,3 +282,16 @@ def test_an_assignment_is_removed_from_its_page_unless_it_is_in_the_plan(
     assert "jest lub był w planie lekcji" in text(kept.get_data(as_text=True))
     foreign = _post(client, path + "/remove", data={"id": "9223372036854775808"})
     assert foreign.status_code == 404
+
+
+def test_a_grid_has_a_print_view_and_a_pdf(world: World, session: Session, login_as: Login) -> None:
+    session.commit()
+    client = login_as(world.secretary)
+    grid = client.get(_plan_path(world, f"/grid/class-{world.class_a.id}")).get_data(as_text=True)
+    printed = client.get(_plan_path(world, f"/grid/class-{world.class_a.id}/print"))
+    assert printed.status_code == 200 and "/print" in grid
+    assert "Plan lekcji: klasa 5a" in text(printed.get_data(as_text=True))
+    assert "mat · Nowak · 12" in text(printed.get_data(as_text=True))
+    pdf = client.get(_plan_path(world, f"/grid/class-{world.class_a.id}/pdf"))
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")

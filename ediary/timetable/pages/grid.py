@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from ediary.access import roles
 from ediary.audit.recording import Actor
 from ediary.db import db
+from ediary.documents.pdf import pdf_response, render_pdf
 from ediary.errors import Refusal
 from ediary.ids import parse_id
 from ediary.people.models import User
@@ -87,6 +89,27 @@ def _owner(school: School, kind: str, object_id: int) -> SchoolClass | User | Ro
 def grid(school_id: int, whose: str) -> ResponseReturnValue:
     """`whose` is `class-7`, `teacher-3` or `room-12` (an id past the database's integer: 404)."""
     school = load_plan(current_user, school_id)
+    return render_template("plan/grid.html", **_grid(school, whose))
+
+
+@bp.get("/schools/<int:school_id>/plan/grid/<whose>/print")
+@login_required
+def grid_print(school_id: int, whose: str) -> ResponseReturnValue:
+    """The print view (A4, landscape) for the staff room or a classroom's door."""
+    school = load_plan(current_user, school_id)
+    return render_template("plan/grid_print.html", **_grid(school, whose))
+
+
+@bp.get("/schools/<int:school_id>/plan/grid/<whose>/pdf")
+@login_required
+def grid_pdf(school_id: int, whose: str) -> ResponseReturnValue:
+    school = load_plan(current_user, school_id)
+    context = _grid(school, whose)
+    data = render_pdf("plan/grid_print.html", **context)
+    return pdf_response(data, f"plan-{whose}-{context['on'].isoformat()}.pdf")
+
+
+def _grid(school: School, whose: str) -> dict[str, Any]:
     kind, _dash, raw = whose.partition("-")
     object_id = parse_id(raw)
     if object_id is None or kind not in KINDS:
@@ -106,17 +129,17 @@ def grid(school_id: int, whose: str) -> ResponseReturnValue:
     cells: dict[tuple[int, int], list[Shown]] = {}
     for item in shown(mine):
         cells.setdefault((item.entry.weekday, item.entry.slot_number), []).append(item)
-    return render_template(
-        "plan/grid.html",
-        school=school,
-        kind=kind,
-        owner=owner,
-        on=on,
-        slots=bell_slots(school.id),
-        days=list(zip(WEEKDAYS, day_names(), strict=True)),
-        cells=cells,
-        editable=kind == "class" and roles.is_school_admin(current_user, school.id),
-    )
+    return {
+        "school": school,
+        "kind": kind,
+        "whose": whose,
+        "owner": owner,
+        "on": on,
+        "slots": bell_slots(school.id),
+        "days": list(zip(WEEKDAYS, day_names(), strict=True)),
+        "cells": cells,
+        "editable": kind == "class" and roles.is_school_admin(current_user, school.id),
+    }
 
 
 def _cell_args(school: School, class_id: int, cell: str) -> tuple[SchoolClass, int, int]:
