@@ -43,6 +43,7 @@ BLUEPRINTS: list[str] = [
     "ediary.schools.views",
     "ediary.diary.views",
     "ediary.timetable.views",
+    "ediary.timetable.pages",
     "ediary.kiosks.api",
     "ediary.kiosks.views",
     "ediary.portal.views",

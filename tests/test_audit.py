@@ -40,6 +40,9 @@ NOT_AUDITED = {
     # off them: what the machines report, not a person's change (ediary/kiosks/models.py).
     "kiosk_statuses",
     "kiosk_outages",
+    # Issue 14 item 2: a timetable file between its dry run and its commit, kept a day; what the
+    # commit changes is audited (ediary/timetable/models.py).
+    "timetable_uploads",
 }
 
 

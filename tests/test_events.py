@@ -29,6 +29,7 @@ from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.operations import publish
 from ediary.kiosks.operations import revoke_kiosk
 from ediary.timetable.operations import cancel_lesson
+from ediary.timetable.regenerate import apply_timetable
 from tests.events import capture_events, check_event
 from tests.factories import World
 
@@ -162,6 +163,11 @@ CASES: dict[str, Callable[[World], Case]] = {
         partial(cancel_lesson, Actor(w.school_admin, Channel.WEB), w.lesson),
         w.class_a.id,
         lambda _: _lesson_fields(w) | {"class_id": w.class_a.id},
+    ),
+    "timetable.changed": lambda w: Case(
+        partial(apply_timetable, Actor(w.school_admin, Channel.WEB), w.school, w.today),
+        w.class_a.id,
+        lambda counts: {"class_id": w.class_a.id, "from_date": w.today.isoformat(), **counts},
     ),
     "kiosk.revoked": lambda w: Case(
         partial(revoke_kiosk, Actor(w.school_admin, Channel.WEB), w.kiosk),

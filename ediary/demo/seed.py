@@ -250,6 +250,7 @@ def _structure(district: plan.District, days: list[dt.date], today: dt.date) -> 
             teacher_id=ids.teachers[a.teacher],
             class_id=ids.classes[a.klass],
             subject_id=ids.subjects[(district.classes[a.klass].school, a.subject)],
+            weekly_hours=a.hours,
         )
         for a in district.assignments
     ]

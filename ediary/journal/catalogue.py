@@ -97,6 +97,16 @@ class LessonCancelled(LessonFields):
     class_id: int
 
 
+class TimetableChanged(TypedDict):
+    """The class's lessons from `from_date` were made again from a changed plan: how many."""
+
+    class_id: int
+    from_date: str
+    added: int
+    removed: int
+    changed: int
+
+
 class KioskRevoked(TypedDict):
     kiosk_id: int
 
@@ -154,6 +164,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "A lesson's topic was entered or changed (the lesson took place).",
         ),
         EventType("lesson.cancelled", Audience.CLASS, LessonCancelled, "A lesson was cancelled."),
+        EventType(
+            "timetable.changed",
+            Audience.CLASS,
+            TimetableChanged,
+            "The class's future lessons were made again from a changed timetable.",
+        ),
         EventType(
             "kiosk.revoked", Audience.KIOSK, KioskRevoked, "The device's enrollment was revoked."
         ),

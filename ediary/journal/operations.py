@@ -27,6 +27,7 @@ from ediary.journal.catalogue import (
     LessonTopic,
     RemarkAdded,
     RemarkRemoved,
+    TimetableChanged,
 )
 from ediary.journal.models import JournalEvent
 
@@ -92,6 +93,14 @@ def publish(
     school_id: int,
     audience_id: int,
     **payload: Unpack[LessonCancelled],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["timetable.changed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[TimetableChanged],
 ) -> JournalEvent: ...
 @overload
 def publish(

@@ -246,5 +246,6 @@ NOT_IN_THE_DIARY: dict[str, str] = {
     "Membership": "who may use the system in which role: access, not the record",
     "OutgoingMessage": "e-mails and SMS to parents: delivery bookkeeping",
     "SchoolNotificationPolicy": "the school's notification settings",
+    "TimetableUpload": "a timetable file between its dry run and its commit, kept a day",
     "YearArchive": "the archives built of the diary: the record of the record (in the history)",
 }

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, Text, Time, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
-from ediary.db import Base
+from ediary.db import Base, utcnow
 from ediary.enums import enum_column
 from ediary.schools.models import ClassGroup, Room, SchoolClass, Subject
 
@@ -39,13 +39,18 @@ class TeachingAssignment(Audited, Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("class_groups.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    # Hours a week in the plan (the przydział's "wymiar"): the grid warns when a teacher's
+    # placed lessons of this assignment exceed it.
+    weekly_hours: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class TimetableEntry(Audited, Base):
-    """A weekly slot: on this weekday, in this bell slot, this assignment in this room."""
+    """A weekly slot: on this weekday, in this bell slot, this assignment in this room, from
+    `valid_from` to `valid_to`. A change of the plan from a date closes the old entry the day
+    before and opens a new one: lessons already made keep pointing at the entry they came from."""
 
     __tablename__ = "timetable_entries"
-    __table_args__ = (UniqueConstraint("assignment_id", "weekday", "slot_number"),)
+    __table_args__ = (UniqueConstraint("assignment_id", "weekday", "slot_number", "valid_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -101,3 +106,20 @@ class Lesson(Audited, Base):
 
     def __repr__(self) -> str:
         return f"<Lesson {self.id} {self.date} #{self.slot_number}>"
+
+
+class TimetableUpload(Base):
+    """A timetable file between its dry run and its commit: the commit reads the very bytes the
+    person saw the dry run of (by its digest), not a second upload. Not `Audited`: it is a
+    request's scratch, not a school record; the commit's history says what changed."""
+
+    __tablename__ = "timetable_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    format: Mapped[str] = mapped_column(String(8))  # "asc" or "csv"
+    filename: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

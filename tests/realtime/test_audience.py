@@ -34,6 +34,7 @@ from ediary.realtime.rooms import event_rooms, journal_filter, rooms_of
 from ediary.schools.models import ClassGroup, GroupMembership, Pupil, SchoolClass
 from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson
+from ediary.timetable.regenerate import apply_timetable
 from tests.factories import SYSTEM, World, _add, make_lesson, make_subject
 
 PEOPLE = (
@@ -124,6 +125,8 @@ def _every_event_type(world: World) -> list[JournalEvent]:
         today=world.today,
     )
     decide_excuses(Actor(world.tutor, Channel.WEB), [excuse], approve=True)
+    # The timetable applied from today (issue 14): each class whose future lessons changed.
+    apply_timetable(Actor(world.school_admin, Channel.WEB), world.school, world.today)
     db.session.flush()
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 

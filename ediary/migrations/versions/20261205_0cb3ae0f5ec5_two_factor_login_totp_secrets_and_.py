@@ -1,7 +1,7 @@
 """two-factor login: TOTP secrets and recovery codes
 
 Revision ID: 0cb3ae0f5ec5
-Revises: 5c2093e5ba7d
+Revises: 99004ed704fd
 Create Date: 2026-12-05 21:24:36.489777+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0cb3ae0f5ec5"
-down_revision: str | Sequence[str] | None = "5c2093e5ba7d"
+down_revision: str | Sequence[str] | None = "99004ed704fd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
