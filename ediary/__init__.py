@@ -47,6 +47,7 @@ BLUEPRINTS: list[str] = [
     "ediary.excuses.views",
     "ediary.notifications.views",
     "ediary.people.activation.views",
+    "ediary.gradebook.views",
 ]
 
 

@@ -192,6 +192,7 @@ ARGUMENT_OBJECTS = {
     "school_id": "school",
     "district_id": "district",
     "lesson_id": "lesson",
+    "subject_id": "math",  # gradebook
 }
 
 
