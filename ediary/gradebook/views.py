@@ -30,6 +30,7 @@ from ediary.gradebook.access import (
     require_teacher,
 )
 from ediary.gradebook.desk import ZONE, lessons_between, teacher_desk, week_of
+from ediary.gradebook.lesson_history import lesson_changes
 from ediary.gradebook.models import Assessment
 from ediary.gradebook.operations import create_assessment, save_cell, shown
 from ediary.gradebook.queries import assessments_of, build_grid, pupil_row
@@ -42,6 +43,7 @@ from ediary.web.pages import perform
 
 bp = Blueprint("gradebook", __name__)
 bp.add_app_template_global(teacher_desk)
+bp.add_app_template_global(lesson_changes)
 
 
 def _terms(school_class: SchoolClass) -> list[Term]:

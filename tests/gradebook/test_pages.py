@@ -20,7 +20,7 @@ from ediary.timetable.operations import substitute
 from tests.events import capture_events
 from tests.factories import World, make_lesson
 from tests.gradebook.helpers import assignment_of, column, post_cell, type_in
-from tests.html import csrf_token, text
+from tests.html import csrf_token, hidden_fields, text
 from tests.test_access_matrix import ACTORS
 
 Login = Callable[[User], FlaskClient]
@@ -211,3 +211,47 @@ def test_the_lesson_list_goes_week_by_week_to_any_past_lesson(
     assert f"/lessons/{past.id}" in there and "brak tematu" in text(there)
     assert client.get("/teacher/lessons?week=nonsense").status_code == 404
     assert login_as(world.secretary).get("/teacher/lessons").status_code == 404
+
+
+def test_a_past_lessons_roll_and_topic_are_corrected_with_their_history(
+    world: World, session: Session, login_as: Login, school_hours: object
+) -> None:
+    """From the start page's list of lessons without a topic, one click: the lesson of last
+    week, its roll taken, then corrected; the page shows old → new, who and how."""
+    import datetime as dt
+
+    past = make_lesson(
+        world.school,
+        world.class_a,
+        world.math,
+        world.teacher,
+        world.room,
+        world.today - dt.timedelta(days=7),
+        3,
+    )
+    submit_roll(Actor(world.teacher, Channel.KIOSK, world.kiosk.id), past, {}, base=None)
+    session.commit()
+    client = login_as(world.teacher)
+    home = client.get("/").get_data(as_text=True)
+    assert f'href="/lessons/{past.id}"' in home.split('id="missing"')[1]
+    path = f"/lessons/{past.id}"
+    form = {
+        **hidden_fields(client, path),
+        f"state-{world.pupil.id}": "nb",
+        f"state-{world.classmate.id}": "ob",
+        "topic": "Ułamki dziesiętne",
+    }
+    assert client.post(path, data=form).status_code == 302
+    page = text(client.get(path).get_data(as_text=True))
+    assert "Historia zmian tej lekcji" in page
+    assert "Zosia Wiśniewska: obecny (ob) → nieobecny (nb)" in page
+    assert "temat lekcji: — → Ułamki dziesiętne" in page
+    assert "Anna Nowak" in page and "przeglądarka" in page
+    # Held now, with a roll: no longer on the start page's list.
+    assert (
+        f'href="/lessons/{past.id}"'
+        not in client.get("/")
+        .get_data(as_text=True)
+        .split("Ten tydzień")[0]
+        .split('id="missing"')[-1]
+    )
