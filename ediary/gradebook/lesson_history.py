@@ -58,8 +58,8 @@ def lesson_changes(lesson: Lesson) -> list[LessonChange]:
         .limit(SHOWN)
     )
     rows = list(db.session.scalars(query))
-    users = _names(User, {r.actor_id for r in rows if r.actor_id is not None})
-    pupils = _names(Pupil, set(attendance.values()))
+    users = _users({r.actor_id for r in rows if r.actor_id is not None})
+    pupils = _pupils(set(attendance.values()))
     types = {
         t.id: f"{t.name} ({t.code})"
         for t in db.session.scalars(
@@ -92,9 +92,11 @@ def lesson_changes(lesson: Lesson) -> list[LessonChange]:
     return changes
 
 
-def _names(model: type[User] | type[Pupil], ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {
-        row.id: row.full_name for row in db.session.scalars(select(model).where(model.id.in_(ids)))
-    }
+def _users(ids: set[int]) -> dict[int, str]:
+    rows = db.session.scalars(select(User).where(User.id.in_(ids))) if ids else []
+    return {row.id: row.full_name for row in rows}
+
+
+def _pupils(ids: set[int]) -> dict[int, str]:
+    rows = db.session.scalars(select(Pupil).where(Pupil.id.in_(ids))) if ids else []
+    return {row.id: row.full_name for row in rows}
