@@ -93,10 +93,12 @@ def lesson_changes(lesson: Lesson) -> list[LessonChange]:
 
 
 def _users(ids: set[int]) -> dict[int, str]:
-    rows = db.session.scalars(select(User).where(User.id.in_(ids))) if ids else []
-    return {row.id: row.full_name for row in rows}
+    if not ids:
+        return {}
+    return {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _pupils(ids: set[int]) -> dict[int, str]:
-    rows = db.session.scalars(select(Pupil).where(Pupil.id.in_(ids))) if ids else []
-    return {row.id: row.full_name for row in rows}
+    if not ids:
+        return {}
+    return {p.id: p.full_name for p in db.session.scalars(select(Pupil).where(Pupil.id.in_(ids)))}
