@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask_babel import format_decimal
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
+from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ediary.db import db
-from ediary.diary.models import Grade, GradeKind
+from ediary.diary.models import Grade, GradeCategory, GradeKind
 from ediary.diary.queries import Average, weighted_average
 from ediary.gradebook.models import Assessment
 from ediary.gradebook.operations import shown
@@ -78,7 +81,9 @@ def assessments_of(assignment: TeachingAssignment, term: Term) -> list[Assessmen
     return list(db.session.scalars(query))
 
 
-def _grades(pupil_ids: list[int], subject_id: int, term_id: int) -> dict[int, list[Grade]]:
+def _grades(
+    pupil_ids: list[int], subject_id: int, term_id: int, school_id: int
+) -> dict[int, list[Grade]]:
     by_pupil: dict[int, list[Grade]] = defaultdict(list)
     if not pupil_ids:
         return by_pupil
@@ -92,7 +97,11 @@ def _grades(pupil_ids: list[int], subject_id: int, term_id: int) -> dict[int, li
             Grade.removed.is_(False),
         )
         .order_by(Grade.id)
+        # The few categories are loaded once (below); each grade then finds its own in the
+        # session's identity map instead of a join per row.
+        .options(lazyload(Grade.category))
     )
+    db.session.scalars(select(GradeCategory).where(GradeCategory.school_id == school_id)).all()
     for grade in db.session.scalars(query):
         by_pupil[grade.pupil_id].append(grade)
     return by_pupil
@@ -118,7 +127,7 @@ def build_grid(assignment: TeachingAssignment, term: Term, school: School) -> Gr
     assessments = assessments_of(assignment, term)
     columns = {a.id: index for index, a in enumerate(assessments)}
     pupils = grid_pupils(assignment)
-    grades = _grades([p.id for p in pupils], assignment.subject_id, term.id)
+    grades = _grades([p.id for p in pupils], assignment.subject_id, term.id, school.id)
     rows = [_row(p, columns, grades.get(p.id, []), school) for p in pupils]
     return Grid(assignment, term, assessments, rows)
 
@@ -127,16 +136,48 @@ def pupil_row(
     grid_assessments: list[Assessment], pupil: Pupil, term: Term, school: School, subject_id: int
 ) -> Row:
     columns = {a.id: index for index, a in enumerate(grid_assessments)}
-    return _row(pupil, columns, _grades([pupil.id], subject_id, term.id).get(pupil.id, []), school)
+    return _row(
+        pupil,
+        columns,
+        _grades([pupil.id], subject_id, term.id, school.id).get(pupil.id, []),
+        school,
+    )
 
 
-def _number(value: Decimal) -> str:
-    return str(format_decimal(value, format="0.##"))
+def _number(value: Decimal, point: str) -> str:
+    # Not Babel's format_decimal per term: a grid has thousands of terms and it was most of the
+    # page's time; the locale's decimal sign, asked once, is all a grade's worth needs.
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", point)
 
 
 def explain(average: Average) -> str:
     """The sum a parent can redo: "(4,5×3 + 3×2) / 5 = 3,90"."""
     if average.value is None:
         return ""
-    parts = " + ".join(f"{_number(t.worth)}×{t.weight}" for t in average.terms)
-    return f"({parts}) / {average.weights} = {format_decimal(average.value, format='0.00')}"
+    point = get_decimal_symbol(get_locale())
+    parts = " + ".join(f"{_number(t.worth, point)}×{t.weight}" for t in average.terms)
+    return f"({parts}) / {average.weights} = {average.value:.2f}".replace(".", point)
+
+
+def cells_html(row: Row) -> Markup:
+    """A row's cells, written here rather than in the template: 1,800 cells through Jinja's
+    attribute look-ups (or `Markup.format`) were most of a full grid's render time. Every text
+    goes through `escape`; the rest are integers."""
+    out = []
+    for cell in row.cells:
+        earlier = "".join(
+            f'<s class="c">{escape(shown(g))}</s>'
+            if g.id in row.counted
+            else f"<s>{escape(shown(g))}</s>"
+            for g in cell.earlier
+        )
+        grade = cell.grade
+        if grade is None:
+            out.append(f'<td>{earlier}<input value=""></td>')
+        else:
+            out.append(
+                f'<td>{earlier}<input value="{escape(shown(grade))}"'
+                f' data-g="{int(grade.id)}" data-v="{int(grade.version)}"></td>'
+            )
+    return Markup("".join(out))  # noqa: S704 - every text above is escaped

@@ -33,7 +33,7 @@ from ediary.gradebook.desk import ZONE, lessons_between, teacher_desk, week_of
 from ediary.gradebook.lesson_history import lesson_changes
 from ediary.gradebook.models import Assessment
 from ediary.gradebook.operations import create_assessment, save_cell, shown
-from ediary.gradebook.queries import assessments_of, build_grid, pupil_row
+from ediary.gradebook.queries import assessments_of, build_grid, cells_html, pupil_row
 from ediary.ids import id_arg, parse_id
 from ediary.schools.models import ClassGroup, Pupil, School, SchoolClass, Subject, Term
 from ediary.schools.queries import current_term, school_today
@@ -123,6 +123,7 @@ def _grid_page(
         refusal=refusal,
         typed=typed or {},
         grid_url=grid_url,
+        cells_html=cells_html,
     )
 
 
