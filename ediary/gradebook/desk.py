@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ediary.db import db, utcnow
 from ediary.diary.models import Attendance
@@ -22,6 +23,13 @@ from ediary.schools.models import ClassGroup, SchoolClass, Subject
 from ediary.timetable.models import Lesson, LessonStatus, TeachingAssignment
 
 MISSING_SHOWN = 20
+# What a lesson's line names: loaded with the lessons, not one query per line.
+SHOWN_WITH = (
+    joinedload(Lesson.subject),
+    joinedload(Lesson.school_class),
+    joinedload(Lesson.room),
+    joinedload(Lesson.group),
+)
 ZONE = ZoneInfo("Europe/Warsaw")
 
 
@@ -67,6 +75,7 @@ def lessons_between(user: User, first: dt.date, last: dt.date) -> list[Lesson]:
             Lesson.date <= last,
         )
         .order_by(Lesson.date, Lesson.slot_number)
+        .options(*SHOWN_WITH)
     )
     return list(db.session.scalars(query))
 
@@ -81,7 +90,7 @@ def missing_entries(user: User, now: dt.datetime) -> tuple[list[Lesson], int]:
         or_(Lesson.status != LessonStatus.HELD, no_roll),
     )
     count = db.session.scalar(select(func.count()).select_from(Lesson).where(*where)) or 0
-    query = select(Lesson).where(*where).order_by(Lesson.starts_at, Lesson.id)
+    query = select(Lesson).where(*where).order_by(Lesson.starts_at, Lesson.id).options(*SHOWN_WITH)
     return list(db.session.scalars(query.limit(MISSING_SHOWN))), count
 
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, Channel
+from ediary.diary.models import Attendance
 from ediary.diary.operations import submit_roll
 from ediary.gradebook.models import Assessment
 from ediary.gradebook.operations import cell_grades
@@ -255,3 +256,33 @@ def test_a_past_lessons_roll_and_topic_are_corrected_with_their_history(
         .split("Ten tydzień")[0]
         .split('id="missing"')[-1]
     )
+
+
+def test_the_form_tutors_start_page_shows_new_excuse_requests(
+    world: World, session: Session, login_as: Login, school_hours: object
+) -> None:
+    from ediary.excuses.operations import request_excuse
+
+    submit_roll(
+        Actor(world.teacher, Channel.WEB),
+        world.lesson,
+        {world.pupil.id: "nb"},
+        base={world.pupil.id: None},
+    )
+    before = login_as(world.tutor).get("/").get_data(as_text=True)
+    assert "Nowe prośby o usprawiedliwienie" not in before
+    record = next(
+        a
+        for a in session.query(Attendance).filter_by(
+            lesson_id=world.lesson.id, pupil_id=world.pupil.id
+        )
+    )
+    request_excuse(
+        Actor(world.parent, Channel.WEB), world.pupil, absences=[record], future_days=[],
+        reason="Choroba.", note=None, today=world.today,
+    )  # fmt: skip
+    html = login_as(world.tutor).get("/").get_data(as_text=True)
+    assert "Nowe prośby o usprawiedliwienie" in text(html)
+    assert 'href="/excuses"' in html.split("Nowe prośby o usprawiedliwienie")[1]
+    # The lesson's own teacher is not the tutor: nothing of it on their page.
+    assert "Nowe prośby" not in login_as(world.teacher).get("/").get_data(as_text=True)
