@@ -224,3 +224,43 @@ def save_cell(
         improves=current if typed.improve else None,
         assessment_id=assessment.id,
     )
+
+
+@dataclass
+class ColumnSaved:
+    saved: int
+    problems: dict[int, Refusal]  # pupil id → why that cell was not saved (a conflict, a typo)
+
+
+@dataclass(frozen=True)
+class Entry:
+    pupil: Pupil
+    text: str
+    seen_grade_id: int | None
+    seen_version: int | None
+
+
+@operation
+def save_column(
+    actor: Actor, assessment: Assessment, entries: list[Entry], *, today: dt.date
+) -> ColumnSaved:
+    """A whole column from the plain form (no JavaScript): each changed cell as `save_cell`.
+    A cell that is refused or changed meanwhile is reported and skipped: `save_cell` refuses
+    before it writes anything, so the others are saved as typed, like the roll's pupils."""
+    done = ColumnSaved(0, {})
+    for entry in entries:
+        try:
+            save_cell(
+                actor,
+                assessment,
+                entry.pupil,
+                entry.text,
+                seen_grade_id=entry.seen_grade_id,
+                seen_version=entry.seen_version,
+                today=today,
+            )
+        except Refusal as refusal:
+            done.problems[entry.pupil.id] = refusal
+        else:
+            done.saved += 1
+    return done

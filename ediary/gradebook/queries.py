@@ -132,6 +132,13 @@ def build_grid(assignment: TeachingAssignment, term: Term, school: School) -> Gr
     return Grid(assignment, term, assessments, rows)
 
 
+def pupil_rows(assignment: TeachingAssignment, assessment: Assessment, school: School) -> list[Row]:
+    """The grid's rows with one column, `assessment` (the column's plain form)."""
+    pupils = grid_pupils(assignment)
+    grades = _grades([p.id for p in pupils], assignment.subject_id, assessment.term_id, school.id)
+    return [_row(p, {assessment.id: 0}, grades.get(p.id, []), school) for p in pupils]
+
+
 def pupil_row(
     grid_assessments: list[Assessment], pupil: Pupil, term: Term, school: School, subject_id: int
 ) -> Row:

@@ -262,3 +262,7 @@ def lessons() -> ResponseReturnValue:
         following=monday + dt.timedelta(days=7),
         today=today,
     )
+
+
+# The column's plain form registers its routes on this blueprint (kept in its own module).
+from ediary.gradebook import column_views  # noqa: E402, F401
