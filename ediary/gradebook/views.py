@@ -2,8 +2,8 @@
 
 A cell is saved by static/js/gradebook.js, one request per cell (JSON): the grade and version
 the page showed go with it, and a cell someone changed meanwhile answers 409 with the server's
-value, which the page shows in the cell. Without JavaScript the grid is read-only (entering
-grades needs the script); columns are added with a plain form.
+value, which the page shows in the cell. Without JavaScript each column's heading opens that
+column as a plain form (column_views.py); columns are added with a plain form.
 """
 
 from __future__ import annotations
