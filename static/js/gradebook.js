@@ -84,10 +84,14 @@ async function save(input) {
       credentials: "same-origin",
     });
     code = response.status;
-    answer = await response.json();
+    answer = await response.json().catch(() => null);
   } catch {
+    code = 0; // no answer at all: the network
+  }
+  if (!answer) {
+    // No answer, or not the cell's (an expired session or form: the site's error page).
     td.className = "refused";
-    say(td, status.dataset.offline);
+    say(td, code ? status.dataset.failed : status.dataset.offline);
     delete input.dataset.sending;
     return;
   }
