@@ -139,7 +139,28 @@ def test_grades_typed_with_the_keyboard_reach_the_parent_live_and_a_race_is_a_co
 
         # Reloaded, the first editor's 4 stands: nothing was overwritten.
         teacher.reload()
-        expect(_cell(teacher, grid_site.pupil_id)[1]).to_have_value("4")
+        pupil_td, pupil_input = _cell(teacher, grid_site.pupil_id)
+        expect(pupil_input).to_have_value("4")
+
+        # An improvement next to the original (the statute: both count), then Adam's 4+
+        # withdrawn by emptying his cell.
+        pupil_input.focus()
+        teacher.keyboard.press("Control+A")
+        teacher.keyboard.type("p5")
+        teacher.keyboard.press("Enter")
+        expect(pupil_td.locator("s")).to_have_text("4")
+        expect(pupil_input).to_have_value("5")
+        expect(row).to_have_text("4,50")
+        expect(parent.locator(".toast").last).to_contain_text("Nowa ocena: 5")
+        classmate_td, classmate_input = _cell(teacher, grid_site.classmate_id)
+        classmate_input.focus()
+        teacher.keyboard.press("Control+A")
+        teacher.keyboard.press("Delete")
+        teacher.keyboard.press("Enter")
+        expect(classmate_td).to_have_class("saved")
+        expect(classmate_input).to_have_value("")
+        teacher.reload()
+        expect(_cell(teacher, grid_site.classmate_id)[1]).to_have_value("")
     finally:
         for context in (parent_context, teacher_context, other_context):
             context.close()
