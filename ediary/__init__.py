@@ -43,6 +43,7 @@ BLUEPRINTS: list[str] = [
     "ediary.diary.views",
     "ediary.timetable.views",
     "ediary.kiosks.api",
+    "ediary.kiosks.views",
     "ediary.portal.views",
     "ediary.excuses.views",
     "ediary.notifications.views",

@@ -192,6 +192,7 @@ ARGUMENT_OBJECTS = {
     "school_id": "school",
     "district_id": "district",
     "lesson_id": "lesson",
+    "kiosk_id": "kiosk",
     "subject_id": "math",  # gradebook
 }
 
