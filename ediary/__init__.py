@@ -57,6 +57,7 @@ BLUEPRINTS: list[str] = [
     "ediary.staff.letters_views",
     "ediary.staff.views",
     "ediary.people.twofactor.views",
+    "ediary.gradebook.views",
 ]
 
 

@@ -4,6 +4,7 @@ from ediary.audit import models as audit_models
 from ediary.contacts import models as contact_models
 from ediary.diary import models as diary_models
 from ediary.excuses import models as excuse_models
+from ediary.gradebook import models as gradebook_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
 from ediary.notifications import models as notification_models
@@ -22,6 +23,7 @@ __all__ = [
     "contact_models",
     "diary_models",
     "excuse_models",
+    "gradebook_models",
     "journal_models",
     "kiosk_models",
     "notification_models",

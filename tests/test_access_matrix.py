@@ -196,6 +196,7 @@ ARGUMENT_OBJECTS = {
     "year_id": "year",
     "member_id": "secretary",  # the staff console (tests/staff)
     "user_id": "parent",  # a guardian (contacts: /office/guardians/<user_id>/contacts)
+    "subject_id": "math",  # gradebook
 }
 
 

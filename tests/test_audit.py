@@ -15,6 +15,7 @@ from ediary.db import Base
 from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
+from ediary.gradebook.operations import create_assessment
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
@@ -24,6 +25,7 @@ from ediary.people.activation.operations import issue_activation_code
 from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
 from ediary.records.models import YearArchive
 from ediary.schools.models import ClassGroup, GroupMembership
+from ediary.timetable.models import TeachingAssignment
 from tests.factories import SYSTEM, _add
 
 # Tables that are not school records: the history itself, the journal, the idempotency store,
@@ -65,6 +67,9 @@ def every_kind_of_row(world, session):
     teacher = Actor(world.teacher, Channel.WEB)
     submit_roll(teacher, world.lesson, {world.pupil.id: "nb"}, topic="Ułamki zwykłe", base=None)
     record_grade(teacher, pupil=world.pupil, subject=world.math, value="5", given_on=world.today)
+    # Issue 15: a gradebook column of the teacher's assignment.
+    assignment = session.scalars(select(TeachingAssignment)).first()
+    create_assessment(teacher, assignment, category=world.test_category, given_on=world.today)
     add_remark(
         teacher,
         pupil=world.pupil,

@@ -419,7 +419,8 @@ def test_history_names_the_teacher_and_the_values(sql):
     sample = sql.execute(
         text(
             "SELECT g.id, g.value, g.pupil_id, h.new FROM grades g JOIN history h "
-            "ON h.entity = 'grades' AND h.entity_id = g.id WHERE g.improves_id IS NOT NULL LIMIT 20"
+            "ON h.entity = 'grades' AND h.entity_id = g.id AND h.action = 'create' "
+            "WHERE g.improves_id IS NOT NULL LIMIT 20"
         )
     ).all()
     assert sample

@@ -99,6 +99,8 @@ class Grade(Audited, Base):
     given_on: Mapped[dt.date] = mapped_column(Date)
     # A poprawa: this grade improves an earlier one; both stay visible.
     improves_id: Mapped[int | None] = mapped_column(ForeignKey("grades.id"))
+    # The gradebook column (ediary/gradebook) the grade was entered in; none from the kiosk.
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
     removed: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, Select, Table, and_, or_, 
 from ediary.audit.models import HistoryEntry
 from ediary.db import Base
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
+from ediary.gradebook.models import Assessment
 from ediary.kiosks.models import Kiosk
 from ediary.office.models import RecordedParent
 from ediary.people.models import User
@@ -226,6 +227,12 @@ PARTS: list[Part] = [
     Part("gradeCategory", GradeCategory, _school(GradeCategory)),
     Part("lesson", Lesson, _lessons, doc="a lesson with its topic; teacher_id signs it"),
     Part("attendance", Attendance, _attendance),
+    Part(
+        "assessment",
+        Assessment,
+        lambda s: Assessment.term_id.in_(s.terms()),
+        doc="a column of a gradebook: what was assessed, when, with which weight's category",
+    ),
     Part("grade", Grade, _entries(Grade)),
     Part("remark", Remark, _entries(Remark)),
     Part(

@@ -68,7 +68,9 @@ def record_grade(
     given_on: dt.date,
     lesson: Lesson | None = None,
     improves: Grade | None = None,
+    assessment_id: int | None = None,
 ) -> Grade:
+    """`assessment_id`: the gradebook column (ediary/gradebook) it is entered in, if any."""
     if actor.user is None:
         raise Refusal("no_teacher", _l("Ocenę wystawia nauczyciel."))
     if subject.school_id != pupil.school_id:
@@ -99,6 +101,7 @@ def record_grade(
         description=_clean_description(description),
         given_on=given_on,
         improves_id=improves.id if improves is not None else None,
+        assessment_id=assessment_id,
     )
     db.session.add(grade)
     db.session.flush()
