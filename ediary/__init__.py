@@ -47,6 +47,9 @@ BLUEPRINTS: list[str] = [
     "ediary.excuses.views",
     "ediary.notifications.views",
     "ediary.people.activation.views",
+    "ediary.office.imports.views",
+    "ediary.office.exports",
+    "ediary.office.rollover.views",
 ]
 
 

@@ -6,6 +6,7 @@ from ediary.excuses import models as excuse_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
 from ediary.notifications import models as notification_models
+from ediary.office.imports import models as import_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
 from ediary.schools import models as school_models
@@ -17,6 +18,7 @@ __all__ = [
     "audit_models",
     "diary_models",
     "excuse_models",
+    "import_models",
     "journal_models",
     "kiosk_models",
     "notification_models",
