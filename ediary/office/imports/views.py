@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db
@@ -68,13 +69,13 @@ def upload(school_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("office/imports/upload.html", school=school)
     file = request.files.get("file")
-    filename = file.filename or "" if file is not None else ""
+    filename = (file.filename or "") if file is not None else ""
+    data = _read(file) if file is not None else b""  # read once: perform may run `keep` again
 
     def keep(actor: Actor) -> str:
-        if file is None or not filename:
+        if not filename:
             raise Refusal("import_no_file", _("Wybierz plik do wczytania."))
         kind = kind_of(filename)
-        data = file.read(UPLOAD_BYTES + 1)
         read_sheet(data, kind)  # refused here, before anything is kept
         return keep_upload(actor, school, filename, kind, data)
 
@@ -86,6 +87,15 @@ def upload(school_id: int) -> ResponseReturnValue:
             "office/imports/upload.html", school=school, refusal=refusal
         ),
     )
+
+
+def _read(file: FileStorage) -> bytes:
+    """The upload's bytes; its spooled temporary file is closed at once, not at collection."""
+    try:
+        data: bytes = file.read(UPLOAD_BYTES + 1)
+        return data
+    finally:
+        file.close()
 
 
 def _sheet(upload: ImportUpload) -> Sheet:
