@@ -101,6 +101,7 @@ class _Known:
         )
         self.classes = {class_key(c.name): c for c in classes}
         self.class_names = {c.id: c.name for c in self.classes.values()}
+        self.names = all_fields()  # translated once: 1,900 rows × 23 lazy strings add up
         self.guardians: dict[int, list[User]] = {}
         self.by_email: dict[str, User] = {}
         rows = db.session.execute(
@@ -199,7 +200,7 @@ def _plan_row(
         row.pupil_values = wanted
         return
     row.pupil_id = pupil.id
-    names = all_fields()
+    names = known.names
     for key, value in wanted.items():
         if getattr(pupil, key) != value:
             row.pupil_values[key] = value
@@ -237,6 +238,7 @@ def _guardians(
 ) -> list[GuardianPlan]:
     plans = []
     linked = known.guardians.get(pupil.id, []) if pupil is not None else []
+    taken: set[int] = set()
     for n in range(1, GUARDIANS + 1):
         given = {
             key: values.get(f"g{n}_{key}", "")
@@ -255,15 +257,15 @@ def _guardians(
             _refuse(row, _l("Nieprawidłowy telefon opiekuna %(n)s.", n=n))
             continue
         names = (folded(given["first_name"]), folded(given["last_name"]))
-        user = next(
-            (
-                u
-                for u in linked
-                if (email and (u.email or "").lower() == email)
-                or (folded(u.first_name), folded(u.last_name)) == names
-            ),
-            None,
-        )
+        # By e-mail first: two guardians of one child may share names (a mother and daughter).
+        free = [u for u in linked if u.id not in taken]
+        user = next((u for u in free if email and (u.email or "").lower() == email), None)
+        if user is None:
+            user = next(
+                (u for u in free if (folded(u.first_name), folded(u.last_name)) == names), None
+            )
+        if user is not None:
+            taken.add(user.id)
         link = user is None
         if user is None and email:
             user = known.by_email.get(email)
