@@ -24,11 +24,29 @@ if (form) {
       }
     };
     poll();
-    fetch(form.action, { method: "POST", body: new FormData(form) })
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+    })
       .then(async (answer) => {
         polling = false;
-        if (answer.redirected) { bar.value = bar.max; window.location.assign(answer.url); return; }
-        document.open(); document.write(await answer.text()); document.close();  // the error page
+        if ((answer.headers.get("Content-Type") || "").startsWith("application/json")) {
+          const done = await answer.json();
+          if (done.location) {
+            bar.value = bar.max;
+            window.location.assign(done.location);
+          } else {  // refused or failed: nothing was saved; the reason, and the button again
+            const error = document.getElementById("import-error");
+            error.textContent = done.message || "";
+            error.hidden = false;
+            box.hidden = true;
+            button.disabled = false;
+          }
+          return;
+        }
+        // Anything else is a page to show (an error page, or the page a form sent twice went to).
+        document.open(); document.write(await answer.text()); document.close();
       })
       .catch(() => { polling = false; form.submit(); });
   });

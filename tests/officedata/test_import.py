@@ -152,3 +152,21 @@ def test_a_guardian_is_matched_within_the_pupil_by_names(world: World, session: 
         session.scalar(select(func.count()).select_from(User).where(User.last_name == "Kowalczyk"))
         == 1
     )
+
+
+def test_the_commit_reports_its_progress_chunk_by_chunk(world: World) -> None:
+    from ediary.office.imports import progress
+
+    rows = [row(f"Uczeń{n}", "Nowak", pesel(BORN, 200 + n), "5a") for n in range(450)]
+    plan = _plan(world, csv_text(rows))
+    seen: list[tuple[int, int]] = []
+    report = progress.reporter("t" * 64)
+
+    def both(done: int, total: int) -> None:
+        report(done, total)
+        seen.append(progress.state("t" * 64) or (0, 0))
+
+    import_rows(Actor(world.secretary, Channel.IMPORT), world.school, plan, both)
+    progress.finished("t" * 64)
+    assert seen == [(200, 450), (400, 450), (450, 450), (450, 450)]
+    assert progress.state("t" * 64) is None

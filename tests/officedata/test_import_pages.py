@@ -184,3 +184,19 @@ def test_an_xlsx_upload_reaches_the_dry_run(office_world: World, login_as: Login
     token = _token(_upload(client, world, data, "uczniowie.xlsx"))
     shown = text(client.get(f"/office/imports/{token}"))
     assert "Ola Wójcik" in shown and "nowy" in shown
+
+
+def test_the_pages_script_gets_where_to_go_and_the_message_waits_there(
+    office_world: World, login_as: Login
+) -> None:
+    client = login_as(office_world.secretary)
+    token = _token(_upload(client, office_world, FILE, "uczniowie.csv"))
+    fields = hidden_fields(client, f"/office/imports/{token}")
+    done = client.post(
+        f"/office/imports/{token}/commit", data=fields, headers={"Accept": "application/json"}
+    )
+    assert done.status_code == 200
+    assert done.json == {"ok": True, "location": f"/office/schools/{office_world.school.id}/import"}
+    assert "1 nowych uczniów" in text(client.get(done.json["location"]))
+    progress = client.get(f"/office/imports/{token}/progress")
+    assert progress.status_code == 404  # the upload is gone with its commit

@@ -35,7 +35,7 @@ Progress = Callable[[int, int], None]  # (rows done, rows to do)
 
 
 def upload_dir() -> Path:
-    return Path(current_app.instance_path) / "imports"
+    return Path(current_app.config["IMPORT_UPLOADS_DIR"])
 
 
 def upload_path(token: str) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
@@ -154,19 +154,33 @@ def commit(token: str) -> ResponseReturnValue:
         discard(found)
         return summary
 
+    done_at = url_for("imports.upload", school_id=school.id)
+
+    def said(summary: Summary) -> str:
+        return _(
+            "Zaimportowano: %(new)s nowych uczniów, %(changed)s zmienionych, "
+            "%(guardians)s nowych kont opiekunów.",
+            new=summary.pupils_new,
+            changed=summary.pupils_changed,
+            guardians=summary.guardians_new,
+        )
+
+    def then(summary: Summary) -> ResponseReturnValue | None:
+        upload_path(token).unlink(missing_ok=True)
+        if request.accept_mimetypes.best != "application/json":
+            return None  # the form sent by the browser: perform flashes and redirects
+        # The page's script sent it (import.js): it goes to the result itself, so that the
+        # message is shown there and not spent on a redirect the script followed.
+        flash(said(summary), "info")
+        return jsonify({"ok": True, "location": done_at})
+
     try:
         return perform(
             apply,
             actor=Actor(current_user, Channel.IMPORT),
-            to=url_for("imports.upload", school_id=school.id),
-            message=lambda s: _(
-                "Zaimportowano: %(new)s nowych uczniów, %(changed)s zmienionych, "
-                "%(guardians)s nowych kont opiekunów.",
-                new=s.pupils_new,
-                changed=s.pupils_changed,
-                guardians=s.guardians_new,
-            ),
-            then=lambda _summary: upload_path(token).unlink(missing_ok=True),
+            to=done_at,
+            message=said,
+            then=then,
             refused=None,
         )
     finally:
