@@ -27,6 +27,7 @@ from ediary.office.imports.models import ImportMapping, ImportUpload
 from ediary.office.imports.plan import NEW, GuardianPlan, Plan, RowPlan
 from ediary.people.models import User
 from ediary.schools.models import Guardianship, Pupil, School
+from ediary.schools.queries import school_today
 
 KEPT = dt.timedelta(hours=2)  # an upload not committed within this is deleted
 CHUNK = 200  # rows per flush: a progress step
@@ -138,7 +139,7 @@ def _pupil(school: School, row: RowPlan, summary: Summary, changed_classes: set[
     if row.status == NEW:
         assert row.class_id is not None
         pupil = Pupil(school_id=school.id, class_id=row.class_id, **row.pupil_values)
-        pupil.admitted_on = pupil.admitted_on or utcnow().date()
+        pupil.admitted_on = pupil.admitted_on or school_today(school)
         db.session.add(pupil)
         changed_classes.add(row.class_id)
         summary.pupils_new += 1

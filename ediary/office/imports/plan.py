@@ -20,6 +20,7 @@ from ediary.db import db
 from ediary.errors import Refusal
 from ediary.office.imports.fields import (
     EMAIL,
+    GUARDIAN_FIELDS,
     GUARDIANS,
     PHONE,
     all_fields,
@@ -214,7 +215,8 @@ def _plan_row(
         if plan.user_id is None or plan.link:
             row.changes.append((str(_l("Opiekun")), "—", _guardian_name(plan.values)))
         for key, value in plan.updates.items():
-            row.changes.append((f"{_guardian_name(plan.values)}: {key}", "", value))
+            label = f"{_guardian_name(plan.values)}: {GUARDIAN_FIELDS[key]}"
+            row.changes.append((label, "", value))
     if row.changes:
         row.status = CHANGED
 
