@@ -35,7 +35,8 @@ from ediary.schools.access import load_school
 from ediary.schools.models import School
 from ediary.schools.queries import school_today
 from ediary.web.auth import login_required
-from ediary.web.pages import perform
+from ediary.web.models import SentForm
+from ediary.web.pages import perform, sent_token
 
 
 def _(message: str, /, **values: Any) -> str:
@@ -142,6 +143,9 @@ def dry_run(token: str) -> ResponseReturnValue:
 @bp.post("/imports/<token>/commit")
 @login_required
 def commit(token: str) -> ResponseReturnValue:
+    twin = _sent_before()
+    if twin is not None:
+        return twin  # the commit's form again (a double click): it went there the first time
     found = load_upload(current_user, token)
     school = db.session.get(School, found.school_id)
     assert school is not None
@@ -185,6 +189,18 @@ def commit(token: str) -> ResponseReturnValue:
         )
     finally:
         progress.finished(token)
+
+
+def _sent_before() -> ResponseReturnValue | None:
+    """Where the same form went when it was sent before. `perform` does this too, but the
+    upload is gone with the first commit, so the loader would answer 404 before it is asked."""
+    sent = sent_token()
+    earlier = db.session.get(SentForm, (current_user.id, sent)) if sent else None
+    if earlier is None:
+        return None
+    if earlier.message:
+        flash(earlier.message, "info")
+    return redirect(earlier.location)
 
 
 @bp.get("/imports/<token>/progress")
