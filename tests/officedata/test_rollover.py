@@ -186,3 +186,17 @@ def test_before_the_year_ends_the_rollover_is_refused(office_world: World, login
     assert "trwa do 26.06.2027" in page and 'value="apply"' not in page
     fields = {"csrf_token": _csrf(client, office_world), "action": "apply"}
     assert client.post(_wizard(office_world), data=fields).status_code == 400
+
+
+def test_after_the_rollover_imports_and_lists_use_the_coming_year(
+    august: World, session: Session
+) -> None:
+    from ediary.office.imports.plan import current_year
+
+    assert current_year(august.school, dt.date(2027, 8, 28)) == august.year
+    roll_over(
+        Actor(august.school_admin, Channel.WEB),
+        make_rollover_plan(august.school, dt.date(2027, 8, 28), set()),
+    )
+    coming = current_year(august.school, dt.date(2027, 8, 28))
+    assert coming is not None and coming.name == "2027/2028"

@@ -72,7 +72,7 @@ class Plan:
 
 
 def current_year(school: School, today: dt.date) -> SchoolYear | None:
-    """The open year the day falls in, else the latest open year (before 1 September)."""
+    """The open year the day falls in, else the newest open year."""
     years = db.session.scalars(
         select(SchoolYear)
         .where(SchoolYear.school_id == school.id, SchoolYear.closed_at.is_(None))
@@ -81,7 +81,9 @@ def current_year(school: School, today: dt.date) -> SchoolYear | None:
     for year in years:
         if year.starts_on <= today <= year.ends_on:
             return year
-    return years[-1] if years else None
+    # Between two years (July, August): the newest open one, which after the rollover is the
+    # coming year and before it the year that has just ended.
+    return years[0] if years else None
 
 
 class _Known:
