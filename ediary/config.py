@@ -49,8 +49,6 @@ class Config:
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     # Photos of parents' excuse notes: outside static/, served only through a scoped route.
     EXCUSE_NOTES_DIR: str = "instance/excuse-notes"
-    # Files uploaded for an import, kept between its dry run and its commit (at most 2 hours).
-    IMPORT_UPLOADS_DIR: str = "instance/imports"
     # Outgoing e-mail (notifications, password reset); no host means e-mail is not sent.
     SMTP_HOST: str = ""
     SMTP_PORT: int = 25

@@ -43,8 +43,7 @@ def office_site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) ->
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         secretary = make_world().secretary.login
-    uploads = directory / "imports"
-    with running_server(url, directory, EDIARY_IMPORT_UPLOADS_DIR=str(uploads)) as server:
+    with running_server(url, directory) as server:
         yield Site(server.url, secretary)
 
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("school_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["school_id"], ["schools.id"], name=op.f("fk_import_uploads_school_id_schools")

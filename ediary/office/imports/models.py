@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ediary.audit.recording import Audited
@@ -26,8 +26,9 @@ class ImportMapping(Audited, Base):
 class ImportUpload(Base):
     """A file uploaded for import, under a random token bound to the person and the school.
 
-    The bytes are in a file of the instance folder named by the token; this row says whose it
-    is and when it expires. Deleted with the file after the commit, or when it expires. Not
+    The bytes are in the row (at most the upload limit, 5 MB): every server process of every
+    host reads the same upload, and the commit deletes it in its own transaction, so a file is
+    never left behind nor gone before its import is. Expired ones go with the next upload. Not
     `Audited`: it is bookkeeping of a request, like `SentForm`; the import's effect is."""
 
     __tablename__ = "import_uploads"
@@ -37,4 +38,6 @@ class ImportUpload(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # "csv" | "xlsx"
     filename: Mapped[str] = mapped_column(String(200))
+    # Deferred: the progress poll loads the row several times a second, never its bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

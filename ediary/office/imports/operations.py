@@ -14,9 +14,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from ediary.access.revocation import access_changed, class_members_changed, pupil_moved
@@ -35,15 +33,6 @@ CHUNK = 200  # rows per flush: a progress step
 Progress = Callable[[int, int], None]  # (rows done, rows to do)
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["IMPORT_UPLOADS_DIR"])
-
-
-def upload_path(token: str) -> Path:
-    assert re.fullmatch(r"[0-9a-f]{64}", token)
-    return upload_dir() / f"{token}.bin"
-
-
 @dataclass
 class Summary:
     pupils_new: int = 0
@@ -59,8 +48,6 @@ def keep_upload(actor: Actor, school: School, filename: str, kind: str, data: by
     assert actor.user is not None
     discard_expired()
     token = secrets.token_hex(32)
-    upload_dir().mkdir(parents=True, exist_ok=True)
-    upload_path(token).write_bytes(data)
     db.session.add(
         ImportUpload(
             token=token,
@@ -68,23 +55,17 @@ def keep_upload(actor: Actor, school: School, filename: str, kind: str, data: by
             school_id=school.id,
             kind=kind,
             filename=filename[:200],
+            data=data,
         )
     )
     return token
 
 
 def discard_expired() -> None:
-    old = db.session.scalars(
-        select(ImportUpload.token).where(ImportUpload.created_at < utcnow() - KEPT)
-    ).all()
-    for token in old:
-        upload_path(token).unlink(missing_ok=True)
-    if old:
-        db.session.execute(delete(ImportUpload).where(ImportUpload.token.in_(old)))
+    db.session.execute(delete(ImportUpload).where(ImportUpload.created_at < utcnow() - KEPT))
 
 
 def discard(upload: ImportUpload) -> None:
-    upload_path(upload.token).unlink(missing_ok=True)
     db.session.delete(upload)
 
 

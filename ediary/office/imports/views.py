@@ -27,7 +27,6 @@ from ediary.office.imports.operations import (
     import_rows,
     keep_upload,
     remember_mapping,
-    upload_path,
 )
 from ediary.office.imports.plan import make_plan
 from ediary.office.imports.reading import Sheet, kind_of, read_sheet
@@ -100,7 +99,7 @@ def _read(file: FileStorage) -> bytes:
 
 
 def _sheet(upload: ImportUpload) -> Sheet:
-    return read_sheet(upload_path(upload.token).read_bytes(), upload.kind)
+    return read_sheet(upload.data, upload.kind)
 
 
 def _mapping(school: School, sheet: Sheet) -> dict[str, str]:
@@ -170,7 +169,6 @@ def commit(token: str) -> ResponseReturnValue:
         )
 
     def then(summary: Summary) -> ResponseReturnValue | None:
-        upload_path(token).unlink(missing_ok=True)
         if request.accept_mimetypes.best != "application/json":
             return None  # the form sent by the browser: perform flashes and redirects
         # The page's script sent it (import.js): it goes to the result itself, so that the
