@@ -18,6 +18,7 @@ from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.people.activation.operations import issue_activation_code
+from ediary.office.imports.operations import remember_mapping
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 
@@ -31,6 +32,7 @@ NOT_AUDITED = {
     "login_failures",
     "outgoing_messages",  # issue 5: the e-mail/SMS queue, delivery bookkeeping of journal events
     "sent_forms",  # issue 12: the tokens of forms sent once, kept a day (ediary/web/models.py)
+    "import_uploads",  # issue 13: a file between its import's dry run and commit, kept 2 hours
 }
 
 
@@ -72,6 +74,8 @@ def every_kind_of_row(world, session):
     save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
                      quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
     set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
+    # Issue 13: the column mapping an import remembers for the school.
+    remember_mapping(Actor(world.secretary, Channel.WEB), world.school, {"pesel": "PESEL"})
     session.flush()
     return world
 
