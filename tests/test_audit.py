@@ -17,8 +17,8 @@ from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
-from ediary.people.activation.operations import issue_activation_code
 from ediary.office.imports.operations import remember_mapping
+from ediary.people.activation.operations import issue_activation_code
 from ediary.schools.models import ClassGroup, GroupMembership
 from tests.factories import SYSTEM, _add
 
