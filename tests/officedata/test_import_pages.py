@@ -198,3 +198,22 @@ def test_the_pages_script_gets_where_to_go_and_the_message_waits_there(
     assert "1 nowych uczniów" in text(client.get(done.json["location"]))
     progress = client.get(f"/office/imports/{token}/progress")
     assert progress.status_code == 404  # the upload is gone with its commit
+
+
+def test_a_register_changed_since_the_dry_run_is_shown_again_not_written(
+    office_world: World, login_as: Login, session: Session
+) -> None:
+    client = login_as(office_world.secretary)
+    token = _token(_upload(client, office_world, FILE, "uczniowie.csv"))
+    fields = hidden_fields(client, f"/office/imports/{token}")  # the dry run: Łucja is new
+    other = _token(_upload(client, office_world, FILE, "kopia.csv"))
+    client.post(
+        f"/office/imports/{other}/commit", data=hidden_fields(client, f"/office/imports/{other}")
+    )
+    written = session.scalar(select(func.count()).select_from(HistoryEntry))
+    stale = client.post(f"/office/imports/{token}/commit", data=fields)
+    assert stale.status_code == 409
+    shown = text(stale)
+    assert "zmieniły się od próby" in shown and "bez zmian" in shown
+    assert session.scalar(select(func.count()).select_from(HistoryEntry)) == written
+    assert session.get(ImportUpload, token) is not None  # still there, to commit after a look

@@ -9,6 +9,7 @@ else a new account. An empty cell never erases what the register holds. The comm
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,13 @@ class Plan:
     @property
     def accepted(self) -> list[RowPlan]:
         return [r for r in self.rows if r.status in (NEW, CHANGED)]
+
+    @property
+    def version(self) -> str:
+        """What the dry run showed, in short: the commit compares it with the plan it makes
+        again, so that a register changed meanwhile is shown again before it is written."""
+        shown = [(r.number, r.status, r.pupil_id, r.class_id, r.changes) for r in self.rows]
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
 def current_year(school: School, today: dt.date) -> SchoolYear | None:

@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db
-from ediary.errors import Refusal
+from ediary.errors import Conflict, Refusal
 from ediary.office.imports import progress
 from ediary.office.imports.access import load_upload
 from ediary.office.imports.fields import all_fields, guess
@@ -126,6 +126,12 @@ def dry_run(token: str) -> ResponseReturnValue:
             to=url_for("imports.dry_run", token=token),
             refused=None,
         )
+    return _dry_run_page(found, school, sheet)
+
+
+def _dry_run_page(
+    found: ImportUpload, school: School, sheet: Sheet, refusal: Refusal | None = None
+) -> str:
     mapping = _mapping(school, sheet)
     plan = make_plan(school, sheet, mapping, school_today(school))
     return render_template(
@@ -136,6 +142,7 @@ def dry_run(token: str) -> ResponseReturnValue:
         fields=all_fields(),
         mapping=mapping,
         plan=plan,
+        refusal=refusal,
     )
 
 
@@ -151,8 +158,15 @@ def commit(token: str) -> ResponseReturnValue:
     sheet = _sheet(found)
     mapping = _mapping(school, sheet)
 
+    seen = request.form.get("version", "")
+
     def apply(actor: Actor) -> Summary:
         plan = make_plan(school, sheet, mapping, school_today(school))
+        if plan.version != seen:
+            raise Conflict(
+                "import_changed",
+                _("Dane w dzienniku zmieniły się od próby. Sprawdź próbę jeszcze raz i zatwierdź."),
+            )
         summary = import_rows(actor, school, plan, progress.reporter(token))
         discard(found)
         return summary
@@ -183,7 +197,7 @@ def commit(token: str) -> ResponseReturnValue:
             to=done_at,
             message=said,
             then=then,
-            refused=None,
+            refused=lambda refusal: _dry_run_page(found, school, sheet, refusal),
         )
     finally:
         progress.finished(token)
