@@ -33,6 +33,7 @@ from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson
 from tests.clock import warsaw
 from tests.factories import World
+from tests.html import hidden_fields
 
 Login = Callable[[User], FlaskClient]
 END_OF_AUGUST = warsaw(2027, 8, 28, 10, 0)  # the factories' year 2026/2027 ended on 26 June
@@ -100,7 +101,7 @@ def test_applied_once_it_promotes_keeps_graduates_and_closes_the_old_year(
 ) -> None:
     client = login_as(august.school_admin)
     fields = {
-        "csrf_token": _csrf(client, august),
+        **hidden_fields(client, _wizard(august)),  # with the version of the register shown
         "action": "apply",
         "repeat": str(august.classmate.id),
     }
@@ -146,7 +147,9 @@ def test_applied_once_it_promotes_keeps_graduates_and_closes_the_old_year(
     assert (moved.actor_id, moved.channel) == (august.school_admin.id, "web")
     # A second run changes nothing: the year it would close is closed.
     written = session.scalar(select(func.count()).select_from(HistoryEntry))
-    again = client.post(_wizard(august), data={**fields, "csrf_token": _csrf(client, august)})
+    again = client.post(
+        _wizard(august), data={**hidden_fields(client, _wizard(august)), "action": "apply"}
+    )
     assert again.status_code == 400
     assert "Nie ma otwartego roku szkolnego" in again.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(HistoryEntry)) == written
@@ -200,3 +203,18 @@ def test_after_the_rollover_imports_and_lists_use_the_coming_year(
     )
     coming = current_year(august.school, dt.date(2027, 8, 28))
     assert coming is not None and coming.name == "2027/2028"
+
+
+def test_a_register_changed_since_the_dry_run_is_shown_again(
+    august: World, login_as: Login, session: Session
+) -> None:
+    client = login_as(august.secretary)
+    fields = {**hidden_fields(client, _wizard(august)), "action": "apply"}
+    enrol_pupil(Actor.system(Channel.CLI), august.class_b, "Nowy", "Uczeń")
+    session.commit()
+    stale = client.post(_wizard(august), data=fields)
+    assert stale.status_code == 409
+    shown = stale.get_data(as_text=True)
+    assert "zmienili się od próby" in shown and "Uczeń Nowy" in shown
+    session.refresh(august.year)
+    assert august.year.closed_at is None

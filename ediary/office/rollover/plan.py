@@ -11,6 +11,7 @@ Monday when it falls on a Friday, Saturday or Sunday; they end on the last Frida
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -80,6 +81,17 @@ class RolloverPlan:
     def name(self) -> str:
         return f"{self.starts_on.year}/{self.starts_on.year + 1}" if self.starts_on else ""
 
+    @property
+    def version(self) -> str:
+        """The register the wizard showed (classes and their pupils, not the ticks): applying
+        compares it, so a pupil enrolled or moved meanwhile is shown before the year moves."""
+        shown = [
+            (s.school_class.id, s.school_class.name, sorted(p.pupil.id for p in s.pupils))
+            for s in self.classes
+        ]
+        year = self.old_year.id if self.old_year is not None else None
+        return hashlib.sha256(repr((year, shown)).encode()).hexdigest()[:32]
+
     def count(self, action: str) -> int:
         return sum(1 for c in self.classes for p in c.pupils if p.action == action)
 
@@ -124,6 +136,15 @@ def make_rollover_plan(
         .where(SchoolClass.year_id == old.id)
         .order_by(SchoolClass.grade_level, SchoolClass.name)
     ).all()
+    pupils_of: dict[int, list[Pupil]] = {}
+    # One query, not each class's `pupils` (a collection loaded earlier in the session would
+    # not show a pupil enrolled since).
+    for pupil in db.session.scalars(
+        select(Pupil)
+        .where(Pupil.class_id.in_([c.id for c in classes]), Pupil.active.is_(True))
+        .order_by(Pupil.last_name, Pupil.first_name)
+    ):
+        pupils_of.setdefault(pupil.class_id, []).append(pupil)
     for school_class in classes:
         step = ClassStep(school_class, None)
         if school_class.grade_level < LAST_GRADE:
@@ -132,8 +153,7 @@ def make_rollover_plan(
                 step.problem = str(
                     _l("Nazwa klasy nie zaczyna się od jej numeru: uczniowie zostają w niej.")
                 )
-        pupils = [p for p in school_class.pupils if p.active]
-        for pupil in pupils:
+        for pupil in pupils_of.get(school_class.id, []):
             if pupil.id in repeaters:
                 step.pupils.append(PupilStep(pupil, REPEATS, school_class.name))
             elif school_class.grade_level >= LAST_GRADE:

@@ -10,7 +10,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
 
-from ediary.errors import Refusal
+from ediary.audit.recording import Actor
+from ediary.errors import Conflict, Refusal
 from ediary.ids import form_ids
 from ediary.office.rollover.operations import RolloverResult, roll_over
 from ediary.office.rollover.plan import (
@@ -69,11 +70,24 @@ def wizard(school_id: int) -> ResponseReturnValue:
     plan = make_rollover_plan(school, today, repeaters, term_two)
     if request.form.get("action") != "apply":
         return _page(plan, repeaters)  # the dry run: nothing written
+    seen = request.form.get("version", "")
+
+    def apply(actor: Actor) -> RolloverResult:
+        fresh = _fresh(school, today, repeaters, term_two)
+        if fresh.refusal is None and fresh.version != seen:
+            raise Conflict(
+                "rollover_changed",
+                _("Klasy lub uczniowie zmienili się od próby. Sprawdź próbę jeszcze raz."),
+            )
+        return roll_over(actor, fresh)
+
     return perform(
-        lambda actor: roll_over(actor, _fresh(school, today, repeaters, term_two)),
+        apply,
         to=url_for("rollover.wizard", school_id=school.id),
         message=lambda r: _message(r),
-        refused=lambda refusal: _page(plan, repeaters, refusal),
+        refused=lambda refusal: _page(
+            _fresh(school, today, repeaters, term_two), repeaters, refusal
+        ),
     )
 
 
