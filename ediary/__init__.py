@@ -58,6 +58,9 @@ BLUEPRINTS: list[str] = [
     "ediary.staff.views",
     "ediary.people.twofactor.views",
     "ediary.gradebook.views",
+    "ediary.office.imports.views",
+    "ediary.office.exports",
+    "ediary.office.rollover.views",
 ]
 
 

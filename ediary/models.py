@@ -9,6 +9,7 @@ from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
 from ediary.notifications import models as notification_models
 from ediary.office import models as office_models
+from ediary.office.imports import models as import_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
 from ediary.people.twofactor import models as twofactor_models
@@ -24,6 +25,7 @@ __all__ = [
     "diary_models",
     "excuse_models",
     "gradebook_models",
+    "import_models",
     "journal_models",
     "kiosk_models",
     "notification_models",

@@ -25,6 +25,7 @@ from ediary.audit import recording
 from ediary.db import forget_savepoint, forget_transaction
 from ediary.kiosks import submissions
 from ediary.notifications import enqueue
+from ediary.office.rollover import closed
 from ediary.realtime import delivery
 
 
@@ -38,6 +39,9 @@ HOOKS: tuple[Hook, ...] = (
     # History: an audited row written outside an operation stops the flush before any SQL is
     # sent (`UnauditedWrite`), so first: nothing below runs for a write that will be refused.
     Hook("before_flush", recording.require_operation),
+    # A closed school year is read-only (the rollover closes it): a flush writing its diary
+    # rows is refused before any SQL is sent, whatever operation wrote them.
+    Hook("before_flush", closed.refuse_closed_years),
     # The journal's commit-order lock (PostgreSQL advisory lock): taken before the INSERTs that
     # give journal rows their ids, so ids become visible in commit order (realtime/delivery.py).
     Hook("before_flush", delivery.serialise_writers),

@@ -20,6 +20,7 @@ from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
+from ediary.office.imports.operations import remember_mapping
 from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
 from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
@@ -45,6 +46,7 @@ NOT_AUDITED = {
     # Issue 14 item 2: a timetable file between its dry run and its commit, kept a day; what the
     # commit changes is audited (ediary/timetable/models.py).
     "timetable_uploads",
+    "import_uploads",  # issue 13: a file between its import's dry run and commit, kept 2 hours
 }
 
 
@@ -99,6 +101,8 @@ def every_kind_of_row(world, session):
     new_recovery_codes(Actor(world.secretary, Channel.WEB), world.secretary)
     # Issue 13 item 5: an address waiting for its proof.
     change_contact(parent, world.parent, ContactKind.PHONE, "601234567")
+    # Issue 13: the column mapping an import remembers for the school.
+    remember_mapping(Actor(world.secretary, Channel.WEB), world.school, {"pesel": "PESEL"})
     session.flush()
     return world
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Connection, bindparam, text
 
 from ediary import create_app
@@ -546,3 +547,17 @@ def test_demo_staff_log_in_with_the_demo_two_factor_key(demo_district, app_on):
         assert landing.startswith("/office/") if user_login == "sekretariat1" else landing == "/"
         assert client.get("/").status_code == 200
     assert login(app.test_client(), "nauczyciel1", DEMO_PASSWORD).headers["Location"] == "/"
+
+
+def demo_staff_login(client: FlaskClient, user_login: str) -> str:
+    """A demo director's, secretary's or gmina administrator's login: the password, then the
+    code of the demo's public key (ediary/demo/twofactor.py); the page it lands on."""
+    from ediary.demo.twofactor import demo_code
+
+    assert login(client, user_login, DEMO_PASSWORD).headers["Location"] == "/login/code"
+    token = csrf_token(client, "/login/code")
+    sent = client.post(
+        "/login/code", data={"code": demo_code(dt.datetime.now(dt.UTC)), "csrf_token": token}
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)[-500:]
+    return str(sent.headers["Location"])

@@ -249,6 +249,8 @@ NOT_IN_THE_DIARY: dict[str, str] = {
     "ExcuseRequest": "a parent's request to excuse absences: correspondence; the attendance it "
     "changed, and who changed it, are in the diary and its history",
     "ExcuseItem": "the lines of an excuse request (see ExcuseRequest)",
+    "ImportMapping": "the office's remembered spreadsheet columns: a setting",
+    "ImportUpload": "an uploaded spreadsheet between its dry run and its commit, kept two hours",
     "JournalEvent": "the delivery queue of live updates, pruned after its retention",
     "Membership": "who may use the system in which role: access, not the record",
     "OutgoingMessage": "e-mails and SMS to parents: delivery bookkeeping",

@@ -74,6 +74,8 @@ class SchoolYear(Audited, Base):
     name: Mapped[str] = mapped_column(String(20))  # "2026/2027"
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
+    # Set by the rollover (ediary/office/rollover.py): a closed year stays visible, read-only.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     terms: Mapped[list[Term]] = relationship(back_populates="year", order_by="Term.number")
 

@@ -176,9 +176,10 @@ def test_guardians_with_and_without_access(world: World, session: Session) -> No
         ),
     )
     assert isinstance(mother, User)
+    # The contacts' normal form (ediary/contacts): the domain folded, the phone in E.164.
     assert (mother.email, mother.phone, mother.login) == (
-        "anna@example.org",
-        "600100200",
+        "Anna@example.org",
+        "+48600100200",
         "anna.wachocka",
     )
     assert roles.can_read_pupil(mother, pupil)

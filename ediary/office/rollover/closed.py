@@ -1,0 +1,87 @@
+"""A closed school year is read-only: the one check, on every flush, for every code path.
+
+A `before_flush` listener (installed by ediary/transactions.py with the others), not a check in
+each operation: the roll, topics, grades, remarks, excuses applied, cancellations and
+substitutions, the kiosk and imports all write diary rows through different operations, and one
+forgotten call would let a closed year change. It looks at the diary rows the flush writes
+(lessons, attendance, grades, remarks, teaching assignments), finds their year with one query
+per kind, and refuses the flush with a Polish `Refusal` when a year is closed; the operation's
+caller rolls back, as for any refusal. Only flushes that write such rows pay the query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, UOWTransaction
+
+from ediary.diary.models import Attendance, Grade, Remark
+from ediary.errors import Refusal
+from ediary.schools.models import SchoolClass, SchoolYear, Term
+from ediary.timetable.models import Lesson, TeachingAssignment
+
+
+def refuse_closed_years(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    class_ids: set[int] = set()
+    lesson_ids: set[int] = set()
+    term_ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if obj in session.dirty and not session.is_modified(obj):
+            continue
+        if isinstance(obj, Lesson | TeachingAssignment):
+            class_ids.add(obj.class_id)
+        elif isinstance(obj, Attendance):
+            lesson_ids.add(obj.lesson_id)
+        elif isinstance(obj, Grade):
+            term_ids.add(obj.term_id)
+        elif isinstance(obj, Remark) and obj.lesson_id is not None:
+            lesson_ids.add(obj.lesson_id)
+    if not (class_ids or lesson_ids or term_ids):
+        return
+    with session.no_autoflush:
+        closed = _closed_year(session, class_ids, lesson_ids, term_ids)
+    if closed is not None:
+        raise Refusal(
+            "year_closed",
+            _l(
+                "Rok szkolny %(name)s jest zamknięty: jego wpisów nie można już zmieniać.",
+                name=closed,
+            ),
+        )
+
+
+def _closed_year(
+    session: Session, class_ids: set[int], lesson_ids: set[int], term_ids: set[int]
+) -> str | None:
+    closed = SchoolYear.closed_at.is_not(None)
+    queries = []
+    # A row whose parent is new in this flush has no parent id yet: its parent is checked.
+    class_ids, lesson_ids, term_ids = (
+        {i for i in ids if i} for ids in (class_ids, lesson_ids, term_ids)
+    )
+    if class_ids:
+        queries.append(
+            select(SchoolYear.name)
+            .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
+            .where(SchoolClass.id.in_(class_ids), closed)
+        )
+    if lesson_ids:
+        queries.append(
+            select(SchoolYear.name)
+            .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
+            .join(Lesson, Lesson.class_id == SchoolClass.id)
+            .where(Lesson.id.in_(lesson_ids), closed)
+        )
+    if term_ids:
+        queries.append(
+            select(SchoolYear.name)
+            .join(Term, Term.year_id == SchoolYear.id)
+            .where(Term.id.in_(term_ids), closed)
+        )
+    for query in queries:
+        name = session.scalar(query.limit(1))
+        if name is not None:
+            return name
+    return None
