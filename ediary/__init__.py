@@ -47,6 +47,8 @@ BLUEPRINTS: list[str] = [
     "ediary.excuses.views",
     "ediary.notifications.views",
     "ediary.people.activation.views",
+    "ediary.district.views",
+    "ediary.district.school_pages",
 ]
 
 
