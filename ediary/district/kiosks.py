@@ -1,11 +1,14 @@
 """The board's kiosk columns: per school, online / offline / stuck outbox and the oldest unsent
-entry. The kiosks' own read model (`ediary/kiosks/fleet.py`, the fleet's states) decides what
-each state means; until a server has it, only the kiosk records are counted."""
+entry. The kiosks' own read model (`ediary.kiosks.fleet`, the fleet's states: two queries for any
+number of kiosks) decides what each state means; on a server without it, only the enrolled
+kiosk records are counted and the board says so. No teacher's name: counts only."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,8 +26,28 @@ class KioskCounts:
     known: bool = False  # whether the states come from the fleet (else counts of records only)
 
 
+def _fleet() -> Any:
+    try:
+        return importlib.import_module("ediary.kiosks.fleet")
+    except ImportError:
+        return None
+
+
 def kiosk_counts(school_ids: list[int], now: dt.datetime) -> dict[int, KioskCounts]:
     counts: dict[int, KioskCounts] = {i: KioskCounts() for i in school_ids}
+    fleet = _fleet()
+    if fleet is not None:
+        for school_id, c in fleet.fleet_counts(db.session, school_ids, now).items():
+            oldest = c.oldest_unsent_at
+            counts[school_id] = KioskCounts(
+                enrolled=int(c.total),
+                online=int(c.online),
+                offline=int(c.offline),
+                stuck=int(c.stuck),
+                oldest_unsent=(now - oldest) if oldest is not None else None,
+                known=True,
+            )
+        return counts
     rows = db.session.execute(
         select(Kiosk.school_id, func.count())
         .where(
