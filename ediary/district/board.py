@@ -155,29 +155,26 @@ def board(district: District, now: dt.datetime) -> Board:
                 school_board.minutes_in = now - school_board.slot.starts_at
     today = Lesson.date.in_(sorted(set(dates.values())))
     has_roll = exists().where(Attendance.lesson_id == Lesson.id)
-    rows = db.session.execute(
+    # One row per lesson in a subquery, grouped outside it: PostgreSQL does not match a GROUP BY
+    # expression with a bound parameter (`starts_at <= now`) to the same one in the SELECT list.
+    lesson = (
         select(
-            Lesson.school_id,
-            Lesson.date,
-            Lesson.slot_number,
-            Lesson.status,
-            Lesson.starts_at <= now,
-            Lesson.substitute_for_id.is_not(None),
-            has_roll,
-            func.count(),
+            Lesson.school_id.label("school_id"),
+            Lesson.date.label("date"),
+            Lesson.slot_number.label("slot"),
+            Lesson.status.label("status"),
+            (Lesson.starts_at <= now).label("begun"),
+            Lesson.substitute_for_id.is_not(None).label("substituted"),
+            has_roll.label("rolled"),
         )
         .where(Lesson.school_id.in_(ids), today)
-        .group_by(
-            Lesson.school_id,
-            Lesson.date,
-            Lesson.slot_number,
-            Lesson.status,
-            Lesson.starts_at <= now,
-            Lesson.substitute_for_id.is_not(None),
-            has_roll,
-        )
+        .subquery()
     )
-    for school_id, date, slot_number, status, begun, substituted, rolled, n in rows:
+    keys = [lesson.c[name] for name in ("school_id", "date", "slot", "status", "begun")]
+    keys += [lesson.c.substituted, lesson.c.rolled]
+    rows = db.session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    for row in rows:
+        school_id, date, slot_number, status, begun, substituted, rolled, n = tuple(row)
         b = boards[school_id]
         if date != dates[school_id]:
             continue
