@@ -212,7 +212,8 @@ def main() -> None:
                 f"board, {size} schools on PostgreSQL: median {figures['median_ms']:.1f} ms, "
                 f"worst {figures['worst_ms']:.1f} ms, {figures['statements']} SQL statements "
                 f"({figures['lessons_now']} lessons now, {figures['missing_now']} rolls missing; "
-                f"seeded in {built:.0f} s, {args.days} days of rolls)",
+                f"seeded in {built:.0f} s, {args.days} days of rolls; load average "
+                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)",
                 flush=True,
             )
             if size == 10 and args.rolls:
