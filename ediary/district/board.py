@@ -42,10 +42,12 @@ class SchoolBoard:
     school_id: int
     name: str
     day_off: bool = False
-    slot: Slot | None = None  # the lesson slot under way (or the one that just ended, in a break)
-    in_hours: bool = False  # between the first bell and the last
-    running: int = 0  # lessons of the slot that should be running (not cancelled)
+    slot: Slot | None = None  # the bell slot of the lessons under way, if they keep the bells
+    slot_number: int | None = None  # the lesson number most lessons under way have
+    in_hours: bool = False  # between the first bell and the last, or lessons under way
+    running: int = 0  # lessons under way now that should be running (not cancelled)
     rolls: int = 0  # of those, with a roll taken
+    late: int = 0  # of those without a roll, begun at least `LATE` ago
     missing_rooms: list[str] = field(default_factory=list)  # rooms of those without a roll
     day_lessons: int = 0  # lessons begun today so far (not cancelled)
     day_rolls: int = 0
@@ -69,9 +71,7 @@ class SchoolBoard:
 
     @property
     def late_rolls(self) -> bool:
-        return self.missing > 0 and self.slot is not None and self.minutes_in >= LATE
-
-    minutes_in: dt.timedelta = dt.timedelta(0)
+        return self.late > 0
 
     @property
     def kiosk_offline(self) -> bool:
@@ -113,30 +113,30 @@ def _local_dates(schools: list[School], now: dt.datetime) -> dict[int, dt.date]:
 def _slots(schools: list[School], dates: dict[int, dt.date]) -> dict[int, list[Slot]]:
     zones = {s.id: ZoneInfo(s.timezone) for s in schools}
     slots: dict[int, list[Slot]] = defaultdict(list)
-    rows = db.session.scalars(
-        select(BellSlot).where(BellSlot.school_id.in_(list(zones))).order_by(BellSlot.number)
+    rows = db.session.execute(
+        select(BellSlot.school_id, BellSlot.number, BellSlot.starts_at, BellSlot.ends_at)
+        .where(BellSlot.school_id.in_(list(zones)))
+        .order_by(BellSlot.number)
     )
-    for bell in rows:
-        date, zone = dates[bell.school_id], zones[bell.school_id]
-        slots[bell.school_id].append(
+    for school_id, number, starts_at, ends_at in rows:
+        date, zone = dates[school_id], zones[school_id]
+        slots[school_id].append(
             Slot(
-                bell.number,
-                dt.datetime.combine(date, bell.starts_at, zone).astimezone(dt.UTC),
-                dt.datetime.combine(date, bell.ends_at, zone).astimezone(dt.UTC),
+                number,
+                dt.datetime.combine(date, starts_at, zone).astimezone(dt.UTC),
+                dt.datetime.combine(date, ends_at, zone).astimezone(dt.UTC),
             )
         )
     return slots
 
 
-def _current(slots: list[Slot], now: dt.datetime) -> tuple[Slot | None, bool]:
-    """The slot under way (or the latest begun, in a break) and whether school hours are on."""
-    begun = [s for s in slots if s.starts_at <= now]
-    if not begun or now >= slots[-1].ends_at:
-        return None, False
-    return begun[-1], True
+def _in_hours(slots: list[Slot], now: dt.datetime) -> bool:
+    return bool(slots) and slots[0].starts_at <= now < slots[-1].ends_at
 
 
 def board(district: District, now: dt.datetime) -> Board:
+    """ "Now" is the lessons under way (begun, not ended), not the bell schedule: a lesson that
+    started early, an extra one or a substitution's counts the same as any other."""
     schools = sorted(district.schools, key=lambda s: s.name)
     boards = {s.id: SchoolBoard(s.id, s.name) for s in schools}
     result = Board(district, now, list(boards.values()))
@@ -149,11 +149,7 @@ def board(district: District, now: dt.datetime) -> Board:
             boards[school_id].day_off = True
     slots = _slots(schools, dates)
     for school_id, school_board in boards.items():
-        if not school_board.day_off:
-            school_board.slot, school_board.in_hours = _current(slots.get(school_id, []), now)
-            if school_board.slot is not None:
-                school_board.minutes_in = now - school_board.slot.starts_at
-    today = Lesson.date.in_(sorted(set(dates.values())))
+        school_board.in_hours = not school_board.day_off and _in_hours(slots[school_id], now)
     has_roll = exists().where(Attendance.lesson_id == Lesson.id)
     # One row per lesson in a subquery, grouped outside it: PostgreSQL does not match a GROUP BY
     # expression with a bound parameter (`starts_at <= now`) to the same one in the SELECT list.
@@ -164,20 +160,23 @@ def board(district: District, now: dt.datetime) -> Board:
             Lesson.slot_number.label("slot"),
             Lesson.status.label("status"),
             (Lesson.starts_at <= now).label("begun"),
+            and_(Lesson.starts_at <= now, Lesson.ends_at > now).label("running"),
+            (Lesson.starts_at <= now - LATE).label("late"),
             Lesson.substitute_for_id.is_not(None).label("substituted"),
             has_roll.label("rolled"),
         )
-        .where(Lesson.school_id.in_(ids), today)
+        .where(Lesson.school_id.in_(ids), Lesson.date.in_(sorted(set(dates.values()))))
         .subquery()
     )
     keys = [lesson.c[name] for name in ("school_id", "date", "slot", "status", "begun")]
-    keys += [lesson.c.substituted, lesson.c.rolled]
+    keys += [lesson.c.running, lesson.c.late, lesson.c.substituted, lesson.c.rolled]
     rows = db.session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    numbers: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        school_id, date, slot_number, status, begun, substituted, rolled, n = tuple(row)
+        school_id, date, number, status, begun, running, late, substituted, rolled, n = tuple(row)
         b = boards[school_id]
-        if date != dates[school_id]:
-            continue
+        if date != dates[school_id] or b.day_off:
+            continue  # a day off has no lessons due, even ones generated before it was set
         n = int(n)
         if status is LessonStatus.CANCELLED:
             b.cancellations += n
@@ -188,9 +187,16 @@ def board(district: District, now: dt.datetime) -> Board:
             b.day_lessons += n
             b.day_rolls += n if rolled else 0
             b.day_missing += 0 if rolled else n
-        if b.slot is not None and slot_number == b.slot.number:
+        if running:
             b.running += n
             b.rolls += n if rolled else 0
+            b.late += 0 if rolled or not late else n
+            numbers[school_id][number] += n
+    for school_id, counted in numbers.items():
+        b = boards[school_id]
+        b.in_hours = True
+        b.slot_number = max(counted, key=lambda number: counted[number])
+        b.slot = next((s for s in slots[school_id] if s.number == b.slot_number), None)
     _missing_rooms(boards, dates, now, has_roll)
     _first_lesson(boards, dates)
     for school_id, counts in kiosk_counts(ids, now).items():
@@ -201,25 +207,25 @@ def board(district: District, now: dt.datetime) -> Board:
 def _missing_rooms(
     boards: dict[int, SchoolBoard], dates: dict[int, dt.date], now: dt.datetime, has_roll: object
 ) -> None:
-    """The rooms of the slot under way whose lesson has no roll yet (few rows: only those)."""
-    wanted = [(i, b.slot.number) for i, b in boards.items() if b.slot is not None and b.missing]
+    """The rooms of the lessons under way that have no roll yet (few rows: only those)."""
+    wanted = [i for i, b in boards.items() if b.missing]
     if not wanted:
         return
     rows = db.session.execute(
-        select(Lesson.school_id, Lesson.date, Lesson.slot_number, Room.name)
+        select(Lesson.school_id, Lesson.date, Room.name)
         .join(Room, Room.id == Lesson.room_id)
         .where(
-            Lesson.school_id.in_([i for i, _ in wanted]),
-            Lesson.date.in_(sorted({dates[i] for i, _ in wanted})),
-            Lesson.slot_number.in_(sorted({n for _, n in wanted})),
+            Lesson.school_id.in_(wanted),
+            Lesson.date.in_(sorted({dates[i] for i in wanted})),
+            Lesson.starts_at <= now,
+            Lesson.ends_at > now,
             Lesson.status != LessonStatus.CANCELLED,
             ~has_roll,  # type: ignore[operator]
         )
         .order_by(Room.name)
     )
-    pairs = set(wanted)
-    for school_id, date, slot_number, room in rows:
-        if (school_id, slot_number) in pairs and date == dates[school_id]:
+    for school_id, date, room in rows:
+        if date == dates[school_id]:
             boards[school_id].missing_rooms.append(room)
 
 
@@ -250,7 +256,7 @@ def _first_lesson(boards: dict[int, SchoolBoard], dates: dict[int, dt.date]) -> 
     )
     for school_id, date, counts_as, n in rows:
         b = boards[school_id]
-        if date != dates[school_id]:
+        if date != dates[school_id] or b.day_off:
             continue
         if counts_as == Presence.PRESENT:
             b.first_present += int(n)

@@ -32,7 +32,7 @@ def test_before_the_first_bell_nothing_is_due(
     morning(world)
     time_machine.move_to(at(world, 7, 30), tick=False)
     line = _line(world)
-    assert (line.slot, line.running, line.day_lessons, line.behind) == (None, 0, 0, False)
+    assert (line.slot_number, line.running, line.day_lessons, line.behind) == (None, 0, 0, False)
 
 
 def test_rolls_taken_and_missing_in_the_slot_under_way(
@@ -41,7 +41,7 @@ def test_rolls_taken_and_missing_in_the_slot_under_way(
     lessons = morning(world)
     time_machine.move_to(at(world, 8, 5), tick=False)
     line = _line(world)
-    assert line.slot is not None and line.slot.number == 1
+    assert line.slot is not None and line.slot.number == line.slot_number == 1
     assert (line.running, line.rolls, line.missing) == (2, 0, 2)
     assert sorted(line.missing_rooms) == ["12", "14"]
     assert not line.behind  # five minutes in: not yet behind
@@ -71,7 +71,7 @@ def test_substitutions_and_cancellations_of_the_day(
     cancel_lesson(admin, lessons["b1"])
     substitute(admin, lessons["a2"], world.tutor)
     line = _line(world)
-    assert line.slot is not None and line.slot.number == 2
+    assert line.slot_number == 2
     assert (line.cancellations, line.substitutions) == (1, 1)
     assert (line.running, line.day_lessons) == (1, 2)  # a cancelled lesson is not due
 
@@ -88,7 +88,7 @@ def test_a_day_off_has_no_lessons_and_is_never_behind(
         "dzień dyrektorski",
     )
     line = _line(world)
-    assert line.day_off and line.slot is None and not line.behind
+    assert line.day_off and line.slot_number is None and not line.behind
 
 
 def test_the_gmina_totals_add_up_its_schools(
