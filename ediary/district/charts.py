@@ -59,7 +59,9 @@ def trend(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequenc
     return _svg(title, "".join(parts))
 
 
-def bars(title: str, rows: Sequence[tuple[str, Decimal | None]], unit: str = "%") -> Markup:
+def bars(
+    title: str, rows: Sequence[tuple[str, Decimal | None]], unit: str = "%", comma: bool = True
+) -> Markup:
     """One horizontal bar per school; a suppressed or empty value is drawn as "—"."""
     height = 2 * PAD + 26 * max(1, len(rows))
     top = max(
@@ -81,6 +83,7 @@ def bars(title: str, rows: Sequence[tuple[str, Decimal | None]], unit: str = "%"
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="18" class="bar"/>')
         parts.append(
             f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" class="tick">'
-            f"{escape(str(value))}{escape(unit)}</text>"
+            f"{escape(str(value).replace('.', ',') if comma else str(value))}\u00a0"
+            f"{escape(unit)}</text>"
         )
     return _svg(title, "".join(parts), height)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -74,6 +75,7 @@ def figures_page(district_id: int) -> ResponseReturnValue:
     data = figures(found, since, until)
     names = {s.school_id: s.name for s in data.schools}
     week_labels = [w.strftime("%d.%m") for w in data.weeks]
+    comma = get_locale() is None or get_locale().language != "en"
     charts = {
         "trend": trend(
             _("Oceny i wpisy tygodniowo"),
@@ -84,10 +86,14 @@ def figures_page(district_id: int) -> ResponseReturnValue:
             ],
         ),
         "attendance": bars(
-            _("Frekwencja w szkołach"), [(s.name, s.attendance_percent) for s in data.schools]
+            _("Frekwencja w szkołach"),
+            [(s.name, s.attendance_percent) for s in data.schools],
+            comma=comma,
         ),
         "activated": bars(
-            _("Aktywne konta rodziców"), [(s.name, s.activated_percent) for s in data.schools]
+            _("Aktywne konta rodziców"),
+            [(s.name, s.activated_percent) for s in data.schools],
+            comma=comma,
         ),
     }
     page = render_template(
