@@ -103,3 +103,35 @@ def test_the_board_on_a_wall_screen_and_on_a_phone(board_site: Site, browser: Br
     finally:
         wall.context.close()
         phone.context.close()
+
+
+def test_the_gmina_adds_days_off_with_the_keyboard(board_site: Site, browser: Browser) -> None:
+    """Schools of the gmina → a school → its calendar: a refused range keeps what was typed, then
+    the holiday is added; sent with Enter from the keyboard."""
+    context = browser.new_context(viewport=PHONE, locale="pl-PL")  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        log_in(page, board_site.url, board_site.gmina_login)
+        page.get_by_role("link", name="Gmina Testowa").click()
+        page.get_by_role("link", name=re.compile("Szkoły gminy")).click()
+        page.get_by_role("link", name="Szkoła Podstawowa nr 1").click()
+        # Date fields take the ISO date (how Chromium segments a typed date depends on the
+        # platform's format); the rest is the keyboard: Tab between fields, Enter sends.
+        page.get_by_label("Od dnia").fill("2027-01-29")
+        page.get_by_label("Do dnia (włącznie, nieobowiązkowo)").fill("2027-01-18")  # refused
+        page.get_by_label("Powód").focus()
+        page.keyboard.type("ferie zimowe")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("Ostatni dzień jest przed pierwszym.")
+        expect(page.get_by_label("Powód")).to_have_value("ferie zimowe")
+        expect(page.get_by_label("Od dnia")).to_have_value("2027-01-29")
+        page.get_by_label("Od dnia").fill("2027-01-18")
+        page.get_by_label("Do dnia (włącznie, nieobowiązkowo)").fill("2027-01-29")
+        page.get_by_label("Powód").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("Dodano dni wolne: 10.")
+        expect(page.locator(".days-off li")).to_have_count(10)
+        assert _fits(page)
+    finally:
+        context.close()
