@@ -43,12 +43,14 @@ BLUEPRINTS: list[str] = [
     "ediary.diary.views",
     "ediary.timetable.views",
     "ediary.kiosks.api",
+    "ediary.kiosks.views",
     "ediary.portal.views",
     "ediary.excuses.views",
     "ediary.notifications.views",
     "ediary.people.activation.views",
     "ediary.district.views",
     "ediary.district.school_pages",
+    "ediary.records.views",
 ]
 
 

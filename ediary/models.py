@@ -8,6 +8,7 @@ from ediary.kiosks import models as kiosk_models
 from ediary.notifications import models as notification_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
+from ediary.records import models as record_models
 from ediary.schools import models as school_models
 from ediary.timetable import models as timetable_models
 from ediary.web import models as web_models
@@ -21,6 +22,7 @@ __all__ = [
     "kiosk_models",
     "notification_models",
     "people_models",
+    "record_models",
     "school_models",
     "timetable_models",
     "web_models",

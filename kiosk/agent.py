@@ -26,6 +26,7 @@ from kiosk import protocol
 from kiosk.config import Config
 from kiosk.connection import Connection
 from kiosk.desk import LessonDesk, TeacherSession, UserError, parse_time
+from kiosk.grades import GradeDesk
 from kiosk.i18n import translate
 from kiosk.link import ServerLink
 from kiosk.login import TeacherLogin
@@ -44,7 +45,7 @@ class StaleScreen(UserError):
         super().__init__("stale", code="stale", status=409)
 
 
-class Agent(TeacherLogin, ServerLink, LessonDesk):
+class Agent(TeacherLogin, ServerLink, GradeDesk, LessonDesk):
     """The agent: its life cycle, the screen's state and the watchdog; logging in (login.py),
     the server (link.py) and the lesson's desk (desk.py) are its sections."""
 
@@ -64,6 +65,7 @@ class Agent(TeacherLogin, ServerLink, LessonDesk):
         self.notice: str | None = None
         self.lang = "pl"
         self._room_fetched = 0.0
+        self._beaten = 0.0
         self._day: dt.date | None = None
         self._stop = threading.Event()
         self.connection = Connection(
@@ -226,6 +228,9 @@ class Agent(TeacherLogin, ServerLink, LessonDesk):
         stamp = self._stamp()
         if stamp is not None and stamp != self._credential_stamp:
             self._reenrolled(stamp)
+        if self.connection.online and self.clock() - self._beaten >= self.config.heartbeat_seconds:
+            self._beaten = self.clock()
+            threading.Thread(target=self.beat, daemon=True).start()
         if self.connection.online and self.clock() - self._room_fetched > ROOM_REFRESH_SECONDS:
             threading.Thread(target=self._refresh_room, daemon=True).start()
         if self.today() != self._day:

@@ -42,6 +42,8 @@ class Config:
     # 47 s after a PostgreSQL restart with 30 s), and 94 kiosks retrying every few seconds are
     # nothing to a server.
     retry_max_seconds: float = 10.0
+    # The `heartbeat` to the server (version, outbox, teacher): the fleet pages' report.
+    heartbeat_seconds: float = 30.0
     # A CA bundle to verify the server's TLS certificate (pinned school CA); None: system store.
     ca_file: str | None = None
     # The system user that must own the credential when enrollment runs as root (default: the

@@ -208,6 +208,13 @@ class LessonDesk:
         result = ack.get("result")
         if entry.kind == "roll" and entry.lesson_id is not None and isinstance(result, dict):
             self._change_roster(entry.lesson_id, lambda data: rosters.apply_result(data, result))
+        elif entry.kind.startswith("grade") and entry.lesson_id is not None:
+            kind, payload = entry.kind, entry.payload
+            if isinstance(result, dict):
+                self._change_roster(
+                    entry.lesson_id,
+                    lambda data: rosters.apply_grade_result(data, kind, payload, result),
+                )
 
     def lesson_view(self, session: TeacherSession) -> dict[str, Any] | None:
         """The open lesson's states and topic as the screen shows them, for the page to redraw
@@ -333,30 +340,6 @@ class LessonDesk:
         summary = rosters.summary(self.t, roster, clean, topic or "")
         payload = protocol.roll_payload(clean, bases, topic, base_topic)
         return self._entry("roll", lesson_id, payload, summary, key)
-
-    def add_grade(
-        self,
-        lesson_id: int,
-        pupil_id: int,
-        category_id: int | None,
-        value: str,
-        description: str,
-        key: str | None = None,
-    ) -> Entry:
-        roster = self._roster_of(lesson_id)
-        pupils = self._pupils(lesson_id)
-        value = (value or "").strip()
-        if pupil_id not in pupils or value not in GRADES:
-            raise UserError(self.t("Wybierz ocenę."), code="invalid")
-        categories = {int(c["id"]) for c in roster.get("categories", [])}
-        if category_id is not None and category_id not in categories:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        description = (description or "").strip()
-        if len(description) > MAX_DESCRIPTION:
-            raise UserError(self.t("Nieprawidłowe dane."), code="invalid")
-        summary = self.t("Ocena {value} — {pupil}", value=value, pupil=pupils[pupil_id])
-        payload = protocol.grade_payload(pupil_id, value, category_id, description)
-        return self._entry("grade", lesson_id, payload, summary, key)
 
     def add_remark(
         self, lesson_id: int, pupil_id: int, kind: str, text: str, key: str | None = None

@@ -10,6 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 EN: dict[str, str] = {
+    "opisowa": "descriptive",
+    "Wpisz ocenę opisową.": "Type the descriptive grade.",
+    "Ocena opisowa jest za długa.": "The descriptive grade is too long.",
+    "Poprawa {old} → {value} — {pupil}": "Improvement {old} → {value} — {pupil}",
+    "Korekta {old} → {value} — {pupil}": "Correction {old} → {value} — {pupil}",
+    "Usunięto ocenę {value} — {pupil}": "Grade {value} withdrawn — {pupil}",
+    "Poprawić lub usunąć można tylko własną ocenę.": (
+        "Only your own grade can be corrected or withdrawn."
+    ),
+    "Oceny ucznia": "The pupil's grades",
+    "Ocena opisowa": "Descriptive grade",
+    "Korekta": "Correction",
+    "Poprawa": "Improvement",
+    "Usuń ocenę": "Withdraw the grade",
+    "Nowa ocena": "New grade",
+    "Treść oceny opisowej": "The descriptive grade's text",
     "Dziennik — sala {room}": "Diary — room {room}",
     "Sala {room}": "Room {room}",
     "Teraz": "Now",

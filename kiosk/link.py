@@ -8,6 +8,7 @@ and `revoked`, and what a revoked device forgets.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -15,17 +16,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from kiosk import __version__, protocol
 from kiosk import credential as credentials
-from kiosk import protocol
 from kiosk.desk import UserError
 from kiosk.outbox import Entry, Outcome, State, Unavailable
 from kiosk.roster import LESSON_EVENTS
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from kiosk.config import Config
     from kiosk.connection import Connection
+    from kiosk.desk import TeacherSession
     from kiosk.offline import PinVerifiers
     from kiosk.outbox import Outbox, Sender
 
@@ -45,6 +45,8 @@ class ServerLink:
         credential: credentials.Credential | None
         _credential_stamp: float | None
         _room_fetched: float
+        _beaten: float
+        session: TeacherSession | None
         _lock: threading.RLock
 
         def t(self, text: str, **values: Any) -> str: ...
@@ -91,8 +93,40 @@ class ServerLink:
 
     def _online(self) -> None:
         self.sender.wake()
+        threading.Thread(target=self.beat, daemon=True).start()
         threading.Thread(target=self._refresh_room, daemon=True).start()
         threading.Thread(target=self._refollow, daemon=True).start()
+
+    def heartbeat_report(self) -> dict[str, Any]:
+        """What the fleet pages show of this kiosk (docs/protocol.md, `heartbeat`)."""
+        counts = self.outbox.counts()
+        oldest = self.outbox.oldest_unsent_at()
+        age = None
+        if oldest is not None:
+            # `created_at` is the wall clock's, so the age is too.
+            created = dt.datetime.fromisoformat(oldest)
+            age = max(0, int((dt.datetime.now(dt.UTC) - created).total_seconds()))
+        session = self.session
+        return {
+            "version": __version__,
+            "outbox_depth": counts[State.SAVED],
+            "outbox_parked": counts[State.PARKED],
+            "oldest_unsent_seconds": age,
+            "teacher_id": session.teacher_id if session is not None else None,
+        }
+
+    def beat(self) -> None:
+        """One heartbeat, if the server is reachable; a lost one is simply the next one's job."""
+        self._beaten = self.clock()
+        if not self.connection.online:
+            return
+        try:
+            ack = self.connection.call(protocol.HEARTBEAT, self.heartbeat_report(), timeout=5)
+        except Unavailable:
+            return
+        refused = protocol.refusal(ack)
+        if refused is not None and refused[0] in protocol.DEVICE_REFUSALS:
+            self._revoked(ack)
 
     def _refresh_room(self) -> None:
         self._room_fetched = self.clock()

@@ -31,6 +31,7 @@ LOGIN = "teacher_login"
 PIN_UNLOCK = "pin_unlock"
 LOGOUT = "teacher_logout"
 LESSONS = "lessons"
+HEARTBEAT = "heartbeat"
 LESSON = "roster"
 SUBMIT = "submit"
 # Events the server pushes.
@@ -148,14 +149,49 @@ def roll_payload(
 
 
 def grade_payload(
-    pupil_id: int, value: str, category_id: int | None, description: str
+    pupil_id: int,
+    value: str,
+    category_id: int | None,
+    description: str,
+    *,
+    descriptive: str | None = None,
+    improves_id: int | None = None,
 ) -> dict[str, Any]:
-    return {
-        "pupil_id": pupil_id,
-        "value": value,
-        "category_id": category_id,
-        "description": description or None,
-    }
+    """A new grade: a value or (grades 1-3) a descriptive grade; with `improves_id`, a poprawa
+    of that grade (the statute's policy decides what counts)."""
+    payload: dict[str, Any] = {"pupil_id": pupil_id}
+    if descriptive is not None:
+        payload["descriptive"] = descriptive
+    else:
+        payload["value"] = value
+    payload["category_id"] = category_id
+    payload["description"] = description or None
+    if improves_id is not None:
+        payload["improves_id"] = improves_id
+    return payload
+
+
+def grade_correction_payload(
+    grade_id: int,
+    base_version: int,
+    value: str | None,
+    descriptive: str | None,
+    category_id: int | None,
+    description: str,
+) -> dict[str, Any]:
+    """The whole new grade, with the version the screen showed (a change meanwhile: refused)."""
+    payload: dict[str, Any] = {"grade_id": grade_id, "base_version": base_version}
+    if descriptive is not None:
+        payload["descriptive"] = descriptive
+    else:
+        payload["value"] = value
+    payload["category_id"] = category_id
+    payload["description"] = description or None
+    return payload
+
+
+def grade_removal_payload(grade_id: int, base_version: int) -> dict[str, Any]:
+    return {"grade_id": grade_id, "base_version": base_version}
 
 
 def remark_payload(pupil_id: int, kind: str, text: str) -> dict[str, Any]:

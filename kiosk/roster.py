@@ -21,6 +21,7 @@ from typing import Any
 LESSON_EVENTS = frozenset({"attendance.recorded", "lesson.topic", "lesson.cancelled"})
 
 Translate = Callable[..., str]
+GRADE_FIELDS = ("value", "descriptive", "category_id", "description")
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -45,7 +46,14 @@ def from_sheet(sheet: dict[str, Any]) -> dict[str, Any]:
     default = sheet.get("default_code")
     return {
         "lesson": sheet["lesson"],
-        "pupils": [{"id": p["id"], "name": f"{p['last_name']} {p['first_name']}"} for p in pupils],
+        "pupils": [
+            {
+                "id": p["id"],
+                "name": f"{p['last_name']} {p['first_name']}",
+                "grades": [_grade_of(g) for g in p.get("grades") or []],
+            }
+            for p in pupils
+        ],
         "server_attendance": {str(p["id"]): p.get("attendance") for p in pupils},
         "types": types,
         "default_code": default,
@@ -54,6 +62,66 @@ def from_sheet(sheet: dict[str, Any]) -> dict[str, Any]:
             for c in sheet.get("grade_categories", [])
         ],
     }
+
+
+def _grade_of(grade: dict[str, Any]) -> dict[str, Any]:
+    """A pupil's grade as the screen lists it (this term, the lesson's subject): `version` is
+    what a correction or a withdrawal sends back; `mine`: this teacher may correct it."""
+    return {
+        "id": grade["id"],
+        "value": grade.get("value"),
+        "descriptive": grade.get("descriptive"),
+        "category_id": grade.get("category_id"),
+        "description": grade.get("description"),
+        "given_on": grade.get("given_on"),
+        "version": grade["version"],
+        "mine": bool(grade.get("mine")),
+    }
+
+
+def grade_in(roster: dict[str, Any], grade_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(pupil, grade) of a grade on the roster; KeyError if it is not there."""
+    for pupil in roster.get("pupils", []):
+        for grade in pupil.get("grades") or []:
+            if grade["id"] == grade_id:
+                return pupil, grade
+    raise KeyError(grade_id)
+
+
+def apply_grade_result(
+    roster: dict[str, Any], kind: str, payload: dict[str, Any], result: dict[str, Any]
+) -> bool:
+    """A grade entry the server acknowledged: the roster's grades as the server now has them,
+    so that a correction made next sends the version the server expects."""
+    grade_id, version = result.get("grade_id"), result.get("version")
+    if not isinstance(grade_id, int) or not isinstance(version, int):
+        return False
+    if kind == "grade":
+        pupil = next(
+            (p for p in roster.get("pupils", []) if p["id"] == result.get("pupil_id")), None
+        )
+        if pupil is None:
+            return False
+        fields = {k: payload.get(k) for k in GRADE_FIELDS}
+        given_on = (roster.get("lesson") or {}).get("date")
+        pupil.setdefault("grades", []).append(
+            {"id": grade_id, **fields, "given_on": given_on, "version": version, "mine": True}
+        )
+        return True
+    try:
+        pupil, grade = grade_in(roster, grade_id)
+    except KeyError:
+        return False
+    if kind == "grade_removal":
+        pupil["grades"] = [g for g in pupil["grades"] if g["id"] != grade_id]
+    elif kind == "grade_correction":
+        grade.update(
+            {k: payload.get(k) for k in ("value", "descriptive", "category_id", "description")}
+        )
+        grade["version"] = version
+    else:
+        return False
+    return True
 
 
 def apply_event(roster: dict[str, Any], message: dict[str, Any]) -> bool:

@@ -207,7 +207,38 @@ def create_app(agent: Agent) -> Flask:
             text(data, "value", 4),
             text(data, "description", 1000),
             key(data),
+            descriptive=optional_text(data, "descriptive", 5000),
+            improves_id=number(data, "improves_id", optional=True),
         )
+        return jsonify({"ok": True, "entry": entry.public()})
+
+    @app.post("/api/grades")
+    def grades() -> ResponseReturnValue:
+        data = body()
+        screen()
+        found = agent.pupil_grades(number(data, "lesson_id"), number(data, "pupil_id"))
+        return jsonify({"ok": True, "grades": found})
+
+    @app.post("/api/grade/correct")
+    def grade_correct() -> ResponseReturnValue:
+        data = body()
+        screen()
+        entry = agent.correct_grade(
+            number(data, "lesson_id"),
+            number(data, "grade_id"),
+            number(data, "category_id", optional=True),
+            text(data, "value", 4),
+            text(data, "description", 1000),
+            key(data),
+            descriptive=optional_text(data, "descriptive", 5000),
+        )
+        return jsonify({"ok": True, "entry": entry.public()})
+
+    @app.post("/api/grade/remove")
+    def grade_remove() -> ResponseReturnValue:
+        data = body()
+        screen()
+        entry = agent.remove_grade(number(data, "lesson_id"), number(data, "grade_id"), key(data))
         return jsonify({"ok": True, "entry": entry.public()})
 
     @app.post("/api/remark")

@@ -192,6 +192,8 @@ ARGUMENT_OBJECTS = {
     "school_id": "school",
     "district_id": "district",
     "lesson_id": "lesson",
+    "kiosk_id": "kiosk",
+    "year_id": "year",
 }
 
 

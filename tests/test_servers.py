@@ -18,16 +18,26 @@ import requests
 import ediary.models  # noqa: F401 - every table, for create_all
 from ediary.db import Base, make_engine
 from tests.servers import ROOT, RedisServer, Server, ServerConfig, ServerGroup, start_or_skip
+from tests.servers.process import alive
 
 pytestmark = pytest.mark.slow
 
 
 def _alive(pids: list[int]) -> list[int]:
-    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    return alive(pids)
 
 
-def _serves(server: Server) -> bool:
-    return requests.get(f"{server.url}/login", timeout=10).status_code == 200
+def _serves(server: Server, within: float = 60) -> bool:
+    """The login page answers within `within` seconds: a worker that gunicorn forked anew imports
+    the application first, which took over 10 s on a machine loaded by other work."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return requests.get(f"{server.url}/login", timeout=10).status_code == 200
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture

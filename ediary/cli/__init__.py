@@ -19,6 +19,7 @@ from ediary.cli.parents import (
     send_notifications_command,
     urgent_topics_command,
 )
+from ediary.cli.records import archive_group, export_xml_command
 from ediary.cli.serving import serve_command
 from ediary.deploy.cli import check_command
 
@@ -32,6 +33,8 @@ COMMANDS: list[click.Command] = [
     activation_code_command,
     urgent_topics_command,
     send_notifications_command,
+    export_xml_command,
+    archive_group,
     serve_command,
     check_command,
 ]

@@ -21,7 +21,7 @@ from sqlalchemy import distinct, func, select
 from ediary.access.revocation import access_changed, class_members_changed
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, utcnow
-from ediary.demo import calendar, plan
+from ediary.demo import calendar, kioskfleet, plan
 from ediary.demo.accounts import DEMO_PASSWORD
 from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
 from ediary.demo.history import SchoolCodes
@@ -103,6 +103,7 @@ def seed_demo(
     ids = _structure(district, days, today)
     report("schools, people, timetable", 1)
     diary = write_diary(district, ids, days, now, today, report)
+    kioskfleet.seed_fleet(now)
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ediary.access.revocation import kiosk_cut_off
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
-from ediary.errors import Refusal
+from ediary.errors import Conflict, Refusal
 from ediary.journal.operations import publish
 from ediary.kiosks.auth import new_nonce, new_secret, secret_hash
 from ediary.kiosks.models import EnrollmentCode, Kiosk, KioskTeacherSession
@@ -197,3 +197,30 @@ def end_teacher_session(
     if session_row.ended_at is None:
         session_row.ended_at, session_row.ended_reason = now, reason
     return session_row
+
+
+# --- the director's fleet page -------------------------------------------------------------
+
+ROOM_TAKEN = _l("W tej sali jest już inny komputer. Najpierw przenieś albo odłącz tamten.")
+MOVED_MEANWHILE = _l(
+    "Ktoś w międzyczasie przeniósł ten komputer. Sprawdź salę na odświeżonej stronie."
+)
+
+
+@operation
+def move_kiosk(actor: Actor, kiosk: Kiosk, room: Room, *, seen_room_id: int) -> Kiosk:
+    """The kiosk goes to another room of its school (its computer carried there). The page sends
+    the room it showed: someone else's move meanwhile is a conflict, not silently undone. Its
+    teachers' sessions go on; its lessons are now that room's."""
+    if room.school_id != kiosk.school_id:
+        raise Refusal("room_unknown", _l("Nie ma takiej sali w tej szkole."))
+    if kiosk.room_id != seen_room_id:
+        raise Conflict("stale_room", MOVED_MEANWHILE)
+    if kiosk.room_id == room.id:
+        return kiosk
+    taken = db.session.scalar(select(Kiosk.id).where(Kiosk.room_id == room.id))
+    if taken is not None:
+        raise Refusal("room_taken", ROOM_TAKEN)
+    kiosk.room_id = room.id
+    kiosk.room = room
+    return kiosk

@@ -16,6 +16,7 @@ sheet), receipt.py (an entry arrives). The protocol is written down in docs/prot
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
@@ -28,10 +29,10 @@ from flask_socketio import SocketIO, disconnect, emit, join_room
 from socketio.exceptions import ConnectionRefusedError as Refused
 from werkzeug.exceptions import NotFound
 
-from ediary.db import db, unreachable
+from ediary.db import db, unreachable, utcnow
 from ediary.errors import Refusal
 from ediary.extensions import socketio
-from ediary.kiosks import lessons, logins, receipt
+from ediary.kiosks import heartbeat, lessons, logins, receipt
 from ediary.kiosks import schema as s
 from ediary.kiosks.auth import verify_secret
 from ediary.kiosks.models import Kiosk
@@ -44,6 +45,7 @@ from ediary.realtime.rooms import kiosk_room
 log = logging.getLogger(__name__)
 
 _DEVICE = "kiosk_device"
+_CONNECTED_AT = "kiosk_connected_at"
 
 NOT_FOUND = _l("Nie znaleziono. Możliwe, że lekcja lub uczeń nie należy do tego komputera.")
 SERVER_ERROR = _l("Błąd serwera. Spróbuj ponownie za chwilę.")
@@ -146,14 +148,34 @@ class KioskNamespace(GuardedNamespace):
             # The relay pushes the kiosk its events and applies its revocation; it starts with
             # the first socket of a process, which may well be a kiosk's at 7:55.
             ensure_relay(current_app._get_current_object(), socketio)  # type: ignore[attr-defined]
+        now = utcnow()
         session[_DEVICE] = {"kiosk_id": kiosk.id, "secret_hash": kiosk.secret_hash}
+        session[_CONNECTED_AT] = now.isoformat()
         join_room(kiosk_room(kiosk.id))
+        try:  # the fleet's view of it; a failure here must not cost the kiosk its connection
+            heartbeat.connected(kiosk, now)
+        except Exception:
+            db.session.rollback()
+            log.exception("kiosk presence not recorded")
 
     def on_disconnect(self, _reason: Any = None) -> None:
-        """Nothing to clean: teacher sessions outlive connections (the network drops)."""
+        """Teacher sessions outlive connections (the network drops); the fleet notes the
+        absence (heartbeat.py)."""
+        info = session.get(_DEVICE) or {}
+        if not info:
+            return
+        since = session.get(_CONNECTED_AT)
+        try:
+            heartbeat.disconnected(
+                info["kiosk_id"], dt.datetime.fromisoformat(since) if since else None, utcnow()
+            )
+        except Exception:
+            db.session.rollback()
+            log.exception("kiosk absence not recorded")
 
     # Every event of the protocol (the schema's `<event>.request`), with its section's handler.
     on_room = kiosk_event("room")(lessons.room)
+    on_heartbeat = kiosk_event("heartbeat")(heartbeat.heartbeat)
     on_teacher_login = kiosk_event("teacher_login")(logins.teacher_login)
     on_pin_unlock = kiosk_event("pin_unlock")(logins.pin_unlock)
     on_set_pin = kiosk_event("set_pin")(logins.set_pin)

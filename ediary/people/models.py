@@ -32,6 +32,8 @@ class User(Audited, UserMixin, Base):
     last_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
+    # A guardian's address is in the pupil register (księga uczniów); staff need none.
+    address: Mapped[str | None] = mapped_column(String(250))
     active: Mapped[bool] = mapped_column(default=True)
     # Demo accounts log in only while the server runs in demo mode (their password is public).
     is_demo: Mapped[bool] = mapped_column(default=False)

@@ -22,6 +22,15 @@ class ImprovementPolicy(enum.StrEnum):
     BETTER = "better"  # only the higher of the two counts
 
 
+class GuardianRelation(enum.StrEnum):
+    """Who a guardian is to the child (the register records it)."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    LEGAL_GUARDIAN = "legal_guardian"  # opiekun prawny: a court-appointed guardian
+    OTHER = "other"
+
+
 class District(Audited, Base):
     __tablename__ = "districts"
 
@@ -144,6 +153,8 @@ class GroupMembership(Audited, Base):
 
 class Pupil(Audited, Base):
     __tablename__ = "pupils"
+    # PESEL is national, but a pupil who moves between two schools of a gmina has a row in each.
+    __table_args__ = (UniqueConstraint("school_id", "pesel"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -151,6 +162,16 @@ class Pupil(Audited, Base):
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(default=True)
+    # The pupil register (księga uczniów) holds what the law asks: PESEL, or for a pupil without
+    # one the birth date and place and an identity document; the address; admission and leaving.
+    pesel: Mapped[str | None] = mapped_column(String(11))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    birth_place: Mapped[str | None] = mapped_column(String(120))
+    identity_document: Mapped[str | None] = mapped_column(String(80))
+    address: Mapped[str | None] = mapped_column(String(250))
+    admitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    leave_reason: Mapped[str | None] = mapped_column(String(200))
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
 
@@ -169,6 +190,7 @@ class Guardianship(Audited, Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    relation: Mapped[GuardianRelation | None] = mapped_column(enum_column(GuardianRelation))
 
 
 class DayOff(Audited, Base):

@@ -25,6 +25,8 @@
   let loading = false;
   let lastActivity = 0;
   let gradeFor = null, gradeValue = null, gradeMod = "", gradeCategory = null, gradeKey = null;
+  // A grade of the pupil's tapped in the dialog (null: a new grade), and what to do with it.
+  let gradeTarget = null, gradeMode = null;
   let remarkFor = null, remarkKind = null, remarkKey = null;
   let pinTeacher = null;
 
@@ -367,7 +369,7 @@
     container.querySelectorAll(".chip").forEach((chip) => chip.classList.toggle("selected", chip.dataset[attribute] === value));
   }
 
-  function openGrade(pupil) {
+  async function openGrade(pupil) {
     gradeFor = pupil; gradeValue = null; gradeMod = ""; gradeKey = newKey();
     const dialog = $("grade-dialog");
     dialog.querySelector(".pupil-name").textContent = pupil.name;
@@ -386,15 +388,67 @@
     chips($("grade-values"), "value", null);
     chips($("grade-modifiers"), "mod", "");
     $("grade-description").value = "";
+    $("grade-descriptive").value = "";
+    show("grade-descriptive-box", false);
     say("grade-error", "");
-    dialog.showModal();
+    target(null);
+    // The pupil's grades first (local, a few ms), so that nothing moves under the finger.
+    let listed = [];
+    try {
+      listed = (await api("POST", "/api/grades", { lesson_id: rosterLesson, pupil_id: pupil.id })).grades;
+    } catch (error) { listed = []; }
+    if (gradeFor !== pupil) return;
+    $("grade-existing").replaceChildren(...listed.map((grade) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip" + (grade.mine ? " mine" : "");
+      chip.dataset.grade = String(grade.id);
+      chip.textContent = grade.value || S.descriptive;
+      if (grade.descriptive) chip.title = grade.descriptive;
+      chip.addEventListener("click", () => target(gradeTarget && gradeTarget.id === grade.id ? null : grade));
+      return chip;
+    }));
+    show("grade-existing-box", listed.length > 0);
+    if (!dialog.open) dialog.showModal();
   }
+
+  // A tapped grade: today's own grade is most likely a slip (a correction), an earlier one a
+  // poprawa; another teacher's grade can only be improved. The mode is one tap to change.
+  function target(grade) {
+    gradeTarget = grade;
+    gradeMode = grade ? (grade.mine && grade.today ? "correct" : "improve") : null;
+    chips($("grade-existing"), "grade", grade ? String(grade.id) : null);
+    show("grade-modes", Boolean(grade));
+    if (grade) {
+      $("grade-modes").querySelector("[data-mode=correct]").hidden = !grade.mine;
+      $("grade-remove").hidden = !grade.mine;
+    }
+    chips($("grade-modes"), "mode", gradeMode);
+  }
+  $("grade-modes").addEventListener("click", (event) => {
+    const chip = event.target.closest(".chip");
+    if (!chip) return;
+    gradeMode = chip.dataset.mode;
+    chips($("grade-modes"), "mode", gradeMode);
+  });
+  $("grade-remove").addEventListener("click", () => saving($("grade-remove"), async () => {
+    if (!gradeTarget) return;
+    try {
+      await api("POST", "/api/grade/remove", { lesson_id: rosterLesson, grade_id: gradeTarget.id, key: gradeKey });
+      $("grade-dialog").close();
+    } catch (error) {
+      if (error.code === "key_reused") gradeKey = newKey();
+      say("grade-error", error.message);
+    }
+  }));
 
   $("grade-values").addEventListener("click", (event) => {
     const chip = event.target.closest(".chip");
     if (!chip) return;
     gradeValue = chip.dataset.value;
     chips($("grade-values"), "value", gradeValue);
+    show("grade-descriptive-box", gradeValue === "descriptive");
+    if (gradeValue === "descriptive") $("grade-descriptive").focus();
   });
   $("grade-modifiers").addEventListener("click", (event) => {
     const chip = event.target.closest(".chip");
@@ -411,12 +465,21 @@
   }
   $("grade-save").addEventListener("click", () => saving($("grade-save"), async () => {
     if (!gradeValue) { say("grade-error", S.choose); return; }
-    const value = /^[1-6]$/.test(gradeValue) ? gradeValue + gradeMod : gradeValue;
+    const descriptive = gradeValue === "descriptive" ? $("grade-descriptive").value.trim() : null;
+    if (descriptive === "") { say("grade-error", S.nodescriptive); return; }
+    const value = descriptive !== null ? "" : /^[1-6]$/.test(gradeValue) ? gradeValue + gradeMod : gradeValue;
+    const body = {
+      lesson_id: rosterLesson, category_id: gradeCategory, value, descriptive,
+      description: $("grade-description").value, key: gradeKey,
+    };
     try {
-      await api("POST", "/api/grade", {
-        lesson_id: rosterLesson, pupil_id: gradeFor.id, category_id: gradeCategory,
-        value, description: $("grade-description").value, key: gradeKey,
-      });
+      if (gradeTarget && gradeMode === "correct") {
+        await api("POST", "/api/grade/correct", { ...body, grade_id: gradeTarget.id });
+      } else {
+        await api("POST", "/api/grade", {
+          ...body, pupil_id: gradeFor.id, improves_id: gradeTarget ? gradeTarget.id : null,
+        });
+      }
       $("grade-dialog").close();
     } catch (error) {
       if (error.code === "key_reused") gradeKey = newKey();

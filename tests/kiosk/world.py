@@ -169,6 +169,8 @@ def build() -> dict[str, object]:
         "pupil_id": world.pupil.id,
         "classmate_id": world.classmate.id,
         "parent_login": world.parent.login,
+        "admin_login": world.school_admin.login,
+        "school_id": world.school.id,
     }
 
 

@@ -38,6 +38,10 @@ NOT_TO_A_KIOSK = {
     "no_teacher": "a kiosk's entry always comes from a teacher's session",
     "subject_unknown": "a kiosk's grade is in its lesson's subject",
     "code_minutes": "an enrollment code is issued on the web",
+    "not_confirmed": "the director's fleet page (ediary/kiosks/views.py): revoking needs a tick",
+    "room_unknown": "the director's fleet page: moving a kiosk to a room",
+    "room_taken": "the director's fleet page: moving a kiosk to a room",
+    "stale_room": "the director's fleet page: a move on a page that is out of date",
 }
 
 

@@ -72,6 +72,17 @@ def children(parent: int) -> list[int]:
     return pids
 
 
+def alive(pids: Sequence[int]) -> list[int]:
+    """Those of `pids` still running (a zombie waiting for its reaper counts as ended)."""
+    running = []
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] != "Z":
+                running.append(pid)
+    return running
+
+
 def rss_kib(pids: Sequence[int]) -> int:
     """The resident memory of the processes, in KiB (a process gone meanwhile counts 0)."""
     total = 0
@@ -197,16 +208,25 @@ class Process(Started):
         return self
 
     def stop(self) -> None:
-        """SIGTERM, and SIGKILL if it has not ended within `stop_timeout`."""
+        """SIGTERM, and SIGKILL if it has not ended within `stop_timeout`; then SIGKILL to any
+        child it left behind (a gunicorn master killed before its worker finished stopping, on
+        a loaded machine, orphans the worker)."""
         _RUNNING.discard(self)
         if self.popen is None or self.popen.poll() is not None:
             return
+        left = self.children()  # once the leader is gone its children are orphans: find them now
         self.popen.terminate()
         try:
             self.popen.wait(self.stop_timeout)
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait(5)
+        for pid in alive(left):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while alive(left) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def kill(self) -> None:
         """kill -9: no chance to flush or say goodbye."""

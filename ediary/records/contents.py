@@ -1,0 +1,237 @@
+"""What a diary export holds: every part, in an order that a restore can insert in (parents
+before the rows that point at them), and which of its rows belong to a school's year or a class.
+
+One list drives the writer (export.py), the schema (schema.py, which docs/dziennik-1.xsd is
+generated from) and the restore (restore.py), so the three cannot drift apart; a test checks that
+every model holding a school's data is exported or named in `NOT_IN_THE_DIARY` with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+from sqlalchemy import ColumnElement, CompoundSelect, Select, Table, and_, or_, select, union
+
+from ediary.audit.models import HistoryEntry
+from ediary.db import Base
+from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
+from ediary.kiosks.models import Kiosk
+from ediary.people.models import User
+from ediary.schools.models import (
+    ClassGroup,
+    District,
+    GroupMembership,
+    Guardianship,
+    Pupil,
+    Room,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Subject,
+    Term,
+)
+from ediary.timetable.models import BellSlot, Lesson, TeachingAssignment, TimetableEntry
+
+NAMESPACE = "urn:ediary:dziennik:1"
+VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A school's year, or one class of it."""
+
+    school_id: int
+    year_id: int
+    starts_on: dt.date
+    ends_on: dt.date
+    class_id: int | None = None
+
+    def lessons(self) -> Select[int]:
+        query = select(Lesson.id).where(
+            Lesson.school_id == self.school_id,
+            Lesson.date >= self.starts_on,
+            Lesson.date <= self.ends_on,
+        )
+        if self.class_id is not None:
+            query = query.where(Lesson.class_id == self.class_id)
+        return query
+
+    def pupils(self) -> Select[int]:
+        query = select(Pupil.id).where(Pupil.school_id == self.school_id)
+        if self.class_id is not None:
+            # The class's pupils now, and those who were in it and left or moved on: their
+            # entries in its lessons are part of its diary.
+            query = query.where(
+                or_(
+                    Pupil.class_id == self.class_id,
+                    Pupil.id.in_(
+                        select(Attendance.pupil_id).where(Attendance.lesson_id.in_(self.lessons()))
+                    ),
+                )
+            )
+        return query
+
+    def terms(self) -> Select[int]:
+        return select(Term.id).where(Term.year_id == self.year_id)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One kind of row: its element, its table, which rows the scope holds, the columns left out."""
+
+    element: str
+    model: type[Base]
+    rows: Callable[[Scope], ColumnElement[bool]]
+    left_out: frozenset[str] = field(default_factory=frozenset)
+    doc: str = ""
+
+    @property
+    def table(self) -> Table:
+        return cast(Table, self.model.__table__)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c.name for c in self.table.columns if c.name not in self.left_out]
+
+
+def _school(model: type) -> Callable[[Scope], ColumnElement[bool]]:
+    return lambda scope: model.school_id == scope.school_id  # type: ignore[attr-defined]
+
+
+def _entries(model: type[Grade] | type[Remark]) -> Callable[[Scope], ColumnElement[bool]]:
+    def rows(scope: Scope) -> ColumnElement[bool]:
+        in_year = (
+            model.term_id.in_(scope.terms())
+            if model is Grade
+            else and_(model.given_on >= scope.starts_on, model.given_on <= scope.ends_on)
+        )
+        return and_(model.school_id == scope.school_id, in_year, model.pupil_id.in_(scope.pupils()))
+
+    return rows
+
+
+# The people the diary names: teachers, form tutors, guardians, and whoever made a change in its
+# history. Their names (and a guardian's address, which the register holds); never a password,
+# an e-mail or a phone.
+def _people(scope: Scope) -> ColumnElement[bool]:
+    lessons = scope.lessons()
+    pupils = scope.pupils()
+    named: CompoundSelect[int] = union(
+        select(Lesson.teacher_id).where(Lesson.id.in_(lessons)),
+        select(Lesson.substitute_for_id).where(Lesson.id.in_(lessons)),
+        select(TeachingAssignment.teacher_id).where(
+            TeachingAssignment.school_id == scope.school_id
+        ),
+        select(SchoolClass.form_tutor_id).where(SchoolClass.school_id == scope.school_id),
+        select(Guardianship.user_id).where(Guardianship.pupil_id.in_(pupils)),
+        select(Grade.teacher_id).where(_entries(Grade)(scope)),
+        select(Remark.teacher_id).where(_entries(Remark)(scope)),
+        select(HistoryEntry.actor_id).where(_history(scope)),
+    )
+    return User.id.in_(select(named.subquery().c[0]))
+
+
+def _history(scope: Scope) -> ColumnElement[bool]:
+    """The history of exactly the rows exported (of a class's pupils only, in a class's diary)."""
+
+    def exported(part: Part) -> ColumnElement[bool]:
+        ids = select(part.table.c.id).where(part.rows(scope))
+        return and_(HistoryEntry.entity == part.table.name, HistoryEntry.entity_id.in_(ids))
+
+    rows = [exported(part) for part in PARTS if part.element not in ("change", "person")]
+    return and_(HistoryEntry.school_id == scope.school_id, or_(*rows))
+
+
+def _attendance(scope: Scope) -> ColumnElement[bool]:
+    return Attendance.lesson_id.in_(scope.lessons())
+
+
+def _lessons(scope: Scope) -> ColumnElement[bool]:
+    return Lesson.id.in_(scope.lessons())
+
+
+PARTS: list[Part] = [
+    Part(
+        "district",
+        District,
+        lambda s: (
+            District.id
+            == select(School.district_id).where(School.id == s.school_id).scalar_subquery()
+        ),
+    ),
+    Part("school", School, lambda s: School.id == s.school_id),
+    Part(
+        "person",
+        User,
+        _people,
+        frozenset(
+            {
+                "password_hash",
+                "email",
+                "phone",
+                "active",
+                "is_demo",
+                "session_version",
+                "created_at",
+            }
+        ),
+        "a person the diary names",
+    ),
+    Part("schoolYear", SchoolYear, _school(SchoolYear)),
+    Part(
+        "term",
+        Term,
+        lambda s: Term.year_id.in_(
+            select(SchoolYear.id).where(SchoolYear.school_id == s.school_id)
+        ),
+    ),
+    Part("room", Room, _school(Room)),
+    Part("subject", Subject, _school(Subject)),
+    Part("schoolClass", SchoolClass, _school(SchoolClass)),
+    Part("classGroup", ClassGroup, _school(ClassGroup)),
+    Part("pupil", Pupil, lambda s: Pupil.id.in_(s.pupils())),
+    Part(
+        "groupMembership",
+        GroupMembership,
+        lambda s: GroupMembership.pupil_id.in_(s.pupils()),
+    ),
+    Part("guardianship", Guardianship, lambda s: Guardianship.pupil_id.in_(s.pupils())),
+    Part(
+        "kiosk",
+        Kiosk,
+        _school(Kiosk),
+        frozenset({"secret_hash"}),
+        "a classroom computer named in the history",
+    ),
+    Part("bellSlot", BellSlot, _school(BellSlot)),
+    Part("teachingAssignment", TeachingAssignment, _school(TeachingAssignment)),
+    Part("planEntry", TimetableEntry, _school(TimetableEntry), doc="the weekly plan"),
+    Part("attendanceType", AttendanceType, _school(AttendanceType)),
+    Part("gradeCategory", GradeCategory, _school(GradeCategory)),
+    Part("lesson", Lesson, _lessons, doc="a lesson with its topic; teacher_id signs it"),
+    Part("attendance", Attendance, _attendance),
+    Part("grade", Grade, _entries(Grade)),
+    Part("remark", Remark, _entries(Remark)),
+    Part(
+        "change",
+        HistoryEntry,
+        _history,
+        doc="one change of the history: who, when, from where, old and new values",
+    ),
+]
+
+# Models with a school's data that are not part of its diary, each with the reason.
+NOT_IN_THE_DIARY: dict[str, str] = {
+    "EnrollmentCode": "a one-time code that enrolled a classroom computer: access, not the record",
+    "ExcuseRequest": "a parent's request to excuse absences: correspondence; the attendance it "
+    "changed, and who changed it, are in the diary and its history",
+    "ExcuseItem": "the lines of an excuse request (see ExcuseRequest)",
+    "JournalEvent": "the delivery queue of live updates, pruned after its retention",
+    "Membership": "who may use the system in which role: access, not the record",
+    "OutgoingMessage": "e-mails and SMS to parents: delivery bookkeeping",
+    "SchoolNotificationPolicy": "the school's notification settings",
+    "YearArchive": "the archives built of the diary: the record of the record (in the history)",
+}
