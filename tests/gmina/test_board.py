@@ -3,6 +3,7 @@ falling behind, days off, and its pages (404 for another gmina, no pupil anywher
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,10 @@ from ediary.audit.recording import Actor, Channel
 from ediary.db import utcnow
 from ediary.district.board import board
 from ediary.district.operations import add_days_off
+from ediary.kiosks.models import KioskStatus
 from ediary.people.models import User
 from ediary.timetable.operations import cancel_lesson, substitute
-from tests.factories import World
+from tests.factories import SYSTEM, World, _add
 from tests.gmina.helpers import at, morning, roll
 
 Login = Callable[[User], FlaskClient]
@@ -123,3 +125,37 @@ def test_another_gminas_board_is_missing(world: World, session: Session, login_a
     assert client.get(f"/districts/{world.district.id}/board").status_code == 404
     assert client.get(f"/districts/{world.district.id}/board/table").status_code == 404
     assert client.get(f"/districts/{2**63}/board").status_code == 404
+
+
+def test_a_kiosk_offline_in_school_hours_puts_the_school_behind(
+    world: World, session: Session, time_machine: Any
+) -> None:
+    lessons = morning(world)
+    time_machine.move_to(at(world, 8, 2), tick=False)
+    roll(world, lessons["a1"], {world.pupil.id: "ob"})
+    roll(world, lessons["b1"], {world.pupil_b.id: "ob"}, world.other_teacher)
+    world.kiosk.secret_hash = "enrolled"
+    _add(
+        SYSTEM,
+        KioskStatus(
+            kiosk_id=world.kiosk.id,
+            connected=True,
+            last_seen_at=utcnow(),
+            outbox_depth=2,
+            oldest_unsent_at=utcnow() - dt.timedelta(minutes=1),
+        ),
+    )
+    line = _line(world)
+    assert (line.kiosks.online, line.kiosks.offline, line.behind) == (1, 0, False)
+    time_machine.move_to(at(world, 8, 40), tick=False)  # no beat for 38 minutes, rolls all taken
+    line = _line(world)
+    assert (line.kiosks.offline, line.missing, line.kiosk_offline, line.behind) == (
+        1,
+        0,
+        True,
+        True,
+    )
+    assert line.kiosks.oldest_unsent is not None
+    assert line.kiosks.oldest_unsent >= dt.timedelta(minutes=39)
+    time_machine.move_to(at(world, 18, 0), tick=False)  # after school: offline is no alarm
+    assert not _line(world).behind
