@@ -46,7 +46,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("lessons", schema=None) as batch_op:
         batch_op.drop_index("ix_lessons_school_date_slot")
