@@ -51,6 +51,8 @@ BLUEPRINTS: list[str] = [
     "ediary.notifications.views",
     "ediary.contacts.views",
     "ediary.people.activation.views",
+    "ediary.district.views",
+    "ediary.district.school_pages",
     "ediary.records.views",
     "ediary.office.views",
     "ediary.office.guardian_views",

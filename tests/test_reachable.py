@@ -43,7 +43,12 @@ PORTAL_OF_STAFF = {(actor, "/portal/") for actor in ACTORS}
 # A known gap, left for the timetable pages: no page lists a class's lessons yet, so a form tutor
 # or the office reaches another teacher's lesson only by its address.
 KNOWN_GAPS = {("tutor", "/lessons/{lesson}"), ("school_admin", "/lessons/{lesson}")}
-NOT_NEEDED = PARENTS_ELSEWHERE | PORTAL_OF_STAFF | KNOWN_GAPS
+# Parts of a page that its script fetches (the gmina's board reads its figures again), not pages.
+FRAGMENTS = {
+    ("district_admin", "/districts/{district}/board/table"),
+    ("other_district_admin", "/districts/{other_district}/board/table"),
+}
+NOT_NEEDED = PARENTS_ELSEWHERE | PORTAL_OF_STAFF | KNOWN_GAPS | FRAGMENTS
 
 
 def reached(client: FlaskClient, start: str = "/", limit: int = 300) -> set[str]:

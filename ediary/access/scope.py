@@ -6,7 +6,9 @@ pupil: `/live` asks it at every resume and after every change of access. The rea
 a scope to Socket.IO rooms and to the journal rows a resume replays (`ediary/realtime/rooms.py`);
 it knows nothing of guardians, tutors or teaching assignments.
 
-District administrators see aggregates, never individual records: their scope is empty.
+District administrators see aggregates, never individual records: their scope holds no pupil,
+class or school, only their gminas (`districts`), whose board is told when it changed
+(`ediary/realtime/rooms.py`, `board_rooms`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Scope:
     pupils: frozenset[int] = field(default_factory=frozenset)
     classes: frozenset[int] = field(default_factory=frozenset)
     schools: frozenset[int] = field(default_factory=frozenset)
+    districts: frozenset[int] = field(default_factory=frozenset)  # the board's signal, no events
 
     def sees(self, audience: str, audience_id: int, school_id: int) -> bool:
         """Whether an event about `audience` (a catalogue audience) is in this scope."""
@@ -112,4 +115,11 @@ def scope_of(user: User) -> Scope:
     if register_schools:
         pupils -= _ids(select(Pupil.id).where(Pupil.school_id.in_(register_schools)))
         classes -= _ids(select(SchoolClass.id).where(SchoolClass.school_id.in_(register_schools)))
-    return Scope(frozenset(pupils), frozenset(classes), frozenset(register_schools))
+    districts = {
+        m.district_id
+        for m in user.memberships
+        if m.role is Role.DISTRICT_ADMIN and m.district_id is not None
+    }
+    return Scope(
+        frozenset(pupils), frozenset(classes), frozenset(register_schools), frozenset(districts)
+    )

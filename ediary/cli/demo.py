@@ -21,6 +21,7 @@ from ediary.cli.serving import server_command
 from ediary.cli.supervisor import refuse_ports_in_use, supervise
 from ediary.db import db, make_engine, utcnow
 from ediary.demo.accounts import DEMO_PASSWORD, demo_accounts
+from ediary.demo.gmina import board_morning
 from ediary.demo.now import DEMO_TEACHER, NoDemoLesson, demo_lesson_now
 from ediary.demo.seed import SeedReport, seed_demo, steps, top_up_lessons
 from ediary.demo.twofactor import DEMO_TOTP_SECRET, demo_code, enrol_demo
@@ -202,6 +203,15 @@ def _demo_kiosk_code(url: str) -> tuple[str, str]:
     return code, where
 
 
+def _board_morning(url: str) -> None:
+    """The gmina's board as on a school-day morning, whatever the hour (ediary/demo/gmina.py)."""
+    app = make_app(url)
+    with app.app_context():
+        board_morning(Actor.system(Channel.SYSTEM), utcnow())
+        db.session.commit()
+        db.session.remove()
+
+
 def _kiosk_command(server: str, code: str, state_dir: Path, port: int) -> list[str]:
     """The demo kiosk's launcher: waits for the server, enrolls (which makes `state_dir`, private
     to its user), becomes the agent."""
@@ -277,6 +287,7 @@ def demo_command(
                 f"Demo kiosk: open http://127.0.0.1:{kiosk_port}/ (exactly this address) in a "
                 f"browser; {where}\n"
             )
+        _board_morning(url)  # after the demo teacher's lesson: the gmina's board, any hour
     os.environ["EDIARY_DEMO_MODE"] = "true"
     os.environ.setdefault("EDIARY_SECRET_KEY", _demo_secret_key())
     kiosk = None

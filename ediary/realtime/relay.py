@@ -42,8 +42,10 @@ from ediary.realtime import doorbell
 from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, SESSIONS, Control
 from ediary.realtime.doorbell import HEARTBEAT_SECONDS, Peers, Ring
 from ediary.realtime.rooms import (
+    BOARD_EVENTS,
     KIOSK,
     LIVE,
+    district_room,
     event_rooms,
     kiosk_room,
     lesson_rooms,
@@ -51,6 +53,7 @@ from ediary.realtime.rooms import (
     user_room,
 )
 from ediary.realtime.streams import Resumed, Stream
+from ediary.schools.models import School
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ class Relay:
         self.peers = Peers()
         self.waiters: list[tuple[int, Any]] = []  # (id, event set once every process has it)
         self.announced = (0, 0.0)  # the head last rung to the peers, and when
+        self.districts: dict[int, int] = {}  # school id → its gmina's id (schools never move)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -234,12 +238,35 @@ class Relay:
                 query = query.where(JournalEvent.id <= upto)
             rows = db.session.scalars(query.order_by(JournalEvent.id).limit(BATCH)).all()
             events = [(r.as_message(), r.audience, r.audience_id, r.school_id) for r in rows]
+            boards = self._boards(events)
             db.session.close()  # a fresh snapshot for the next read (SQLite WAL)
             for message, audience, audience_id, school_id in events:
                 self._dispatch(message, audience, audience_id, school_id)
                 self.head = message["id"]
+            self._signal_boards(boards)
             if len(events) < BATCH:
                 return
+
+    def _boards(self, events: list[tuple[dict[str, Any], str, int, int]]) -> set[tuple[int, int]]:
+        """(district, school) of the boards these events change: one signal per batch each,
+        however many pupils a roll marked (rooms.BOARD_EVENTS)."""
+        schools = {
+            school_id for message, _a, _i, school_id in events if message["type"] in BOARD_EVENTS
+        }
+        unknown = sorted(schools - set(self.districts))
+        if unknown:
+            rows = db.session.execute(
+                select(School.id, School.district_id).where(School.id.in_(unknown))
+            )
+            self.districts.update({school_id: district_id for school_id, district_id in rows})
+        return {(self.districts[s], s) for s in schools if s in self.districts}
+
+    def _signal_boards(self, boards: set[tuple[int, int]]) -> None:
+        """Tells the gmina's board sockets which school changed: no event, no pupil, only the
+        school's id (the board reads its figures again over HTTP)."""
+        for district_id, school_id in sorted(boards):
+            for sid in self.local_sids(LIVE, district_room(district_id)):
+                self.send(LIVE, sid, "board", {"school_id": school_id})
 
     def _dispatch(
         self, message: dict[str, Any], audience: str, audience_id: int, school_id: int

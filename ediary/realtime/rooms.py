@@ -16,7 +16,9 @@ On `/kiosk`, a device's socket is in `kiosk:<id>` (its own events) and, while it
 lesson it loaded the roster of, in `lesson:<id>`: the relay also sends that lesson's roll and
 topic events there (`lesson_rooms`), so the roster follows changes made elsewhere.
 
-District administrators see aggregates, never individual records: they join no event room.
+District administrators see aggregates, never individual records: they join no event room, only
+`district:<id>`, where the relay sends `board` signals (`{"school_id": n}`: this school's board
+changed, read it again over HTTP) for the journal events in `BOARD_EVENTS`; never an event.
 """
 
 from __future__ import annotations
@@ -60,12 +62,21 @@ def lesson_rooms(message: dict[str, object]) -> list[str]:
     return []
 
 
+# Journal events that change a school's line on the gmina's board (ediary/district/board.py).
+BOARD_EVENTS = frozenset({"attendance.recorded", "lesson.topic", "lesson.cancelled"})
+
+
+def district_room(district_id: int) -> str:
+    return f"district:{district_id}"
+
+
 def rooms_of(scope: Scope) -> set[str]:
     """The `/live` rooms of a person's scope (`ediary.access.scope`)."""
     return (
         {f"{Audience.PUPIL.value}:{p}" for p in scope.pupils}
         | {f"{Audience.CLASS.value}:{c}" for c in scope.classes}
         | {f"school:{s}" for s in scope.schools}
+        | {district_room(d) for d in scope.districts}
     )
 
 

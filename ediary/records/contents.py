@@ -24,6 +24,7 @@ from ediary.office.models import RecordedParent
 from ediary.people.models import User
 from ediary.schools.models import (
     ClassGroup,
+    DayOff,
     District,
     GroupMembership,
     Guardianship,
@@ -191,6 +192,7 @@ PARTS: list[Part] = [
             select(SchoolYear.id).where(SchoolYear.school_id == s.school_id)
         ),
     ),
+    Part("dayOff", DayOff, _school(DayOff), doc="a day without lessons in the school's calendar"),
     Part("room", Room, _school(Room)),
     Part("subject", Subject, _school(Subject)),
     Part("schoolClass", SchoolClass, _school(SchoolClass)),

@@ -38,6 +38,8 @@ class District(Audited, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # What the gmina pays its SMS gateway per message, in grosze (figures across schools).
+    sms_cost_grosze: Mapped[int] = mapped_column(default=16, server_default="16")
 
     schools: Mapped[list[School]] = relationship(back_populates="district", order_by="School.name")
 
@@ -207,3 +209,16 @@ class Guardianship(Audited, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
     relation: Mapped[GuardianRelation | None] = mapped_column(enum_column(GuardianRelation))
+
+
+class DayOff(Audited, Base):
+    """A day of the school year without lessons: a holiday (ferie, przerwa świąteczna) or a day
+    the director freed (dzień wolny od zajęć dydaktycznych). Weekends need no rows."""
+
+    __tablename__ = "days_off"
+    __table_args__ = (UniqueConstraint("school_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(120))

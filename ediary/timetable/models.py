@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, Time, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
@@ -74,7 +74,11 @@ class Lesson(Audited, Base):
     """A timetable slot on a date; the teacher is whoever actually teaches it (substitutions)."""
 
     __tablename__ = "lessons"
-    __table_args__ = (UniqueConstraint("timetable_entry_id", "date"),)
+    __table_args__ = (
+        UniqueConstraint("timetable_entry_id", "date"),
+        # The gmina's board reads a day of many schools at once (ediary/district/board.py).
+        Index("ix_lessons_school_date_slot", "school_id", "date", "slot_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)

@@ -20,6 +20,7 @@ from ediary.db import db
 from ediary.errors import Conflict, Refusal
 from ediary.journal.operations import publish
 from ediary.people.models import Role, User
+from ediary.schools.calendar import day_off
 from ediary.schools.models import ClassGroup, School, SchoolClass, Subject
 from ediary.timetable.models import (
     BellSlot,
@@ -71,7 +72,14 @@ def assign_teacher(
 
 @operation
 def ensure_lessons(actor: Actor, school: School, date: dt.date) -> list[Lesson]:
-    """Creates the day's lessons from the weekly timetable where they do not exist yet."""
+    """Creates the day's lessons from the weekly timetable where they do not exist yet; none on
+    the school's days off (ediary/schools/calendar.py)."""
+    if day_off(school, date) is not None:
+        return list(
+            db.session.scalars(
+                select(Lesson).where(Lesson.school_id == school.id, Lesson.date == date)
+            )
+        )
     slots = {
         s.number: s
         for s in db.session.scalars(select(BellSlot).where(BellSlot.school_id == school.id))

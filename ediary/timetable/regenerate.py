@@ -19,9 +19,9 @@ from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
 from ediary.diary.models import Attendance, Grade, Remark
 from ediary.journal.operations import publish
+from ediary.schools.calendar import days_off
 from ediary.schools.models import School
 from ediary.schools.queries import school_today
-from ediary.timetable.calendar import is_school_day
 from ediary.timetable.grid import year_of
 from ediary.timetable.models import BellSlot, Lesson, LessonStatus, TimetableEntry
 from ediary.timetable.operations import local_datetime
@@ -99,9 +99,10 @@ def regenerate(
     for entry in entries:
         if class_ids is None or entry.assignment.class_id in class_ids:
             by_weekday[entry.weekday].append(entry)
+    off = {d.date for d in days_off(school, start, end)}  # one query, not one per day
     day = start
     while day <= end:
-        if is_school_day(school, day):
+        if day.weekday() < 5 and day not in off:
             wanted = {
                 e.id: e for e in by_weekday[day.weekday()] if e.valid_from <= day <= e.valid_to
             }

@@ -233,7 +233,7 @@ def test_register_staff_get_one_school_room_instead_of_every_pupil(
     world: World, session: object
 ) -> None:
     assert rooms_of(scope_of(world.secretary)) == {f"school:{world.school.id}"}
-    assert rooms_of(scope_of(world.district_admin)) == set()
+    assert rooms_of(scope_of(world.district_admin)) == {f"district:{world.district.id}"}
     assert rooms_of(scope_of(world.parent)) == {
         f"pupil:{world.pupil.id}",
         f"pupil:{world.sibling.id}",

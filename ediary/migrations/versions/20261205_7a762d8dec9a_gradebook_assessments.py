@@ -1,7 +1,7 @@
 """gradebook assessments
 
 Revision ID: 7a762d8dec9a
-Revises: b58339658bfc
+Revises: 6f75efb21d5b
 Create Date: 2026-12-05 21:18:07.090617+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7a762d8dec9a"
-down_revision: str | Sequence[str] | None = "b58339658bfc"
+down_revision: str | Sequence[str] | None = "6f75efb21d5b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
