@@ -51,6 +51,7 @@ BLUEPRINTS: list[str] = [
     "ediary.contacts.views",
     "ediary.people.activation.views",
     "ediary.records.views",
+    "ediary.oversight.views",
     "ediary.office.views",
     "ediary.office.guardian_views",
     "ediary.staff.letters_views",

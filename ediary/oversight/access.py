@@ -1,0 +1,18 @@
+"""Loaders for the director's oversight: the school's administrator (dyrektor) only, else 404,
+so that another school's director cannot even tell the school exists."""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import NotFound
+
+from ediary.access import roles
+from ediary.db import db
+from ediary.people.models import User
+from ediary.schools.models import School
+
+
+def load_school(user: User, school_id: int) -> School:
+    school = db.session.get(School, school_id)
+    if school is None or not roles.is_school_admin(user, school.id):
+        raise NotFound()
+    return school
