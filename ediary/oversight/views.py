@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from ediary.access import roles
 from ediary.db import utcnow
+from ediary.documents.tables import Table, table_response
+from ediary.oversight import history
 from ediary.oversight.access import load_school
 from ediary.oversight.queries import missing_entries
 from ediary.web.auth import login_required
@@ -29,3 +33,61 @@ def missing(school_id: int) -> ResponseReturnValue:
     return render_template(
         "oversight/missing.html", school=school, missing=missing_entries(school, utcnow())
     )
+
+
+@bp.get("/schools/<int:school_id>/history")
+@login_required
+def school_history(school_id: int) -> ResponseReturnValue:
+    school = load_school(current_user, school_id)
+    filters = history.read_filters(school)
+    before = history.before_arg()
+    rows, next_before = ([], None) if filters.errors else history.page(school, filters, before)
+    page = render_template(
+        "oversight/history.html",
+        school=school,
+        filters=filters,
+        choices=history.choices(school, filters),
+        rows=rows,
+        next_before=next_before,
+    )
+    return page, 400 if filters.errors else 200
+
+
+@bp.get("/schools/<int:school_id>/history.<fmt>")
+@login_required
+def school_history_export(school_id: int, fmt: str) -> ResponseReturnValue:
+    school = load_school(current_user, school_id)
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    filters = history.read_filters(school)
+    if filters.errors:
+        return school_history(school_id)
+    table = Table(
+        title=_("Historia zmian"),
+        headers=[
+            _("Nr"),
+            _("Kiedy"),
+            _("Kto"),
+            _("Kanał"),
+            _("Komputer w sali"),
+            _("Obiekt"),
+            _("Nr obiektu"),
+            _("Czynność"),
+            _("Pola"),
+        ],
+    )
+    for row in history.export_rows(school, filters):
+        table.rows.append(
+            [
+                row.id,
+                row.at,
+                row.who,
+                str(row.channel),
+                row.kiosk_id,
+                row.entity,
+                row.entity_id,
+                str(row.action),
+                row.fields,
+            ]
+        )
+    return table_response(table, "csv" if fmt == "csv" else "xlsx", f"historia-{school.id}")
