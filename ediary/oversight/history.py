@@ -21,7 +21,7 @@ from ediary.audit.models import HistoryEntry
 from ediary.audit.queries import ACTION_NAMES, CHANNEL_NAMES
 from ediary.audit.recording import Channel
 from ediary.db import db
-from ediary.ids import MAX_BIG_ID, id_arg
+from ediary.ids import MAX_BIG_ID, MAX_ID, parse_id
 from ediary.kiosks.models import Kiosk
 from ediary.people.models import User
 from ediary.schools.models import Pupil, School, SchoolClass
@@ -67,13 +67,24 @@ def _day(raw: str, label: LazyString, errors: list[LazyString]) -> dt.date | Non
         return None
 
 
+def _id(name: str, high: int = MAX_ID) -> int | None:
+    """`?name=<id>`: None when absent or empty (the form's "all"); anything else but an id, 404."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    value = parse_id(raw, high)
+    if value is None:
+        raise NotFound()
+    return value
+
+
 def read_filters(school: School) -> Filters:
     """The query string's filters; a foreign or impossible id is a 404, a bad date a message."""
     f = Filters(
-        actor=id_arg("actor"),
-        pupil=id_arg("pupil"),
-        school_class=id_arg("class"),
-        kiosk=id_arg("kiosk"),
+        actor=_id("actor"),
+        pupil=_id("pupil"),
+        school_class=_id("class"),
+        kiosk=_id("kiosk"),
         channel=request.args.get("channel", ""),
         since=request.args.get("from", "").strip()[:20],
         until=request.args.get("to", "").strip()[:20],
@@ -179,7 +190,7 @@ def export_rows(school: School, f: Filters) -> list[Row]:
 
 
 def before_arg() -> int | None:
-    return id_arg("before", MAX_BIG_ID)
+    return _id("before", MAX_BIG_ID)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,14 @@ def test_export_holds_the_filtered_rows(
     assert client.get(_url(world, ".pdf")).status_code == 404
 
 
+def test_the_forms_empty_choices_mean_all(
+    world: World, login_as: Callable[[User], FlaskClient]
+) -> None:
+    client = login_as(world.school_admin)
+    response = client.get(_url(world, "?actor=&class=&channel=&kiosk=&from=&to="))
+    assert response.status_code == 200 and "Starsze wpisy" not in response.get_data(as_text=True)
+
+
 def test_reached_from_the_school_page(
     world: World, login_as: Callable[[User], FlaskClient]
 ) -> None:
