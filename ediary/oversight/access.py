@@ -16,3 +16,16 @@ def load_school(user: User, school_id: int) -> School:
     if school is None or not roles.is_school_admin(user, school.id):
         raise NotFound()
     return school
+
+
+def load_school_figures(user: User, school_id: int) -> tuple[School, bool]:
+    """The school for its figures, and whether names may be shown: its director sees names; its
+    district's administrator sees counts only; anyone else, 404."""
+    school = db.session.get(School, school_id)
+    if school is None:
+        raise NotFound()
+    if roles.is_school_admin(user, school.id):
+        return school, True
+    if roles.is_district_admin(user, school.district_id):
+        return school, False
+    raise NotFound()

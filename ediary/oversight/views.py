@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -12,8 +14,9 @@ from ediary.access import roles
 from ediary.db import utcnow
 from ediary.documents.tables import Table, table_response
 from ediary.oversight import history
-from ediary.oversight.access import load_school
+from ediary.oversight.access import load_school, load_school_figures
 from ediary.oversight.queries import missing_entries
+from ediary.oversight.stats import attendance_bars, school_figures
 from ediary.web.auth import login_required
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
@@ -91,3 +94,18 @@ def school_history_export(school_id: int, fmt: str) -> ResponseReturnValue:
             ]
         )
     return table_response(table, "csv" if fmt == "csv" else "xlsx", f"historia-{school.id}")
+
+
+@bp.get("/schools/<int:school_id>/figures")
+@login_required
+def figures(school_id: int) -> ResponseReturnValue:
+    school, with_names = load_school_figures(current_user, school_id)
+    today = utcnow().astimezone(ZoneInfo(school.timezone)).date()
+    found = school_figures(school, today, with_names=with_names)
+    return render_template(
+        "oversight/figures.html",
+        school=school,
+        figures=found,
+        bars=attendance_bars(found),
+        with_names=with_names,
+    )
