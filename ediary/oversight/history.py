@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from werkzeug.exceptions import NotFound
 
 from ediary.audit.models import HistoryEntry
-from ediary.audit.queries import ACTION_NAMES, CHANNEL_NAMES
+from ediary.audit.queries import ACTION_NAMES, CHANNEL_NAMES, ENTITY_NAMES
 from ediary.audit.recording import Channel
 from ediary.db import db
 from ediary.ids import MAX_BIG_ID, MAX_ID, parse_id
@@ -143,7 +143,7 @@ class Row:
     who: str
     channel: str | LazyString
     kiosk_id: int | None
-    entity: str
+    entity: str | LazyString
     entity_id: int | None
     action: str | LazyString
     fields: str
@@ -163,7 +163,7 @@ def _rows(entries: list[HistoryEntry], zone: ZoneInfo) -> list[Row]:
             who=names.get(e.actor_id, "") if e.actor_id else "",
             channel=CHANNEL_NAMES.get(e.channel, e.channel),
             kiosk_id=e.kiosk_id,
-            entity=e.entity,
+            entity=ENTITY_NAMES.get(e.entity, e.entity),
             entity_id=e.entity_id,
             action=ACTION_NAMES.get(e.action, e.action),
             # Field names only: the values may be a child's data, read on the object's own page.

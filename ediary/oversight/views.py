@@ -87,7 +87,7 @@ def school_history_export(school_id: int, fmt: str) -> ResponseReturnValue:
                 row.who,
                 str(row.channel),
                 row.kiosk_id,
-                row.entity,
+                str(row.entity),
                 row.entity_id,
                 str(row.action),
                 row.fields,

@@ -48,7 +48,7 @@ def test_filters_pick_the_rows(world: World, login_as: Callable[[User], FlaskCli
     page = client.get(_url(world, f"?kiosk={world.kiosk.id}&channel=kiosk"))
     assert page.status_code == 200
     shown = text(page.get_data(as_text=True))
-    assert "komputer w sali" in shown and "type_id" in shown
+    assert "komputer w sali" in shown and "frekwencja" in shown and "type_id" in shown
     rows, _next = history.page(world.school, history.Filters(kiosk=world.kiosk.id), None)
     assert [r.id for r in rows] == from_kiosk
     rows, _next = history.page(world.school, history.Filters(pupil=world.pupil.id), None)
@@ -91,6 +91,8 @@ def test_a_bad_date_is_a_polish_message_keeping_the_filter(
     assert 'value="18.11.2026"' in body
     assert f'<option value="{world.kiosk.id}" selected' in body
     backwards = client.get(_url(world, "?from=2026-11-20&to=2026-11-01"))
+    export = client.get(_url(world, ".csv?to=jutro"))
+    assert export.status_code == 400 and 'value="jutro"' in export.get_data(as_text=True)
     assert backwards.status_code == 400 and "późniejsza" in text(backwards.get_data(as_text=True))
 
 
