@@ -54,6 +54,7 @@ BLUEPRINTS: list[str] = [
     "ediary.district.views",
     "ediary.district.school_pages",
     "ediary.records.views",
+    "ediary.oversight.views",
     "ediary.office.views",
     "ediary.office.guardian_views",
     "ediary.staff.letters_views",
