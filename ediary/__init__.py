@@ -56,6 +56,7 @@ BLUEPRINTS: list[str] = [
     "ediary.staff.letters_views",
     "ediary.staff.views",
     "ediary.people.twofactor.views",
+    "ediary.privacy.views",
 ]
 
 
