@@ -15,6 +15,7 @@ import datetime as dt
 
 from sqlalchemy import or_, select
 
+from ediary.access.revocation import access_changed
 from ediary.audit.recording import Actor, operation
 from ediary.db import db
 from ediary.schools.models import Guardianship, Pupil
@@ -69,4 +70,5 @@ def pseudonymise(actor: Actor, pupil: Pupil) -> int:
     links = db.session.scalars(select(Guardianship).where(Guardianship.pupil_id == pupil.id)).all()
     for link in links:
         db.session.delete(link)
+    access_changed(*(link.user_id for link in links))  # their open pages lose the child now
     return len(links)

@@ -39,6 +39,7 @@ def test_due_pupils_are_pseudonymised_with_history_and_a_second_run_changes_noth
     before = db.session.scalar(select(HistoryEntry.id).order_by(HistoryEntry.id.desc()).limit(1))
     unlinked = retention.pseudonymise(Actor.system(), world.pupil)
     assert unlinked == 1  # Maria, the parent
+    db.session.commit()  # the unlinking is declared: the parent's open pages lose the child
     assert f"{world.pupil.first_name} {world.pupil.last_name}" == f"Uczeń #{world.pupil.id}"
     assert (world.pupil.pesel, world.pupil.address, world.pupil.birth_place) == (None,) * 3
     assert not db.session.scalars(
