@@ -64,6 +64,7 @@ BLUEPRINTS: list[str] = [
     "ediary.office.imports.views",
     "ediary.office.exports",
     "ediary.office.rollover.views",
+    "ediary.privacy.views",
 ]
 
 

@@ -13,6 +13,7 @@ from ediary.office.imports import models as import_models
 from ediary.people import models as people_models
 from ediary.people.activation import models as activation_models
 from ediary.people.twofactor import models as twofactor_models
+from ediary.privacy import models as privacy_models
 from ediary.records import models as record_models
 from ediary.schools import models as school_models
 from ediary.timetable import models as timetable_models
@@ -31,6 +32,7 @@ __all__ = [
     "notification_models",
     "office_models",
     "people_models",
+    "privacy_models",
     "record_models",
     "school_models",
     "timetable_models",

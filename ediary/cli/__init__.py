@@ -22,6 +22,7 @@ from ediary.cli.parents import (
 from ediary.cli.records import archive_group, export_xml_command
 from ediary.cli.serving import serve_command
 from ediary.deploy.cli import check_command
+from ediary.privacy.cli import privacy_group
 
 COMMANDS: list[click.Command] = [
     db_group,
@@ -37,6 +38,7 @@ COMMANDS: list[click.Command] = [
     archive_group,
     serve_command,
     check_command,
+    privacy_group,
 ]
 
 

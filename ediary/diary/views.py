@@ -12,6 +12,8 @@ from werkzeug.exceptions import NotFound
 from ediary.audit.queries import pupil_history
 from ediary.diary.values import GRADE_NAMES
 from ediary.ids import MAX_BIG_ID, id_arg
+from ediary.privacy.models import Viewed
+from ediary.privacy.views_log import note_view
 from ediary.schools.access import load_pupil
 from ediary.schools.models import Term
 from ediary.schools.queries import current_term, pupil_card, school_today, terms_of
@@ -26,7 +28,9 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
     found = load_pupil(current_user, pupil_id)
     terms = terms_of(found)
     card = pupil_card(found, _chosen_term(terms, school_today(found.school_class.school)), terms)
-    return render_template("diary/pupil.html", card=card, grade_names=GRADE_NAMES)
+    page = render_template("diary/pupil.html", card=card, grade_names=GRADE_NAMES)
+    note_view(current_user, found, Viewed.CARD)  # after the page: a refused card is no view
+    return page
 
 
 @bp.get("/pupils/<int:pupil_id>/history")
@@ -34,7 +38,9 @@ def pupil(pupil_id: int) -> ResponseReturnValue:
 def history(pupil_id: int) -> ResponseReturnValue:
     found = load_pupil(current_user, pupil_id)
     page = pupil_history(found, before=id_arg("before", MAX_BIG_ID))
-    return render_template("diary/history.html", pupil=found, page=page)
+    shown = render_template("diary/history.html", pupil=found, page=page)
+    note_view(current_user, found, Viewed.HISTORY)
+    return shown
 
 
 def _chosen_term(terms: list[Term], today: dt.date) -> Term:

@@ -23,9 +23,11 @@ from ediary.excuses.queries import requests_of
 from ediary.ids import MAX_BIG_ID, id_arg
 from ediary.portal.history import excuse_decisions
 from ediary.portal.queries import children_of, lessons_on, recent_entries, topics_of
+from ediary.privacy.views_log import views_of
 from ediary.realtime.queries import journal_head
 from ediary.schools.models import Pupil, Term
 from ediary.schools.queries import PupilCard, current_term, pupil_card, school_today, terms_of
+from ediary.schools.views import ROLE_NAMES
 from ediary.web.auth import login_required
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -90,6 +92,9 @@ CHILD_PAGES: dict[str, ChildPage] = {
     "remarks": ChildPage("/remarks", lambda pupil: {"card": _card(pupil)}),
     "topics": ChildPage("/topics", lambda pupil: {"topics": topics_of(pupil)}),
     "history": ChildPage("/history", _history),
+    "views": ChildPage(
+        "/views", lambda pupil: {"views": views_of(pupil), "role_names": ROLE_NAMES}
+    ),
 }
 
 

@@ -121,6 +121,8 @@ SERVER_UNITS = (
     "ediary-backup.timer",
     "ediary-prune-journal.service",
     "ediary-prune-journal.timer",
+    "ediary-privacy-retention.service",
+    "ediary-privacy-retention.timer",
 )
 
 
@@ -133,6 +135,8 @@ def test_systemd_analyze_verify_every_server_unit(unit_root: Callable[..., Path]
         "ediary-backup.timer",
         "ediary-prune-journal.service",
         "ediary-prune-journal.timer",
+        "ediary-privacy-retention.service",
+        "ediary-privacy-retention.timer",
     }
     result = verify(unit_root({}), *SERVER_UNITS)
     # A bad setting is only a warning to systemd: anything on stderr fails the test.

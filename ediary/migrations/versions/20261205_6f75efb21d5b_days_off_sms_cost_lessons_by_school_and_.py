@@ -1,7 +1,7 @@
 """days off, SMS cost, lessons by school and date
 
 Revision ID: 6f75efb21d5b
-Revises: b58339658bfc
+Revises: d2d391bd97ce
 Create Date: 2026-12-05 21:17:50.510539+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6f75efb21d5b"
-down_revision: str | Sequence[str] | None = "b58339658bfc"
+down_revision: str | Sequence[str] | None = "d2d391bd97ce"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
