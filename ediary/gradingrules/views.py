@@ -20,6 +20,7 @@ from ediary.diary.queries import attendance_types
 from ediary.errors import Conflict, Refusal
 from ediary.gradingrules.operations import change_grading_rules
 from ediary.gradingrules.preview import Preview, averages_moved
+from ediary.gradingrules.queries import FIELD_NAMES, rules_history
 from ediary.gradingrules.rules import read_rules
 from ediary.people.models import User
 from ediary.people.queries import today
@@ -57,6 +58,8 @@ def _page(
         typed=typed,
         preview=preview,
         refusal=refusal,
+        history=rules_history(school),
+        field_names=FIELD_NAMES,
         policies=[
             (ImprovementPolicy.BOTH, _("liczą się obie oceny")),
             (ImprovementPolicy.LATEST, _("liczy się tylko poprawa")),

@@ -169,6 +169,9 @@ def test_the_administrator_previews_then_saves_from_the_page(
     assert saved.status_code == 302 and len(commits) == 1
     session.expire_all()
     assert world.test_category.weight == 1
+    history = text(client.get(_path(world)).get_data(as_text=True))
+    assert "Historia zmian zasad" in history
+    assert "sprawdzian waga: 3 → 1" in history
 
 
 def test_a_refusal_keeps_what_was_typed_and_a_stale_page_is_a_conflict(
