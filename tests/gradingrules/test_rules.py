@@ -167,6 +167,12 @@ def test_the_administrator_previews_then_saves_from_the_page(
     assert commits == []
     saved = client.post(_path(world), data={**form, "action": "save"})
     assert saved.status_code == 302 and len(commits) == 1
+    # The same form sent again (a double click): where the first went, not a conflict.
+    version = world.school.rules_version
+    again = client.post(_path(world), data={**form, "action": "save"})
+    assert again.status_code == 302 and again.headers["Location"] == saved.headers["Location"]
+    session.expire_all()
+    assert world.school.rules_version == version
     session.expire_all()
     assert world.test_category.weight == 1
     history = text(client.get(_path(world)).get_data(as_text=True))
