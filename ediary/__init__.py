@@ -65,6 +65,7 @@ BLUEPRINTS: list[str] = [
     "ediary.office.exports",
     "ediary.office.rollover.views",
     "ediary.privacy.views",
+    "ediary.gradingrules.views",
 ]
 
 

@@ -63,6 +63,10 @@ class School(Audited, Base):
     # Entries for a lesson (roll, topic, grades, remarks) open this many minutes before its bell:
     # a teacher who logs in during the break takes the roll, a roll for tomorrow is refused.
     entry_lead_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Attendance below this percent risks non-classification (nieklasyfikowanie): statute, 50%.
+    non_classification_percent: Mapped[int] = mapped_column(default=50, server_default="50")
+    # Bumped by every change of the grading rules (ediary/gradingrules): a stale page conflicts.
+    rules_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     district: Mapped[District] = relationship(back_populates="schools")
 

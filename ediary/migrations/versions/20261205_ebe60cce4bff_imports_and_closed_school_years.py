@@ -1,7 +1,7 @@
 """imports and closed school years
 
 Revision ID: ebe60cce4bff
-Revises: 7a762d8dec9a
+Revises: 343e2f244be3
 Create Date: 2026-12-05 21:19:51.678840+00:00
 
 Self-contained (house rule 9): only `sa.` types and `op.` calls, never application models, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ebe60cce4bff"
-down_revision: str | Sequence[str] | None = "7a762d8dec9a"
+down_revision: str | Sequence[str] | None = "343e2f244be3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
