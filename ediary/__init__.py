@@ -58,6 +58,7 @@ BLUEPRINTS: list[str] = [
     "ediary.staff.views",
     "ediary.people.twofactor.views",
     "ediary.gradebook.views",
+    "ediary.tutor.views",
 ]
 
 
