@@ -7,11 +7,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
 from ediary.access import roles
 from ediary.db import db
+from ediary.excuses.models import ExcuseRequest, ExcuseStatus
 from ediary.ids import id_arg
 from ediary.people.models import User
 from ediary.schools.models import SchoolClass, Term
@@ -69,9 +70,13 @@ def my_class(class_id: int) -> ResponseReturnValue:
     school_class = load_class(current_user, class_id)
     term, terms = _term(school_class)
     report = class_report(school_class, term, school_today(school_class.school))
+    pending = select(func.count()).where(
+        ExcuseRequest.class_id == school_class.id, ExcuseRequest.status == ExcuseStatus.PENDING
+    )
     return render_template(
         "tutor/class.html",
         report=report,
+        pending=db.session.scalar(pending) or 0,
         terms=terms,
         is_tutor=roles.is_form_tutor(current_user, school_class),
     )

@@ -104,6 +104,7 @@ def test_the_page_shows_the_risk_averages_and_contacts(made_up: World, login_as:
     assert "Maria Wisniewska" in html and "maria@example.pl potwierdzony" in html
     assert "600100200" in html
     assert "Kolejka próśb o usprawiedliwienie" in html
+    assert "Prośby czekające na decyzję: 0" in html
 
 
 def test_the_start_page_links_the_tutor_to_the_class(made_up: World, login_as: Login) -> None:
