@@ -136,3 +136,19 @@ def test_missing_ids_and_foreign_terms_are_404(made_up: World, login_as: Login) 
     assert client.get("/tutor/classes/999999").status_code == 404
     path = f"/tutor/classes/{made_up.class_a.id}?term=999999"
     assert client.get(path).status_code == 404
+
+
+def test_the_page_counts_the_class_excuse_requests_awaiting_a_decision(
+    made_up: World, login_as: Login
+) -> None:
+    from ediary.excuses.operations import request_excuse
+
+    tomorrow = DAY + dt.timedelta(days=1)
+    request_excuse(
+        Actor(made_up.parent, Channel.WEB), made_up.pupil, absences=[], future_days=[tomorrow],
+        reason="Wyjazd rodzinny.", note=None, today=DAY,
+    )  # fmt: skip
+    page = login_as(made_up.tutor).get(f"/tutor/classes/{made_up.class_a.id}")
+    assert "Prośby czekające na decyzję: 1" in text(page.get_data(as_text=True))
+    other = login_as(made_up.other_teacher).get(f"/tutor/classes/{made_up.class_b.id}")
+    assert "Prośby czekające na decyzję: 0" in text(other.get_data(as_text=True))
