@@ -66,6 +66,7 @@ BLUEPRINTS: list[str] = [
     "ediary.office.rollover.views",
     "ediary.privacy.views",
     "ediary.gradingrules.views",
+    "ediary.tutor.views",
 ]
 
 
