@@ -25,7 +25,7 @@ from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
 from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
 from ediary.records.models import YearArchive
-from ediary.schools.models import ClassGroup, GroupMembership
+from ediary.schools.models import ClassGroup, DayOff, GroupMembership
 from ediary.timetable.models import TeachingAssignment
 from tests.factories import SYSTEM, _add
 
@@ -47,6 +47,8 @@ NOT_AUDITED = {
     # commit changes is audited (ediary/timetable/models.py).
     "timetable_uploads",
     "import_uploads",  # issue 13: a file between its import's dry run and commit, kept 2 hours
+    # Issue 17 item 5: who opened a pupil's record, for the parents; itself a log, append-only.
+    "record_views",
 }
 
 
@@ -103,6 +105,8 @@ def every_kind_of_row(world, session):
     change_contact(parent, world.parent, ContactKind.PHONE, "601234567")
     # Issue 13: the column mapping an import remembers for the school.
     remember_mapping(Actor(world.secretary, Channel.WEB), world.school, {"pesel": "PESEL"})
+    # Issue 16 item 4: a day off in the school's calendar (ediary/schools/models.py).
+    _add(SYSTEM, DayOff(school_id=world.school.id, date=world.today, reason="Dzień dyrektorski"))
     session.flush()
     return world
 

@@ -37,6 +37,7 @@ KNOWN_OTHER_VARIABLES = frozenset(
         "EDIARY_BACKUP_DATABASE",
         "EDIARY_BACKUP_DIR",
         "EDIARY_BACKUP_KEEP_DAYS",
+        "EDIARY_CERTIFICATE_PASSWORD",  # `ediary archive build`: the director's PKCS#12 password
     }
 )
 KNOWN_OTHER_PREFIXES = ("EDIARY_KIOSK_", "EDIARY_TEST_")

@@ -46,7 +46,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_record_views_pupil", ["pupil_id", "id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("record_views", schema=None) as batch_op:
         batch_op.drop_index("ix_record_views_pupil")
