@@ -166,3 +166,15 @@ def test_the_secretary_sees_the_page_without_the_buttons(
     session.commit()
     page = text(login_as(world.secretary).get(_page(world, world.teacher)).get_data(True))
     assert "Lekcja nr 1: matematyka" in page and "Zastępstwo: " not in page
+
+
+def test_the_parent_sees_the_substitution_on_the_portal(
+    world: World, session: Session, login_as: Login
+) -> None:
+    session.commit()
+    client = login_as(world.parent)
+    assert "Zastępstwo" not in text(client.get(f"/portal/{world.pupil.id}").get_data(True))
+    substitute_lesson(Actor(world.school_admin, Channel.WEB), world.lesson, world.tutor)
+    session.commit()
+    page = text(client.get(f"/portal/{world.pupil.id}").get_data(as_text=True))
+    assert "matematyka" in page and "Zastępstwo" in page
