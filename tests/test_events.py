@@ -28,7 +28,7 @@ from ediary.excuses.operations import decide_excuses, request_excuse
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.operations import publish
 from ediary.kiosks.operations import revoke_kiosk
-from ediary.timetable.operations import cancel_lesson
+from ediary.timetable.operations import cancel_lesson, substitute_lesson
 from ediary.timetable.regenerate import apply_timetable
 from tests.events import capture_events, check_event
 from tests.factories import World
@@ -163,6 +163,13 @@ CASES: dict[str, Callable[[World], Case]] = {
         partial(cancel_lesson, Actor(w.school_admin, Channel.WEB), w.lesson),
         w.class_a.id,
         lambda _: _lesson_fields(w) | {"class_id": w.class_a.id},
+    ),
+    "lesson.substituted": lambda w: Case(
+        partial(substitute_lesson, Actor(w.school_admin, Channel.WEB), w.lesson, w.other_teacher),
+        w.class_a.id,
+        lambda _: (
+            _lesson_fields(w) | {"class_id": w.class_a.id, "teacher": w.other_teacher.full_name}
+        ),
     ),
     "timetable.changed": lambda w: Case(
         partial(apply_timetable, Actor(w.school_admin, Channel.WEB), w.school, w.today),

@@ -97,6 +97,13 @@ class LessonCancelled(LessonFields):
     class_id: int
 
 
+class LessonSubstituted(LessonFields):
+    """Another teacher takes the lesson: the substitute's name, as parents read it."""
+
+    class_id: int
+    teacher: str
+
+
 class TimetableChanged(TypedDict):
     """The class's lessons from `from_date` were made again from a changed plan: how many."""
 
@@ -164,6 +171,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "A lesson's topic was entered or changed (the lesson took place).",
         ),
         EventType("lesson.cancelled", Audience.CLASS, LessonCancelled, "A lesson was cancelled."),
+        EventType(
+            "lesson.substituted",
+            Audience.CLASS,
+            LessonSubstituted,
+            "Another teacher takes the lesson (a substitution).",
+        ),
         EventType(
             "timetable.changed",
             Audience.CLASS,

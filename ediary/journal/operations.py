@@ -24,6 +24,7 @@ from ediary.journal.catalogue import (
     GradeRemoved,
     KioskRevoked,
     LessonCancelled,
+    LessonSubstituted,
     LessonTopic,
     RemarkAdded,
     RemarkRemoved,
@@ -93,6 +94,14 @@ def publish(
     school_id: int,
     audience_id: int,
     **payload: Unpack[LessonCancelled],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["lesson.substituted"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[LessonSubstituted],
 ) -> JournalEvent: ...
 @overload
 def publish(

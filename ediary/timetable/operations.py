@@ -173,3 +173,58 @@ def substitute(actor: Actor, lesson: Lesson, teacher: User) -> Lesson:
     if lesson.teacher_id == lesson.substitute_for_id:
         lesson.substitute_for_id = None
     return lesson
+
+
+@operation
+def substitute_lesson(
+    actor: Actor, lesson: Lesson, teacher: User, *, base_version: int | None = None
+) -> Lesson:
+    """The school administrator's substitution (zastępstwo): `teacher` takes the lesson, the
+    absent one is kept in `substitute_for_id`, and the class's parents see it at once
+    (`lesson.substituted`). A substitute teaching elsewhere in that time is refused; a lesson
+    changed since the page showed `base_version` is a conflict. Naming the lesson's teacher
+    again changes nothing (a form sent twice is harmless)."""
+    if teacher.id == lesson.teacher_id:
+        return lesson
+    if lesson.status is LessonStatus.HELD:
+        raise Refusal("lesson_held", _l("Lekcja z wpisanym tematem już się odbyła."))
+    if base_version is not None and lesson.version != base_version:
+        raise Conflict(
+            "stale_version",
+            _l("Lekcja zmieniła się od wczytania strony. Sprawdź ją i wybierz ponownie."),
+            current_version=lesson.version,
+        )
+    if busy_at(teacher, lesson):
+        raise Refusal(
+            "substitute_busy",
+            _l("Ten nauczyciel ma w tym czasie inną lekcję."),
+        )
+    substitute(actor, lesson, teacher)
+    publish(
+        "lesson.substituted",
+        school_id=lesson.school_id,
+        audience_id=lesson.class_id,
+        class_id=lesson.class_id,
+        lesson_id=lesson.id,
+        date=lesson.date.isoformat(),
+        slot_number=lesson.slot_number,
+        subject=lesson.subject.name,
+        teacher=teacher.full_name,
+    )
+    return lesson
+
+
+def busy_at(teacher: User, lesson: Lesson) -> bool:
+    """Whether `teacher` has another lesson (not cancelled) overlapping this one's time."""
+    other = db.session.scalar(
+        select(Lesson.id)
+        .where(
+            Lesson.teacher_id == teacher.id,
+            Lesson.id != lesson.id,
+            Lesson.status != LessonStatus.CANCELLED,
+            Lesson.starts_at < lesson.ends_at,
+            Lesson.ends_at > lesson.starts_at,
+        )
+        .limit(1)
+    )
+    return other is not None

@@ -18,7 +18,7 @@ from ediary.kiosks.queries import end_of_day
 from ediary.people import throttle
 from ediary.people.models import LoginFailure, Role
 from ediary.people.operations import disable_user, revoke_role, set_password
-from ediary.timetable.operations import cancel_lesson, substitute
+from ediary.timetable.operations import cancel_lesson, substitute, substitute_lesson
 from tests import factories
 from tests.kiosk_server.conftest import (
     NS,
@@ -308,3 +308,17 @@ def test_a_forged_or_malformed_token_is_refused(connect: Any, kworld: KioskWorld
         ack = call(client, "lessons", {"session": forged})
         assert ack["error"] == "session_ended" and ack["reason"] == "unknown", forged
     assert client.is_connected(NS)
+
+
+def test_the_administrators_substitution_opens_on_the_rooms_kiosk(
+    connect: Any, kworld: KioskWorld
+) -> None:
+    """Issue 14 item 3: planned on the Zastępstwa page, the lesson opens for the substitute."""
+    retime(SYSTEM, kworld.lesson, *now_window(kworld.school))
+    admin = Actor(kworld.school_admin, Channel.WEB)
+    shown = kworld.lesson.version
+    substitute_lesson(admin, kworld.lesson, kworld.other_teacher, base_version=shown)
+    db.session.commit()
+    client = connect()
+    assert login(client, kworld.other_teacher)["lesson_now"] == kworld.lesson.id
+    assert login(client, kworld.teacher)["lesson_now"] is None

@@ -33,7 +33,7 @@ from ediary.people.models import User
 from ediary.realtime.rooms import event_rooms, journal_filter, rooms_of
 from ediary.schools.models import ClassGroup, GroupMembership, Pupil, SchoolClass
 from ediary.timetable.models import TeachingAssignment
-from ediary.timetable.operations import cancel_lesson
+from ediary.timetable.operations import cancel_lesson, substitute_lesson
 from ediary.timetable.regenerate import apply_timetable
 from tests.factories import SYSTEM, World, _add, make_lesson, make_subject
 
@@ -90,6 +90,7 @@ def _every_event_type(world: World) -> list[JournalEvent]:
         world.today,
         slot_number=2,
     )
+    substitute_lesson(Actor(world.school_admin, Channel.WEB), other_lesson, world.teacher)
     cancel_lesson(Actor(world.school_admin, Channel.WEB), other_lesson)
     record_grade(
         Actor(world.other_teacher, Channel.WEB),

@@ -33,4 +33,4 @@ def date_field(school: School, name: str = "from_date") -> dt.date:
         raise Refusal("date_invalid", _("Nieprawidłowa data.")) from None
 
 
-from ediary.timetable.pages import grid, imports, setup  # noqa: E402, F401 - their routes
+from ediary.timetable.pages import grid, imports, setup, substitutions  # noqa: E402, F401 - their routes
