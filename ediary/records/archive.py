@@ -16,9 +16,11 @@ import json
 import os
 import warnings
 import zipfile
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from asn1crypto import cms, pem, x509
 from cryptography.utils import CryptographyDeprecationWarning
@@ -42,6 +44,18 @@ with warnings.catch_warnings():
     from pyhanko_certvalidator import ValidationContext
 
 XML_NAME = "dziennik.xml"
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """pyHanko's coroutine, run to its end on a thread of its own: the caller's thread may
+    already run an event loop (a test process that drove a browser, a server's worker), where
+    `asyncio.run` refuses to start a second one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
 
@@ -156,7 +170,7 @@ def build(
                 sort_keys=True,
             ).encode()
             archive.writestr(MANIFEST, manifest)
-            signature = asyncio.run(
+            signature = _run(
                 signer.async_sign_general_data(manifest, "sha256", detached=True, use_cades=True)
             )
             archive.writestr(SIGNATURE, signature.dump())
@@ -247,7 +261,7 @@ def _check_signature(
     try:
         signed_data = cms.ContentInfo.load(der)["content"]
         context = ValidationContext(trust_roots=anchors, allow_fetching=False)
-        status = asyncio.run(
+        status = _run(
             async_validate_detached_cms(manifest, signed_data, signer_validation_context=context)
         )
     except Exception as error:  # a malformed signature is a finding, not a crash

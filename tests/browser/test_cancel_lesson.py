@@ -100,7 +100,9 @@ def test_the_administrator_cancels_with_the_keyboard_and_the_parent_sees_it_live
         expect(admin.get_by_role("status")).to_have_text(
             "Lekcja została odwołana. Rodzice uczniów klasy już to widzą."
         )
-        expect(admin.get_by_role("note")).to_have_text("Ta lekcja została odwołana.")
+        expect(admin.get_by_role("note").filter(has_text="odwołana")).to_have_text(
+            "Ta lekcja została odwołana."
+        )
         expect(admin.get_by_role("button", name="Odwołaj lekcję")).to_have_count(0)
 
         expect(parent.locator(".toast").last).to_contain_text("Odwołana lekcja")

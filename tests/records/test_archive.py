@@ -5,6 +5,7 @@ leaves no file and no record."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import errno
 import hashlib
@@ -212,3 +213,19 @@ def test_refusals_leave_no_archive_and_no_record(finished, ca, tmp_path: Path, m
     with pytest.raises(Refusal) as exists:
         _build(world, tmp_path, good, now)
     assert exists.value.code == "archive_exists" and path.read_bytes() == before
+
+
+def test_an_archive_is_built_and_verified_where_an_event_loop_already_runs(
+    finished, ca, tmp_path: Path
+) -> None:
+    """As in a process whose thread runs an event loop (Playwright's, a server's worker):
+    pyHanko's coroutines get a thread of their own (seen: "asyncio.run() cannot be called from a
+    running event loop" in the full suite)."""
+    world, now = finished
+    p12 = _p12(ca, tmp_path, now)
+    anchors = archive.trust_anchors(ca.pem(tmp_path / "ca.pem").read_bytes())
+
+    async def inside_a_loop() -> archive.Verdict:
+        return archive.verify(_build(world, tmp_path, p12, now), anchors)
+
+    assert asyncio.run(inside_a_loop()).ok

@@ -3,16 +3,19 @@ assignments carry their weekly hours, so the seeded plan shows no "over the hour
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 from sqlalchemy import text as sql_text
 
-from ediary.demo.accounts import DEMO_PASSWORD
-from ediary.demo.twofactor import demo_code
-from tests.html import csrf_token, text
-from tests.test_demo_seed import app_on, demo_district, login, sql  # noqa: F401 - fixtures
+from tests.html import text
+from tests.test_demo_seed import (  # noqa: F401 - fixtures
+    app_on,
+    demo_district,
+    demo_staff_login,
+    login,
+    sql,
+)
 
 pytestmark = pytest.mark.real_clock
 
@@ -33,11 +36,7 @@ def test_no_seeded_assignment_is_placed_over_its_weekly_hours(sql):  # noqa: F81
 def test_dyrektor1_clicks_through_to_the_class_grid(demo_district, app_on):  # noqa: F811
     app = app_on(demo_district.url, DEMO_MODE=True)
     client = app.test_client()
-    assert login(client, "dyrektor1", DEMO_PASSWORD).headers["Location"] == "/login/code"
-    # The director's second factor, with the demo's public key (ediary/demo/twofactor.py).
-    token = csrf_token(client, "/login/code")
-    code = demo_code(dt.datetime.now(dt.UTC))
-    assert client.post("/login/code", data={"code": code, "csrf_token": token}).status_code == 302
+    demo_staff_login(client, "dyrektor1")  # the password, then the second factor
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
     school = re.search(r'href="(/schools/\d+)"', home)
     assert school, "the home page links the school"
