@@ -211,7 +211,8 @@ MOVED_MEANWHILE = _l(
 def move_kiosk(actor: Actor, kiosk: Kiosk, room: Room, *, seen_room_id: int) -> Kiosk:
     """The kiosk goes to another room of its school (its computer carried there). The page sends
     the room it showed: someone else's move meanwhile is a conflict, not silently undone. Its
-    teachers' sessions go on; its lessons are now that room's."""
+    lessons are now that room's, so its teachers' sessions end (the screen locks at its next
+    call; a new login lists the new room's lessons); entries already made still arrive."""
     if room.school_id != kiosk.school_id:
         raise Refusal("room_unknown", _l("Nie ma takiej sali w tej szkole."))
     if kiosk.room_id != seen_room_id:
@@ -223,4 +224,5 @@ def move_kiosk(actor: Actor, kiosk: Kiosk, room: Room, *, seen_room_id: int) -> 
         raise Refusal("room_taken", ROOM_TAKEN)
     kiosk.room_id = room.id
     kiosk.room = room
+    _end_kiosk_sessions(kiosk, utcnow(), "kiosk_moved")
     return kiosk

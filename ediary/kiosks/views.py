@@ -131,7 +131,7 @@ def _school_page(
         failed_kiosk_id=failed_kiosk_id,
         code=code,
         code_kiosk=code_kiosk,
-        code_qr=qr_svg(code) if code else None,
+        code_qr=qr_svg(code, scale=6) if code else None,
         code_minutes=CODE_MINUTES,
         revoke_form=RevokeForm(formdata=None),
         move_form=MoveForm(formdata=None),

@@ -144,8 +144,10 @@ def test_revoking_needs_the_tick_then_ends_the_session_with_history(
 
 
 def test_moving_a_kiosk_to_a_free_room_and_the_refusals(
-    kworld: KioskWorld, login_as: Login
+    connect: Any, kworld: KioskWorld, login_as: Login
 ) -> None:
+    client = connect()
+    login(client, kworld.teacher)
     free = factories.make_room(kworld.school, "21")
     taken = factories.make_room(kworld.school, "22")
     create_kiosk(ADMIN, taken)
@@ -171,6 +173,9 @@ def test_moving_a_kiosk_to_a_free_room_and_the_refusals(
     assert moved.status_code == 302
     db.session.expire_all()
     assert db.session.get_one(Kiosk, kworld.kiosk.id).room_id == free.id
+    # The teacher's session there ends: a new login lists the new room's lessons.
+    (ended,) = db.session.scalars(select(KioskTeacherSession)).all()
+    assert ended.ended_reason == "kiosk_moved"
     # A page that still shows the old room: a conflict, not a silent second move.
     stale = admin.post(
         action(kworld, "move"), data={**form, "room": str(kworld.room.id), "seen_room": seen}
