@@ -8,14 +8,10 @@ from werkzeug.exceptions import NotFound
 from ediary.access import roles
 from ediary.db import db
 from ediary.people.models import User
+from ediary.schools.access import load_directed_school
 from ediary.schools.models import School
 
-
-def load_school(user: User, school_id: int) -> School:
-    school = db.session.get(School, school_id)
-    if school is None or not roles.is_school_admin(user, school.id):
-        raise NotFound()
-    return school
+load_school = load_directed_school  # the director's school: one loader (ediary/schools/access.py)
 
 
 def load_school_figures(user: User, school_id: int) -> tuple[School, bool]:

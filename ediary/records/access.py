@@ -9,14 +9,10 @@ from ediary.access import roles
 from ediary.db import db
 from ediary.ids import parse_id
 from ediary.people.models import User
-from ediary.schools.models import Pupil, School, SchoolClass, SchoolYear, Term
+from ediary.schools.access import load_directed_school
+from ediary.schools.models import Pupil, SchoolClass, SchoolYear, Term
 
-
-def load_school(user: User, school_id: int) -> School:
-    school = db.session.get(School, school_id)
-    if school is None or not roles.is_school_admin(user, school.id):
-        raise NotFound()
-    return school
+load_school = load_directed_school  # the director's school: one loader (ediary/schools/access.py)
 
 
 def load_class(user: User, class_id: int) -> SchoolClass:

@@ -32,6 +32,15 @@ def load_school(user: User, school_id: int) -> School:
     return school
 
 
+def load_directed_school(user: User, school_id: int) -> School:
+    """The school for its administrator (dyrektor) only: the director's own pages (documentation,
+    oversight)."""
+    school = db.session.get(School, school_id)
+    if school is None or not roles.is_school_admin(user, school.id):
+        raise NotFound()
+    return school
+
+
 def load_district(user: User, district_id: int) -> District:
     district = db.session.get(District, district_id)
     if district is None or not roles.is_district_admin(user, district.id):
