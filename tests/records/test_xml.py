@@ -45,7 +45,6 @@ def _diary(world: World) -> None:
         given_on=world.today,
         lesson=world.lesson,
     )
-    world.pupil.pesel = None
     db.session.flush()
 
 
