@@ -296,9 +296,9 @@ def test_a_revoked_role_leaves_the_persons_memberships(committed: World, session
         == []
     )
     deleted = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "memberships", HistoryEntry.action == "delete"
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "memberships", HistoryEntry.action == "delete")
+        .order_by(HistoryEntry.id)
     ).one()
     assert deleted.old["user_id"] == committed.secretary.id  # the history keeps the role held
 

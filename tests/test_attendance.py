@@ -63,9 +63,9 @@ def test_a_change_is_last_writer_wins_with_history_and_previous_state(world, ses
     event = captured.events[0]
     assert event.payload["previous_code"] == "nb" and event.payload["code"] == "sp"
     change = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "attendance", HistoryEntry.action == "update"
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "attendance", HistoryEntry.action == "update")
+        .order_by(HistoryEntry.id)
     ).one()
     assert change.pupil_id == world.classmate.id and change.actor_id == world.teacher.id
 

@@ -188,7 +188,9 @@ def test_a_correction_keeps_old_and_new_value_with_author_and_channel(world, ses
 
 
 def test_secrets_never_enter_the_history(world, session):
-    rows = session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "users")).all()
+    rows = session.scalars(
+        select(HistoryEntry).where(HistoryEntry.entity == "users").order_by(HistoryEntry.id)
+    ).all()
     assert rows
     assert all(
         r.new["password_hash"] == "***" for r in rows if r.new and r.new.get("password_hash")
@@ -205,7 +207,7 @@ def test_history_and_journal_are_append_only(world, session):
         given_on=world.today,
     )
     session.commit()
-    entry = session.scalars(select(HistoryEntry).limit(1)).one()
+    entry = session.scalars(select(HistoryEntry).limit(1).order_by(HistoryEntry.id)).one()
     event_id = session.scalars(select(JournalEvent.id).limit(1)).one()
     entry.action = "forged"
     with pytest.raises(AppendOnly):

@@ -292,9 +292,9 @@ def test_history_pages_newest_first_and_leaves_out_guardian_links(
         )
     session.commit()
     linked = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.pupil_id == world.pupil.id, HistoryEntry.entity == "guardianships"
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.pupil_id == world.pupil.id, HistoryEntry.entity == "guardianships")
+        .order_by(HistoryEntry.id)
     ).all()
     assert linked  # the history holds the parent's link to the child ...
 

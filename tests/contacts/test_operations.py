@@ -96,9 +96,9 @@ def test_the_sms_code_proves_the_number_once_with_history(world, session: Sessio
     assert again.value.code == "already_verified"
     session.flush()
     changes = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "contact_verifications", HistoryEntry.entity_id == row.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "contact_verifications", HistoryEntry.entity_id == row.id)
+        .order_by(HistoryEntry.id)
     ).all()
     # Written by the secretary (the row, then its proof), proved by the parent.
     assert [c.actor_id for c in changes] == [world.secretary.id] * 2 + [world.parent.id]

@@ -77,7 +77,9 @@ def test_a_roll_is_one_submission_and_one_transaction(kiosk: Any, kworld: KioskW
     events = db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)).all()
     assert ack["event_ids"] == [e.id for e in events]
     assert sorted(e.type for e in events) == ["attendance.recorded"] * 2 + ["lesson.topic"]
-    history = db.session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "attendance"))
+    history = db.session.scalars(
+        select(HistoryEntry).where(HistoryEntry.entity == "attendance").order_by(HistoryEntry.id)
+    )
     assert {(h.actor_id, h.channel, h.kiosk_id) for h in history} == {
         (kworld.teacher.id, "kiosk", kworld.kiosk.id)
     }

@@ -127,9 +127,9 @@ def test_revoking_needs_the_tick_then_ends_the_session_with_history(
     live = select(KioskTeacherSession).where(KioskTeacherSession.ended_at.is_(None))
     assert db.session.scalars(live).all() == []
     history = db.session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "kiosks", HistoryEntry.entity_id == kworld.kiosk.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "kiosks", HistoryEntry.entity_id == kworld.kiosk.id)
+        .order_by(HistoryEntry.id)
     ).all()
     assert any(
         h.actor_id == kworld.school_admin.id

@@ -64,9 +64,9 @@ def test_a_pupil_with_a_pesel_gets_the_birth_date_from_it(world: World, session:
     assert (pupil.pesel, pupil.birth_date, pupil.admitted_on) == (PESEL, BORN, dt.date(2026, 9, 1))
     assert pupil.search_key == f" hanna wachocka {PESEL} "
     created = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "pupils", HistoryEntry.entity_id == pupil.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "pupils", HistoryEntry.entity_id == pupil.id)
+        .order_by(HistoryEntry.id)
     ).all()
     assert created[-1].new is not None and created[-1].new["pesel"] == PESEL
     assert created[-1].actor_id == world.secretary.id

@@ -65,9 +65,9 @@ def test_new_pupils_and_guardians_are_imported_on_the_import_channel(
     links = session.scalars(select(Guardianship).where(Guardianship.user_id == mother.id)).all()
     assert len(links) == 2
     created = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "pupils", HistoryEntry.entity_id == lucja.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "pupils", HistoryEntry.entity_id == lucja.id)
+        .order_by(HistoryEntry.id)
     ).all()
     assert [(h.action, h.channel, h.actor_id) for h in created] == [
         ("create", "import", world.secretary.id)

@@ -105,7 +105,9 @@ def test_parent_asks_tutor_approves_and_the_absence_turns_excused(world, client,
     assert (excused.payload["code"], excused.payload["previous_code"]) == ("u", "nb")
     assert decision.payload["status"] == "approved"
     history = db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.entity == "excuse_requests")
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "excuse_requests")
+        .order_by(HistoryEntry.id)
     ).all()
     assert [h.action for h in history] == ["create", "update"]
     assert history[1].new["status"] == "approved" and history[1].actor_id == world.tutor.id

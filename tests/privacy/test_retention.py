@@ -45,7 +45,9 @@ def test_due_pupils_are_pseudonymised_with_history_and_a_second_run_changes_noth
     assert not db.session.scalars(
         select(Guardianship).where(Guardianship.pupil_id == world.pupil.id)
     ).all()
-    changes = db.session.scalars(select(HistoryEntry).where(HistoryEntry.id > (before or 0))).all()
+    changes = db.session.scalars(
+        select(HistoryEntry).where(HistoryEntry.id > (before or 0)).order_by(HistoryEntry.id)
+    ).all()
     pupil_change = next(c for c in changes if c.entity == "pupils")
     assert pupil_change.old is not None and pupil_change.old["first_name"] == first
     assert any(c.entity == "guardianships" and c.action == "delete" for c in changes)

@@ -93,7 +93,7 @@ def test_a_built_archive_verifies_and_its_hash_is_in_the_history(
     record = db.session.scalars(select(YearArchive)).one()
     assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     history = db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.entity == "year_archives")
+        select(HistoryEntry).where(HistoryEntry.entity == "year_archives").order_by(HistoryEntry.id)
     ).one()
     assert history.actor_id == world.school_admin.id
     assert (history.new or {})["sha256"] == record.sha256

@@ -94,9 +94,9 @@ def test_an_export_restored_into_an_empty_database_gives_back_every_row_and_its_
                 assert len(original) == summary.rows[part.element]
             # The correction's old value came back with the rest of the history.
             changes = empty.scalars(
-                select(HistoryEntry).where(
-                    HistoryEntry.entity == "grades", HistoryEntry.action == "update"
-                )
+                select(HistoryEntry)
+                .where(HistoryEntry.entity == "grades", HistoryEntry.action == "update")
+                .order_by(HistoryEntry.id)
             ).all()
             assert any(
                 c.old == {"value": "4+", "version": 1} or (c.old or {}).get("value") == "4+"

@@ -103,9 +103,9 @@ def test_roles_are_given_and_taken_with_history(world: Any, login_as: Any, sessi
         Role.SECRETARY,
     }
     rows = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "memberships", HistoryEntry.actor_id == world.school_admin.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "memberships", HistoryEntry.actor_id == world.school_admin.id)
+        .order_by(HistoryEntry.id)
     ).all()
     assert [(r.action, r.new["role"]) for r in rows] == [("create", "secretary")]
 

@@ -60,7 +60,9 @@ def test_the_class_letters_pdf_has_a_page_per_guardian_with_a_working_code(
     assert session.get(User, world.parent.id).password_hash is not None
     # Who printed whose letter: the code's row in the history, by the secretary.
     printed = session.scalars(
-        select(HistoryEntry).where(HistoryEntry.entity == "activation_codes")
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "activation_codes")
+        .order_by(HistoryEntry.id)
     ).all()
     assert {(h.actor_id, h.new["user_id"]) for h in printed} == {
         (world.secretary.id, world.parent.id),
@@ -95,7 +97,11 @@ def test_nothing_chosen_or_a_foreign_guardian_is_refused_in_polish(
     assert refused.status_code == 400
     assert "Zaznacz co najmniej jednego rodzica." in refused.get_data(as_text=True)
     assert (
-        session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "activation_codes")).all()
+        session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.entity == "activation_codes")
+            .order_by(HistoryEntry.id)
+        ).all()
         == []
     )
 

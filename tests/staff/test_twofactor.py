@@ -180,9 +180,11 @@ def test_the_director_resets_a_secretarys_second_factor_with_history(
     assert secretary.get(f"/schools/{world.school.id}").status_code == 302  # session ended
     assert _password(app.test_client(), "beata_sekretarz").headers["Location"] == "/login/enrol"
     removed = session.scalars(
-        select(HistoryEntry).where(
+        select(HistoryEntry)
+        .where(
             HistoryEntry.entity == "authenticators", HistoryEntry.actor_id == world.school_admin.id
         )
+        .order_by(HistoryEntry.id)
     ).all()
     assert [r.action for r in removed] == ["delete"]
     assert removed[0].old["secret"] == "***"

@@ -151,10 +151,12 @@ def test_the_commit_does_the_dry_run_once_and_the_same_file_again_changes_nothin
     assert len(plan) == 9  # ten cards, one refused
     assert len(plan_on(world.school.id, world.today)) == 1  # before the date: as it was
     history = session.scalars(
-        select(HistoryEntry).where(
+        select(HistoryEntry)
+        .where(
             HistoryEntry.entity == "timetable_entries",
             HistoryEntry.actor_id == world.school_admin.id,
         )
+        .order_by(HistoryEntry.id)
     ).all()
     assert len([h for h in history if h.action == "create"]) == 8  # Wednesday's math was there
     assert {h.channel for h in history} == {"import"}

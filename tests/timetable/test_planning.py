@@ -50,7 +50,9 @@ def test_the_bell_schedule_is_saved_with_its_history(world: World, session: Sess
         (1, _t("08:00"), _t("08:45")),
         (2, _t("08:55"), _t("09:40")),
     ]
-    history = session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "bell_slots")).all()
+    history = session.scalars(
+        select(HistoryEntry).where(HistoryEntry.entity == "bell_slots").order_by(HistoryEntry.id)
+    ).all()
     assert any(h.actor_id == world.school_admin.id and h.channel == "web" for h in history)
     # The page that showed the old schedule is stale now.
     with pytest.raises(Conflict):
