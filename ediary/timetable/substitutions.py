@@ -227,12 +227,15 @@ def absent_days(
 
 def changes_of_day(school: School, day: dt.date) -> list[tuple[Lesson, User, User | None]]:
     """The staff room's list: each substituted or cancelled lesson of the day, with its
-    timetable teacher and its substitute (None for a cancellation)."""
+    timetable teacher and its substitute (None for a cancellation; for a merged lesson, the
+    teacher of the lesson its group joined)."""
     rows: list[tuple[Lesson, User, User | None]] = []
     for lesson in day_lessons(school, day):
         if lesson.status is LessonStatus.CANCELLED:
             absent_id = lesson.substitute_for_id or lesson.teacher_id
-            rows.append((lesson, db.session.get_one(User, absent_id), None))
+            into = db.session.get(Lesson, lesson.merged_into_id) if lesson.merged_into_id else None
+            joined = db.session.get_one(User, into.teacher_id) if into is not None else None
+            rows.append((lesson, db.session.get_one(User, absent_id), joined))
         elif lesson.substitute_for_id is not None:
             absent = db.session.get_one(User, lesson.substitute_for_id)
             rows.append((lesson, absent, db.session.get_one(User, lesson.teacher_id)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,11 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from ediary.audit.models import HistoryEntry
-from ediary.audit.recording import Actor, Channel, operation
+from ediary.audit.recording import Actor, Channel
 from ediary.diary.operations import submit_roll
 from ediary.errors import Conflict, Refusal
 from ediary.people.models import Role, User
-from ediary.schools.models import ClassGroup, DayOff
+from ediary.schools.models import DayOff
 from ediary.schools.operations import add_to_group
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import cancel_lesson, merge_lesson, substitute_lesson
@@ -29,45 +28,10 @@ from tests import factories
 from tests.events import capture_events
 from tests.factories import SYSTEM, World
 from tests.html import csrf_token, text
+from tests.substitutions.groups import make_groups
 
 Login = Callable[[User], FlaskClient]
 BIG = 2**63
-
-
-@dataclass
-class Groups:
-    """5a's English in two groups in lesson 2: group 1 (Zosia) with the absent teacher, group 2
-    (Adam) with Ewa Zielinska in room 7."""
-
-    ours: Lesson
-    theirs: Lesson
-    one: ClassGroup
-    two: ClassGroup
-
-
-def _groups(world: World, day: dt.date | None = None) -> Groups:
-    english = factories.make_subject(world.school, "język angielski", "ang")
-    one = ClassGroup(school_id=world.school.id, class_id=world.class_a.id, name="ang. gr. 1")
-    two = ClassGroup(school_id=world.school.id, class_id=world.class_a.id, name="ang. gr. 2")
-    factories._add(SYSTEM, one, two)
-    add_to_group(SYSTEM, one, world.pupil)
-    add_to_group(SYSTEM, two, world.classmate)
-    seven = factories.make_room(world.school, "7")
-    day = day or world.today
-    ours = factories.make_lesson(
-        world.school, world.class_a, english, world.teacher, world.room, day, 2
-    )
-    theirs = factories.make_lesson(
-        world.school, world.class_a, english, world.other_teacher, seven, day, 2
-    )
-    _for_groups(SYSTEM, (ours, one), (theirs, two))
-    return Groups(ours, theirs, one, two)
-
-
-@operation
-def _for_groups(actor: Actor, *pairs: tuple[Lesson, ClassGroup]) -> None:
-    for lesson, group in pairs:
-        lesson.group_id = group.id
 
 
 def _admin(world: World) -> Actor:
@@ -75,7 +39,7 @@ def _admin(world: World) -> Actor:
 
 
 def test_a_group_merged_into_the_other_groups_lesson(world: World, session: Session) -> None:
-    groups = _groups(world)
+    groups = make_groups(world)
     captured = capture_events(
         lambda: merge_lesson(_admin(world), groups.ours, groups.theirs), "lesson.substituted"
     )
@@ -114,7 +78,7 @@ def test_a_group_merged_into_the_other_groups_lesson(world: World, session: Sess
 def test_a_merge_that_puts_a_pupil_twice_or_into_a_cancelled_lesson_is_refused(
     world: World, session: Session
 ) -> None:
-    groups = _groups(world)
+    groups = make_groups(world)
     add_to_group(SYSTEM, groups.two, world.pupil)
 
     def refused(code: str, into: Lesson) -> None:
@@ -165,7 +129,7 @@ def test_a_range_lists_each_school_day_with_proposals_and_saves_in_one_go(
         for day in (friday, monday, tuesday, wednesday)
     }
     factories._add(SYSTEM, DayOff(school_id=world.school.id, date=tuesday, reason="Dyrektorski"))
-    groups = _groups(world, wednesday)
+    groups = make_groups(world, wednesday)
     session.commit()
     client = login_as(world.school_admin)
     page = client.get(_range_url(world, friday, thursday))
@@ -217,6 +181,8 @@ def test_a_range_lists_each_school_day_with_proposals_and_saves_in_one_go(
     after = text(client.get(everything.result.headers["Location"]).get_data(as_text=True))
     assert "Zapisano 4 lekcji." in after
     assert "Połączona z inną grupą." in after
+    staff_room = client.get(f"/schools/{world.school.id}/substitutions/day?date={wednesday}")
+    assert "połączona z grupą: Ewa Zielinska" in text(staff_room.get_data(as_text=True))
 
 
 def test_two_directors_planning_at_once_conflict_visibly(
@@ -302,7 +268,7 @@ def test_foreign_and_huge_ids_are_not_found(
 
 
 def test_stale_merge_after_a_substitution_is_a_conflict(world: World, session: Session) -> None:
-    groups = _groups(world)
+    groups = make_groups(world)
     seen = groups.ours.version
     substitute_lesson(_admin(world), groups.ours, world.tutor)
     with pytest.raises(Conflict):
