@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ediary.audit.recording import Actor
 from ediary.audit.recording import Channel as AuditChannel
 from ediary.db import db
-from ediary.notifications.gateways import SmsApiGateway, SmtpGateway
+from ediary.notifications.gateways import Gateway, SmsApiGateway, SmtpGateway
 from ediary.notifications.models import Channel, OutgoingMessage, Topic
 from ediary.notifications.operations import preference_of, save_preferences
 from ediary.notifications.sender import Sender
@@ -72,7 +72,7 @@ def _queued() -> list[OutgoingMessage]:
 
 def _send(app: Any, at: dt.datetime) -> tuple[Any, list[Any], list[dict[str, str]]]:
     with smtp_server() as box, fake_smsapi() as api:
-        gateways = {
+        gateways: dict[Channel, Gateway] = {
             Channel.EMAIL: SmtpGateway(host=box.host, port=box.port, sender="sp@example.test"),
             Channel.SMS: SmsApiGateway(url=api.url, token=TOKEN, sender="SP1"),
         }
