@@ -181,6 +181,9 @@ def test_a_range_lists_each_school_day_with_proposals_and_saves_in_one_go(
     after = text(client.get(everything.result.headers["Location"]).get_data(as_text=True))
     assert "Zapisano 4 lekcji." in after
     assert "Połączona z inną grupą." in after
+    # Sent twice (a double click): every choice is what the lesson has now, nothing happens.
+    twice = capture_events(lambda: _save(client, world, fields | {"day": ""}))
+    assert twice.result.status_code == 302
     staff_room = client.get(f"/schools/{world.school.id}/substitutions/day?date={wednesday}")
     assert "połączona z grupą: Ewa Zielinska" in text(staff_room.get_data(as_text=True))
 
