@@ -256,9 +256,13 @@ def test_foreign_and_huge_ids_are_not_found(
     base = f"/schools/{world.school.id}/substitutions/absence"
     assert client.get(f"{base}?teacher={BIG}").status_code == 404
     assert client.get(f"{base}?teacher={world.secretary.id}").status_code == 404
-    choice = f"choice-{world.lesson.id}"
+    choice, version = f"choice-{world.lesson.id}", f"version-{world.lesson.id}"
+    shown = str(world.lesson.version)
     for value in (f"t{BIG}", f"m{BIG}", f"m{foreign.id}", f"t{world.parent.id}", "x1"):
-        assert _save(client, world, {choice: value}).status_code == 404, value
+        assert _save(client, world, {choice: value, version: shown}).status_code == 404, value
+    # Without the version the page showed (or one past 2^63): not a form of this page.
+    for seen in ("", str(BIG)):
+        assert _save(client, world, {choice: "cancel", version: seen}).status_code == 404
     response = client.post(
         base, data={"csrf_token": csrf_token(client), "teacher": str(BIG), choice: "cancel"}
     )

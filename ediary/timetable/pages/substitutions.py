@@ -210,6 +210,8 @@ def _plans(school: School, items: list[AbsentLesson]) -> list[Plan]:
         version = parse_id(request.form.get(f"version-{lesson.id}", ""))
         if not choice:
             continue
+        if version is None:
+            raise NotFound()  # not a form this page sent: it always states what it showed
         if choice == "cancel":
             plans.append(Plan(lesson, version))
         elif choice.startswith("t"):
