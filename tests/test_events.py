@@ -168,7 +168,9 @@ CASES: dict[str, Callable[[World], Case]] = {
         partial(substitute_lesson, Actor(w.school_admin, Channel.WEB), w.lesson, w.other_teacher),
         w.class_a.id,
         lambda _: (
-            _lesson_fields(w) | {"class_id": w.class_a.id, "teacher": w.other_teacher.full_name}
+            _lesson_fields(w)
+            | {"class_id": w.class_a.id, "teacher": w.other_teacher.full_name}
+            | {"merged": False, "merged_with": ""}
         ),
     ),
     "timetable.changed": lambda w: Case(

@@ -98,10 +98,14 @@ class LessonCancelled(LessonFields):
 
 
 class LessonSubstituted(LessonFields):
-    """Another teacher takes the lesson: the substitute's name, as parents read it."""
+    """Another teacher takes the lesson: the substitute's name, as parents read it. A lesson
+    merged into another group's (its teacher absent) says so: `merged` and where the pupils go
+    (`merged_with`: the other lesson's group or class and room); `teacher` is that lesson's."""
 
     class_id: int
     teacher: str
+    merged: bool
+    merged_with: str  # empty unless merged
 
 
 class TimetableChanged(TypedDict):

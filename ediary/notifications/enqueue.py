@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, func, insert, or_, select
+from sqlalchemy import Connection, RowMapping, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.contacts.models import ContactKind
@@ -23,6 +23,7 @@ from ediary.journal.models import JournalEvent
 from ediary.notifications.models import (
     Channel,
     MessageKind,
+    MessageStatus,
     NotificationPreference,
     OutgoingMessage,
     SchoolNotificationPolicy,
@@ -101,6 +102,7 @@ def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowM
             pref.absence,
             pref.grade,
             pref.remark,
+            pref.first_cancelled,
             pref.digest,
             pref.digest_at,
             # Only addresses their owners proved (ediary/contacts): never one just typed in.
@@ -181,6 +183,7 @@ def _channels(reader: Any) -> Iterable[Channel]:
 
 def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
     """`after_flush`: the messages of the journal events this flush wrote."""
+    queue_first_cancelled(session)
     events = sorted(
         (obj for obj in session.new if isinstance(obj, JournalEvent)), key=lambda e: e.id
     )
@@ -212,3 +215,130 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
     ]
     if rows:
         connection.execute(insert(OutgoingMessage), rows)
+
+
+def queue_first_cancelled(session: Session) -> None:
+    """From `queue_messages`: a cancelled lesson that was a pupil's first of the day, still
+    ahead, is told to the guardians who chose it (`Topic.FIRST_CANCELLED`), with the lesson
+    the day now starts with. Class events (`lesson.cancelled`) name no pupil, so this finds
+    the pupils itself; a merged lesson is not cancelled for its pupils (they sit in the other
+    group's)."""
+    events = sorted(
+        (
+            obj
+            for obj in session.new
+            if isinstance(obj, JournalEvent) and obj.type == "lesson.cancelled"
+        ),
+        key=lambda e: e.id,
+    )
+    if not events:
+        return
+    connection = session.connection()
+    now = utcnow()
+    found = [
+        (row, pupil_id, extra)
+        for row in events
+        for pupil_id, extra in _first_lesson_left(connection, row.payload["lesson_id"], now)
+    ]
+    if not found:
+        return
+    readers = _readers(connection, {pupil_id for _row, pupil_id, _extra in found})
+    urgent = _urgent_topics(connection, {row.school_id for row in events})
+    rows: dict[tuple[int, str, Channel], dict[str, Any]] = {}
+    for row, pupil_id, extra in found:
+        for reader in readers.get(pupil_id, []):
+            if not reader[Topic.FIRST_CANCELLED.value]:
+                continue
+            for channel in _channels(reader):
+                # A parent of two pupils of the class hears once per event (the queue's key).
+                rows.setdefault(
+                    (row.id, reader["user_id"], channel),
+                    {
+                        "event_id": row.id,
+                        "user_id": reader["user_id"],
+                        "school_id": row.school_id,
+                        "channel": channel,
+                        "kind": MessageKind.EVENT,
+                        "topic": Topic.FIRST_CANCELLED.value,
+                        "event_type": row.type,
+                        "payload": dict(row.payload) | {"pupil_id": pupil_id} | extra,
+                        "urgent": Topic.FIRST_CANCELLED.value in urgent.get(row.school_id, set()),
+                        "digest": False,  # a digest at 18:00 would come after the lesson
+                        "created_at": now,
+                        "next_attempt_at": now,
+                    },
+                )
+    if not rows:
+        return
+    _drop_superseded(connection, list(rows.values()))
+    connection.execute(insert(OutgoingMessage), list(rows.values()))
+
+
+def _first_lesson_left(
+    connection: Connection, lesson_id: int, now: dt.datetime
+) -> list[tuple[int, dict[str, Any]]]:
+    """The pupils for whom the cancelled lesson was the first of its day (no lesson they sit in
+    before it), each with what the day now starts with; nothing for a lesson already begun."""
+    lesson = connection.execute(select(Lesson).where(Lesson.id == lesson_id)).one()
+    if lesson.starts_at <= now or lesson.merged_into_id is not None:
+        return []
+    pupils = select(Pupil.id).where(Pupil.class_id == lesson.class_id, Pupil.active.is_(True))
+    if lesson.group_id is not None:
+        pupils = pupils.join(GroupMembership, GroupMembership.pupil_id == Pupil.id).where(
+            GroupMembership.group_id == lesson.group_id
+        )
+    pupil_ids = list(connection.scalars(pupils))
+    if not pupil_ids:
+        return []
+    groups = select(GroupMembership.group_id).where(GroupMembership.pupil_id == Pupil.id)
+    held = connection.execute(
+        select(Pupil.id, Lesson.slot_number, Lesson.starts_at)
+        .join(Lesson, Lesson.class_id == Pupil.class_id)
+        .where(
+            Pupil.id.in_(pupil_ids),
+            Lesson.date == lesson.date,
+            # A merged lesson's pupils sit in the other group's lesson in the same slot.
+            or_(Lesson.status != LessonStatus.CANCELLED, Lesson.merged_into_id.is_not(None)),
+            or_(Lesson.group_id.is_(None), Lesson.group_id.in_(groups)),
+        )
+        .order_by(Lesson.slot_number)
+    )
+    first: dict[int, tuple[int, dt.datetime]] = {}
+    for pupil_id, slot, starts_at in held:
+        first.setdefault(pupil_id, (slot, starts_at))
+    result = []
+    for pupil_id in pupil_ids:
+        left = first.get(pupil_id)
+        if left is not None and left[0] < lesson.slot_number:
+            continue  # the pupil's day starts earlier, as before
+        extra = {
+            "before": _aware(lesson.starts_at).isoformat(),
+            "first_slot": left[0] if left else None,
+            "first_at": _aware(left[1]).astimezone(WARSAW).strftime("%H:%M") if left else None,
+        }
+        result.append((pupil_id, extra))
+    return result
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _drop_superseded(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """A second cancellation of the same day (the whole absent day saved lesson by lesson)
+    replaces the parent's message still waiting: they get one, with the day as it is now."""
+    waiting = connection.execute(
+        select(OutgoingMessage.id, OutgoingMessage.user_id, OutgoingMessage.payload).where(
+            OutgoingMessage.topic == Topic.FIRST_CANCELLED.value,
+            OutgoingMessage.status == MessageStatus.PENDING,
+            OutgoingMessage.user_id.in_({row["user_id"] for row in rows}),
+        )
+    ).all()
+    fresh = {(row["user_id"], row["payload"]["pupil_id"], row["payload"]["date"]) for row in rows}
+    stale = [
+        message_id
+        for message_id, user_id, payload in waiting
+        if (user_id, payload.get("pupil_id"), payload.get("date")) in fresh
+    ]
+    if stale:
+        connection.execute(delete(OutgoingMessage).where(OutgoingMessage.id.in_(stale)))

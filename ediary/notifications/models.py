@@ -6,7 +6,17 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ediary.audit.recording import Audited
@@ -26,6 +36,9 @@ class Topic(enum.StrEnum):
     ABSENCE = "absence"  # any absence
     GRADE = "grade"
     REMARK = "remark"
+    # The class's (group's) first lesson of the day is cancelled: sent before that lesson
+    # (quiet hours end no later than half an hour before it: sender.py).
+    FIRST_CANCELLED = "first_cancelled"
 
 
 DEFAULT_QUIET_FROM = dt.time(21, 0)
@@ -46,6 +59,7 @@ class NotificationPreference(Audited, Base):
     absence: Mapped[bool] = mapped_column(default=False)
     grade: Mapped[bool] = mapped_column(default=False)
     remark: Mapped[bool] = mapped_column(default=False)
+    first_cancelled: Mapped[bool] = mapped_column(default=True, server_default=true())
     # One message a day with everything instead of one per event (urgent ones still go at once).
     digest: Mapped[bool] = mapped_column(default=False)
     digest_at: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_DIGEST_AT)

@@ -39,6 +39,7 @@ def preference_of(user: User) -> NotificationPreference:
         absence=False,
         grade=False,
         remark=False,
+        first_cancelled=True,
         digest=False,
         digest_at=DEFAULT_DIGEST_AT,
         quiet_from=DEFAULT_QUIET_FROM,

@@ -38,6 +38,7 @@ from ediary.notifications.models import (
     MessageStatus,
     NotificationPreference,
     OutgoingMessage,
+    Topic,
 )
 from ediary.notifications.texts import digest_subject, event_line, event_subject, with_link
 from ediary.people.models import User
@@ -67,6 +68,23 @@ def quiet_until(now: dt.datetime, start: dt.time, end: dt.time) -> dt.datetime |
         return None
     day = local.date() + dt.timedelta(days=1) if overnight and clock >= start else local.date()
     return dt.datetime.combine(day, end, tzinfo=WARSAW).astimezone(dt.UTC)
+
+
+FIRST_CANCELLED_LEAD = dt.timedelta(minutes=30)
+
+
+def before_lesson(
+    message: OutgoingMessage, resume: dt.datetime | None, now: dt.datetime
+) -> dt.datetime | None:
+    """A cancelled first lesson is news only before it: quiet hours that end later than half an
+    hour before the lesson end then for it (sent at once if that moment has passed)."""
+    before = message.payload.get("before") if message.topic == Topic.FIRST_CANCELLED else None
+    if resume is None or before is None:
+        return resume
+    latest = dt.datetime.fromisoformat(before) - FIRST_CANCELLED_LEAD
+    if latest <= now:
+        return None
+    return min(resume, latest)
 
 
 @dataclass
@@ -158,7 +176,7 @@ class Sender:
             report.dropped += len(batch)
             return
         if first.kind is MessageKind.EVENT and not all(m.urgent for m in batch):
-            resume = self._quiet_end(user, now)
+            resume = before_lesson(first, self._quiet_end(user, now), now)
             if resume is not None:
                 self._reschedule(batch, resume)
                 report.held += len(batch)

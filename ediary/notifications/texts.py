@@ -27,6 +27,23 @@ def event_line(topic: str, payload: dict[str, Any], child: str) -> str:
             subject=payload["subject"],
             date=payload["date"],
         )
+    if topic == "first_cancelled":
+        if payload.get("first_slot") is None:
+            return _(
+                "%(child)s: %(date)s wszystkie lekcje odwołane (odwołano %(subject)s).",
+                child=child,
+                date=payload["date"],
+                subject=payload["subject"],
+            )
+        return _(
+            "%(child)s: %(date)s odwołano pierwszą lekcję (%(subject)s). Zajęcia zaczynają się "
+            "od lekcji nr %(slot)s o %(time)s.",
+            child=child,
+            date=payload["date"],
+            subject=payload["subject"],
+            slot=payload["first_slot"],
+            time=payload["first_at"],
+        )
     if topic == "absence":
         return _(
             "%(child)s: nieobecność, %(subject)s, lekcja %(slot)s, %(date)s.",
@@ -59,6 +76,7 @@ def event_subject(topic: str, child: str) -> str:
     subjects = {
         "first_absence": _("Nieobecność na pierwszej lekcji: %(child)s", child=child),
         "absence": _("Nieobecność: %(child)s", child=child),
+        "first_cancelled": _("Odwołana pierwsza lekcja: %(child)s", child=child),
         "grade": _("Nowa ocena: %(child)s", child=child),
         "remark": _("Nowa uwaga: %(child)s", child=child),
     }

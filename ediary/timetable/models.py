@@ -98,6 +98,13 @@ class Lesson(Audited, Base):
         enum_column(LessonStatus), default=LessonStatus.PLANNED
     )
     topic: Mapped[str | None] = mapped_column(Text)
+    # Merged into another group's lesson in the same slot (the teacher is absent): this lesson is
+    # then CANCELLED for everything that reads lessons (the kiosk opens nothing for it, no entry
+    # is missing, statistics skip it) and its pupils are on the roll of `merged_into`, where
+    # their attendance is recorded: on the lesson they actually sit in, with the teacher who
+    # sees them (`timetable.queries.roster`). One roll per room and teacher, and no roll of a
+    # lesson that did not take place.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     school_class: Mapped[SchoolClass] = relationship()

@@ -9,6 +9,7 @@ not the class's pupils to follow.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -21,7 +22,7 @@ from ediary.errors import Conflict, Refusal
 from ediary.journal.operations import publish
 from ediary.people.models import Role, User
 from ediary.schools.calendar import day_off
-from ediary.schools.models import ClassGroup, School, SchoolClass, Subject
+from ediary.schools.models import ClassGroup, Pupil, School, SchoolClass, Subject
 from ediary.timetable.models import (
     BellSlot,
     Lesson,
@@ -29,6 +30,7 @@ from ediary.timetable.models import (
     TeachingAssignment,
     TimetableEntry,
 )
+from ediary.timetable.queries import merged_into, pupils_of, roster
 
 
 def local_datetime(school: School, date: dt.date, time: dt.time) -> dt.datetime:
@@ -140,6 +142,11 @@ def cancel_lesson(actor: Actor, lesson: Lesson, *, base_version: int | None = No
             _l("Lekcja zmieniła się od wczytania strony. Sprawdź ją i odwołaj ponownie."),
             current_version=lesson.version,
         )
+    if merged_into(lesson):
+        raise Refusal(
+            "lesson_has_merged",
+            _l("Do tej lekcji dołączono inną grupę: odwołanie zostawiłoby ją bez lekcji."),
+        )
     lesson.status = LessonStatus.CANCELLED
     publish(
         "lesson.cancelled",
@@ -210,6 +217,8 @@ def substitute_lesson(
         slot_number=lesson.slot_number,
         subject=lesson.subject.name,
         teacher=teacher.full_name,
+        merged=False,
+        merged_with="",
     )
     return lesson
 
@@ -228,3 +237,115 @@ def busy_at(teacher: User, lesson: Lesson) -> bool:
         .limit(1)
     )
     return other is not None
+
+
+def lesson_label(lesson: Lesson) -> str:
+    """The group (or class) and room a merged lesson's pupils go to, as parents read it."""
+    who = lesson.school_class.name
+    if lesson.group is not None:
+        who = f"{who} {lesson.group.name}"
+    return f"{who}, {lesson.subject.name}, {lesson.room.name}"
+
+
+@operation
+def merge_lesson(
+    actor: Actor, lesson: Lesson, into: Lesson, *, base_version: int | None = None
+) -> Lesson:
+    """The absent teacher's group joins another lesson in the same time (łączenie grup):
+    `lesson` is cancelled with `merged_into_id` set (see `Lesson.merged_into_id`), its pupils
+    are on the roll of `into`, and the class's parents see where their children go at once
+    (`lesson.substituted` with `merged`). Merging again into the same lesson changes nothing.
+    Refused: into a lesson of another time, a cancelled one (a merged one included), itself,
+    or when a pupil would be in both lessons at once."""
+    if lesson.merged_into_id == into.id:
+        return lesson
+    if lesson.status is LessonStatus.HELD:
+        raise Refusal("lesson_held", _l("Lekcja z wpisanym tematem już się odbyła."))
+    if lesson.status is LessonStatus.CANCELLED:
+        raise Refusal("lesson_cancelled", _l("Ta lekcja została odwołana."))
+    if base_version is not None and lesson.version != base_version:
+        raise Conflict(
+            "stale_version",
+            _l("Lekcja zmieniła się od wczytania strony. Sprawdź ją i wybierz ponownie."),
+            current_version=lesson.version,
+        )
+    if into.id == lesson.id or into.school_id != lesson.school_id:
+        raise Refusal("merge_itself", _l("Lekcji nie można połączyć z nią samą."))
+    if into.status is LessonStatus.CANCELLED:
+        raise Refusal("merge_cancelled", _l("Nie można dołączyć grupy do odwołanej lekcji."))
+    if not (into.starts_at < lesson.ends_at and into.ends_at > lesson.starts_at):
+        raise Refusal("merge_other_time", _l("Łączyć można tylko lekcje w tym samym czasie."))
+    if merged_into(lesson):
+        raise Refusal(
+            "lesson_has_merged",
+            _l("Do tej lekcji dołączono już inną grupę: połącz tamtą z inną lekcją."),
+        )
+    theirs = {pupil.id for pupil in roster(into)}
+    twice = [
+        p.id for p in db.session.scalars(select(Pupil).where(pupils_of(lesson))) if p.id in theirs
+    ]
+    if twice:
+        raise Refusal(
+            "merge_pupil_twice",
+            _l("Uczeń byłby na obu lekcjach naraz: tych grup nie można połączyć."),
+            pupil_ids=sorted(twice),
+        )
+    lesson.status = LessonStatus.CANCELLED
+    lesson.merged_into_id = into.id
+    teacher = db.session.get_one(User, into.teacher_id)
+    publish(
+        "lesson.substituted",
+        school_id=lesson.school_id,
+        audience_id=lesson.class_id,
+        class_id=lesson.class_id,
+        lesson_id=lesson.id,
+        date=lesson.date.isoformat(),
+        slot_number=lesson.slot_number,
+        subject=lesson.subject.name,
+        teacher=teacher.full_name,
+        merged=True,
+        merged_with=lesson_label(into),
+    )
+    return lesson
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the director chose for one of the absent teacher's lessons: a substitute, a
+    cancellation, or a merge into another lesson, from the lesson's `version` the page showed."""
+
+    lesson: Lesson
+    version: int | None
+    teacher: User | None = None
+    into: Lesson | None = None  # neither: cancel
+
+
+@operation
+def plan_absence(actor: Actor, plans: list[Plan]) -> int:
+    """A day (or a range of days) of an absent teacher planned at once, through the same
+    operations one click would use; one refusal (a conflict: another director planned the
+    lesson meanwhile) refuses the whole plan, naming the lesson, so nothing is half saved.
+    Returns how many lessons were planned."""
+    for plan in plans:
+        lesson = plan.lesson
+        try:
+            if plan.teacher is not None:
+                substitute_lesson(actor, lesson, plan.teacher, base_version=plan.version)
+            elif plan.into is not None:
+                merge_lesson(actor, lesson, plan.into, base_version=plan.version)
+            else:
+                cancel_lesson(actor, lesson, base_version=plan.version)
+        except Refusal as refusal:
+            raise type(refusal)(
+                refusal.code,
+                _l(
+                    "%(date)s, lekcja nr %(n)s (%(subject)s): %(reason)s",
+                    date=lesson.date.isoformat(),
+                    n=lesson.slot_number,
+                    subject=lesson.subject.name,
+                    reason=str(refusal.message),
+                ),
+                lesson_id=lesson.id,
+                **refusal.details,
+            ) from refusal
+    return len(plans)

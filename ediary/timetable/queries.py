@@ -5,20 +5,34 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from ediary.db import db
 from ediary.schools.models import GroupMembership, Pupil, School, Term
 from ediary.timetable.models import Lesson, LessonStatus
 
 
-def roster(lesson: Lesson) -> Sequence[Pupil]:
-    """The pupils a lesson is for: the whole class, or the members of its group."""
-    query = select(Pupil).where(Pupil.class_id == lesson.class_id, Pupil.active.is_(True))
+def pupils_of(lesson: Lesson) -> ColumnElement[bool]:
+    """Whether a pupil is one the lesson is for by the timetable: its class, or its group."""
+    condition = Pupil.class_id == lesson.class_id
     if lesson.group_id is not None:
-        query = query.join(GroupMembership, GroupMembership.pupil_id == Pupil.id).where(
+        members = select(GroupMembership.pupil_id).where(
             GroupMembership.group_id == lesson.group_id
         )
+        condition = and_(condition, Pupil.id.in_(members))
+    return condition
+
+
+def merged_into(lesson: Lesson) -> Sequence[Lesson]:
+    """The lessons merged into this one (their teacher is absent): their pupils sit in it."""
+    return db.session.scalars(select(Lesson).where(Lesson.merged_into_id == lesson.id)).all()
+
+
+def roster(lesson: Lesson) -> Sequence[Pupil]:
+    """The pupils a lesson is for: the whole class, or the members of its group, and the
+    pupils of the lessons merged into it (see `Lesson.merged_into_id`)."""
+    condition = or_(pupils_of(lesson), *(pupils_of(other) for other in merged_into(lesson)))
+    query = select(Pupil).where(condition, Pupil.active.is_(True))
     return db.session.scalars(query.order_by(Pupil.last_name, Pupil.first_name, Pupil.id)).all()
 
 

@@ -23,7 +23,10 @@ function label(event) {
     case "remark.changed": return words.remarkChanged;
     case "lesson.topic": return `${words.topic}: ${event.topic}`;
     case "lesson.cancelled": return words.cancelled;
-    case "lesson.substituted": return `${words.substituted}: ${event.teacher}`;
+    case "lesson.substituted":
+      return event.merged
+        ? `${words.merged}: ${event.merged_with}`
+        : `${words.substituted}: ${event.teacher}`;
     case "timetable.changed": return words.timetableChanged;
     case "excuse.requested":
     case "excuse.decided": return `${words.excuse}: ${words[event.status] ?? event.status}`;

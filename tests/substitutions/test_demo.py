@@ -73,3 +73,11 @@ def test_dyrektor1_plans_the_rest_from_the_school_page(demo_district, app_on, sq
     assert f"{first} {last}" in day_list  # the staff room's list names the absent teacher
     plan = text(client.get(f"{link.group(1)}?teacher={absent_id}&date={day}").get_data(True))
     assert "Zastępstwo: " in plan and "Odwołaj lekcję" in plan
+    # The range page of the same day: the last lesson is a group's, its parallel group proposed.
+    assert "/substitutions/absence" in client.get(link.group(1)).get_data(as_text=True)
+    days = text(
+        client.get(f"{link.group(1)}/absence?teacher={absent_id}&from={day}&to={day}").get_data(
+            True
+        )
+    )
+    assert "Połącz z grupą: " in days and "Zapisz cały okres" in days

@@ -11,6 +11,8 @@ harmless sent twice (the same substitute again, or cancelling a cancelled lesson
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -26,12 +28,16 @@ from ediary.people.models import User
 from ediary.schools.models import School
 from ediary.timetable.access import in_school, load_plan
 from ediary.timetable.models import Lesson
-from ediary.timetable.operations import cancel_lesson, substitute_lesson
+from ediary.timetable.operations import Plan, cancel_lesson, plan_absence, substitute_lesson
 from ediary.timetable.pages import _, bp, date_field
 from ediary.timetable.substitutions import (
+    MAX_SCHOOL_DAYS,
     PROPOSED,
+    AbsentLesson,
+    absent_days,
     absent_lessons,
     changes_of_day,
+    check_range,
     school_teachers,
 )
 from ediary.web.auth import login_required
@@ -143,4 +149,113 @@ def day_list(school_id: int) -> ResponseReturnValue:
     day, _refusal = _day(school)
     return render_template(
         "plan/substitutions_day.html", school=school, day=day, rows=changes_of_day(school, day)
+    )
+
+
+# --- A teacher absent for a range of days (one form: teacher, from, to, optional reason) ---
+
+
+def _range(school: School) -> tuple[dt.date, dt.date, list[dt.date], Refusal | None]:
+    """The range the form names (empty: today) and its school days, or the refusal to show
+    with the form as the person typed it."""
+    today = date_field(school, "")
+    try:
+        first = date_field(school, "from")
+        last = date_field(school, "to") if request.values.get("to") else first
+        return first, last, check_range(school, first, last), None
+    except Refusal as refusal:
+        return today, today, [], refusal
+
+
+def _absence_page(
+    school: School,
+    absent: User | None,
+    days: list[dt.date],
+    refusal: Refusal | None = None,
+    choices: Mapping[str, str] | None = None,
+) -> str:
+    return render_template(
+        "plan/absence.html",
+        school=school,
+        teachers=school_teachers(school),
+        absent=absent,
+        values=request.values,
+        plan=absent_days(school, absent, days) if absent is not None else [],
+        choices=choices or {},
+        proposed=PROPOSED,
+        max_days=MAX_SCHOOL_DAYS,
+        editable=roles.is_school_admin(current_user, school.id),
+        refusal=refusal,
+    )
+
+
+@bp.get("/schools/<int:school_id>/substitutions/absence")
+@login_required
+def absence(school_id: int) -> ResponseReturnValue:
+    """The absent teacher's lessons of every school day from `from` to `to`, grouped by day,
+    each with the proposals preselected: the director checks and saves a day or the range."""
+    school = load_plan(current_user, school_id)
+    absent = _teacher(school, request.args.get("teacher"))
+    _first, _last, days, refusal = _range(school)
+    return _absence_page(school, absent, days, refusal), refusal.status if refusal else 200
+
+
+def _plans(school: School, items: list[AbsentLesson]) -> list[Plan]:
+    """What the form chose for each listed lesson (`choice-<id>`: `t<teacher id>`, `m<lesson
+    id>`, `cancel`, or empty: leave it); a teacher or lesson of another school is 404."""
+    plans = []
+    for item in items:
+        lesson = item.lesson
+        choice = request.form.get(f"choice-{lesson.id}", "")
+        version = parse_id(request.form.get(f"version-{lesson.id}", ""))
+        if not choice:
+            continue
+        if version is None:
+            raise NotFound()  # not a form this page sent: it always states what it showed
+        if choice == "cancel":
+            plans.append(Plan(lesson, version))
+        elif choice.startswith("t"):
+            teacher = _teacher(school, choice[1:])
+            plans.append(Plan(lesson, version, teacher=teacher))
+        elif choice.startswith("m"):
+            into_id = parse_id(choice[1:])
+            if into_id is None:
+                raise NotFound()
+            plans.append(Plan(lesson, version, into=in_school(Lesson, school, into_id)))
+        else:
+            raise NotFound()
+    return plans
+
+
+@bp.post("/schools/<int:school_id>/substitutions/absence")
+@login_required
+def absence_save(school_id: int) -> ResponseReturnValue:
+    """Saves one day of the range (`day`) or all of it (empty `day`): one commit, through
+    `plan_absence`; a lesson another director changed meanwhile refuses it all, visibly."""
+    school = load_plan(current_user, school_id, edit=True)
+    absent = _teacher(school, request.form.get("teacher"))
+    if absent is None:
+        raise NotFound()
+    _first, _last, days, refusal = _range(school)
+    choices = {k: v for k, v in request.form.items() if k.startswith("choice-")}
+    if refusal is not None:
+        return _absence_page(school, absent, days, refusal, choices), refusal.status
+    chosen_day = request.form.get("day", "")
+    saved = [d for d in days if d.isoformat() == chosen_day] if chosen_day else days
+    if chosen_day and not saved:
+        raise NotFound()
+    items = [item for _day, lessons in absent_days(school, absent, saved) for item in lessons]
+    plans = _plans(school, items)
+    kept: dict[str, Any] = {
+        k: request.form[k] for k in ("from", "to", "reason") if request.form.get(k)
+    }
+    back = url_for(".absence", school_id=school.id, teacher=absent.id, **kept)
+    return perform(
+        lambda actor: plan_absence(actor, plans),
+        to=back,
+        message=_(
+            "Zapisano %(n)s lekcji. Rodzice klas już to widzą.",
+            n=len(plans),
+        ),
+        refused=lambda refused: _absence_page(school, absent, days, refused, choices),
     )
