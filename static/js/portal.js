@@ -25,6 +25,7 @@ function label(event) {
     case "lesson.cancelled": return words.cancelled;
     case "lesson.substituted": return `${words.substituted}: ${event.teacher}`;
     case "timetable.changed": return words.timetableChanged;
+    case "homework.changed": return `${words.homework}: ${event.subject} ${event.date}`;
     case "excuse.requested":
     case "excuse.decided": return `${words.excuse}: ${words[event.status] ?? event.status}`;
     default: return null;
