@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 from werkzeug.exceptions import NotFound
+from wtforms.fields.choices import SelectChoice
 
 from ediary.db import utcnow
 from ediary.errors import Refusal

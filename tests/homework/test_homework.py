@@ -95,7 +95,7 @@ def test_an_announcement_reaches_the_class_with_its_history(world: World, sessio
             description="Ułamki dziesiętne",
             due_date=None,
             today=world.today,
-        ),  # fmt: skip
+        ),
         "homework.changed",
     )
     assert changed.events[0].payload["change"] == "changed"
