@@ -106,9 +106,9 @@ def test_an_announcement_reaches_the_class_with_its_history(world: World, sessio
     assert homework.withdrawn
     capture_events(lambda: withdraw_homework(_teacher(world), homework, base_version=2))  # twice
     rows = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "homework", HistoryEntry.entity_id == homework.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "homework", HistoryEntry.entity_id == homework.id)
+        .order_by(HistoryEntry.id)
     ).all()
     assert [r.action for r in rows] == ["create", "update", "update"]
     assert rows[1].old is not None and rows[1].old["description"] == "Ułamki zwykłe"
