@@ -55,7 +55,7 @@ def limit_warnings(
         warnings.append(
             str(
                 _l(
-                    "Klasa ma już %(count)s sprawdziany w tym tygodniu (limit statutu: %(limit)s).",
+                    "Sprawdzianów klasy w tym tygodniu jest już: %(count)s (limit statutu: %(limit)s).",
                     count=week,
                     limit=school.tests_per_week,
                 )

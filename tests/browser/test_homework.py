@@ -107,7 +107,7 @@ def test_a_fourth_test_is_warned_then_reaches_the_parents_week_live(
         teacher.get_by_label("Zakres materiału lub treść zadania").fill("Potęgi i pierwiastki")
         teacher.get_by_role("button", name="Zapisz").click()
         warning = teacher.locator("#limit-warning")
-        expect(warning).to_contain_text("3 sprawdziany w tym tygodniu")
+        expect(warning).to_contain_text("Sprawdzianów klasy w tym tygodniu jest już: 3")
         expect(teacher.get_by_label("Zakres materiału lub treść zadania")).to_have_value(
             "Potęgi i pierwiastki"
         )  # the input stays

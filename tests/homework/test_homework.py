@@ -171,7 +171,7 @@ def test_the_fourth_test_of_a_week_and_the_second_of_a_day_warn_before_saving(
     with pytest.raises(LimitWarning) as warned:
         _test(world, thursday)
     assert warned.value.code == "test_limit" and len(warned.value.details["warnings"]) == 1
-    assert "3 sprawdziany" in warned.value.details["warnings"][0]
+    assert "w tym tygodniu jest już: 3" in warned.value.details["warnings"][0]
     # A kartkówka is not counted.
     announce(
         _teacher(world), thursday, kind=HomeworkKind.QUIZ, description="Kartkówka",

@@ -45,7 +45,7 @@ def test_a_fourth_test_of_the_week_is_warned_and_confirmed_within_four_taps(
     tap("#homework-save")
     warning = page.locator("#homework-warning-text")
     warning.wait_for()
-    assert "3 sprawdziany" in warning.text_content()
+    assert "w tym tygodniu jest już: 3" in warning.text_content()
     assert site.query("SELECT count(*) FROM homework")[0][0] == 3  # nothing kept before the "yes"
     tap("#homework-confirm")
     assert tap.count == 4

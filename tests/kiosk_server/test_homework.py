@@ -52,7 +52,7 @@ def test_dates_list_the_coming_lessons_with_the_warnings(kiosk: Any, kworld: Kio
     assert kworld.today.isoformat() in by_date  # the lesson now counts too
     thursday = by_date[lessons[3].date.isoformat()]
     assert thursday["lesson_id"] == lessons[3].id
-    assert thursday["test_warnings"] and "3 sprawdziany" in thursday["test_warnings"][0]
+    assert thursday["test_warnings"] and "już: 3" in thursday["test_warnings"][0]
 
 
 def test_an_announcement_is_one_entry_and_warns_before_a_fourth_test(
