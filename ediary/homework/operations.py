@@ -55,7 +55,8 @@ def limit_warnings(
         warnings.append(
             str(
                 _l(
-                    "Sprawdzianów klasy w tym tygodniu jest już: %(count)s (limit statutu: %(limit)s).",
+                    "Sprawdzianów klasy w tym tygodniu jest już: %(count)s"
+                    " (limit statutu: %(limit)s).",
                     count=week,
                     limit=school.tests_per_week,
                 )

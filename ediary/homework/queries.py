@@ -73,17 +73,19 @@ class WeekDay:
     lessons: list[WeekLesson]
 
 
-def _groups(pupil: Pupil) -> Iterable[int]:
-    return db.session.scalars(
-        select(GroupMembership.group_id).where(GroupMembership.pupil_id == pupil.id)
-    ).all()
+def groups_of(pupil: Pupil) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(GroupMembership.group_id).where(GroupMembership.pupil_id == pupil.id)
+        )
+    )
 
 
 def week_of_pupil(pupil: Pupil, monday: dt.date) -> list[WeekDay]:
     """Monday to Friday: the child's lessons (substitutions and cancellations as they stand)
     and the tests and homework announced for them, withdrawn ones left out."""
     friday = monday + dt.timedelta(days=4)
-    groups = list(_groups(pupil))
+    groups = groups_of(pupil)
     mine = or_(Lesson.group_id.is_(None), Lesson.group_id.in_(groups))
     lessons = db.session.scalars(
         select(Lesson)

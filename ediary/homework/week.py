@@ -10,7 +10,7 @@ from flask import request
 from werkzeug.exceptions import NotFound
 
 from ediary.homework.forms import KIND_NAMES
-from ediary.homework.queries import teacher_names, week_of_pupil
+from ediary.homework.queries import groups_of, teacher_names, week_of_pupil
 from ediary.schools.models import Pupil
 from ediary.schools.queries import school_today
 
@@ -36,4 +36,5 @@ def week_page(pupil: Pupil) -> dict[str, object]:
         "following": monday + dt.timedelta(days=7),
         "substitutes": teacher_names(ids),
         "kind_names": KIND_NAMES,
+        "groups": groups_of(pupil),
     }

@@ -22,10 +22,12 @@ from ediary.homework.operations import (
     withdraw_homework,
 )
 from ediary.people.models import User
+from ediary.schools.models import ClassGroup
+from ediary.schools.operations import add_to_group, link_guardian
 from ediary.timetable.models import Lesson
 from ediary.timetable.operations import cancel_lesson, substitute_lesson
 from tests.events import capture_events
-from tests.factories import World, make_lesson
+from tests.factories import SYSTEM, World, _add, make_lesson, make_user
 from tests.html import hidden_fields, text
 
 Login = Callable[[User], FlaskClient]
@@ -351,3 +353,31 @@ def test_a_bad_week_is_404(world: World, session: Session, login_as: Login, week
 def test_another_parents_child_week_is_404(world: World, session: Session, login_as: Login) -> None:
     session.commit()
     assert login_as(world.other_parent).get(f"/portal/{world.pupil.id}/week").status_code == 404
+
+
+def test_a_groups_announcement_is_in_its_pupils_weeks_only(
+    world: World, session: Session, login_as: Login
+) -> None:
+    """A group taught separately (a language group): its test is in the week of the group's
+    pupils, not of their classmates outside it."""
+    group = ClassGroup(school_id=world.school.id, class_id=world.class_a.id, name="ang. gr. 1")
+    _add(SYSTEM, group)
+    add_to_group(SYSTEM, group, world.pupil)
+    day = world.today + dt.timedelta(days=1)
+    starts = dt.datetime.combine(day, dt.time(11), tzinfo=dt.UTC)
+    lesson = Lesson(
+        school_id=world.school.id, date=day, slot_number=4, starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=45), class_id=world.class_a.id, group_id=group.id,
+        subject_id=world.math.id, teacher_id=world.teacher.id, room_id=world.room.id,
+    )  # fmt: skip
+    _add(SYSTEM, lesson)
+    captured = capture_events(lambda: _test(world, lesson), "homework.changed")
+    assert captured.events[0].payload["group_id"] == group.id
+    guardian = make_user("rodzic_adama")
+    link_guardian(SYSTEM, guardian, world.classmate)
+    session.commit()
+    week = f"/portal/{{}}/week?week={day.isoformat()}"
+    in_group = text(login_as(world.parent).get(week.format(world.pupil.id)).get_data(as_text=True))
+    assert "Ułamki zwykłe" in in_group and "ang. gr. 1" in in_group
+    outside = login_as(guardian).get(week.format(world.classmate.id)).get_data(as_text=True)
+    assert "Ułamki zwykłe" not in text(outside) and "ang. gr. 1" not in text(outside)
