@@ -381,3 +381,25 @@ def test_a_groups_announcement_is_in_its_pupils_weeks_only(
     assert "Ułamki zwykłe" in in_group and "ang. gr. 1" in in_group
     outside = login_as(guardian).get(week.format(world.classmate.id)).get_data(as_text=True)
     assert "Ułamki zwykłe" not in text(outside) and "ang. gr. 1" not in text(outside)
+
+
+def test_the_teacher_corrects_then_withdraws_on_the_page_and_the_history_shows_it(
+    world: World, session: Session, login_as: Login
+) -> None:
+    homework = _test(world, _lesson_on(world, 1))
+    session.commit()
+    client = login_as(world.teacher)
+    page = f"/homework/{homework.id}"
+    fields = hidden_fields(client, page)
+    data = {**fields, "kind": "quiz", "lesson": str(homework.lesson_id), "description": "Potęgi"}
+    changed = capture_events(lambda: client.post(page, data=data), "homework.changed")
+    assert changed.result.status_code == 302
+    shown = text(client.get(page).get_data(as_text=True))
+    assert "Historia zmian" in shown and "Ułamki zwykłe" in shown and "Potęgi" in shown
+    withdraw = {**hidden_fields(client, page), "version": "2"}
+    gone = capture_events(
+        lambda: client.post(f"{page}/withdraw", data=withdraw), "homework.changed"
+    )
+    assert gone.result.status_code == 302 and gone.events[0].payload["change"] == "withdrawn"
+    week = login_as(world.parent).get(f"/portal/{world.pupil.id}/week").get_data(as_text=True)
+    assert "Potęgi" not in text(week)
