@@ -61,6 +61,7 @@ BLUEPRINTS: list[str] = [
     "ediary.staff.views",
     "ediary.people.twofactor.views",
     "ediary.gradebook.views",
+    "ediary.homework.views",
     "ediary.office.imports.views",
     "ediary.office.exports",
     "ediary.office.rollover.views",

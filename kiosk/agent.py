@@ -27,6 +27,7 @@ from kiosk.config import Config
 from kiosk.connection import Connection
 from kiosk.desk import LessonDesk, TeacherSession, UserError, parse_time
 from kiosk.grades import GradeDesk
+from kiosk.homework import HomeworkDesk
 from kiosk.i18n import translate
 from kiosk.link import ServerLink
 from kiosk.login import TeacherLogin
@@ -45,7 +46,7 @@ class StaleScreen(UserError):
         super().__init__("stale", code="stale", status=409)
 
 
-class Agent(TeacherLogin, ServerLink, GradeDesk, LessonDesk):
+class Agent(TeacherLogin, ServerLink, GradeDesk, HomeworkDesk, LessonDesk):
     """The agent: its life cycle, the screen's state and the watchdog; logging in (login.py),
     the server (link.py) and the lesson's desk (desk.py) are its sections."""
 

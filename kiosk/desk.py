@@ -60,6 +60,8 @@ class TeacherSession:
     # When the auto-opened lesson ends (plus grace) the screen locks; None for a picked lesson.
     lock_at: float | None = None
     rosters: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The lessons a test or homework may be announced for, as the server last said (homework.py).
+    homework_dates: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 parse_time = rosters.parse_time

@@ -11,6 +11,24 @@ from typing import Any
 
 EN: dict[str, str] = {
     "opisowa": "descriptive",
+    "Zapowiedź": "Announce",
+    "Zapowiedź sprawdzianu lub zadania": "A test or homework",
+    "Rodzaj": "Kind",
+    "Sprawdzian": "Test",
+    "Kartkówka": "Quiz",
+    "Zadanie domowe": "Homework",
+    "Dzień lekcji": "The lesson's day",
+    "Zakres materiału lub treść zadania": "What it covers, or the task",
+    "Termin oddania": "Due date",
+    "Zapisz mimo to": "Save anyway",
+    "limit!": "limit!",
+    "Wybierz dzień lekcji.": "Choose the lesson's day.",
+    "Wybierz: sprawdzian, kartkówka czy zadanie.": "Choose: a test, a quiz or homework.",
+    "Wpisz, czego dotyczy zapowiedź.": "Say what the announcement is about.",
+    "Termin oddania zadania nie może być przed lekcją.": (
+        "The homework cannot be due before the lesson."
+    ),
+    "{kind} {date} — {about}": "{kind} {date} — {about}",
     "Wpisz ocenę opisową.": "Type the descriptive grade.",
     "Ocena opisowa jest za długa.": "The descriptive grade is too long.",
     "Poprawa {old} → {value} — {pupil}": "Improvement {old} → {value} — {pupil}",

@@ -254,6 +254,27 @@ def create_app(agent: Agent) -> Flask:
         )
         return jsonify({"ok": True, "entry": entry.public()})
 
+    @app.post("/api/homework/dates")
+    def homework_dates() -> ResponseReturnValue:
+        data = body()
+        screen()
+        return jsonify({"ok": True, "lessons": agent.homework_dates(number(data, "lesson_id"))})
+
+    @app.post("/api/homework")
+    def homework() -> ResponseReturnValue:
+        data = body()
+        screen()
+        entry = agent.announce_homework(
+            number(data, "lesson_id"),
+            text(data, "kind", 12),
+            text(data, "date", 10),
+            text(data, "description", 5000),
+            optional_text(data, "due_date", 10),
+            data.get("confirm") is True,
+            key(data),
+        )
+        return jsonify({"ok": True, "entry": entry.public()})
+
     return app
 
 

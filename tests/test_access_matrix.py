@@ -197,6 +197,7 @@ ARGUMENT_OBJECTS = {
     "member_id": "secretary",  # the staff console (tests/staff)
     "user_id": "parent",  # a guardian (contacts: /office/guardians/<user_id>/contacts)
     "subject_id": "math",  # gradebook
+    "homework_id": "lesson",  # the world has no announcement: an id of nothing, 404 alike
 }
 
 

@@ -16,6 +16,8 @@ from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
 from ediary.gradebook.operations import create_assessment
+from ediary.homework.models import HomeworkKind
+from ediary.homework.operations import announce
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
@@ -107,6 +109,9 @@ def every_kind_of_row(world, session):
     remember_mapping(Actor(world.secretary, Channel.WEB), world.school, {"pesel": "PESEL"})
     # Issue 16 item 4: a day off in the school's calendar (ediary/schools/models.py).
     _add(SYSTEM, DayOff(school_id=world.school.id, date=world.today, reason="Dzień dyrektorski"))
+    # Issue 18: a test announced for a lesson (ediary/homework).
+    announce(teacher, world.lesson, kind=HomeworkKind.TEST, description="Ułamki", due_date=None,
+             today=world.today)  # fmt: skip
     session.flush()
     return world
 

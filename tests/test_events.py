@@ -25,6 +25,8 @@ from ediary.diary.operations import (
 )
 from ediary.excuses.models import ExcuseRequest
 from ediary.excuses.operations import decide_excuses, request_excuse
+from ediary.homework.models import HomeworkKind
+from ediary.homework.operations import announce
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.operations import publish
 from ediary.kiosks.operations import revoke_kiosk
@@ -177,6 +179,29 @@ CASES: dict[str, Callable[[World], Case]] = {
         partial(apply_timetable, Actor(w.school_admin, Channel.WEB), w.school, w.today),
         w.class_a.id,
         lambda counts: {"class_id": w.class_a.id, "from_date": w.today.isoformat(), **counts},
+    ),
+    "homework.changed": lambda w: Case(
+        partial(
+            announce,
+            _teacher(w),
+            w.lesson,
+            kind=HomeworkKind.HOMEWORK,
+            description="Zad. 3",
+            due_date=w.today + dt.timedelta(days=2),
+            today=w.today,
+        ),
+        w.class_a.id,
+        lambda homework: (
+            _lesson_fields(w)
+            | {
+                "class_id": w.class_a.id,
+                "group_id": None,
+                "homework_id": homework.id,
+                "kind": "homework",
+                "change": "added",
+                "due_date": (w.today + dt.timedelta(days=2)).isoformat(),
+            }
+        ),
     ),
     "kiosk.revoked": lambda w: Case(
         partial(revoke_kiosk, Actor(w.school_admin, Channel.WEB), w.kiosk),

@@ -137,6 +137,19 @@ class ExcuseDecided(ExcuseRequested):
     """`status` is the decision; approved absences follow as `attendance.recorded`."""
 
 
+class HomeworkChanged(LessonFields):
+    """A test or homework announced, changed (`change` "added" or "changed") or withdrawn, for
+    the lesson it names; `group_id` when only a group of the class has it. No description: the
+    portal reads it over HTTP."""
+
+    class_id: int
+    group_id: int | None
+    homework_id: int
+    kind: str
+    change: str
+    due_date: str | None
+
+
 # --- the catalogue ------------------------------------------------------------------------------
 
 
@@ -186,6 +199,12 @@ EVENT_TYPES: dict[str, EventType] = {
             Audience.CLASS,
             TimetableChanged,
             "The class's future lessons were made again from a changed timetable.",
+        ),
+        EventType(
+            "homework.changed",
+            Audience.CLASS,
+            HomeworkChanged,
+            "A test or homework was announced, changed or withdrawn.",
         ),
         EventType(
             "kiosk.revoked", Audience.KIOSK, KioskRevoked, "The device's enrollment was revoked."

@@ -22,6 +22,7 @@ from ediary.journal.catalogue import (
     ExcuseRequested,
     GradeAdded,
     GradeRemoved,
+    HomeworkChanged,
     KioskRevoked,
     LessonCancelled,
     LessonSubstituted,
@@ -110,6 +111,14 @@ def publish(
     school_id: int,
     audience_id: int,
     **payload: Unpack[TimetableChanged],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["homework.changed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[HomeworkChanged],
 ) -> JournalEvent: ...
 @overload
 def publish(

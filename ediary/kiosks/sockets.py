@@ -32,6 +32,7 @@ from werkzeug.exceptions import NotFound
 from ediary.db import db, unreachable, utcnow
 from ediary.errors import Refusal
 from ediary.extensions import socketio
+from ediary.homework.kiosk import homework_dates
 from ediary.kiosks import heartbeat, lessons, logins, receipt
 from ediary.kiosks import schema as s
 from ediary.kiosks.auth import verify_secret
@@ -183,6 +184,7 @@ class KioskNamespace(GuardedNamespace):
     on_lessons = kiosk_event("lessons")(lessons.lessons)
     on_roster = kiosk_event("roster")(lessons.roster)
     on_submit = kiosk_event("submit")(receipt.submit)
+    on_homework_dates = kiosk_event("homework_dates")(homework_dates)  # issue 18 (ediary/homework)
 
 
 def register(sio: SocketIO) -> None:

@@ -33,6 +33,7 @@ from ediary.diary.operations import (
     require_started,
     submit_roll,
 )
+from ediary.homework.kiosk import apply_homework
 from ediary.journal.models import JournalEvent
 from ediary.kiosks import schema as s
 from ediary.kiosks.access import (
@@ -203,6 +204,7 @@ KINDS: dict[str, Apply] = {
     "remark": _remark,
     "remark_correction": _remark_correction,
     "remark_removal": _remark_removal,
+    "homework": apply_homework,  # issue 18: a test or homework announced (ediary/homework)
 }
 
 

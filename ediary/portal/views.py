@@ -20,6 +20,7 @@ from ediary.audit.queries import pupil_history
 from ediary.diary.values import GRADE_NAMES
 from ediary.excuses.access import load_child
 from ediary.excuses.queries import requests_of
+from ediary.homework.week import week_page
 from ediary.ids import MAX_BIG_ID, id_arg
 from ediary.portal.history import excuse_decisions
 from ediary.portal.queries import children_of, lessons_on, recent_entries, topics_of
@@ -87,6 +88,7 @@ class ChildPage(NamedTuple):
 # One registration and one view for every section: the pages differ only in what they show.
 CHILD_PAGES: dict[str, ChildPage] = {
     "today": ChildPage("", _today),
+    "week": ChildPage("/week", week_page),
     "grades": ChildPage("/grades", lambda pupil: {"card": _card(pupil)}),
     "attendance": ChildPage("/attendance", lambda pupil: {"card": _card(pupil)}),
     "remarks": ChildPage("/remarks", lambda pupil: {"card": _card(pupil)}),

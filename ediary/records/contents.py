@@ -19,6 +19,7 @@ from ediary.audit.models import HistoryEntry
 from ediary.db import Base
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
 from ediary.gradebook.models import Assessment
+from ediary.homework.models import Homework
 from ediary.kiosks.models import Kiosk
 from ediary.office.models import RecordedParent
 from ediary.people.models import User
@@ -234,6 +235,12 @@ PARTS: list[Part] = [
         Assessment,
         lambda s: Assessment.term_id.in_(s.terms()),
         doc="a column of a gradebook: what was assessed, when, with which weight's category",
+    ),
+    Part(
+        "announcement",
+        Homework,
+        lambda s: Homework.lesson_id.in_(s.lessons()),
+        doc="a test (sprawdzian, kartkówka) or homework announced for a lesson",
     ),
     Part("grade", Grade, _entries(Grade)),
     Part("remark", Remark, _entries(Remark)),

@@ -63,6 +63,10 @@ class School(Audited, Base):
     # Entries for a lesson (roll, topic, grades, remarks) open this many minutes before its bell:
     # a teacher who logs in during the break takes the roll, a roll for tomorrow is refused.
     entry_lead_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # The statute's limits of tests (sprawdziany) per class, warned before a teacher announces
+    # one more (ediary/homework); kartkówki are not counted.
+    tests_per_week: Mapped[int] = mapped_column(default=3, server_default="3")
+    tests_per_day: Mapped[int] = mapped_column(default=1, server_default="1")
     # Attendance below this percent risks non-classification (nieklasyfikowanie): statute, 50%.
     non_classification_percent: Mapped[int] = mapped_column(default=50, server_default="50")
     # Bumped by every change of the grading rules (ediary/gradingrules): a stale page conflicts.

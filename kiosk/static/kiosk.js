@@ -28,6 +28,8 @@
   // A grade of the pupil's tapped in the dialog (null: a new grade), and what to do with it.
   let gradeTarget = null, gradeMode = null;
   let remarkFor = null, remarkKind = null, remarkKey = null;
+  // A test or homework announced (issue 18): the kind, the lesson's date, one key per dialog.
+  let homeworkKind = "test", homeworkDate = null, homeworkKey = null, homeworkDates = [];
   let pinTeacher = null;
 
   const newKey = () => crypto.randomUUID();
@@ -145,7 +147,7 @@
     $("topic").value = "";
     $("lesson-title").textContent = "";
     $("lesson-teacher").textContent = "";
-    ["grade-dialog", "remark-dialog"].forEach((id) => { if ($(id).open) $(id).close(); });
+    ["grade-dialog", "remark-dialog", "homework-dialog"].forEach((id) => { if ($(id).open) $(id).close(); });
   }
 
   function renderLesson(session) {
@@ -514,6 +516,78 @@
       say("remark-error", error.message);
     }
   }));
+  // -- a test or homework: the kind (a test by default), a day of the class's coming lessons
+  // (the server's warnings marked on it), the text, "Zapisz"; over the statute's limit the
+  // dialog shows the warning and "Zapisz mimo to".
+  function drawHomeworkDates() {
+    const box = $("homework-dates");
+    box.replaceChildren(...homeworkDates.map((item) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip" + (item.date === homeworkDate ? " selected" : "");
+      chip.dataset.date = item.date;
+      const day = new Date(item.date + "T12:00:00Z").toLocaleDateString("pl-PL", { weekday: "short", day: "numeric", month: "numeric", timeZone: "UTC" });
+      const warned = homeworkKind === "test" && item.test_warnings.length > 0;
+      chip.textContent = day + (warned ? " · " + S.warned : "");
+      if (warned) chip.classList.add("warned");
+      return chip;
+    }));
+  }
+  function homeworkWarning(text) {
+    $("homework-warning-text").textContent = text || "";
+    show("homework-warning", Boolean(text));
+  }
+  $("homework-open").addEventListener("click", async () => {
+    if (!rosterLesson) return;
+    homeworkKind = "test"; homeworkDate = null; homeworkKey = newKey(); homeworkDates = [];
+    chips($("homework-kinds"), "kind", homeworkKind);
+    $("homework-text").value = "";
+    $("homework-due").value = "";
+    show("homework-due-box", false);
+    homeworkWarning("");
+    say("homework-error", "");
+    drawHomeworkDates();
+    $("homework-dialog").showModal();
+    try {
+      homeworkDates = (await api("POST", "/api/homework/dates", { lesson_id: rosterLesson })).lessons;
+      drawHomeworkDates();
+    } catch (error) { say("homework-error", error.message); }
+  });
+  $("homework-kinds").addEventListener("click", (event) => {
+    const chip = event.target.closest(".chip");
+    if (!chip) return;
+    homeworkKind = chip.dataset.kind;
+    chips($("homework-kinds"), "kind", homeworkKind);
+    show("homework-due-box", homeworkKind === "homework");
+    homeworkWarning("");
+    drawHomeworkDates();
+  });
+  $("homework-dates").addEventListener("click", (event) => {
+    const chip = event.target.closest(".chip");
+    if (!chip) return;
+    homeworkDate = chip.dataset.date;
+    homeworkWarning("");
+    drawHomeworkDates();
+    $("homework-text").focus();
+  });
+  async function announce(confirm) {
+    if (!homeworkDate) { say("homework-error", S.nodate); return; }
+    try {
+      await api("POST", "/api/homework", {
+        lesson_id: rosterLesson, kind: homeworkKind, date: homeworkDate,
+        description: $("homework-text").value, due_date: $("homework-due").value || null,
+        confirm, key: homeworkKey,
+      });
+      $("homework-dialog").close();
+    } catch (error) {
+      if (error.code === "test_limit") { say("homework-error", ""); homeworkWarning(error.message); return; }
+      if (error.code === "key_reused") homeworkKey = newKey();
+      say("homework-error", error.message);
+    }
+  }
+  $("homework-save").addEventListener("click", () => saving($("homework-save"), () => announce(false)));
+  $("homework-confirm").addEventListener("click", () => saving($("homework-confirm"), () => announce(true)));
+
   document.querySelectorAll("dialog .cancel").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
 
   // -- the rest of the controls --------------------------------------------------------------------

@@ -28,6 +28,7 @@ function label(event) {
         ? `${words.merged}: ${event.merged_with}`
         : `${words.substituted}: ${event.teacher}`;
     case "timetable.changed": return words.timetableChanged;
+    case "homework.changed": return `${words.homework}: ${event.subject} ${event.date}`;
     case "excuse.requested":
     case "excuse.decided": return `${words.excuse}: ${words[event.status] ?? event.status}`;
     default: return null;
@@ -82,12 +83,20 @@ async function refresh() {
   }
 }
 
+// A group's test or homework (a language group) is news only for the group's pupils: the week
+// page names the child's groups; elsewhere such an event shows no toast.
+function forThisChild(event) {
+  if (event.type !== "homework.changed" || event.group_id === null) return true;
+  const groups = document.querySelector("[data-groups]")?.dataset.groups.split(" ") ?? [];
+  return groups.includes(String(event.group_id));
+}
+
 function onEvent(event) {
   const here = body.dataset.pupil;
   const mine = (event.pupil_id !== undefined && String(event.pupil_id) === here)
     || (event.class_id !== undefined && String(event.class_id) === body.dataset.class);
   const who = event.pupil_id !== undefined ? childName(event.pupil_id) : "";
-  const text = label(event);
+  const text = forThisChild(event) ? label(event) : null;
   if (text) toast(who ? `${who} · ${text}` : text);
   if (mine) refreshSoon();
 }

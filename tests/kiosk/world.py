@@ -3,7 +3,8 @@
 `python -m tests.kiosk.world DB build` prints JSON ids; `DB code` issues an enrollment code for
 the world's kiosk; `DB revoke` revokes it; `DB set-status ID STATUS` sets a lesson's status;
 `DB excuse PUPIL LESSON` has the pupil's guardian ask to excuse the absence in that lesson and the
-form tutor approve it (a guardian is linked first if the pupil has none).
+form tutor approve it (a guardian is linked first if the pupil has none); `DB homework-week` makes
+next week's maths of 5a with three tests announced (issue 18).
 A child process keeps the test process free of the server's global database binding (the other
 tests' `app` fixture owns it).
 """
@@ -22,6 +23,8 @@ from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db
 from ediary.diary.models import Attendance
 from ediary.excuses.operations import decide_excuses, request_excuse
+from ediary.homework.models import HomeworkKind
+from ediary.homework.operations import announce
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import issue_enrollment_code, revoke_kiosk
 from ediary.people.models import User
@@ -125,6 +128,38 @@ def _excuse(pupil_id: int, lesson_id: int) -> int:
     return decide_excuses(Actor(tutor, Channel.WEB), [request], approve=True)
 
 
+def _homework_week() -> dict[str, object]:
+    """Next week's maths of 5a, Monday to Thursday, with tests announced Monday to Wednesday:
+    a fourth is over the statute's limit (issue 18)."""
+    teacher = db.session.scalars(select(User).where(User.login == "anna_nowak")).one()
+    lesson = db.session.scalars(select(Lesson).order_by(Lesson.id)).first()
+    assert lesson is not None
+    today = dt.datetime.now(ZoneInfo("Europe/Warsaw")).date()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
+    made = []
+    for n in range(4):
+        made.append(
+            make_lesson(
+                lesson.school_class.school,
+                lesson.school_class,
+                lesson.subject,
+                teacher,
+                lesson.room,
+                monday + dt.timedelta(days=n),
+            )
+        )
+    for target in made[:3]:
+        announce(
+            Actor(teacher, Channel.WEB),
+            target,
+            kind=HomeworkKind.TEST,
+            description="Ułamki",
+            due_date=None,
+            today=today,
+        )
+    return {"dates": [m.date.isoformat() for m in made], "lesson_ids": [m.id for m in made]}
+
+
 def build() -> dict[str, object]:
     zone = ZoneInfo("Europe/Warsaw")
     now = dt.datetime.now(zone)
@@ -197,6 +232,8 @@ def main(argv: list[str]) -> None:
                 result = {"previous": previous}
             elif command == "excuse":
                 result = {"excused": _excuse(int(argv[2]), int(argv[3]))}
+            elif command == "homework-week":
+                result = _homework_week()
             elif command == "revoke":
                 revoke_kiosk(SYSTEM, kiosk)
                 result = {"revoked": kiosk.id}

@@ -30,6 +30,8 @@ SENDERS = [
     "ediary/people/throttle.py",
     "ediary/realtime/namespace.py",
     "ediary/errors.py",
+    "ediary/homework/operations.py",  # issue 18: the kiosk's `homework` entry
+    "ediary/homework/kiosk.py",
 ]
 # Codes those modules send, but never to a kiosk, each with the reason.
 NOT_TO_A_KIOSK = {
@@ -42,6 +44,7 @@ NOT_TO_A_KIOSK = {
     "room_unknown": "the director's fleet page: moving a kiosk to a room",
     "room_taken": "the director's fleet page: moving a kiosk to a room",
     "stale_room": "the director's fleet page: a move on a page that is out of date",
+    "homework_withdrawn": "a kiosk announces; corrections and withdrawals are on the web",
 }
 
 
@@ -79,7 +82,8 @@ def _codes_of(node: ast.AST) -> set[str]:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         first = node.args[0] if node.args else None
         literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
-        if name in {"Refusal", "Conflict", "DeviceRefused", "_refused", "__init__"} and literal:
+        refusals = {"Refusal", "Conflict", "DeviceRefused", "LimitWarning", "_refused", "__init__"}
+        if name in refusals and literal:
             assert isinstance(first, ast.Constant) and isinstance(first.value, str)
             return {first.value}
         if name == "SessionEnded":
@@ -152,11 +156,14 @@ def test_the_agent_knows_every_code_the_server_sends_and_no_other() -> None:
 def test_what_the_server_checks_is_what_the_schema_says() -> None:
     from ediary.diary import values
     from ediary.diary.operations import common, grades
+    from ediary.homework import models as homework
 
     assert [kind.value for kind in RemarkKind] == DEFS["remark_kind"]["enum"]
     assert DEFS["topic"]["maxLength"] == common.MAX_TOPIC
     assert DEFS["remark_text"]["maxLength"] == common.MAX_REMARK
     assert DEFS["description"]["maxLength"] == grades.MAX_DESCRIPTION
+    assert DEFS["homework_text"]["maxLength"] == homework.MAX_DESCRIPTION
+    assert [kind.value for kind in homework.HomeworkKind] == DEFS["homework_kind"]["enum"]
     assert DEFS["descriptive"]["maxLength"] == values.MAX_DESCRIPTIVE
     assert frozenset(DEFS["ongoing_grade"]["enum"]) == values.ONGOING
 

@@ -26,6 +26,8 @@ from ediary.diary.operations import (
     submit_roll,
 )
 from ediary.excuses.operations import decide_excuses, request_excuse
+from ediary.homework.models import HomeworkKind
+from ediary.homework.operations import announce
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.models import JournalEvent
 from ediary.journal.operations import publish
@@ -126,6 +128,15 @@ def _every_event_type(world: World) -> list[JournalEvent]:
         today=world.today,
     )
     decide_excuses(Actor(world.tutor, Channel.WEB), [excuse], approve=True)
+    # A test announced for 5b's lesson (issue 18): the class's, not 5a's parents.
+    announce(
+        Actor(world.other_teacher, Channel.WEB),
+        make_lesson(
+            world.school, world.class_b, world.math, world.other_teacher, world.room,
+            world.today, slot_number=3,
+        ),
+        kind=HomeworkKind.TEST, description="Ułamki", due_date=None, today=world.today,
+    )  # fmt: skip
     # The timetable applied from today (issue 14): each class whose future lessons changed.
     apply_timetable(Actor(world.school_admin, Channel.WEB), world.school, world.today)
     db.session.flush()
