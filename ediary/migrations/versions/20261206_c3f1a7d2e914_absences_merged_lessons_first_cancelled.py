@@ -1,7 +1,7 @@
 """absences: merged lessons and the first-lesson cancellation notice
 
 Revision ID: c3f1a7d2e914
-Revises: ebe60cce4bff
+Revises: 1f8a6c3d2b90
 Create Date: 2026-12-06 00:45:00+00:00
 
 Issue 14 item 3: a lesson of an absent teacher's group merged into another group's lesson in the
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c3f1a7d2e914"
-down_revision: str | Sequence[str] | None = "ebe60cce4bff"
+down_revision: str | Sequence[str] | None = "1f8a6c3d2b90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
