@@ -16,6 +16,8 @@ from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
 from ediary.gradebook.operations import create_assessment
+from ediary.gradingrules.models import YearRules
+from ediary.gradingrules.years import as_row_values, school_rule_set
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
 from ediary.notifications.models import Topic
@@ -107,6 +109,9 @@ def every_kind_of_row(world, session):
     remember_mapping(Actor(world.secretary, Channel.WEB), world.school, {"pesel": "PESEL"})
     # Issue 16 item 4: a day off in the school's calendar (ediary/schools/models.py).
     _add(SYSTEM, DayOff(school_id=world.school.id, date=world.today, reason="Dzień dyrektorski"))
+    # Issue 14 item 5: a school year's own grading rules (ediary/gradingrules/models.py).
+    _add(SYSTEM, YearRules(school_id=world.school.id, year_id=world.year.id,
+                           **as_row_values(school_rule_set(world.school))))  # fmt: skip
     session.flush()
     return world
 
