@@ -20,10 +20,10 @@ from ediary.gradingrules.years import (
     as_row_values,
     rules_for_year,
     school_rule_set,
+    year_in_force,
     year_row,
 )
 from ediary.schools.models import School, SchoolYear
-from ediary.schools.queries import year_of
 
 
 def refuse_closed(year: SchoolYear) -> None:
@@ -67,8 +67,7 @@ def change_grading_rules(
             _l("Zasady oceniania zmieniły się od wczytania strony. Sprawdź je i zapisz ponownie."),
             current_version=current,
         )
-    # The year in force: today's, or in the summer the latest that started (schools.queries).
-    in_force = (found := year_of(school.id, today)) is not None and found.id == year.id
+    in_force = (found := year_in_force(school.id, today)) is not None and found.id == year.id
     if in_force:
         give_every_year_its_row(school, except_year=year.id)
     if row is None:

@@ -120,6 +120,21 @@ def rules_on(school: School, day: dt.date) -> YearRuleSet:
     return rules_for_year(year) if year is not None else school_rule_set(school)
 
 
+def year_in_force(school_id: int, day: dt.date) -> SchoolYear | None:
+    """The year whose rules the school's columns hold on `day`: the year `day` falls in; between
+    years (the summer) the coming one, which the rollover has created with the old year's rules
+    and the next lesson belongs to; else the latest that started."""
+    years = db.session.scalars(
+        select(SchoolYear).where(SchoolYear.school_id == school_id).order_by(SchoolYear.starts_on)
+    ).all()
+    for year in years:
+        if year.starts_on <= day <= year.ends_on:
+            return year
+    coming = [y for y in years if y.starts_on > day]
+    started = [y for y in years if y.starts_on <= day]
+    return coming[0] if coming else (started[-1] if started else None)
+
+
 def as_row_values(rules: YearRuleSet) -> dict[str, object]:
     """A rule set as the columns of a `YearRules` row."""
     return {
