@@ -108,16 +108,15 @@ def rules_for_term(term_id: int) -> YearRuleSet:
     return rules_for_year(year_id)
 
 
-def rules_on(school: School, day: dt.date) -> YearRuleSet:
-    """The rules in force on a day: its school year's, or the school's columns between years."""
-    year = db.session.scalar(
-        select(SchoolYear).where(
-            SchoolYear.school_id == school.id,
-            SchoolYear.starts_on <= day,
-            SchoolYear.ends_on >= day,
-        )
+def category_weight(term_id: int, category: GradeCategory) -> int:
+    """A category's weight in the statute of a term's year, in one query (a grade's event)."""
+    rules = db.session.scalar(
+        select(YearRules.categories)
+        .join(Term, Term.year_id == YearRules.year_id)
+        .where(Term.id == term_id)
     )
-    return rules_for_year(year) if year is not None else school_rule_set(school)
+    found = (rules or {}).get(str(category.id))
+    return int(found["weight"]) if found is not None else category.weight
 
 
 def year_in_force(school_id: int, day: dt.date) -> SchoolYear | None:

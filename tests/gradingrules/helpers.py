@@ -28,10 +28,13 @@ def rules_version(school: School, year: SchoolYear | None = None) -> int:
     return rules_for_year(year or year_in_force(school)).version
 
 
-def rules_form(school: School, year: SchoolYear | None = None, **changes: str) -> dict[str, str]:
-    """Every field of the page with the year's current rules (by default the year in force),
-    then `changes` over them."""
-    year = year or year_in_force(school)
+def rules_form(school: School, **changes: str) -> dict[str, str]:
+    """Every field of the page with the current rules of the year in force, then `changes`."""
+    return year_rules_form(school, year_in_force(school), **changes)
+
+
+def year_rules_form(school: School, year: SchoolYear, **changes: str) -> dict[str, str]:
+    """Every field of the page with the year's current rules, then `changes` over them."""
     rules = rules_for_year(year)
     form = {
         "year": str(year.id),

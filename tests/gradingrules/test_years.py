@@ -29,7 +29,7 @@ from ediary.schools.models import SchoolYear
 from ediary.schools.operations import create_school_year
 from ediary.timetable.models import Lesson
 from tests.factories import SYSTEM, World, _add, make_lesson
-from tests.gradingrules.helpers import categories, grade_rows, rules_form
+from tests.gradingrules.helpers import categories, grade_rows, rules_form, year_rules_form
 from tests.html import hidden_fields, text
 
 Login = Callable[[User], FlaskClient]
@@ -49,7 +49,7 @@ def _last_year(world: World) -> SchoolYear:
 def _save(world: World, year: SchoolYear, **changes: str) -> YearRules:
     school = world.school
     types = list(attendance_types(school.id).values())
-    form = rules_form(school, year, **changes)
+    form = year_rules_form(school, year, **changes)
     return change_grading_rules(
         Actor(world.school_admin, Channel.WEB),
         school,
@@ -175,7 +175,7 @@ def test_a_closed_year_is_read_only(world: World, session: Session, login_as: Lo
     assert "Zapisz zasady" not in shown
     form = {
         **hidden_fields(client, path),
-        **rules_form(world.school, last, plus_value="0.75"),
+        **year_rules_form(world.school, last, plus_value="0.75"),
     }
     for action in ("save", "preview"):
         sent = client.post(path, data={**form, "action": action})
@@ -204,7 +204,10 @@ def test_the_page_edits_the_chosen_year_and_refuses_foreign_and_impossible_ids(
         form = {**hidden_fields(client, path), **rules_form(world.school), "year": bad}
         assert client.post(path, data={**form, "action": "save"}).status_code == 404
     weight = f"weight-{world.test_category.id}"
-    form = {**hidden_fields(client, f"{path}?year={last.id}"), **rules_form(world.school, last)}
+    form = {
+        **hidden_fields(client, f"{path}?year={last.id}"),
+        **year_rules_form(world.school, last),
+    }
     # A weight the form does not allow: a Polish refusal, what was typed kept, nothing saved.
     refused = client.post(path, data={**form, weight: "11", "action": "save"})
     assert refused.status_code == 400

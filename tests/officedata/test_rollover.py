@@ -38,7 +38,7 @@ from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson
 from tests.clock import warsaw
 from tests.factories import World
-from tests.gradingrules.helpers import categories, rules_form
+from tests.gradingrules.helpers import categories, year_rules_form
 from tests.html import hidden_fields
 
 Login = Callable[[User], FlaskClient]
@@ -234,7 +234,7 @@ def test_the_new_year_starts_with_the_old_year_s_grading_rules(
 
     def save(year: SchoolYear, weight: str) -> None:
         types = list(attendance_types(school.id).values())
-        form = rules_form(school, year, **{f"weight-{test.id}": weight, "plus_value": "0.75"})
+        form = year_rules_form(school, year, **{f"weight-{test.id}": weight, "plus_value": "0.75"})
         change_grading_rules(
             Actor(august.school_admin, Channel.WEB),
             school,
