@@ -44,5 +44,8 @@ class YearRules(Audited, Base):
     categories: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {"<attendance type id>": {"counts_as": "absent", "excused": true}, ...}
     attendance: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Bumped by every change: a page that showed an older version gets a conflict.
+    # Bumped by every save (the row read FOR UPDATE, so two saves at once go one after the
+    # other); a page that showed an older version gets a conflict.
     version: Mapped[int] = mapped_column(default=1)
+
+    __audit_ignored__ = frozenset({"version"})

@@ -59,7 +59,7 @@ def change_grading_rules(
     if year.school_id != school.id:
         raise Refusal("year_foreign", _l("Nie ma takiego roku szkolnego."))
     refuse_closed(year)
-    row = year_row(year.id)
+    row = year_row(year.id, for_update=True)
     current = row.version if row is not None else 0
     if current != base_version:
         raise Conflict(

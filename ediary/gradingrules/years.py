@@ -46,8 +46,9 @@ class YearRuleSet:
         return found[1] if found is not None else False
 
 
-def year_row(year_id: int) -> YearRules | None:
-    return db.session.scalar(select(YearRules).where(YearRules.year_id == year_id))
+def year_row(year_id: int, *, for_update: bool = False) -> YearRules | None:
+    query = select(YearRules).where(YearRules.year_id == year_id)
+    return db.session.scalar(query.with_for_update() if for_update else query)
 
 
 def school_rule_set(school: School, year_id: int | None = None) -> YearRuleSet:
