@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             for _round in range(args.rounds):
                 db.session.expire_all()
                 began = time.perf_counter()
-                preview = averages_moved(world.school, rules, world.today)
+                preview = averages_moved(world.school, world.year, rules)
                 samples.append((time.perf_counter() - began) * 1000)
             print(
                 f"preview of {total} grades ({preview.checked} averages, {preview.total} moved): "

@@ -5,6 +5,7 @@ from ediary.contacts import models as contact_models
 from ediary.diary import models as diary_models
 from ediary.excuses import models as excuse_models
 from ediary.gradebook import models as gradebook_models
+from ediary.gradingrules import models as gradingrules_models
 from ediary.homework import models as homework_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
@@ -27,6 +28,7 @@ __all__ = [
     "diary_models",
     "excuse_models",
     "gradebook_models",
+    "gradingrules_models",
     "homework_models",
     "import_models",
     "journal_models",

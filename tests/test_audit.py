@@ -16,6 +16,8 @@ from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
 from ediary.gradebook.operations import create_assessment
+from ediary.gradingrules.models import YearRules
+from ediary.gradingrules.years import as_row_values, school_rule_set
 from ediary.homework.models import HomeworkKind
 from ediary.homework.operations import announce
 from ediary.journal.models import JournalEvent
@@ -112,6 +114,9 @@ def every_kind_of_row(world, session):
     # Issue 18: a test announced for a lesson (ediary/homework).
     announce(teacher, world.lesson, kind=HomeworkKind.TEST, description="Ułamki", due_date=None,
              today=world.today)  # fmt: skip
+    # Issue 14 item 5: a school year's own grading rules (ediary/gradingrules/models.py).
+    _add(SYSTEM, YearRules(school_id=world.school.id, year_id=world.year.id,
+                           **as_row_values(school_rule_set(world.school))))  # fmt: skip
     session.flush()
     return world
 

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ediary.db import db
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Presence
 from ediary.diary.values import numeric
-from ediary.schools.models import ImprovementPolicy, Pupil, School
+from ediary.gradingrules.years import YearRuleSet, rules_for_term, rules_for_year
+from ediary.schools.models import ImprovementPolicy, Pupil, School, SchoolYear
 from ediary.timetable.models import Lesson, LessonStatus
 
 
@@ -51,26 +52,35 @@ class Average:
         return sum(t.weight for t in self.terms)
 
 
-def weighted_average(grades: Iterable[Grade], school: School) -> Average:
+def weighted_average(grades: Iterable[Grade], rules: School | YearRuleSet) -> Average:
     """Σ(worth × weight) / Σ weight over ongoing numeric grades in categories that count.
 
     Removed grades, marks (np, bz, +, -), descriptive grades, final grades and categories that do
-    not count (or weigh 0) are left out. An improvement and its original count as the school's
+    not count (or weigh 0) are left out. An improvement and its original count as the statute's
     improvement policy says: both, only the latest, or only the better of the two.
+
+    The rules are those of the school year the grades belong to (ediary/gradingrules/years.py):
+    pass `rules_for_year(year)` (loaded once for many averages); given the `School`, the rules
+    of the first grade's term's year are looked up.
     """
+    grades = list(grades)
+    if isinstance(rules, School):
+        if not grades:
+            return Average(None)
+        rules = rules_for_term(grades[0].term_id)
     candidates: list[tuple[Grade, Decimal, int]] = []
     for grade in grades:
         if grade.removed or grade.kind is not GradeKind.ONGOING:
             continue
         category = grade.category
-        weight = category.weight if category is not None else 1
-        if category is not None and not category.counts_to_average:
+        weight, counts = rules.category(category) if category is not None else (1, True)
+        if not counts:
             continue
-        worth = numeric(grade.value, school.plus_value, school.minus_value)
+        worth = numeric(grade.value, rules.plus_value, rules.minus_value)
         if worth is None or weight <= 0:
             continue
         candidates.append((grade, worth, weight))
-    counted = _apply_improvement_policy(candidates, school.improvement_policy)
+    counted = _apply_improvement_policy(candidates, rules.improvement_policy)
     if not counted:
         return Average(None)
     terms = tuple(AverageTerm(g.id, g.value or "", worth, w) for g, worth, w in counted)
@@ -141,20 +151,45 @@ class AttendanceSummary:
 def attendance_by_subject(
     pupil: Pupil, since: dt.date | None = None, until: dt.date | None = None
 ) -> dict[int, AttendanceSummary]:
-    """Per subject id: lessons attended and missed (recorded lessons that were not cancelled)."""
+    """Per subject id: lessons attended and missed (recorded lessons that were not cancelled);
+    each attendance type counts as the statute of the lesson's school year says."""
+    in_year = and_(
+        SchoolYear.school_id == Lesson.school_id,
+        SchoolYear.starts_on <= Lesson.date,
+        SchoolYear.ends_on >= Lesson.date,
+    )
     query = (
-        select(Lesson.subject_id, AttendanceType.code, AttendanceType.counts_as, func.count())
+        select(
+            Lesson.subject_id,
+            SchoolYear.id,
+            Attendance.type_id,
+            AttendanceType.code,
+            AttendanceType.counts_as,
+            func.count(),
+        )
         .join(Attendance, Attendance.lesson_id == Lesson.id)
         .join(AttendanceType, AttendanceType.id == Attendance.type_id)
+        .outerjoin(SchoolYear, in_year)
         .where(Attendance.pupil_id == pupil.id, Lesson.status != LessonStatus.CANCELLED)
-        .group_by(Lesson.subject_id, AttendanceType.code, AttendanceType.counts_as)
+        .group_by(
+            Lesson.subject_id,
+            SchoolYear.id,
+            Attendance.type_id,
+            AttendanceType.code,
+            AttendanceType.counts_as,
+        )
     )
     if since is not None:
         query = query.where(Lesson.date >= since)
     if until is not None:
         query = query.where(Lesson.date <= until)
+    rules: dict[int, YearRuleSet] = {}
     summaries: dict[int, AttendanceSummary] = defaultdict(AttendanceSummary)
-    for subject_id, code, counts_as, count in db.session.execute(query):
+    for subject_id, year_id, type_id, code, counts_as, count in db.session.execute(query):
+        if year_id is not None:
+            if year_id not in rules:
+                rules[year_id] = rules_for_year(year_id)
+            counts_as = rules[year_id].counts_as(type_id, counts_as)
         summary = summaries[subject_id]
         summary.by_code[code] = summary.by_code.get(code, 0) + count
         if counts_as == Presence.PRESENT:

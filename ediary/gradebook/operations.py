@@ -24,6 +24,7 @@ from ediary.diary.operations.grades import MAX_DESCRIPTION
 from ediary.diary.values import ONGOING
 from ediary.errors import Conflict, Refusal
 from ediary.gradebook.models import Assessment
+from ediary.gradingrules.years import rules_for_term
 from ediary.schools.models import GroupMembership, Pupil, SchoolClass, Subject
 from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.queries import term_on
@@ -47,7 +48,14 @@ def create_assessment(
     weight (an old page, a crafted form) is refused rather than silently given another."""
     if category is None or category.school_id != assignment.school_id:
         raise Refusal("category_unknown", _l("Wybierz kategorię oceny ze statutu szkoły."))
-    if weight is not None and weight != category.weight:
+    description = (description or "").strip() or None
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise Refusal("description_too_long", _l("Opis oceny jest za długi."))
+    term = term_on(assignment.school_id, given_on)
+    if term is None:
+        raise Refusal("no_term", _l("Ta data nie należy do żadnego okresu roku szkolnego."))
+    allowed = rules_for_term(term.id).category(category)[0]  # the statute of the term's year
+    if weight is not None and weight != allowed:
         raise Refusal(
             "weight_not_allowed",
             _l(
@@ -55,15 +63,9 @@ def create_assessment(
                 "(waga: %(allowed)s).",
                 weight=weight,
                 category=category.name,
-                allowed=category.weight,
+                allowed=allowed,
             ),
         )
-    description = (description or "").strip() or None
-    if description is not None and len(description) > MAX_DESCRIPTION:
-        raise Refusal("description_too_long", _l("Opis oceny jest za długi."))
-    term = term_on(assignment.school_id, given_on)
-    if term is None:
-        raise Refusal("no_term", _l("Ta data nie należy do żadnego okresu roku szkolnego."))
     assessment = Assessment(
         school_id=assignment.school_id,
         assignment_id=assignment.id,

@@ -24,6 +24,7 @@ from ediary.diary.models import Grade, GradeCategory, GradeKind
 from ediary.diary.queries import Average, weighted_average
 from ediary.gradebook.models import Assessment
 from ediary.gradebook.operations import shown
+from ediary.gradingrules.years import YearRuleSet, rules_for_term
 from ediary.schools.models import GroupMembership, Pupil, School, Term
 from ediary.timetable.models import TeachingAssignment
 
@@ -57,6 +58,7 @@ class Grid:
     term: Term
     assessments: list[Assessment]
     rows: list[Row]
+    rules: YearRuleSet  # the statute's rules of the term's school year: weights, +/-, policy
 
 
 def grid_pupils(assignment: TeachingAssignment) -> Sequence[Pupil]:
@@ -107,7 +109,7 @@ def _grades(
     return by_pupil
 
 
-def _row(pupil: Pupil, columns: dict[int, int], grades: list[Grade], school: School) -> Row:
+def _row(pupil: Pupil, columns: dict[int, int], grades: list[Grade], rules: YearRuleSet) -> Row:
     cells = [Cell() for _ in columns]
     others = []
     for grade in grades:  # oldest first: an improvement replaces its original as the cell's
@@ -119,7 +121,7 @@ def _row(pupil: Pupil, columns: dict[int, int], grades: list[Grade], school: Sch
         if cell.grade is not None:
             cell.earlier.append(cell.grade)
         cell.grade = grade
-    average = weighted_average(grades, school)
+    average = weighted_average(grades, rules)
     return Row(pupil, cells, others, average, frozenset(t.grade_id for t in average.terms))
 
 
@@ -128,15 +130,17 @@ def build_grid(assignment: TeachingAssignment, term: Term, school: School) -> Gr
     columns = {a.id: index for index, a in enumerate(assessments)}
     pupils = grid_pupils(assignment)
     grades = _grades([p.id for p in pupils], assignment.subject_id, term.id, school.id)
-    rows = [_row(p, columns, grades.get(p.id, []), school) for p in pupils]
-    return Grid(assignment, term, assessments, rows)
+    rules = rules_for_term(term.id)
+    rows = [_row(p, columns, grades.get(p.id, []), rules) for p in pupils]
+    return Grid(assignment, term, assessments, rows, rules)
 
 
 def pupil_rows(assignment: TeachingAssignment, assessment: Assessment, school: School) -> list[Row]:
     """The grid's rows with one column, `assessment` (the column's plain form)."""
     pupils = grid_pupils(assignment)
     grades = _grades([p.id for p in pupils], assignment.subject_id, assessment.term_id, school.id)
-    return [_row(p, {assessment.id: 0}, grades.get(p.id, []), school) for p in pupils]
+    rules = rules_for_term(assessment.term_id)
+    return [_row(p, {assessment.id: 0}, grades.get(p.id, []), rules) for p in pupils]
 
 
 def pupil_row(
@@ -147,7 +151,7 @@ def pupil_row(
         pupil,
         columns,
         _grades([pupil.id], subject_id, term.id, school.id).get(pupil.id, []),
-        school,
+        rules_for_term(term.id),
     )
 
 

@@ -1,25 +1,24 @@
 """Which averages a proposed change of the rules would move, before it is saved.
 
-Both sides are computed by the gradebook's own `weighted_average`: the current rules on the
-stored rows, the proposed ones on plain stand-ins for the school and the categories (nothing is
-written, not even inside a transaction to roll back). Aggregates only: class, subject, count.
+Both sides are computed by the gradebook's own `weighted_average` on the stored grades of the
+chosen school year: with the year's rules, and with the proposed ones (a plain `YearRuleSet`;
+nothing is written). Aggregates only: class, subject, count.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, cast
 
 from sqlalchemy import select
 
 from ediary.db import db
 from ediary.diary.models import Grade, GradeKind
 from ediary.diary.queries import weighted_average
+from ediary.gradingrules.operations import rule_set
 from ediary.gradingrules.rules import Rules
-from ediary.schools.models import Pupil, School, SchoolClass, Subject, Term
-from ediary.schools.queries import year_of
+from ediary.gradingrules.years import rules_for_year
+from ediary.schools.models import Pupil, School, SchoolClass, SchoolYear, Subject, Term
 
 
 @dataclass(frozen=True)
@@ -40,55 +39,10 @@ class Preview:
         return sum(m.averages for m in self.moved)
 
 
-@dataclass(frozen=True)
-class _School:
-    plus_value: Any
-    minus_value: Any
-    improvement_policy: Any
-
-
-@dataclass(frozen=True)
-class _Category:
-    weight: int
-    counts_to_average: bool
-
-
-@dataclass(frozen=True)
-class _Grade:
-    id: int
-    value: str | None
-    kind: GradeKind
-    removed: bool
-    category: _Category | None
-    improves_id: int | None
-    given_on: dt.date
-
-
-def _proposed(grade: Grade, rules: Rules) -> _Grade:
-    category: _Category | None = None
-    if grade.category is not None:
-        rule = rules.category(grade.category.id)
-        category = (
-            _Category(rule.weight, rule.counts_to_average)
-            if rule is not None
-            else _Category(grade.category.weight, grade.category.counts_to_average)
-        )
-    return _Grade(
-        grade.id,
-        grade.value,
-        grade.kind,
-        grade.removed,
-        category,
-        grade.improves_id,
-        grade.given_on,
-    )
-
-
-def averages_moved(school: School, rules: Rules, today: dt.date) -> Preview:
+def averages_moved(school: School, year: SchoolYear, rules: Rules) -> Preview:
     """Per class and subject, how many averages of this school year the rules would change."""
-    year = year_of(school.id, today)
-    if year is None:
-        return Preview(0, ())
+    current = rules_for_year(year)
+    proposed = rule_set(current, rules)
     rows = db.session.execute(
         select(Grade, SchoolClass.name, Subject.name)
         .join(Term, Term.id == Grade.term_id)
@@ -106,15 +60,10 @@ def averages_moved(school: School, rules: Rules, today: dt.date) -> Preview:
     groups: dict[tuple[str, str, int, int], list[Grade]] = defaultdict(list)
     for grade, class_name, subject_name in rows:
         groups[(class_name, subject_name, grade.pupil_id, grade.term_id)].append(grade)
-    proposed_school = cast(
-        School, _School(rules.plus_value, rules.minus_value, rules.improvement_policy)
-    )
     moved: dict[tuple[str, str], list[str]] = defaultdict(list)
     for (class_name, subject_name, _pupil, _term), grades in groups.items():
-        before = weighted_average(grades, school).value
-        after = weighted_average(
-            cast(list[Grade], [_proposed(g, rules) for g in grades]), proposed_school
-        ).value
+        before = weighted_average(grades, current).value
+        after = weighted_average(grades, proposed).value
         if before != after:
             moved[(class_name, subject_name)].append(f"{_shown(before)} → {_shown(after)}")
     return Preview(

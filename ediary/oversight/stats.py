@@ -14,8 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from ediary.db import db
-from ediary.diary.models import Attendance, AttendanceType, Grade, Presence
+from ediary.diary.models import Attendance, Grade, Presence
 from ediary.diary.queries import AttendanceSummary, weighted_average
+from ediary.gradingrules.years import rules_for_year
 from ediary.schools.models import Pupil, School, SchoolClass, SchoolYear, Subject
 from ediary.timetable.models import Lesson
 
@@ -67,19 +68,20 @@ def school_figures(school: School, today: dt.date, *, with_names: bool) -> Schoo
             rows[key] = Figures(classes[class_id].name, subjects.get(subject_id, "?"))
         return rows[key]
 
+    rules = rules_for_year(year)  # the statute of that school year: counting and weights
     # Attendance: per class and subject, and per pupil in it (for the threshold).
     per_pupil: dict[tuple[int, int, int], AttendanceSummary] = defaultdict(AttendanceSummary)
     marks = db.session.execute(
-        select(Lesson.class_id, Lesson.subject_id, Attendance.pupil_id, AttendanceType.counts_as)
+        select(Lesson.class_id, Lesson.subject_id, Attendance.pupil_id, Attendance.type_id)
         .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .join(AttendanceType, AttendanceType.id == Attendance.type_id)
         .where(
             Lesson.class_id.in_(classes),
             Lesson.date >= year.starts_on,
             Lesson.date <= year.ends_on,
         )
     )
-    for class_id, subject_id, pupil_id, counts_as in marks:
+    for class_id, subject_id, pupil_id, type_id in marks:
+        counts_as = rules.counts_as(type_id)
         for summary in (
             row(class_id, subject_id).attendance,
             per_pupil[class_id, subject_id, pupil_id],
@@ -104,7 +106,7 @@ def school_figures(school: School, today: dt.date, *, with_names: bool) -> Schoo
         grades[grade.pupil_id, grade.subject_id].append(grade)
     means: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
     for (pupil_id, subject_id), pupil_grades in grades.items():
-        average = weighted_average(pupil_grades, school).value
+        average = weighted_average(pupil_grades, rules).value
         if average is not None:
             means[pupils[pupil_id].class_id, subject_id].append(average)
     for (class_id, subject_id), values in means.items():

@@ -19,6 +19,7 @@ from ediary.audit.models import HistoryEntry
 from ediary.db import Base
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
 from ediary.gradebook.models import Assessment
+from ediary.gradingrules.models import YearRules
 from ediary.homework.models import Homework
 from ediary.kiosks.models import Kiosk
 from ediary.office.models import RecordedParent
@@ -228,6 +229,13 @@ PARTS: list[Part] = [
     Part("planEntry", TimetableEntry, _school(TimetableEntry), doc="the weekly plan"),
     Part("attendanceType", AttendanceType, _school(AttendanceType)),
     Part("gradeCategory", GradeCategory, _school(GradeCategory)),
+    Part(
+        "gradingRules",
+        YearRules,
+        lambda s: and_(YearRules.school_id == s.school_id, YearRules.year_id == s.year_id),
+        doc="the statute's grading rules of the year: +/- values, improvement policy, "
+        "non-classification threshold, each category's weight and each attendance type's counting",
+    ),
     Part("lesson", Lesson, _lessons, doc="a lesson with its topic; teacher_id signs it"),
     Part("attendance", Attendance, _attendance),
     Part(

@@ -52,7 +52,8 @@ class School(Audited, Base):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(40))
     timezone: Mapped[str] = mapped_column(String(40), default="Europe/Warsaw")
-    # Grading rules from the school's statute: data, not code.
+    # Grading rules from the school's statute, as in force today (kiosks, rolls, today's figures
+    # read them); each school year has its own (ediary/gradingrules/models.py, YearRules).
     plus_value: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.5"))
     minus_value: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("0.25"))
     improvement_policy: Mapped[ImprovementPolicy] = mapped_column(
@@ -69,8 +70,6 @@ class School(Audited, Base):
     tests_per_day: Mapped[int] = mapped_column(default=1, server_default="1")
     # Attendance below this percent risks non-classification (nieklasyfikowanie): statute, 50%.
     non_classification_percent: Mapped[int] = mapped_column(default=50, server_default="50")
-    # Bumped by every change of the grading rules (ediary/gradingrules): a stale page conflicts.
-    rules_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     district: Mapped[District] = relationship(back_populates="schools")
 

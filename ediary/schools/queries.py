@@ -28,6 +28,7 @@ from ediary.diary.models import (
     Remark,
 )
 from ediary.diary.queries import AttendanceSummary, Average, attendance_by_subject, weighted_average
+from ediary.gradingrules.years import rules_for_term
 from ediary.kiosks.models import Kiosk
 from ediary.people.models import Membership, Role, User
 from ediary.schools.models import (
@@ -126,8 +127,9 @@ def pupil_card(pupil: Pupil, term: Term, terms: list[Term]) -> PupilCard:
     for grade in grades:
         card = cards[grade.subject_id]
         (card.grades if grade.kind is GradeKind.ONGOING else card.finals).append(grade)
+    rules = rules_for_term(term.id)  # the statute of the term's school year
     for card in cards.values():
-        card.average = weighted_average(card.grades, school)
+        card.average = weighted_average(card.grades, rules)
         card.finals.sort(key=lambda g: FINAL_KINDS.index(g.kind))
         card.attendance = attendance.get(card.subject.id)
         card.warns = card.attendance is not None and card.attendance.warns(

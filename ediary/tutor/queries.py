@@ -10,8 +10,9 @@ from sqlalchemy import exists, func, select
 
 from ediary.contacts.queries import ContactState, states_for
 from ediary.db import db
-from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Presence
+from ediary.diary.models import Attendance, Grade, GradeKind, Presence
 from ediary.diary.queries import AttendanceSummary, Average, weighted_average
+from ediary.gradingrules.years import YearRuleSet, rules_for_term
 from ediary.people.models import User
 from ediary.schools.models import (
     GroupMembership,
@@ -25,8 +26,8 @@ from ediary.timetable.models import Lesson, LessonStatus
 
 # The statute's threshold of non-classification (rozporządzenie o ocenianiu, § 22 ust. 1 of the
 # typical statute; art. 44k ust. 1 ustawy o systemie oświaty): a pupil absent from more than
-# half of a subject's lessons may be left unclassified. The School model has no field for it
-# (only absence_warning_percent, the earlier warning), so it is stated here once.
+# half of a subject's lessons may be left unclassified. The usual value; each school year's is in
+# its grading rules (ediary/gradingrules: `non_classification_percent`), which the report uses.
 CLASSIFICATION_ATTENDANCE_PERCENT = 50
 
 
@@ -37,11 +38,12 @@ class SubjectRow:
     average: Average
     remaining: int = 0  # lessons of the subject still ahead until the term's end
     needed: int = 0  # of those, how many the pupil must attend to end at the threshold or above
+    threshold: int = CLASSIFICATION_ATTENDANCE_PERCENT  # the year's statute's
 
     @property
     def at_risk(self) -> bool:
         present = self.attendance.present_percent
-        return present is not None and present < CLASSIFICATION_ATTENDANCE_PERCENT
+        return present is not None and present < self.threshold
 
     @property
     def hopeless(self) -> bool:
@@ -88,24 +90,26 @@ def must_attend(present: int, absent: int, remaining: int, percent: int) -> int:
     return max(0, -(-shortfall // 100))
 
 
-def _attendance(school_class: SchoolClass, term: Term) -> dict[tuple[int, int], AttendanceSummary]:
-    """(pupil id, subject id) → attended and missed lessons of the term, one query."""
+def _attendance(
+    school_class: SchoolClass, term: Term, rules: YearRuleSet
+) -> dict[tuple[int, int], AttendanceSummary]:
+    """(pupil id, subject id) → attended and missed lessons of the term, one query; each type
+    counts as the statute of the term's year says."""
     query = (
-        select(Attendance.pupil_id, Lesson.subject_id, AttendanceType.counts_as, func.count())
+        select(Attendance.pupil_id, Lesson.subject_id, Attendance.type_id, func.count())
         .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .join(AttendanceType, AttendanceType.id == Attendance.type_id)
         .where(
             Lesson.class_id == school_class.id,
             Lesson.status != LessonStatus.CANCELLED,
             Lesson.date >= term.starts_on,
             Lesson.date <= term.ends_on,
         )
-        .group_by(Attendance.pupil_id, Lesson.subject_id, AttendanceType.counts_as)
+        .group_by(Attendance.pupil_id, Lesson.subject_id, Attendance.type_id)
     )
     found: dict[tuple[int, int], AttendanceSummary] = defaultdict(AttendanceSummary)
-    for pupil_id, subject_id, counts_as, count in db.session.execute(query):
+    for pupil_id, subject_id, type_id, count in db.session.execute(query):
         summary = found[(pupil_id, subject_id)]
-        if counts_as == Presence.PRESENT:
+        if rules.counts_as(type_id) == Presence.PRESENT:
             summary.present += count
         else:
             summary.absent += count
@@ -152,7 +156,8 @@ def class_report(school_class: SchoolClass, term: Term, today: dt.date) -> Class
         (p for p in school_class.pupils if p.active), key=lambda p: (p.last_name, p.first_name)
     )
     ids = [p.id for p in pupils]
-    attendance = _attendance(school_class, term)
+    rules = rules_for_term(term.id)
+    attendance = _attendance(school_class, term, rules)
     remaining = _remaining(school_class, term, today)
     grades: dict[tuple[int, int], list[Grade]] = defaultdict(list)
     for grade in db.session.scalars(
@@ -177,7 +182,6 @@ def class_report(school_class: SchoolClass, term: Term, today: dt.date) -> Class
             select(Subject).where(Subject.id.in_(subject_ids)).order_by(Subject.name)
         )
     )
-    school = school_class.school
     guardians = _guardians(ids)
     rows: list[PupilRow] = []
     for pupil in pupils:
@@ -195,12 +199,14 @@ def class_report(school_class: SchoolClass, term: Term, today: dt.date) -> Class
             row = SubjectRow(
                 subject,
                 summary,
-                weighted_average(grades.get((pupil.id, subject.id), []), school),
+                weighted_average(grades.get((pupil.id, subject.id), []), rules),
                 left,
+                threshold=rules.non_classification_percent,
             )
             row.needed = must_attend(
-                summary.present, summary.absent, left, CLASSIFICATION_ATTENDANCE_PERCENT
+                summary.present, summary.absent, left, rules.non_classification_percent
             )
             subject_rows.append(row)
         rows.append(PupilRow(pupil, overall, subject_rows, guardians.get(pupil.id, [])))
-    return ClassReport(school_class, term, today, CLASSIFICATION_ATTENDANCE_PERCENT, subjects, rows)
+    threshold = rules.non_classification_percent
+    return ClassReport(school_class, term, today, threshold, subjects, rows)

@@ -76,5 +76,14 @@ def test_the_administrator_previews_a_weight_and_saves_it_with_the_keyboard(
         expect(page.get_by_role("status")).to_contain_text("Zasady oceniania zapisane.")
         expect(page.get_by_label("sprawdzian", exact=True)).to_have_value("1")
         expect(page.locator("#preview")).to_have_count(0)
+
+        # The rules are the school year's: the year is chosen on the page (the current one).
+        chosen = page.get_by_label("Rok szkolny").locator("option:checked")
+        name = chosen.inner_text()
+        page.get_by_role("button", name="Pokaż zasady roku").click()
+        expect(
+            page.get_by_role("heading", level=2, name=f"Zasady roku szkolnego {name}")
+        ).to_be_visible()
+        expect(page.get_by_label("sprawdzian", exact=True)).to_have_value("1")
     finally:
         context.close()

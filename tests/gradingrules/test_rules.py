@@ -22,7 +22,14 @@ from ediary.gradingrules.rules import read_rules
 from ediary.people.models import User
 from tests.events import capture_events
 from tests.factories import World
-from tests.gradingrules.helpers import categories, grade, grade_rows, rules_form
+from tests.gradingrules.helpers import (
+    categories,
+    grade,
+    grade_rows,
+    rules_form,
+    rules_version,
+    year_in_force,
+)
 from tests.html import hidden_fields, text
 
 Login = Callable[[User], FlaskClient]
@@ -39,6 +46,8 @@ def _change(world: World, **changes: str) -> None:
         categories(school),
         types,
         base_version=int(rules_form(school, **changes)["version"]),
+        year=year_in_force(school),
+        today=world.today,
     )
 
 
@@ -49,11 +58,11 @@ def test_a_change_is_written_with_its_history_and_a_new_version(
     world: World, session: Session
 ) -> None:
     test_id = world.test_category.id
-    before = world.school.rules_version
+    before = rules_version(world.school)
     capture_events(lambda: _change(world, **{f"weight-{test_id}": "5", "plus_value": "0,75"}))
     assert world.test_category.weight == 5
     assert world.school.plus_value == Decimal("0.75")
-    assert world.school.rules_version == before + 1
+    assert rules_version(world.school) == before + 1
     change = session.scalars(
         select(HistoryEntry)
         .where(HistoryEntry.entity == "grade_categories", HistoryEntry.entity_id == test_id)
@@ -64,7 +73,7 @@ def test_a_change_is_written_with_its_history_and_a_new_version(
 
 
 def test_a_page_that_showed_an_older_version_is_a_conflict(world: World, session: Session) -> None:
-    stale = rules_form(world.school, version=str(world.school.rules_version))
+    stale = rules_form(world.school, version=str(rules_version(world.school)))
     _change(world, plus_value="0.3")
     types = list(attendance_types(world.school.id).values())
     rules = read_rules({**stale, "plus_value": "0.9"}, categories(world.school), types)
@@ -76,6 +85,8 @@ def test_a_page_that_showed_an_older_version_is_a_conflict(world: World, session
             categories(world.school),
             types,
             base_version=int(stale["version"]),
+            year=world.year,
+            today=world.today,
         )
     assert world.school.plus_value == Decimal("0.3")
 
@@ -129,7 +140,7 @@ def test_the_preview_counts_the_averages_a_weight_would_move_and_writes_nothing(
         categories(world.school),
         types,
     )
-    preview = averages_moved(world.school, proposal, world.today)
+    preview = averages_moved(world.school, world.year, proposal)
     (moved,) = preview.moved
     assert (moved.class_name, moved.subject_name, moved.averages) == ("5a", world.math.name, 1)
     assert moved.examples == ("4,20 → 3,67",)  # (5×1 + 3×2) / 3
@@ -140,7 +151,7 @@ def test_the_preview_counts_the_averages_a_weight_would_move_and_writes_nothing(
     assert weighted_average(grades_of(world.pupil), world.school).value == Decimal("3.67")
     assert grade_rows() == rows
     unchanged = read_rules(rules_form(world.school), categories(world.school), types)
-    assert averages_moved(world.school, unchanged, world.today).moved == ()
+    assert averages_moved(world.school, world.year, unchanged).moved == ()
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -168,11 +179,11 @@ def test_the_administrator_previews_then_saves_from_the_page(
     saved = client.post(_path(world), data={**form, "action": "save"})
     assert saved.status_code == 302 and len(commits) == 1
     # The same form sent again (a double click): where the first went, not a conflict.
-    version = world.school.rules_version
+    version = rules_version(world.school)
     again = client.post(_path(world), data={**form, "action": "save"})
     assert again.status_code == 302 and again.headers["Location"] == saved.headers["Location"]
     session.expire_all()
-    assert world.school.rules_version == version
+    assert rules_version(world.school) == version
     session.expire_all()
     assert world.test_category.weight == 1
     history = text(client.get(_path(world)).get_data(as_text=True))
@@ -192,7 +203,7 @@ def test_a_refusal_keeps_what_was_typed_and_a_stale_page_is_a_conflict(
     html = refused.get_data(as_text=True)
     assert 'value="12"' in html
     assert "musi wynosić od 0 do 10" in text(html)
-    stale = {**form, "version": str(world.school.rules_version - 1), "action": "save"}
+    stale = {**form, "version": str(rules_version(world.school) - 1), "action": "save"}
     conflict = client.post(_path(world), data=stale)
     assert conflict.status_code == 409
     assert "zmieniły się od wczytania strony" in text(conflict.get_data(as_text=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,7 +17,11 @@ from time_machine import TimeMachineFixture
 from ediary.audit.models import HistoryEntry
 from ediary.audit.recording import Actor, Channel
 from ediary.diary.operations import record_grade, set_topic
+from ediary.diary.queries import attendance_types
 from ediary.errors import Refusal
+from ediary.gradingrules.operations import change_grading_rules
+from ediary.gradingrules.rules import read_rules
+from ediary.gradingrules.years import rules_for_year
 from ediary.office.rollover.operations import roll_over
 from ediary.office.rollover.plan import (
     GRADUATES,
@@ -33,6 +38,7 @@ from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson
 from tests.clock import warsaw
 from tests.factories import World
+from tests.gradingrules.helpers import categories, year_rules_form
 from tests.html import hidden_fields
 
 Login = Callable[[User], FlaskClient]
@@ -218,3 +224,39 @@ def test_a_register_changed_since_the_dry_run_is_shown_again(
     assert "zmienili się od próby" in shown and "Uczeń Nowy" in shown
     session.refresh(august.year)
     assert august.year.closed_at is None
+
+
+def test_the_new_year_starts_with_the_old_year_s_grading_rules(
+    august: World, session: Session
+) -> None:
+    """Issue 14 item 5: the rollover copies the statute's rules; each year then keeps its own."""
+    school, test = august.school, august.test_category
+
+    def save(year: SchoolYear, weight: str) -> None:
+        types = list(attendance_types(school.id).values())
+        form = year_rules_form(school, year, **{f"weight-{test.id}": weight, "plus_value": "0.75"})
+        change_grading_rules(
+            Actor(august.school_admin, Channel.WEB),
+            school,
+            read_rules(form, categories(school), types),
+            categories(school),
+            types,
+            base_version=int(form["version"]),
+            year=year,
+            today=dt.date(2027, 8, 28),
+        )
+
+    save(august.year, "4")
+    plan = make_rollover_plan(school, dt.date(2027, 8, 28), set())
+    new_year = roll_over(Actor(august.school_admin, Channel.WEB), plan).year
+    session.commit()
+    copied = rules_for_year(new_year)
+    assert copied.category(test) == (4, True) and copied.plus_value == Decimal("0.75")
+    assert copied.version == 1
+    save(new_year, "2")
+    session.commit()
+    assert rules_for_year(new_year).category(test) == (2, True)
+    assert rules_for_year(august.year).category(test) == (4, True)  # the old year keeps its own
+    with pytest.raises(Refusal) as refused:  # and, closed, is only shown
+        save(august.year, "5")
+    assert refused.value.code == "year_closed"

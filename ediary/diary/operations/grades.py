@@ -12,6 +12,7 @@ from ediary.diary.models import Grade, GradeCategory, GradeKind
 from ediary.diary.operations.common import check_version
 from ediary.diary.values import parse_grade
 from ediary.errors import Refusal
+from ediary.gradingrules.years import category_weight
 from ediary.journal.catalogue import GradeAdded
 from ediary.journal.operations import publish
 from ediary.kiosks.schema import limit
@@ -32,7 +33,8 @@ def _grade_payload(grade: Grade) -> GradeAdded:
         "value": grade.value,
         "descriptive": grade.descriptive,
         "category": grade.category.name if grade.category else None,
-        "weight": grade.category.weight if grade.category else None,
+        # The weight of the statute of the grade's school year (ediary/gradingrules).
+        "weight": category_weight(grade.term_id, grade.category) if grade.category else None,
         "description": grade.description,
         "given_on": grade.given_on.isoformat(),
         "teacher": grade.teacher.full_name,

@@ -17,6 +17,7 @@ from ediary.access.revocation import access_changed
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
 from ediary.errors import Refusal
+from ediary.gradingrules.operations import copy_rules
 from ediary.office.rollover.plan import GRADUATES, RolloverPlan
 from ediary.people.models import User
 from ediary.schools.models import SchoolClass, SchoolYear
@@ -46,6 +47,7 @@ def roll_over(actor: Actor, plan: RolloverPlan) -> RolloverResult:
             SchoolYear.school_id == plan.school.id, SchoolYear.starts_on == plan.starts_on
         )
     ) or create_school_year(actor, plan.school, plan.starts_on, plan.term_two_on, plan.ends_on)
+    copy_rules(plan.school, old, year)  # the statute's rules carry over; the new year edits its own
     result = RolloverResult(year)
     new_classes = {
         c.name: c
