@@ -197,6 +197,9 @@ ARGUMENT_OBJECTS = {
     "member_id": "secretary",  # the staff console (tests/staff)
     "user_id": "parent",  # a guardian (contacts: /office/guardians/<user_id>/contacts)
     "subject_id": "math",  # gradebook
+    # The world has no final grade: any id is a missing one (the director's correction of a
+    # real one: tests/classification/test_pages.py).
+    "grade_id": "lesson",
 }
 
 

@@ -22,6 +22,7 @@ from ediary.errors import Refusal
 
 __all__ = [
     "DESCRIPTIVE_LEVELS",
+    "EARLY_NOTICE",
     "FAILING",
     "FINAL_KINDS",
     "MAX_DESCRIPTIVE",
@@ -41,7 +42,10 @@ NUMERIC = ("1", "2", "3", "4", "5", "6")
 NOT_CLASSIFIED = "nkl"  # nieklasyfikowany
 RELEASED = "zw"  # zwolniony
 VALUES = (*NUMERIC, NOT_CLASSIFIED, RELEASED)
-FAILING = "1"  # niedostateczny: its proposal is due earlier (calendar.proposal_deadline)
+FAILING = "1"  # niedostateczny: below it no promotion
+# The parents learn of these earlier (the statute: of a failing grade and of non-classification
+# about a month ahead): their proposals are due by `calendar.proposal_deadline(term, True)`.
+EARLY_NOTICE = frozenset({FAILING, NOT_CLASSIFIED})
 VALUE_NAMES: dict[str, LazyString] = {
     **{str(n): name for n, name in GRADE_NAMES.items()},
     NOT_CLASSIFIED: _l("nieklasyfikowany"),
@@ -73,6 +77,11 @@ class FinalValue:
     @property
     def failing(self) -> bool:
         return self.value == FAILING
+
+    @property
+    def early_notice(self) -> bool:
+        """A proposal the parents must learn of early (its deadline is the earlier one)."""
+        return self.value in EARLY_NOTICE
 
 
 def parse_final(text: str | None, *, descriptive: bool) -> FinalValue:
