@@ -25,6 +25,7 @@ from ediary.classification.operations import (
 )
 from ediary.classification.values import MAX_DESCRIPTIVE, VALUES, parse_final
 from ediary.db import db
+from ediary.demo.classification import council_for
 from ediary.diary.models import Grade, GradeKind
 from ediary.errors import Conflict, Refusal
 from ediary.schools.operations import create_class, enrol_pupil
@@ -295,3 +296,11 @@ def test_only_the_director_sets_a_valid_calendar(world: World, session: Session)
         )  # fmt: skip
     assert term.council_on == COUNCIL
     assert db.session.scalar(select(func.count()).select_from(GradeCorrection)) == 0
+
+
+def test_the_demo_council_makes_the_first_proposals_due_next_week() -> None:
+    # Wednesday 18 November 2026 → Wednesday 25 November, + 30 days.
+    assert council_for(TODAY, 30, dt.date(2027, 6, 25)) == dt.date(2026, 12, 25)
+    # A Sunday: the Wednesday after the next Monday.
+    assert council_for(dt.date(2026, 11, 22), 30, dt.date(2027, 6, 25)) == dt.date(2026, 12, 25)
+    assert council_for(dt.date(2027, 6, 1), 30, dt.date(2027, 6, 25)) == dt.date(2027, 6, 25)
