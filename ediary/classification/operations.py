@@ -409,7 +409,15 @@ def set_council_calendar(
     user = actor.user
     if user is None or not roles.is_school_admin(user, school.id):
         raise Refusal("not_director", _l("Terminy klasyfikacji ustala dyrektor szkoły."))
-    if seen != calendar_state(school, list(councils)):
+    now = calendar_state(school, list(councils))
+    wanted = {
+        "failing_days": str(failing_days),
+        "other_days": str(other_days),
+        **{f"council_{t.id}": d.isoformat() if d else "" for t, d in councils.items()},
+    }
+    if wanted == now:
+        return  # what is saved already (the form sent twice): no change, so no conflict
+    if seen != now:
         raise Conflict(
             "stale_version",
             _l("Ktoś zmienił terminy w międzyczasie. Sprawdź obecne wartości i zapisz ponownie."),

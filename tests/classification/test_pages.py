@@ -229,9 +229,12 @@ def test_the_director_sets_the_calendar_and_corrects_a_final_grade(
     assert director.post(calendar, data=fields).status_code == 302
     session.expire_all()
     assert first_term.council_on == COUNCIL and world.school.failing_proposal_days == 28
-    assert (
-        director.post(calendar, data=fields).status_code == 409
-    )  # the page it came from is stale now
+    assert director.post(calendar, data=fields).status_code == 302  # sent twice: no change
+    fields["failing_days"] = "29"  # another change from the page the first one came from
+    stale = director.post(calendar, data=fields)
+    assert stale.status_code == 409
+    assert "Ktoś zmienił terminy w międzyczasie" in text(stale.get_data(as_text=True))
+    assert 'value="29"' in stale.get_data(as_text=True)  # what the director typed stays
 
     final = give(world, world.pupil, "2", kind=GradeKind.TERM, today=TODAY)
     assert final is not None
@@ -249,6 +252,8 @@ def test_the_director_sets_the_calendar_and_corrects_a_final_grade(
     )
     form["reason"] = "Błąd przy przepisywaniu z arkusza."
     assert director.post(correction, data=form).status_code == 302
+    assert director.post(correction, data=form).status_code == 302  # sent twice: done once
+    assert session.scalar(select(func.count()).select_from(GradeCorrection)) == 1
     assert session.scalar(select(GradeCorrection.reason)) == "Błąd przy przepisywaniu z arkusza."
     for outsider in (
         world.teacher,
