@@ -11,7 +11,8 @@ ahead), not a limit on the teacher's judgement. Refusing a late proposal would l
 with no proposal at all, which is the very thing the rule is there to prevent; a late one reaches
 them at once (live) and shows its date, so the director and the parents see that it was late.
 Final grades, though, are locked after the council's date: the council approved them, and only
-the director corrects one afterwards (`correct_final_grade`, with a reason).
+the director corrects one afterwards (`correct_final_grade`, with a reason). Proposals lock with
+them: after the council there is nothing left to propose.
 """
 
 from __future__ import annotations
