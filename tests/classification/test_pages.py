@@ -201,6 +201,10 @@ def test_the_parent_sees_proposals_and_acknowledges_once(
     assert count == 1
     after = text(parent.get(f"/portal/{world.pupil.id}/classification").get_data(as_text=True))
     assert "Zapoznano się z ocenami przewidywanymi" in after
+    # The parent's copy of the school's data about the child holds it (right of access).
+    dump = parent.get("/my-data.json").get_json()
+    child = next(c for c in dump["children"] if c["particulars"]["id"] == world.pupil.id)
+    assert [a["guardian_id"] for a in child["proposal_acknowledgements"]] == [world.parent.id]
     # Another family's child: the same 404 as a missing one.
     other = login_as(world.other_parent)
     assert other.get(f"/portal/{world.pupil.id}/classification").status_code == 404
