@@ -10,6 +10,7 @@ what the person typed and, next to each conflicting cell, what the server has no
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
@@ -28,6 +29,7 @@ from ediary.classification.operations import (
 )
 from ediary.classification.queries import (
     build_sheet,
+    calendar_of,
     child_proposals,
     class_acknowledgements,
 )
@@ -77,6 +79,20 @@ def sheet_url(assignment: TeachingAssignment, **args: Any) -> str:
 
 
 bp.add_app_template_global(sheet_url, "classification_url")
+
+
+@bp.app_template_global()
+def proposals_due(assignment: TeachingAssignment) -> dt.date | None:
+    """The next proposal deadline of the assignment's current term (the start page shows it
+    next to the classification link); None without a council date or when both have passed."""
+    school_class = db.session.get_one(SchoolClass, assignment.class_id)
+    terms = _terms(school_class.year_id)
+    if not terms:
+        return None
+    today = school_today(db.session.get_one(School, assignment.school_id))
+    calendar = calendar_of(current_term(terms, today), today)
+    ahead = [d for d in (calendar.failing_deadline, calendar.other_deadline) if d and d >= today]
+    return min(ahead, default=None)
 
 
 def _sheet_page(

@@ -128,6 +128,17 @@ def test_a_stale_page_is_a_conflict_shown_with_the_current_value(
     )
 
 
+def test_the_start_page_shows_the_next_proposal_deadline(
+    world: World, session: Session, login_as: Login
+) -> None:
+    client = login_as(world.teacher)
+    assert "propozycje ocen do" not in text(client.get("/").get_data(as_text=True))
+    set_council(world)
+    session.commit()
+    home = text(client.get("/").get_data(as_text=True))
+    assert "klasyfikacja propozycje ocen do 21.12" in home  # the failing grade's, 30 days ahead
+
+
 def test_a_locked_term_refuses_the_teacher_in_polish(
     world: World, session: Session, login_as: Login, time_machine: object
 ) -> None:
