@@ -68,6 +68,8 @@ BLUEPRINTS: list[str] = [
     "ediary.privacy.views",
     "ediary.gradingrules.views",
     "ediary.tutor.views",
+    "ediary.classification.views",
+    "ediary.classification.director_views",
 ]
 
 

@@ -1,6 +1,7 @@
 """Imports every model module, so that `Base.metadata` is complete (Alembic, create_all)."""
 
 from ediary.audit import models as audit_models
+from ediary.classification import models as classification_models
 from ediary.contacts import models as contact_models
 from ediary.diary import models as diary_models
 from ediary.excuses import models as excuse_models
@@ -24,6 +25,7 @@ from ediary.web import models as web_models
 __all__ = [
     "activation_models",
     "audit_models",
+    "classification_models",
     "contact_models",
     "diary_models",
     "excuse_models",

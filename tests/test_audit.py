@@ -9,10 +9,16 @@ from sqlalchemy import select, text
 
 from ediary.audit.models import AppendOnly, HistoryEntry
 from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
+from ediary.classification.operations import (
+    acknowledge_proposals,
+    correct_final_grade,
+    current_grade,
+    set_classification_grade,
+)
 from ediary.contacts.models import ContactKind
 from ediary.contacts.operations import change_contact
 from ediary.db import Base
-from ediary.diary.models import Grade, RemarkKind
+from ediary.diary.models import Grade, GradeKind, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
 from ediary.gradebook.operations import create_assessment
@@ -117,6 +123,18 @@ def every_kind_of_row(world, session):
     # Issue 14 item 5: a school year's own grading rules (ediary/gradingrules/models.py).
     _add(SYSTEM, YearRules(school_id=world.school.id, year_id=world.year.id,
                            **as_row_values(school_rule_set(world.school))))  # fmt: skip
+    # Issue 15 item 5: a final grade corrected by the director, a proposal acknowledged.
+    first_term = min(world.year.terms, key=lambda t: t.number)
+    for kind, value in ((GradeKind.PROPOSED_TERM, "4"), (GradeKind.TERM, "4")):
+        set_classification_grade(
+            teacher, assignment, first_term, world.pupil, kind, value,
+            seen_grade_id=None, seen_version=None, today=world.today,
+        )  # fmt: skip
+    final = current_grade(world.pupil.id, world.math.id, first_term.id, GradeKind.TERM)
+    assert final is not None
+    correct_final_grade(Actor(world.school_admin, Channel.WEB), final, "5", "Pomyłka.",
+                        seen_version=final.version)  # fmt: skip
+    acknowledge_proposals(parent, world.pupil, first_term, GradeKind.PROPOSED_TERM)
     session.flush()
     return world
 

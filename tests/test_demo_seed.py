@@ -561,3 +561,24 @@ def demo_staff_login(client: FlaskClient, user_login: str) -> str:
                 return str(sent.headers["Location"])
         time.sleep(31)
     raise AssertionError(f"{user_login}: no code of the demo key was taken")
+
+
+def test_the_demo_term_has_proposals_due_next_week(sql):
+    """Issue 15 item 5: every school's current term has its council; the first proposals (a
+    failing grade, 30 days before it) are due next week unless the year ends sooner."""
+    rows = sql.execute(
+        text(
+            "SELECT t.council_on, y.ends_on, s.failing_proposal_days FROM terms t "
+            "JOIN school_years y ON y.id = t.year_id JOIN schools s ON s.id = t.school_id "
+            "WHERE t.council_on IS NOT NULL"
+        )
+    ).all()
+    assert len(rows) == scalar(sql, "SELECT count(*) FROM schools")
+    today = dt.datetime.now(WARSAW).date()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    for council_on, year_ends, days in rows:
+        council = dt.date.fromisoformat(str(council_on))
+        due = council - dt.timedelta(days=days)
+        assert monday <= due <= monday + dt.timedelta(days=6) or council == dt.date.fromisoformat(
+            str(year_ends)
+        )

@@ -10,9 +10,12 @@ from functools import partial
 from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 import pytest
+from sqlalchemy import select
 
 from ediary.audit.recording import Actor, Channel
-from ediary.diary.models import Grade, Remark, RemarkKind
+from ediary.classification.operations import set_classification_grade
+from ediary.db import db
+from ediary.diary.models import Grade, GradeKind, Remark, RemarkKind
 from ediary.diary.operations import (
     add_remark,
     correct_grade,
@@ -30,10 +33,22 @@ from ediary.homework.operations import announce
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.operations import publish
 from ediary.kiosks.operations import revoke_kiosk
+from ediary.schools.models import Term
+from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson, substitute_lesson
 from ediary.timetable.regenerate import apply_timetable
 from tests.events import capture_events, check_event
 from tests.factories import World
+
+
+def _first_term(world: World) -> Term:
+    query = select(Term).where(Term.year_id == world.year.id).order_by(Term.number)
+    return db.session.scalars(query).first()  # type: ignore[return-value]
+
+
+def _assignment(world: World) -> TeachingAssignment:
+    query = select(TeachingAssignment).where(TeachingAssignment.teacher_id == world.teacher.id)
+    return db.session.scalars(query).one()
 
 
 def _teacher(world: World) -> Actor:
@@ -142,6 +157,30 @@ def _excuse_decided(w: World) -> Case:
     return Case(reject, w.pupil.id, lambda _: _excuse_fields(w, request, "rejected"))
 
 
+def _grade_proposed(w: World) -> Case:
+    term = _first_term(w)
+    give = partial(
+        set_classification_grade, _teacher(w), _assignment(w), term, w.pupil,
+        GradeKind.PROPOSED_TERM, "2", seen_grade_id=None, seen_version=None, today=w.today,
+    )  # fmt: skip
+    return Case(
+        give,
+        w.pupil.id,
+        lambda grade: {
+            "pupil_id": w.pupil.id,
+            "grade_id": grade.id,
+            "term_id": term.id,
+            "subject": "matematyka",
+            "kind": "proposed_term",
+            "value": "2",
+            "descriptive": None,
+            "given_on": w.today.isoformat(),
+            "teacher": "Anna Nowak",
+            "late": False,
+        },
+    )
+
+
 CASES: dict[str, Callable[[World], Case]] = {
     "attendance.recorded": _attendance,
     "grade.added": lambda w: Case(
@@ -149,6 +188,7 @@ CASES: dict[str, Callable[[World], Case]] = {
     ),
     "grade.changed": _grade_changed,
     "grade.removed": _grade_removed,
+    "grade.proposed": _grade_proposed,
     "remark.added": lambda w: Case(
         partial(_remark, w),
         w.pupil.id,

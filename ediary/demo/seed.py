@@ -21,7 +21,16 @@ from sqlalchemy import distinct, func, select
 from ediary.access.revocation import access_changed, class_members_changed
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import Base, db, utcnow
-from ediary.demo import calendar, gradebook, homework, kioskfleet, plan, substitutions, tutor
+from ediary.demo import (
+    calendar,
+    classification,
+    gradebook,
+    homework,
+    kioskfleet,
+    plan,
+    substitutions,
+    tutor,
+)
 from ediary.demo.accounts import DEMO_PASSWORD
 from ediary.demo.contacts import seed_contacts
 from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
@@ -114,6 +123,7 @@ def seed_demo(
     diary["tutor_absences"] = tutor.mark_absent_pupil()  # "Moja klasa" shows a risk
     substitutions.seed_absence(today)  # dyrektor1: an absent teacher to plan for (issue 14)
     diary["homework"] = homework.announce_some(today)  # a parent's week shows tests (issue 18)
+    diary["classification_councils"] = classification.seed_councils(today)  # issue 15 item 5
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
 
 

@@ -70,6 +70,22 @@ class GradeRemoved(TypedDict):
     subject: str
 
 
+class GradeProposed(TypedDict):
+    """A proposed term or year grade (ocena przewidywana) was given, changed or withdrawn
+    (`value` and `descriptive` both None). `late`: given after the statute's deadline."""
+
+    pupil_id: int
+    grade_id: int
+    term_id: int
+    subject: str
+    kind: str
+    value: str | None
+    descriptive: str | None
+    given_on: str
+    teacher: str
+    late: bool
+
+
 class RemarkAdded(TypedDict):
     pupil_id: int
     remark_id: int
@@ -178,6 +194,12 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("grade.added", Audience.PUPIL, GradeAdded, "A new grade or mark."),
         EventType("grade.changed", Audience.PUPIL, GradeChanged, "A grade was corrected."),
         EventType("grade.removed", Audience.PUPIL, GradeRemoved, "A grade was withdrawn."),
+        EventType(
+            "grade.proposed",
+            Audience.PUPIL,
+            GradeProposed,
+            "A proposed term or year grade was given, changed or withdrawn.",
+        ),
         EventType("remark.added", Audience.PUPIL, RemarkAdded, "A new remark (uwaga)."),
         EventType("remark.changed", Audience.PUPIL, RemarkChanged, "A remark was corrected."),
         EventType("remark.removed", Audience.PUPIL, RemarkRemoved, "A remark was withdrawn."),

@@ -21,6 +21,7 @@ from ediary.journal.catalogue import (
     AttendanceRecorded,
     ExcuseRequested,
     GradeAdded,
+    GradeProposed,
     GradeRemoved,
     HomeworkChanged,
     KioskRevoked,
@@ -63,6 +64,14 @@ def publish(
     school_id: int,
     audience_id: int,
     **payload: Unpack[GradeRemoved],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["grade.proposed"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[GradeProposed],
 ) -> JournalEvent: ...
 @overload
 def publish(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 
 from ediary.audit.models import HistoryEntry
+from ediary.classification.models import GradeCorrection, ProposalAcknowledgement
 from ediary.contacts.models import ContactVerification
 from ediary.db import Base, db
 from ediary.diary.models import Attendance, Grade, Remark
@@ -38,6 +39,10 @@ CHILD_TABLES: dict[str, type[Base]] = {
     "excuse_items": ExcuseItem,
     "history": HistoryEntry,
     "record_views": RecordView,
+    # Issue 15 item 5: the guardians' acknowledgements of proposed grades, and the director's
+    # corrections of final grades with their reasons.
+    "proposal_acknowledgements": ProposalAcknowledgement,
+    "grade_corrections": GradeCorrection,
 }
 
 

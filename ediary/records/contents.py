@@ -16,6 +16,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, CompoundSelect, Select, Table, and_, or_, select, union
 
 from ediary.audit.models import HistoryEntry
+from ediary.classification.models import GradeCorrection
 from ediary.db import Base
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
 from ediary.gradebook.models import Assessment
@@ -134,9 +135,15 @@ def _people(scope: Scope) -> ColumnElement[bool]:
         select(Guardianship.user_id).where(Guardianship.pupil_id.in_(pupils)),
         select(Grade.teacher_id).where(_entries(Grade)(scope)),
         select(Remark.teacher_id).where(_entries(Remark)(scope)),
+        select(GradeCorrection.director_id).where(_corrections(scope)),
         select(HistoryEntry.actor_id).where(_history(scope)),
     )
     return User.id.in_(select(named.subquery().c[0]))
+
+
+def _corrections(scope: Scope) -> ColumnElement[bool]:
+    """A director's corrections of the exported grades (issue 15: who, why)."""
+    return GradeCorrection.grade_id.in_(select(Grade.id).where(_entries(Grade)(scope)))
 
 
 def _history(scope: Scope) -> ColumnElement[bool]:
@@ -253,6 +260,12 @@ PARTS: list[Part] = [
     Part("grade", Grade, _entries(Grade)),
     Part("remark", Remark, _entries(Remark)),
     Part(
+        "gradeCorrection",
+        GradeCorrection,
+        _corrections,
+        doc="a director's correction of a final grade after the council, with the reason",
+    ),
+    Part(
         "change",
         HistoryEntry,
         _history,
@@ -266,6 +279,8 @@ NOT_IN_THE_DIARY: dict[str, str] = {
     "ExcuseRequest": "a parent's request to excuse absences: correspondence; the attendance it "
     "changed, and who changed it, are in the diary and its history",
     "ExcuseItem": "the lines of an excuse request (see ExcuseRequest)",
+    "ProposalAcknowledgement": "a guardian's note of having read the proposed grades: "
+    "correspondence with the parents (as an excuse request); the grades are in the diary",
     "ImportMapping": "the office's remembered spreadsheet columns: a setting",
     "ImportUpload": "an uploaded spreadsheet between its dry run and its commit, kept two hours",
     "JournalEvent": "the delivery queue of live updates, pruned after its retention",

@@ -70,6 +70,11 @@ class School(Audited, Base):
     tests_per_day: Mapped[int] = mapped_column(default=1, server_default="1")
     # Attendance below this percent risks non-classification (nieklasyfikowanie): statute, 50%.
     non_classification_percent: Mapped[int] = mapped_column(default=50, server_default="50")
+    # Proposed term/year grades are due this many days before the classification council: a
+    # failing one earlier (the statute: parents learn of it about a month ahead), the others later
+    # (ediary/classification/calendar.py).
+    failing_proposal_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    proposal_days: Mapped[int] = mapped_column(default=7, server_default="7")
 
     district: Mapped[District] = relationship(back_populates="schools")
 
@@ -99,6 +104,9 @@ class Term(Audited, Base):
     number: Mapped[int]
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
+    # The classification council (rada klasyfikacyjna) of this term, set by the director; the last
+    # term's council is the year's. Final grades are locked after it (ediary/classification).
+    council_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
     year: Mapped[SchoolYear] = relationship(back_populates="terms")
 

@@ -19,6 +19,7 @@ function label(event) {
     case "grade.added": return `${words.grade}: ${event.value ?? "…"}`;
     case "grade.changed": return `${words.gradeChanged}: ${event.value ?? "…"}`;
     case "grade.removed": return words.gradeRemoved;
+    case "grade.proposed": return `${words.proposed}: ${event.value ?? event.descriptive ?? "—"}`;
     case "remark.added": return words.remark;
     case "remark.changed": return words.remarkChanged;
     case "lesson.topic": return `${words.topic}: ${event.topic}`;

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from ediary.access import roles
 from ediary.access.scope import scope_of
 from ediary.audit.recording import Actor, Channel, operation
+from ediary.classification.operations import set_classification_grade
 from ediary.db import db
-from ediary.diary.models import RemarkKind
+from ediary.diary.models import GradeKind, RemarkKind
 from ediary.diary.operations import (
     add_remark,
     correct_grade,
@@ -117,6 +118,15 @@ def _every_event_type(world: World) -> list[JournalEvent]:
         given_on=world.today,
     )
     _revoke_kiosk_event(SYSTEM, world)
+    # Classification (issue 15, item 5): a proposed term grade of 5a mathematics.
+    assignment = db.session.scalars(
+        select(TeachingAssignment).where(TeachingAssignment.teacher_id == world.teacher.id)
+    ).one()
+    first_term = min(world.year.terms, key=lambda t: t.number)
+    set_classification_grade(
+        teacher, assignment, first_term, world.pupil, GradeKind.PROPOSED_TERM, "3",
+        seen_grade_id=None, seen_version=None, today=world.today,
+    )  # fmt: skip
     # Excuses (issue 5): the guardian asks, the form tutor decides.
     excuse = request_excuse(
         Actor(world.parent, Channel.WEB),

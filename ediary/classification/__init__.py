@@ -1,0 +1,1 @@
+"""Classification (klasyfikacja): proposed and final term/year grades, the council's calendar."""
