@@ -15,6 +15,8 @@ from ediary.db import Base
 from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
+from ediary.council.models import BehaviourKind
+from ediary.council.operations import give_opinion, set_behaviour
 from ediary.gradebook.operations import create_assessment
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
@@ -107,6 +109,12 @@ def every_kind_of_row(world, session):
     remember_mapping(Actor(world.secretary, Channel.WEB), world.school, {"pesel": "PESEL"})
     # Issue 16 item 4: a day off in the school's calendar (ediary/schools/models.py).
     _add(SYSTEM, DayOff(school_id=world.school.id, date=world.today, reason="Dzień dyrektorski"))
+    # Issue 15 item 5: a teacher's opinion of behaviour and the form tutor's proposed grade.
+    term = world.year.terms[0]
+    give_opinion(teacher, world.pupil, term, value="dobre", text="Pomaga innym.",
+                 base_version=None, today=world.today)  # fmt: skip
+    set_behaviour(Actor(world.tutor, Channel.WEB), world.pupil, term, kind=BehaviourKind.PROPOSED,
+                  value="dobre", base_version=None, today=world.today)  # fmt: skip
     session.flush()
     return world
 

@@ -49,7 +49,7 @@ from ediary.db import db
 from ediary.documents.pdf import pdf_response, render_pdf
 from ediary.errors import Refusal
 from ediary.excuses.access import load_child
-from ediary.gradebook.access import require_teacher
+from ediary.gradebook.access import is_teacher, require_teacher
 from ediary.ids import id_arg, parse_id
 from ediary.people.models import Role, User
 from ediary.portal.queries import children_of
@@ -69,8 +69,14 @@ def _(message: str, /, **values: Any) -> str:
 
 
 def _form_id(name: str) -> int | None:
+    """The form's id `name`: None when absent; anything no row can have is a missing page."""
     raw = request.form.get(name, "")
-    return parse_id(raw) if raw else None
+    if not raw:
+        return None
+    found = parse_id(raw)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def _version() -> int | None:
@@ -96,7 +102,7 @@ def council_links(user: User) -> dict[str, Any]:
         {m.school_id for m in user.memberships if m.role is Role.SCHOOL_ADMIN and m.school_id}
     )
     return {
-        "opinions": bool(taught_classes(user)),
+        "opinions": is_teacher(user),
         "tutored": list(tutored),
         "schools": [db.session.get_one(School, i) for i in directed],
     }

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from ediary.access import roles
 from ediary.access.scope import scope_of
 from ediary.audit.recording import Actor, Channel, operation
+from ediary.council.models import BehaviourKind
+from ediary.council.operations import set_behaviour
 from ediary.db import db
 from ediary.diary.models import RemarkKind
 from ediary.diary.operations import (
@@ -128,6 +130,10 @@ def _every_event_type(world: World) -> list[JournalEvent]:
     decide_excuses(Actor(world.tutor, Channel.WEB), [excuse], approve=True)
     # The timetable applied from today (issue 14): each class whose future lessons changed.
     apply_timetable(Actor(world.school_admin, Channel.WEB), world.school, world.today)
+    # Behaviour (issue 15 item 5): the form tutor's proposed grade.
+    set_behaviour(Actor(world.tutor, Channel.WEB), world.pupil, world.year.terms[0],
+                  kind=BehaviourKind.PROPOSED, value="wzorowe", base_version=None,
+                  today=world.today)  # fmt: skip
     db.session.flush()
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 
