@@ -11,12 +11,12 @@ from ediary.audit.models import AppendOnly, HistoryEntry
 from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
 from ediary.contacts.models import ContactKind
 from ediary.contacts.operations import change_contact
+from ediary.council.models import BehaviourKind
+from ediary.council.operations import give_opinion, set_behaviour
 from ediary.db import Base
 from ediary.diary.models import Grade, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
 from ediary.excuses.operations import request_excuse
-from ediary.council.models import BehaviourKind
-from ediary.council.operations import give_opinion, set_behaviour
 from ediary.gradebook.operations import create_assessment
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code

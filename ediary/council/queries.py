@@ -91,7 +91,9 @@ def behaviour_board(school_class: SchoolClass, term: Term) -> list[BoardRow]:
     return list(rows.values())
 
 
-def grades_of_child(pupil: Pupil, terms: list[Term]) -> dict[int, dict[BehaviourKind, BehaviourGrade]]:
+def grades_of_child(
+    pupil: Pupil, terms: list[Term]
+) -> dict[int, dict[BehaviourKind, BehaviourGrade]]:
     """term id → kind → the child's behaviour grade (for the portal)."""
     found: dict[int, dict[BehaviourKind, BehaviourGrade]] = defaultdict(dict)
     for grade in db.session.scalars(

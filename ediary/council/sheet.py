@@ -254,7 +254,9 @@ def build_sheets(classes: Iterable[SchoolClass], term: Term) -> SchoolSheet:
         taught[pupil.class_id].update(grades[pupil.id])
     subject_ids = set().union(*taught.values()) if taught else set()
     subjects = list(
-        db.session.scalars(select(Subject).where(Subject.id.in_(subject_ids)).order_by(Subject.name))
+        db.session.scalars(
+            select(Subject).where(Subject.id.in_(subject_ids)).order_by(Subject.name)
+        )
     )
     for school_class in sorted(classes, key=lambda c: (c.grade_level, c.name)):
         marks = school_class.grade_level >= MARKS_FROM

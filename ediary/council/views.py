@@ -294,7 +294,7 @@ def _class_sheet(class_id: int) -> tuple[SchoolClass, Term, list[Term], Any]:
 @bp.get("/council/classes/<int:class_id>/sheet")
 @login_required
 def class_sheet(class_id: int) -> ResponseReturnValue:
-    school_class, term, terms, sheet = _class_sheet(class_id)
+    school_class, _term, terms, sheet = _class_sheet(class_id)
     return render_template(
         "council/sheet.html", sheet=sheet, terms=terms, school=school_class.school,
         school_class=school_class, pdf=False,

@@ -50,7 +50,9 @@ def test_an_opinion_then_the_tutors_grade_then_the_sheet(
             row.locator("[data-kind=final]").get_by_role("button", name="Zapisz").click()
         with tutor.expect_navigation():
             tutor.get_by_role("link", name="Zestawienie na radę klasyfikacyjną").click()
-        assert re.fullmatch(rf"{re.escape(site.url)}/council/classes/\d+/sheet\?term=\d+", tutor.url)
+        assert re.fullmatch(
+            rf"{re.escape(site.url)}/council/classes/\d+/sheet\?term=\d+", tutor.url
+        )
         sheet_row = tutor.locator(f'tr[data-pupil="{site.pupil_id}"]')
         expect(sheet_row.locator(".behaviour")).to_have_text("wzorowe")
     finally:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from ediary.audit.models import HistoryEntry
 from ediary.audit.recording import Actor, Channel
@@ -58,15 +58,22 @@ def test_opinion_then_proposed_then_final_through_the_pages(world: World, login_
     assert sent.status_code == 302
     [opinion] = _opinions(world)
     assert (opinion.value, opinion.text, opinion.teacher_id) == (
-        Behaviour.VERY_GOOD, "Pomaga kolegom.", world.teacher.id
+        Behaviour.VERY_GOOD,
+        "Pomaga kolegom.",
+        world.teacher.id,
     )
 
     tutor = login_as(world.tutor)
     board = tutor.get(f"/council/classes/{world.class_a.id}/behaviour")
     assert "Anna Nowak: bardzo dobre: Pomaga kolegom." in _read(board)
     path = f"/council/classes/{world.class_a.id}/behaviour"
-    assert _post(tutor, path, pupil=world.pupil.id, kind="proposed", value="bardzo_dobre").status_code == 302  # noqa: E501
-    assert _post(tutor, path, pupil=world.pupil.id, kind="final", value="wzorowe").status_code == 302  # noqa: E501
+    assert (
+        _post(tutor, path, pupil=world.pupil.id, kind="proposed", value="bardzo_dobre").status_code
+        == 302
+    )
+    assert (
+        _post(tutor, path, pupil=world.pupil.id, kind="final", value="wzorowe").status_code == 302
+    )
     proposed, final = _grades(world)
     assert (proposed.kind, proposed.value) == (BehaviourKind.PROPOSED, Behaviour.VERY_GOOD)
     assert (final.kind, final.value) == (BehaviourKind.FINAL, Behaviour.EXEMPLARY)
@@ -130,7 +137,9 @@ def test_after_the_council_only_the_director_corrects_with_a_reason(
 
     director = login_as(world.school_admin)
     fix = f"{path}/correction"
-    no_reason = _post(director, fix, pupil=world.pupil.id, value="bardzo_dobre", reason=" ", version=1)
+    no_reason = _post(
+        director, fix, pupil=world.pupil.id, value="bardzo_dobre", reason=" ", version=1
+    )
     assert no_reason.status_code == 400
     done = _post(director, fix, pupil=world.pupil.id, value="bardzo_dobre",
                  reason="Pominięto udział w konkursie.", version=1)  # fmt: skip
@@ -141,7 +150,9 @@ def test_after_the_council_only_the_director_corrects_with_a_reason(
     final = db.session.scalar(select(BehaviourGrade).where(BehaviourGrade.kind == "final"))
     assert final is not None
     assert (final.value, final.correction_reason, final.version) == (
-        Behaviour.VERY_GOOD, "Pominięto udział w konkursie.", 2
+        Behaviour.VERY_GOOD,
+        "Pominięto udział w konkursie.",
+        2,
     )
     change = db.session.scalars(
         select(HistoryEntry)
@@ -162,7 +173,7 @@ def test_a_teacher_not_teaching_the_class_finds_no_page_and_the_operation_refuse
     other = login_as(world.other_teacher)
     path = f"/council/classes/{world.class_a.id}/opinions"
     assert other.get(path).status_code == 404
-    assert _post(other, path, pupil=world.pupil.id, value="dobre").status_code == 404  # noqa: E501
+    assert _post(other, path, pupil=world.pupil.id, value="dobre").status_code == 404
     with pytest.raises(Refusal) as refused:
         give_opinion(Actor(world.other_teacher, Channel.WEB), world.pupil, _term(world),
                      value="dobre", text="", base_version=None, today=world.today)  # fmt: skip
@@ -232,7 +243,9 @@ def test_sending_twice_is_harmless_and_a_stale_page_is_a_conflict(
     assert stale.status_code == 409
     assert [g.value for g in _grades(world)] == [Behaviour.GOOD]
     count = db.session.scalar(
-        select(func.count()).select_from(HistoryEntry).where(HistoryEntry.entity == "behaviour_grades")
+        select(func.count())
+        .select_from(HistoryEntry)
+        .where(HistoryEntry.entity == "behaviour_grades")
     )
     assert count == 1
 

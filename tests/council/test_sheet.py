@@ -61,15 +61,15 @@ def seeded(world: World, session: Session) -> Seeded:
     }
     behaviour = {"zosia": "wzorowe", "adam": "dobre", "ewa": "poprawne", "igor": "dobre",
                  "lena": "wzorowe"}  # fmt: skip
-    first, last = world.year.terms
+    term_one, term_last = world.year.terms
     tutor = Actor(world.tutor, Channel.WEB)
     for key, pupil in pupils.items():
-        final_grades(SYSTEM, pupil, last, GradeKind.YEAR, world.teacher,
+        final_grades(SYSTEM, pupil, term_last, GradeKind.YEAR, world.teacher,
                      dict(zip(subjects, values[key], strict=True)))  # fmt: skip
         for kind in (BehaviourKind.PROPOSED, BehaviourKind.FINAL):
-            set_behaviour(tutor, pupil, last, kind=kind, value=behaviour[key], base_version=None,
-                          today=world.today)  # fmt: skip
-    final_grades(SYSTEM, world.pupil, first, GradeKind.TERM, world.teacher,
+            set_behaviour(tutor, pupil, term_last, kind=kind, value=behaviour[key],
+                          base_version=None, today=world.today)  # fmt: skip
+    final_grades(SYSTEM, world.pupil, term_one, GradeKind.TERM, world.teacher,
                  dict(zip(subjects, ("1", "6", "6", "6"), strict=True)))  # fmt: skip
     # Attendance of the world's lesson (first term, inside the year): Zosia absent, Adam present.
     submit_roll(Actor(world.teacher, Channel.WEB), world.lesson,

@@ -131,7 +131,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("behaviour_opinions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_behaviour_opinions_term_id"))
