@@ -27,6 +27,7 @@ function label(event) {
     case "timetable.changed": return words.timetableChanged;
     case "excuse.requested":
     case "excuse.decided": return `${words.excuse}: ${words[event.status] ?? event.status}`;
+    case "behaviour.graded": return `${words.behaviour}: ${event.name}`;
     default: return null;
   }
 }
