@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ediary.classification.calendar import is_last_term
@@ -26,6 +27,7 @@ from ediary.council.models import Behaviour, BehaviourGrade, BehaviourKind
 from ediary.db import db
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Presence
 from ediary.diary.queries import AttendanceSummary
+from ediary.documents.tables import Cell, Table
 from ediary.schools.models import Pupil, SchoolClass, SchoolYear, Subject, Term
 from ediary.timetable.models import Lesson, LessonStatus, TeachingAssignment
 
@@ -283,3 +285,46 @@ def build_sheets(classes: Iterable[SchoolClass], term: Term) -> SchoolSheet:
             )
         )
     return sheet
+
+
+def sheet_table(sheet: SchoolSheet, title: str) -> Table:
+    """The sheet as a spreadsheet: a row per pupil of every class (the class in the first
+    column), the subjects of all the classes as columns; flags as "tak" or empty."""
+    subjects: dict[int, Subject] = {}
+    for class_sheet in sheet.classes:
+        for subject in class_sheet.subjects:
+            subjects.setdefault(subject.id, subject)
+    columns = sorted(subjects.values(), key=lambda s: s.name)
+    yes = str(_l("tak"))
+    table = Table(
+        title,
+        [str(_l("Klasa")), str(_l("Nr")), str(_l("Nazwisko")), str(_l("Imię"))]
+        + [s.name for s in columns]
+        + [
+            str(_l("Średnia")),
+            str(_l("Frekwencja %")),
+            str(_l("Zachowanie")),
+            str(_l("Nieklasyfikowany")),
+            str(_l("Bez promocji")),
+            str(_l("Z wyróżnieniem")),
+        ],
+    )
+    for class_sheet in sheet.classes:
+        for row in class_sheet.rows:
+            cells: list[Cell] = [
+                class_sheet.school_class.name,
+                row.number,
+                row.pupil.last_name,
+                row.pupil.first_name,
+            ]
+            cells += [row.shown(s) or None for s in columns]
+            cells += [
+                row.average,
+                row.attendance.present_percent,
+                row.behaviour.label if row.behaviour else None,
+                yes if row.not_classified else None,
+                yes if row.not_promoted else None,
+                yes if row.distinction else None,
+            ]
+            table.rows.append(cells)
+    return table

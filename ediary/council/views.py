@@ -44,9 +44,10 @@ from ediary.council.queries import (
     taught_classes,
     taught_pupils,
 )
-from ediary.council.sheet import build_sheets
+from ediary.council.sheet import build_sheets, sheet_table
 from ediary.db import db
 from ediary.documents.pdf import pdf_response, render_pdf
+from ediary.documents.tables import Format, table_response
 from ediary.errors import Refusal
 from ediary.excuses.access import load_child
 from ediary.gradebook.access import is_teacher, require_teacher
@@ -312,6 +313,15 @@ def class_sheet_pdf(class_id: int) -> ResponseReturnValue:
     return pdf_response(data, f"rada-{school_class.name}-okres-{term.number}.pdf")
 
 
+@bp.get("/council/classes/<int:class_id>/sheet.csv", defaults={"fmt": "csv"})
+@bp.get("/council/classes/<int:class_id>/sheet.xlsx", defaults={"fmt": "xlsx"})
+@login_required
+def class_sheet_table(class_id: int, fmt: Format) -> ResponseReturnValue:
+    school_class, term, _terms, sheet = _class_sheet(class_id)
+    name = f"rada-{school_class.name}-okres-{term.number}"
+    return table_response(sheet_table(sheet, name), fmt, name)
+
+
 def _school_sheet(school_id: int) -> tuple[School, Term, list[Term], Any]:
     school = load_directed_school(current_user, school_id)
     year, terms = school_year_terms(school.id, school_today(school))
@@ -338,6 +348,15 @@ def school_sheet_pdf(school_id: int) -> ResponseReturnValue:
         "council/sheet.html", sheet=sheet, terms=terms, school=school, school_class=None
     )
     return pdf_response(data, f"rada-{school.short_name}-okres-{term.number}.pdf")
+
+
+@bp.get("/council/schools/<int:school_id>/sheet.csv", defaults={"fmt": "csv"})
+@bp.get("/council/schools/<int:school_id>/sheet.xlsx", defaults={"fmt": "xlsx"})
+@login_required
+def school_sheet_table(school_id: int, fmt: Format) -> ResponseReturnValue:
+    school, term, _terms, sheet = _school_sheet(school_id)
+    name = f"rada-{school.short_name}-okres-{term.number}"
+    return table_response(sheet_table(sheet, name), fmt, name)
 
 
 # --- the parents' page ---------------------------------------------------------------------------

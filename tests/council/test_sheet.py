@@ -4,6 +4,7 @@ and attendance; the print view and the PDF; the whole school for its director.""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
 from decimal import Decimal
@@ -153,3 +154,20 @@ def test_the_director_prints_the_whole_school(seeded: Seeded, login_as: Login) -
     words = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Nieobecny" in words and "Wójcik" in words
     assert director.get(f"/council/schools/{world.other_school.id}/sheet").status_code == 404
+
+
+def test_the_sheet_as_csv_flags_the_same_pupils(seeded: Seeded, login_as: Login) -> None:
+    world = seeded.world
+    tutor = login_as(world.tutor)
+    last = world.year.terms[-1]
+    answer = tutor.get(f"/council/classes/{world.class_a.id}/sheet.csv?term={last.id}")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig")), delimiter=";"))
+    header, lines = rows[0], {(r[2], r[3]): r for r in rows[1:]}
+    zosia, ewa = lines[("Wiśniewska", "Zosia")], lines[("Jedynkowa", "Ewa")]
+    assert zosia[header.index("Z wyróżnieniem")] == "tak"
+    assert zosia[header.index("Bez promocji")] == ""
+    assert ewa[header.index("Bez promocji")] == "tak"
+    assert ewa[header.index("matematyka")] == "1"
+    xlsx = tutor.get(f"/council/classes/{world.class_a.id}/sheet.xlsx?term={last.id}")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
