@@ -70,6 +70,7 @@ BLUEPRINTS: list[str] = [
     "ediary.tutor.views",
     "ediary.classification.views",
     "ediary.classification.director_views",
+    "ediary.council.views",
 ]
 
 

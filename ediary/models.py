@@ -3,6 +3,7 @@
 from ediary.audit import models as audit_models
 from ediary.classification import models as classification_models
 from ediary.contacts import models as contact_models
+from ediary.council import models as council_models
 from ediary.diary import models as diary_models
 from ediary.excuses import models as excuse_models
 from ediary.gradebook import models as gradebook_models
@@ -27,6 +28,7 @@ __all__ = [
     "audit_models",
     "classification_models",
     "contact_models",
+    "council_models",
     "diary_models",
     "excuse_models",
     "gradebook_models",

@@ -17,6 +17,8 @@ from ediary.classification.operations import (
 )
 from ediary.contacts.models import ContactKind
 from ediary.contacts.operations import change_contact
+from ediary.council.models import BehaviourKind
+from ediary.council.operations import give_opinion, set_behaviour
 from ediary.db import Base
 from ediary.diary.models import Grade, GradeKind, RemarkKind
 from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
@@ -135,6 +137,12 @@ def every_kind_of_row(world, session):
     correct_final_grade(Actor(world.school_admin, Channel.WEB), final, "5", "Pomyłka.",
                         seen_version=final.version)  # fmt: skip
     acknowledge_proposals(parent, world.pupil, first_term, GradeKind.PROPOSED_TERM)
+    # Issue 15 item 5: a teacher's opinion of behaviour and the form tutor's proposed grade.
+    term = world.year.terms[0]
+    give_opinion(teacher, world.pupil, term, value="dobre", text="Pomaga innym.",
+                 base_version=None, today=world.today)  # fmt: skip
+    set_behaviour(Actor(world.tutor, Channel.WEB), world.pupil, term, kind=BehaviourKind.PROPOSED,
+                  value="dobre", base_version=None, today=world.today)  # fmt: skip
     session.flush()
     return world
 

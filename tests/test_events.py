@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from ediary.audit.recording import Actor, Channel
 from ediary.classification.operations import set_classification_grade
+from ediary.council.models import BehaviourKind
+from ediary.council.operations import set_behaviour
 from ediary.db import db
 from ediary.diary.models import Grade, GradeKind, Remark, RemarkKind
 from ediary.diary.operations import (
@@ -181,6 +183,17 @@ def _grade_proposed(w: World) -> Case:
     )
 
 
+def _behaviour_graded(w: World) -> Case:
+    term = w.year.terms[0]
+    propose = partial(
+        set_behaviour, Actor(w.tutor, Channel.WEB), w.pupil, term, kind=BehaviourKind.PROPOSED,
+        value="bardzo_dobre", base_version=None, today=w.today,
+    )  # fmt: skip
+    payload = {"pupil_id": w.pupil.id, "term_id": term.id, "term": 1, "kind": "proposed",
+               "value": "bardzo_dobre", "name": "bardzo dobre"}  # fmt: skip
+    return Case(propose, w.pupil.id, lambda _: payload)
+
+
 CASES: dict[str, Callable[[World], Case]] = {
     "attendance.recorded": _attendance,
     "grade.added": lambda w: Case(
@@ -252,6 +265,7 @@ CASES: dict[str, Callable[[World], Case]] = {
         partial(_request, w), w.pupil.id, lambda request: _excuse_fields(w, request, "pending")
     ),
     "excuse.decided": _excuse_decided,
+    "behaviour.graded": _behaviour_graded,
 }
 
 

@@ -166,6 +166,18 @@ class HomeworkChanged(LessonFields):
     due_date: str | None
 
 
+class BehaviourGraded(TypedDict):
+    """The form tutor's proposed or final behaviour grade (`kind`), or the director's correction
+    of the final one: the grade as it is now, `name` as parents read it."""
+
+    pupil_id: int
+    term_id: int
+    term: int
+    kind: str
+    value: str
+    name: str
+
+
 # --- the catalogue ------------------------------------------------------------------------------
 
 
@@ -242,6 +254,12 @@ EVENT_TYPES: dict[str, EventType] = {
             Audience.PUPIL,
             ExcuseDecided,
             "The form tutor approved or rejected an excuse request.",
+        ),
+        EventType(
+            "behaviour.graded",
+            Audience.PUPIL,
+            BehaviourGraded,
+            "The form tutor set a proposed or final behaviour grade, or the director corrected it.",
         ),
     )
 }

@@ -19,6 +19,7 @@ from ediary.db import db
 from ediary.journal.catalogue import (
     EVENT_TYPES,
     AttendanceRecorded,
+    BehaviourGraded,
     ExcuseRequested,
     GradeAdded,
     GradeProposed,
@@ -144,6 +145,14 @@ def publish(
     school_id: int,
     audience_id: int,
     **payload: Unpack[ExcuseRequested],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["behaviour.graded"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[BehaviourGraded],
 ) -> JournalEvent: ...
 def publish(type_name: str, *, school_id: int, audience_id: int, **payload: Any) -> JournalEvent:
     """Adds a journal row to the operation's transaction; delivery happens after commit."""

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, Select, Table, and_, or_, 
 
 from ediary.audit.models import HistoryEntry
 from ediary.classification.models import GradeCorrection
+from ediary.council.models import BehaviourGrade
 from ediary.db import Base
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeCategory, Remark
 from ediary.gradebook.models import Assessment
@@ -266,6 +267,14 @@ PARTS: list[Part] = [
         doc="a director's correction of a final grade after the council, with the reason",
     ),
     Part(
+        "behaviourGrade",
+        BehaviourGrade,
+        lambda s: and_(
+            BehaviourGrade.term_id.in_(s.terms()), BehaviourGrade.pupil_id.in_(s.pupils())
+        ),
+        doc="a proposed or final behaviour grade (ocena zachowania) of a term",
+    ),
+    Part(
         "change",
         HistoryEntry,
         _history,
@@ -275,6 +284,8 @@ PARTS: list[Part] = [
 
 # Models with a school's data that are not part of its diary, each with the reason.
 NOT_IN_THE_DIARY: dict[str, str] = {
+    "BehaviourOpinion": "a teacher's opinion for the form tutor before the behaviour grade: "
+    "working material of the council; the grade itself is in the diary",
     "EnrollmentCode": "a one-time code that enrolled a classroom computer: access, not the record",
     "ExcuseRequest": "a parent's request to excuse absences: correspondence; the attendance it "
     "changed, and who changed it, are in the diary and its history",

@@ -32,6 +32,7 @@ function label(event) {
     case "homework.changed": return `${words.homework}: ${event.subject} ${event.date}`;
     case "excuse.requested":
     case "excuse.decided": return `${words.excuse}: ${words[event.status] ?? event.status}`;
+    case "behaviour.graded": return `${words.behaviour}: ${event.name}`;
     default: return null;
   }
 }

@@ -15,6 +15,8 @@ from ediary.access import roles
 from ediary.access.scope import scope_of
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.classification.operations import set_classification_grade
+from ediary.council.models import BehaviourKind
+from ediary.council.operations import set_behaviour
 from ediary.db import db
 from ediary.diary.models import GradeKind, RemarkKind
 from ediary.diary.operations import (
@@ -149,6 +151,10 @@ def _every_event_type(world: World) -> list[JournalEvent]:
     )  # fmt: skip
     # The timetable applied from today (issue 14): each class whose future lessons changed.
     apply_timetable(Actor(world.school_admin, Channel.WEB), world.school, world.today)
+    # Behaviour (issue 15 item 5): the form tutor's proposed grade.
+    set_behaviour(Actor(world.tutor, Channel.WEB), world.pupil, world.year.terms[0],
+                  kind=BehaviourKind.PROPOSED, value="wzorowe", base_version=None,
+                  today=world.today)  # fmt: skip
     db.session.flush()
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 
