@@ -67,6 +67,7 @@ BLUEPRINTS: list[str] = [
     "ediary.privacy.views",
     "ediary.gradingrules.views",
     "ediary.tutor.views",
+    "ediary.messages.views",
 ]
 
 

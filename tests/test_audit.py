@@ -49,6 +49,10 @@ NOT_AUDITED = {
     "import_uploads",  # issue 13: a file between its import's dry run and commit, kept 2 hours
     # Issue 17 item 5: who opened a pupil's record, for the parents; itself a log, append-only.
     "record_views",
+    # Issue 18: a message's files, written once with the (audited) message and never changed;
+    # and read receipts, a log of who opened a message when, append-only.
+    "message_attachments",
+    "message_receipts",
 }
 
 

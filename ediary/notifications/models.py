@@ -6,7 +6,17 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ediary.audit.recording import Audited
@@ -26,6 +36,8 @@ class Topic(enum.StrEnum):
     ABSENCE = "absence"  # any absence
     GRADE = "grade"
     REMARK = "remark"
+    MESSAGE = "message"  # a message (wiadomość) in the person's inbox: parents and staff alike
+    ANNOUNCEMENT = "announcement"  # an announcement of the child's school or class
 
 
 DEFAULT_QUIET_FROM = dt.time(21, 0)
@@ -46,6 +58,8 @@ class NotificationPreference(Audited, Base):
     absence: Mapped[bool] = mapped_column(default=False)
     grade: Mapped[bool] = mapped_column(default=False)
     remark: Mapped[bool] = mapped_column(default=False)
+    message: Mapped[bool] = mapped_column(default=True, server_default=true())
+    announcement: Mapped[bool] = mapped_column(default=True, server_default=true())
     # One message a day with everything instead of one per event (urgent ones still go at once).
     digest: Mapped[bool] = mapped_column(default=False)
     digest_at: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_DIGEST_AT)

@@ -39,6 +39,8 @@ def preference_of(user: User) -> NotificationPreference:
         absence=False,
         grade=False,
         remark=False,
+        message=True,
+        announcement=True,
         digest=False,
         digest_at=DEFAULT_DIGEST_AT,
         quiet_from=DEFAULT_QUIET_FROM,
