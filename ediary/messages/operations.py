@@ -233,7 +233,7 @@ def mark_read(actor: Actor, participant: ThreadParticipant) -> int:
     now = utcnow()
     newest: dict[int, int] = {}
     for message in unread:
-        db.session.add(MessageReceipt(message_id=message.id, user_id=reader.id, read_at=now))
+        message.receipts.append(MessageReceipt(user_id=reader.id, read_at=now))
         newest[message.sender_id] = message.id
     participant.read_upto = max(participant.read_upto, unread[-1].id)
     thread = participant.thread
