@@ -57,9 +57,9 @@ def recipients_for(user: User) -> list[Recipient]:
 
     children = list(
         db.session.scalars(
-            select(Pupil).join(Guardianship, Guardianship.pupil_id == Pupil.id).where(
-                Guardianship.user_id == user.id, Pupil.active.is_(True)
-            )
+            select(Pupil)
+            .join(Guardianship, Guardianship.pupil_id == Pupil.id)
+            .where(Guardianship.user_id == user.id, Pupil.active.is_(True))
         )
     )
     for child in children:
@@ -203,7 +203,9 @@ def announcement_audiences(user: User) -> list[Audience]:
         select(SchoolClass).where(SchoolClass.form_tutor_id == user.id).order_by(SchoolClass.name)
     ):
         found.append(
-            Audience(school_class.school_id, school_class.id, str(_l("klasa %(c)s", c=school_class.name)))
+            Audience(
+                school_class.school_id, school_class.id, str(_l("klasa %(c)s", c=school_class.name))
+            )
         )
     return found
 

@@ -44,7 +44,9 @@ def next_working_start(
     return (local + dt.timedelta(days=7)).astimezone(dt.UTC)
 
 
-def held_until(connection: Connection, user_ids: set[int], now: dt.datetime) -> dict[int, dt.datetime]:
+def held_until(
+    connection: Connection, user_ids: set[int], now: dt.datetime
+) -> dict[int, dt.datetime]:
     """Staff among `user_ids` who are outside their working hours now → when to notify them."""
     if not user_ids:
         return {}
@@ -60,8 +62,9 @@ def held_until(connection: Connection, user_ids: set[int], now: dt.datetime) -> 
     own = {
         row.user_id: row
         for row in connection.execute(
-            select(WorkingHours.user_id, WorkingHours.days, WorkingHours.starts, WorkingHours.ends)
-            .where(WorkingHours.user_id.in_(staff))
+            select(
+                WorkingHours.user_id, WorkingHours.days, WorkingHours.starts, WorkingHours.ends
+            ).where(WorkingHours.user_id.in_(staff))
         )
     }
     held = {}

@@ -34,9 +34,7 @@ class MessageThread(Audited, Base):
     participants: Mapped[list[ThreadParticipant]] = relationship(
         back_populates="thread", order_by="ThreadParticipant.id"
     )
-    messages: Mapped[list[Message]] = relationship(
-        back_populates="thread", order_by="Message.id"
-    )
+    messages: Mapped[list[Message]] = relationship(back_populates="thread", order_by="Message.id")
 
 
 class ThreadParticipant(Audited, Base):

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, distinct, exists, func, select
+from sqlalchemy import distinct, exists, func, select
 
 from ediary.audit.recording import Actor, operation
 from ediary.db import db, utcnow
@@ -58,7 +58,7 @@ def _check_text(subject: str | None, body: str, uploads: Sequence[Upload]) -> tu
     if len(uploads) > MAX_FILES:
         raise Refusal("too_many_files", _l("Najwyżej %(n)s załączniki.", n=MAX_FILES))
     subject = (subject or "").strip()
-    if subject is not None and len(subject) > MAX_SUBJECT:
+    if len(subject) > MAX_SUBJECT:
         raise Refusal("subject_too_long", _l("Temat jest za długi (najwyżej 200 znaków)."))
     return subject, body
 
@@ -86,11 +86,14 @@ def unread_threads(user_id: int) -> int:
         Message.id > ThreadParticipant.read_upto,
         Message.sender_id != user_id,
     )
-    return db.session.scalar(
-        select(func.count()).select_from(ThreadParticipant).where(
-            ThreadParticipant.user_id == user_id, newer
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ThreadParticipant)
+            .where(ThreadParticipant.user_id == user_id, newer)
         )
-    ) or 0
+        or 0
+    )
 
 
 def _add_message(
@@ -202,7 +205,9 @@ def write_to_class(
 
 
 @operation
-def reply(actor: Actor, thread: MessageThread, *, body: str, uploads: Sequence[Upload] = ()) -> Message:
+def reply(
+    actor: Actor, thread: MessageThread, *, body: str, uploads: Sequence[Upload] = ()
+) -> Message:
     sender = _sender(actor)
     if not any(p.user_id == sender.id for p in thread.participants):
         raise Refusal("not_in_thread", _l("Nie uczestniczysz w tej rozmowie."))
@@ -288,7 +293,9 @@ def save_working_hours(
 # --- announcements -------------------------------------------------------------------------
 
 
-def _check_announcement(title: str, body: str, expires_on: dt.date | None, today: dt.date) -> tuple[str, str, dt.date]:
+def _check_announcement(
+    title: str, body: str, expires_on: dt.date | None, today: dt.date
+) -> tuple[str, str, dt.date]:
     title, body = title.strip(), body.strip()
     if not title or not body:
         raise Refusal("announcement_empty", _l("Wpisz tytuł i treść ogłoszenia."))
@@ -336,7 +343,9 @@ def publish_announcement(
         if class_id is not None
         else list(
             db.session.scalars(
-                select(SchoolClass.id).where(SchoolClass.school_id == school_id).order_by(SchoolClass.id)
+                select(SchoolClass.id)
+                .where(SchoolClass.school_id == school_id)
+                .order_by(SchoolClass.id)
             )
         )
     )
@@ -376,13 +385,11 @@ def edit_announcement(
 
 
 @operation
-def withdraw_announcement(actor: Actor, announcement: Announcement, *, base_version: int) -> Announcement:
+def withdraw_announcement(
+    actor: Actor, announcement: Announcement, *, base_version: int
+) -> Announcement:
     if announcement.version != base_version:
         raise Conflict("changed", _l("Ogłoszenie zmieniono w międzyczasie. Sprawdź je i popraw."))
     if announcement.withdrawn_at is None:
         announcement.withdrawn_at = utcnow()
     return announcement
-
-
-def _unused() -> object:  # pragma: no cover
-    return and_

@@ -50,7 +50,9 @@ def inbox(user: User) -> list[InboxLine]:
 def _names(user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
-    return {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    return {
+        u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))
+    }
 
 
 def names_in(thread: MessageThread) -> dict[int, str]:
@@ -75,13 +77,18 @@ def current_announcements_for_pupil(pupil: Pupil, today: dt.date) -> list[Announ
 
 def current_announcements_for_staff(user: User, today: dt.date) -> list[Announcement]:
     """Staff see their schools' announcements and those of the classes they tutor or teach."""
-    schools = [m.school_id for m in user.memberships if m.school_id is not None and m.role in (
-        Role.TEACHER, Role.SECRETARY, Role.SCHOOL_ADMIN)]
+    schools = [
+        m.school_id
+        for m in user.memberships
+        if m.school_id is not None and m.role in (Role.TEACHER, Role.SECRETARY, Role.SCHOOL_ADMIN)
+    ]
     if not schools:
         return []
     taught = select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == user.id)
     tutored = select(SchoolClass.id).where(SchoolClass.form_tutor_id == user.id)
-    office = [m.school_id for m in user.memberships if m.role in (Role.SECRETARY, Role.SCHOOL_ADMIN)]
+    office = [
+        m.school_id for m in user.memberships if m.role in (Role.SECRETARY, Role.SCHOOL_ADMIN)
+    ]
     return list(
         db.session.scalars(
             select(Announcement)

@@ -152,7 +152,9 @@ def _new_page(recipients: list[access.Recipient], refusal: Refusal | None = None
         "messages/new.html",
         recipients=recipients,
         refusal=refusal,
-        chosen=parse_id(kept.get("recipient", "")) if kept else parse_id(request.args.get("to", "")),
+        chosen=parse_id(kept.get("recipient", ""))
+        if kept
+        else parse_id(request.args.get("to", "")),
         subject=kept.get("subject", "") if kept else "",
         body=kept.get("body", "") if kept else "",
         max_body=MAX_BODY,

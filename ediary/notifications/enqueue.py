@@ -147,26 +147,23 @@ def _preferences(key: Any) -> Any:
     """The columns `messages_for` reads of a reader, keyed by `key`, from users and their
     preferences (the caller joins whatever names its readers)."""
     pref = NotificationPreference
-    return (
-        select(
-            key,
-            pref.user_id,
-            pref.email.label("by_email"),
-            pref.sms.label("by_sms"),
-            pref.first_absence,
-            pref.absence,
-            pref.grade,
-            pref.remark,
-            pref.message,
-            pref.announcement,
-            pref.digest,
-            pref.digest_at,
-            # Only addresses their owners proved (ediary/contacts): never one just typed in.
-            verified_address_of(pref.user_id, ContactKind.EMAIL).label("email"),
-            verified_address_of(pref.user_id, ContactKind.PHONE).label("phone"),
-        )
-        .join(User, User.id == pref.user_id)
-    )
+    return select(
+        key,
+        pref.user_id,
+        pref.email.label("by_email"),
+        pref.sms.label("by_sms"),
+        pref.first_absence,
+        pref.absence,
+        pref.grade,
+        pref.remark,
+        pref.message,
+        pref.announcement,
+        pref.digest,
+        pref.digest_at,
+        # Only addresses their owners proved (ediary/contacts): never one just typed in.
+        verified_address_of(pref.user_id, ContactKind.EMAIL).label("email"),
+        verified_address_of(pref.user_id, ContactKind.PHONE).label("phone"),
+    ).join(User, User.id == pref.user_id)
 
 
 def _urgent_topics(connection: Connection, school_ids: set[int]) -> dict[int, set[str]]:

@@ -25,10 +25,14 @@ Login = Callable[[User], FlaskClient]
 
 def _school_wide(world: World, expires_on: dt.date) -> Announcement:
     return publish_announcement(
-        Actor(world.school_admin, Channel.WEB), school_id=world.school.id, class_id=None,
-        title="Dzień otwarty", body="Zapraszamy <b>wszystkich</b>.", expires_on=expires_on,
+        Actor(world.school_admin, Channel.WEB),
+        school_id=world.school.id,
+        class_id=None,
+        title="Dzień otwarty",
+        body="Zapraszamy <b>wszystkich</b>.",
+        expires_on=expires_on,
         today=world.today,
-    )  # fmt: skip
+    )
 
 
 def test_a_school_announcement_is_published_once_to_every_class(
@@ -63,9 +67,16 @@ def test_a_tutors_announcement_reaches_only_the_class(
     token = csrf_token(client, "/announcements")
     page = client.get("/announcements").get_data(as_text=True)
     assert "klasa 5a" in page and "cała szkoła" not in page
-    response = client.post("/announcements", data={
-        "csrf_token": token, "audience": "1", "title": "Wycieczka 5a", "body": "W piątek.",
-        "expires_on": (world.today + dt.timedelta(days=5)).isoformat()})  # fmt: skip
+    response = client.post(
+        "/announcements",
+        data={
+            "csrf_token": token,
+            "audience": "1",
+            "title": "Wycieczka 5a",
+            "body": "W piątek.",
+            "expires_on": (world.today + dt.timedelta(days=5)).isoformat(),
+        },
+    )
     assert response.status_code == 302
     login_as(world.parent)
     assert "Wycieczka 5a" in client.get(f"/portal/{world.pupil.id}").get_data(as_text=True)
@@ -80,9 +91,16 @@ def test_a_past_expiry_is_refused_with_the_text_kept(
     session.commit()
     login_as(world.school_admin)
     token = csrf_token(client, "/announcements")
-    response = client.post("/announcements", data={
-        "csrf_token": token, "audience": "1", "title": "Stary", "body": "Treść ogłoszenia",
-        "expires_on": (world.today - dt.timedelta(days=1)).isoformat()})  # fmt: skip
+    response = client.post(
+        "/announcements",
+        data={
+            "csrf_token": token,
+            "audience": "1",
+            "title": "Stary",
+            "body": "Treść ogłoszenia",
+            "expires_on": (world.today - dt.timedelta(days=1)).isoformat(),
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "Podaj datę ważności" in page
     assert 'value="Stary"' in page and "Treść ogłoszenia</textarea>" in page
@@ -94,9 +112,19 @@ def test_only_the_author_edits_or_withdraws(
     announcement = _school_wide(world, world.today + dt.timedelta(days=2))
     session.commit()
     path = f"/announcements/{announcement.id}"
-    for name in ("anonymous", "parent", "other_parent", "teacher", "tutor", "other_teacher",
-                 "secretary", "other_secretary", "other_school_admin", "district_admin",
-                 "other_district_admin"):  # fmt: skip
+    for name in (
+        "anonymous",
+        "parent",
+        "other_parent",
+        "teacher",
+        "tutor",
+        "other_teacher",
+        "secretary",
+        "other_secretary",
+        "other_school_admin",
+        "district_admin",
+        "other_district_admin",
+    ):
         if name == "anonymous":
             client.post("/logout", data={"csrf_token": csrf_token(client, "/login")})
             assert client.get(path).status_code == 302
@@ -104,22 +132,37 @@ def test_only_the_author_edits_or_withdraws(
         login_as(getattr(world, name))
         assert client.get(path).status_code == 404, name
         token = csrf_token(client, "/messages")
-        assert client.post(path, data={"csrf_token": token, "withdraw": "1",
-                                       "version": "1"}).status_code == 404, name  # fmt: skip
+        assert (
+            client.post(
+                path, data={"csrf_token": token, "withdraw": "1", "version": "1"}
+            ).status_code
+            == 404
+        ), name
     assert client.get(f"/announcements/{2**63}").status_code == 404
     login_as(world.school_admin)
     token = csrf_token(client, path)
-    edited = client.post(path, data={"csrf_token": token, "version": "1", "title": "Dzień otwarty!",
-                                     "body": "Zmiana godziny.",
-                                     "expires_on": (world.today + dt.timedelta(days=2)).isoformat()})  # fmt: skip
+    edited = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "title": "Dzień otwarty!",
+            "body": "Zmiana godziny.",
+            "expires_on": (world.today + dt.timedelta(days=2)).isoformat(),
+        },
+    )
     assert edited.status_code == 302
     stale = client.post(path, data={"csrf_token": token, "version": "1", "withdraw": "1"})
     assert stale.status_code == 409
-    assert client.post(path, data={"csrf_token": token, "version": "2",
-                                   "withdraw": "1"}).status_code == 302  # fmt: skip
+    assert (
+        client.post(path, data={"csrf_token": token, "version": "2", "withdraw": "1"}).status_code
+        == 302
+    )
     db.session.expire_all()
     history = db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.entity == "announcements", HistoryEntry.entity_id == announcement.id)
+        select(HistoryEntry).where(
+            HistoryEntry.entity == "announcements", HistoryEntry.entity_id == announcement.id
+        )
     ).all()
     assert len(history) == 3  # published, edited, withdrawn
     login_as(world.parent)

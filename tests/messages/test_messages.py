@@ -74,8 +74,12 @@ def test_a_parent_writes_only_to_their_childs_staff(world: World, session: objec
     assert world.secretary.id in names and world.school_admin.id in names
     assert "wychowawca 5a" in names[world.tutor.id]
     assert "dyrektor" in names[world.school_admin.id]
-    for outsider in (world.other_secretary, world.other_school_admin, world.other_parent,
-                     world.district_admin):  # fmt: skip
+    for outsider in (
+        world.other_secretary,
+        world.other_school_admin,
+        world.other_parent,
+        world.district_admin,
+    ):
         assert outsider.id not in names
     # Another family's parent (5b only) does not reach the 5a mathematics teacher.
     assert world.teacher.id not in {r.user_id for r in recipients_for(world.other_parent)}
@@ -117,8 +121,15 @@ def test_the_sender_sees_przeczytano_after_the_recipient_opened_it(
     world: World, client: FlaskClient, login_as: Login
 ) -> None:
     login_as(world.parent)
-    response = _post(client, "/messages/new", {"recipient": world.tutor.id, "subject": "Wycieczka",
-                                               "body": "Czy <script>alert(1)</script> jedziemy?"})  # fmt: skip
+    response = _post(
+        client,
+        "/messages/new",
+        {
+            "recipient": world.tutor.id,
+            "subject": "Wycieczka",
+            "body": "Czy <script>alert(1)</script> jedziemy?",
+        },
+    )
     assert response.status_code == 302
     thread = db.session.scalars(select(MessageThread)).one()
     page = client.get(f"/messages/{thread.id}").get_data(as_text=True)
@@ -140,8 +151,15 @@ def test_a_thread_and_its_files_reach_only_its_participants(
     world: World, client: FlaskClient, login_as: Login
 ) -> None:
     login_as(world.parent)
-    response = _post(client, "/messages/new", {"recipient": world.tutor.id, "body": "Zdjęcie",
-                                               "files": [(io.BytesIO(PNG), "kartka.png")]})  # fmt: skip
+    response = _post(
+        client,
+        "/messages/new",
+        {
+            "recipient": world.tutor.id,
+            "body": "Zdjęcie",
+            "files": [(io.BytesIO(PNG), "kartka.png")],
+        },
+    )
     assert response.status_code == 302
     thread = db.session.scalars(select(MessageThread)).one()
     attachment = thread.messages[0].attachments[0]
@@ -153,9 +171,17 @@ def test_a_thread_and_its_files_reach_only_its_participants(
         assert got.status_code == 200 and got.data == PNG
         assert got.headers["Content-Disposition"].startswith("attachment;")
         assert got.headers["X-Content-Type-Options"] == "nosniff"
-    for name in ("other_parent", "teacher", "other_teacher", "secretary", "school_admin",
-                 "other_secretary", "other_school_admin", "district_admin",
-                 "other_district_admin"):  # fmt: skip
+    for name in (
+        "other_parent",
+        "teacher",
+        "other_teacher",
+        "secretary",
+        "school_admin",
+        "other_secretary",
+        "other_school_admin",
+        "district_admin",
+        "other_district_admin",
+    ):
         login_as(getattr(world, name))
         assert client.get(f"/messages/{thread.id}").status_code == 404, name
         assert client.get(f"/messages/files/{attachment.id}").status_code == 404, name
@@ -186,8 +212,12 @@ def test_bad_input_is_refused_with_the_text_kept(
     words: str,
 ) -> None:
     login_as(world.parent)
-    sent = {"recipient": world.tutor.id, "subject": "Mój temat", "body": body,
-            "files": [(io.BytesIO(data), name) for data, name in files]}  # fmt: skip
+    sent = {
+        "recipient": world.tutor.id,
+        "subject": "Mój temat",
+        "body": body,
+        "files": [(io.BytesIO(data), name) for data, name in files],
+    }
     response = _post(client, "/messages/new", sent)
     page = response.get_data(as_text=True)
     assert response.status_code == 400, page
@@ -204,8 +234,12 @@ def test_a_double_submit_sends_one_message(
     page = client.get("/messages/new").get_data(as_text=True)
     token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page)
     assert token is not None
-    data = {"csrf_token": csrf_token(client, "/messages"), "form_token": token.group(1),
-            "recipient": world.tutor.id, "body": "Raz"}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(client, "/messages"),
+        "form_token": token.group(1),
+        "recipient": world.tutor.id,
+        "body": "Raz",
+    }
     assert client.post("/messages/new", data=data).status_code == 302
     assert client.post("/messages/new", data=data).status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Message)) == 1
@@ -219,7 +253,9 @@ def test_a_flood_is_refused_in_polish_with_the_text_kept(
         db.session.flush()
         time.sleep(0.001)  # each its own sending (sent_at differs)
     login_as(world.parent)
-    response = _post(client, "/messages/new", {"recipient": world.tutor.id, "body": "Jeszcze jedna"})
+    response = _post(
+        client, "/messages/new", {"recipient": world.tutor.id, "body": "Jeszcze jedna"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "zbyt wiele wiadomości" in page and "Jeszcze jedna" in page
@@ -229,8 +265,9 @@ def test_a_teacher_writes_to_every_family_of_the_class_privately(
     world: World, session: object
 ) -> None:
     captured = capture_events(
-        lambda: write_to_class(_web(world.tutor), world.class_a, subject="Zebranie",
-                               body="Zapraszam w czwartek."),  # fmt: skip
+        lambda: write_to_class(
+            _web(world.tutor), world.class_a, subject="Zebranie", body="Zapraszam w czwartek."
+        ),
         "message.received",
     )
     threads = captured.result
@@ -244,8 +281,12 @@ def _notified(world: World, user: User) -> None:
     _add(
         SYSTEM,
         NotificationPreference(user_id=user.id, email=True, message=True),
-        ContactVerification(user_id=user.id, kind=ContactKind.EMAIL,
-                            address=f"{user.login}@szkola.example", verified_at=utcnow()),  # fmt: skip
+        ContactVerification(
+            user_id=user.id,
+            kind=ContactKind.EMAIL,
+            address=f"{user.login}@szkola.example",
+            verified_at=utcnow(),
+        ),
     )
     db.session.flush()
 
@@ -297,11 +338,15 @@ def test_working_hours_are_the_teachers_own(
     session.commit()  # the refusal below rolls back to here, not past the world
     login_as(world.teacher)
     token = csrf_token(client, "/messages/hours")
-    refused = client.post("/messages/hours", data={"csrf_token": token, "starts": "16:00",
-                                                   "ends": "08:00", "day-0": "1"})  # fmt: skip
+    refused = client.post(
+        "/messages/hours",
+        data={"csrf_token": token, "starts": "16:00", "ends": "08:00", "day-0": "1"},
+    )
     assert refused.status_code == 400 and "Koniec pracy" in refused.get_data(as_text=True)
-    saved = client.post("/messages/hours", data={"csrf_token": token, "starts": "08:00",
-                                                 "ends": "14:00", "day-1": "1"})  # fmt: skip
+    saved = client.post(
+        "/messages/hours",
+        data={"csrf_token": token, "starts": "08:00", "ends": "14:00", "day-1": "1"},
+    )
     assert saved.status_code == 302
     page = client.get("/messages/hours").get_data(as_text=True)
     assert 'value="08:00"' in page and 'name="day-1" value="1" checked' in page

@@ -131,13 +131,24 @@ def _every_event_type(world: World) -> list[JournalEvent]:
     apply_timetable(Actor(world.school_admin, Channel.WEB), world.school, world.today)
     # Messages and announcements (issue 18): a parent writes to the tutor, who opens it; the
     # director announces to the school (one event per class).
-    thread = start_thread(Actor(world.parent, Channel.WEB), recipient_id=world.tutor.id,
-                          school_id=world.school.id, subject="Pytanie", body="Dzień dobry")  # fmt: skip
+    thread = start_thread(
+        Actor(world.parent, Channel.WEB),
+        recipient_id=world.tutor.id,
+        school_id=world.school.id,
+        subject="Pytanie",
+        body="Dzień dobry",
+    )
     tutor_place = next(p for p in thread.participants if p.user_id == world.tutor.id)
     mark_read(Actor(world.tutor, Channel.WEB), tutor_place)
-    publish_announcement(Actor(world.school_admin, Channel.WEB), school_id=world.school.id,
-                         class_id=None, title="Dzień otwarty", body="Zapraszamy.",
-                         expires_on=world.today, today=world.today)  # fmt: skip
+    publish_announcement(
+        Actor(world.school_admin, Channel.WEB),
+        school_id=world.school.id,
+        class_id=None,
+        title="Dzień otwarty",
+        body="Zapraszamy.",
+        expires_on=world.today,
+        today=world.today,
+    )
     db.session.flush()
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 

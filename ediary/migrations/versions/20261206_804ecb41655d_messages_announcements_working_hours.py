@@ -173,8 +173,12 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("notification_preferences", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("message", sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column("announcement", sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(
+            sa.Column("message", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("announcement", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
 
     # ### end Alembic commands ###
 
