@@ -262,13 +262,6 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
     return response
 
 
-@bp.get("/messages/unread")
-@login_required
-def unread() -> ResponseReturnValue:
-    """The badge's number (the inbox link fetches it after a live `message.*` event)."""
-    return {"unread": unread_threads(current_user.id)}
-
-
 # --- working hours (the right to disconnect) ---------------------------------------------------
 
 
