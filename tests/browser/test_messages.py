@@ -6,6 +6,7 @@ server process does not have: tests/messages/test_announcements.py.)"""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -69,30 +70,32 @@ def test_a_parent_and_the_tutor_write_and_read_live(site: Site, browser: Browser
             row.get_by_role("link").click()
         expect(parent.locator(".receipt").last).to_contain_text("przeczytano: Jan Kowalski")
 
-        # The tutor writes to the parents of the class; the parent's inbox gets its copy.
+        # The parent is on the portal's start page; the tutor writes to the parents of the
+        # class: the inbox badge in the header counts it, live.
+        parent.goto(f"{site.url}/portal/")
+        _live(parent)
         tutor.goto(f"{site.url}/messages")
         with tutor.expect_navigation():
             tutor.get_by_role("link", name="Napisz do rodziców klasy").click()
         tutor.get_by_label("Klasa").select_option(label="5a")
         _write(tutor, f"Zebranie {tag}", "Zapraszam w czwartek o 17:00.")
         expect(tutor.get_by_text("Wiadomość wysłana do rodziców klasy 5a")).to_be_visible()
-        parent.goto(f"{site.url}/messages")
-        expect(parent.locator("tr.unread", has_text=f"Zebranie {tag}")).to_be_visible()
+        expect(parent.locator("[data-inbox] .badge")).to_have_text(re.compile(r"^[1-9]\d*$"))
 
-        # The director announces to the school; the parent's start page shows it.
+        # The director announces to the school: the parent's open start page shows it, live.
         log_in(director, site.url, DIRECTOR)
         with director.expect_navigation():
             director.get_by_role("link", name="Ogłoszenia").first.click()
         director.get_by_label("Tytuł").fill(f"Dzień otwarty {tag}")
         director.get_by_label("Treść").fill("Zapraszamy rodziców w sobotę.")
-        director.get_by_label("Ważne do (włącznie)").fill(
-            director.get_by_label("Ważne do (włącznie)").get_attribute("min") or ""
-        )
+        expiry = director.get_by_label("Ważne do (włącznie)")
+        expiry.fill(expiry.get_attribute("min") or "")
         with director.expect_navigation():
             director.get_by_role("button", name="Opublikuj").click()
         expect(director.get_by_text("Ogłoszenie opublikowane.")).to_be_visible()
-        parent.goto(f"{site.url}/portal/")
         expect(parent.locator(".announcement", has_text=f"Dzień otwarty {tag}")).to_be_visible()
+        parent.goto(f"{site.url}/messages")
+        expect(parent.locator("tr.unread", has_text=f"Zebranie {tag}")).to_be_visible()
         assert storage_holds_nothing_personal(parent)
     finally:
         for context in (parent_context, tutor_context, director_context):
