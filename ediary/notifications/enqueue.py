@@ -137,9 +137,17 @@ def _event_readers(connection: Connection, told: list[JournalEvent]) -> dict[int
         by_class: dict[int, list[RowMapping]] = {}
         for reader in found:
             by_class.setdefault(reader["key"], []).append(reader)
+        # A school-wide announcement is one event per class: a parent with children in two
+        # classes is told once (the first class's event), not once per child.
+        told_of: set[tuple[int, int]] = set()
         for row in told:
             if row.type == "announcement.published":
-                readers[row.id] = by_class.get(row.audience_id, [])
+                readers[row.id] = []
+                for reader in by_class.get(row.audience_id, []):
+                    key = (row.payload["announcement_id"], reader["user_id"])
+                    if key not in told_of:
+                        told_of.add(key)
+                        readers[row.id].append(reader)
     return readers
 
 
