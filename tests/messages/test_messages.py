@@ -261,6 +261,27 @@ def test_a_flood_is_refused_in_polish_with_the_text_kept(
     assert "zbyt wiele wiadomości" in page and "Jeszcze jedna" in page
 
 
+def test_sending_is_rate_limited_per_person_with_a_polish_page(
+    world: World, client: FlaskClient, login_as: Login, session: Any
+) -> None:
+    session.commit()  # the refusals below roll back to here, not past the world
+    login_as(world.parent)
+    token = csrf_token(client, "/messages")
+    empty = {"csrf_token": token, "recipient": str(world.tutor.id), "body": ""}
+    for _ in range(30):  # refused sendings count too: the limit is on trying
+        assert client.post("/messages/new", data=empty).status_code == 400
+    throttled = client.post("/messages/new", data=empty)
+    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
+    assert "Spróbuj ponownie" in throttled.get_data(as_text=True)
+    # Another person is not held back by Maria's sendings.
+    login_as(world.tutor)
+    token = csrf_token(client, "/messages")
+    answer = client.post(
+        "/messages/new", data={**empty, "csrf_token": token, "recipient": str(world.parent.id)}
+    )
+    assert answer.status_code == 400
+
+
 def test_a_teacher_writes_to_every_family_of_the_class_privately(
     world: World, session: object
 ) -> None:
