@@ -167,6 +167,15 @@ def participant_of(user: User, thread_id: int) -> ThreadParticipant:
     return found
 
 
+def may_reply(user: User, thread: MessageThread) -> bool:
+    """Staff answer in their threads; a parent only while the others still serve their
+    children (a parent whose child left the school reads the old thread but writes no more)."""
+    if is_staff(user):
+        return True
+    reachable = {r.user_id for r in recipients_for(user)}
+    return all(p.user_id in reachable for p in thread.participants if p.user_id != user.id)
+
+
 def load_thread(user: User, thread_id: int) -> MessageThread:
     return participant_of(user, thread_id).thread
 

@@ -221,6 +221,9 @@ def thread(thread_id: int) -> ResponseReturnValue:
         if mark_read(Actor(current_user, Channel.WEB), participant):
             db.session.commit()
         return _thread_page(found, head)
+    if not access.may_reply(current_user, found):
+        gone = Refusal("not_reachable", _("Do tej osoby nie możesz już pisać w dzienniku."))
+        return _thread_page(found, journal_head(), gone), 400
     uploads, refused = _files_or_refusal()
     if refused is not None:
         return _thread_page(found, journal_head(), refused), 400

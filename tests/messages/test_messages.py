@@ -31,6 +31,7 @@ from ediary.messages.operations import (
 )
 from ediary.notifications.models import NotificationPreference, OutgoingMessage
 from ediary.people.models import User
+from ediary.schools.operations import unlink_guardian
 from tests.clock import warsaw
 from tests.events import capture_events
 from tests.factories import SYSTEM, World, _add
@@ -259,6 +260,27 @@ def test_a_flood_is_refused_in_polish_with_the_text_kept(
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "zbyt wiele wiadomości" in page and "Jeszcze jedna" in page
+
+
+def test_a_parent_whose_child_left_reads_the_thread_but_writes_no_more(
+    world: World, client: FlaskClient, login_as: Login, session: Any
+) -> None:
+    thread = start_thread(
+        _web(world.other_parent),
+        recipient_id=world.other_teacher.id,
+        school_id=world.school.id,
+        subject="Wycieczka",
+        body="Dzień dobry",
+    )
+    unlink_guardian(_web(world.secretary), world.other_parent, world.pupil_b)
+    session.commit()
+    login_as(world.other_parent)
+    assert client.get(f"/messages/{thread.id}").status_code == 200
+    token = csrf_token(client, "/messages")
+    refused = client.post(f"/messages/{thread.id}", data={"csrf_token": token, "body": "Jeszcze"})
+    assert refused.status_code == 400
+    assert "nie możesz już pisać" in refused.get_data(as_text=True)
+    assert len(thread.messages) == 1
 
 
 def test_sending_is_rate_limited_per_person_with_a_polish_page(
