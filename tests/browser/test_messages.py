@@ -96,6 +96,17 @@ def test_a_parent_and_the_tutor_write_and_read_live(site: Site, browser: Browser
         expect(parent.locator(".announcement", has_text=f"Dzień otwarty {tag}")).to_be_visible()
         parent.goto(f"{site.url}/messages")
         expect(parent.locator("tr.unread", has_text=f"Zebranie {tag}")).to_be_visible()
+
+        # The parent answers the letter privately; the tutor's start page counts it, live.
+        tutor.goto(site.url)
+        _live(tutor)
+        expect(tutor.locator("[data-inbox] .badge")).to_have_count(0)
+        with parent.expect_navigation():
+            parent.get_by_role("link", name=f"Zebranie {tag}").click()
+        parent.get_by_label("Treść").fill("Będę.")
+        with parent.expect_navigation():
+            parent.get_by_role("button", name="Odpowiedz").click()
+        expect(tutor.locator("[data-inbox] .badge")).to_have_text("1")
         assert storage_holds_nothing_personal(parent)
     finally:
         for context in (parent_context, tutor_context, director_context):
