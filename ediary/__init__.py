@@ -68,6 +68,7 @@ BLUEPRINTS: list[str] = [
     "ediary.gradingrules.views",
     "ediary.tutor.views",
     "ediary.messages.views",
+    "ediary.messages.announcement_views",
 ]
 
 
