@@ -55,7 +55,7 @@ def _write(world: World, body: str = "Dzień dobry, pytanie o sprawdzian.") -> M
     )
 
 
-def _post(client: FlaskClient, path: str, data: dict[str, object]) -> TestResponse:
+def _post(client: FlaskClient, path: str, data: dict[str, Any]) -> TestResponse:
     values: MultiDict[str, object] = MultiDict([("csrf_token", csrf_token(client, "/messages"))])
     for key, value in data.items():
         if key == "files":
@@ -335,7 +335,7 @@ def _notified(world: World, user: User) -> None:
 
 
 def test_right_to_disconnect_holds_the_teachers_email_until_the_working_day(
-    world: World, session: object, time_machine: object
+    world: World, session: object, time_machine: Any
 ) -> None:
     _notified(world, world.tutor)
     _notified(world, world.parent)
