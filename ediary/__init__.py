@@ -71,6 +71,8 @@ BLUEPRINTS: list[str] = [
     "ediary.classification.views",
     "ediary.classification.director_views",
     "ediary.council.views",
+    "ediary.messages.views",
+    "ediary.messages.announcement_views",
 ]
 
 

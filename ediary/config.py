@@ -49,6 +49,8 @@ class Config:
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     # Photos of parents' excuse notes: outside static/, served only through a scoped route.
     EXCUSE_NOTES_DIR: str = "instance/excuse-notes"
+    # Files sent with messages (ediary/messages): likewise outside static/, served as downloads.
+    MESSAGE_FILES_DIR: str = "instance/message-files"
     # Outgoing e-mail (notifications, password reset); no host means e-mail is not sent.
     SMTP_HOST: str = ""
     SMTP_PORT: int = 25

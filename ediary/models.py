@@ -11,6 +11,7 @@ from ediary.gradingrules import models as gradingrules_models
 from ediary.homework import models as homework_models
 from ediary.journal import models as journal_models
 from ediary.kiosks import models as kiosk_models
+from ediary.messages import models as message_models
 from ediary.notifications import models as notification_models
 from ediary.office import models as office_models
 from ediary.office.imports import models as import_models
@@ -37,6 +38,7 @@ __all__ = [
     "import_models",
     "journal_models",
     "kiosk_models",
+    "message_models",
     "notification_models",
     "office_models",
     "people_models",

@@ -30,6 +30,7 @@ from ediary.homework.models import HomeworkKind
 from ediary.homework.operations import announce
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import issue_enrollment_code
+from ediary.messages.operations import publish_announcement, save_working_hours, start_thread
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
 from ediary.office.imports.operations import remember_mapping
@@ -61,6 +62,10 @@ NOT_AUDITED = {
     "import_uploads",  # issue 13: a file between its import's dry run and commit, kept 2 hours
     # Issue 17 item 5: who opened a pupil's record, for the parents; itself a log, append-only.
     "record_views",
+    # Issue 18: a message's files, written once with the (audited) message and never changed;
+    # and read receipts, a log of who opened a message when, append-only.
+    "message_attachments",
+    "message_receipts",
 }
 
 
@@ -110,6 +115,14 @@ def every_kind_of_row(world, session):
     # Issue 17: a year-end archive's record (ediary/records/models.py).
     _add(SYSTEM, YearArchive(school_id=world.school.id, year_id=world.year.id, file_name="a.zip",
                              size=1, sha256="0" * 64, signer="CN=Dyrektor"))  # fmt: skip
+    # Issue 18: a thread with a message, the tutor's working hours, an announcement.
+    start_thread(parent, recipient_id=world.tutor.id, school_id=world.school.id, subject="Pytanie",
+                 body="Dzień dobry")  # fmt: skip
+    save_working_hours(Actor(world.tutor, Channel.WEB), world.tutor, days={0, 1}, by_email=False,
+                       starts=dt.time(8), ends=dt.time(15))  # fmt: skip
+    publish_announcement(Actor(world.school_admin, Channel.WEB), school_id=world.school.id,
+                         class_id=None, title="Dzień otwarty", body="Zapraszamy.",
+                         expires_on=world.today, today=world.today)  # fmt: skip
     # Issue 14: two-factor login's authenticator and recovery codes.
     offer_authenticator(Actor(world.secretary, Channel.WEB), world.secretary)
     new_recovery_codes(Actor(world.secretary, Channel.WEB), world.secretary)

@@ -35,6 +35,8 @@ from ediary.homework.operations import announce
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.operations import publish
 from ediary.kiosks.operations import revoke_kiosk
+from ediary.messages.models import Announcement, MessageThread
+from ediary.messages.operations import mark_read, publish_announcement, start_thread
 from ediary.schools.models import Term
 from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.operations import cancel_lesson, substitute_lesson
@@ -194,6 +196,47 @@ def _behaviour_graded(w: World) -> Case:
     return Case(propose, w.pupil.id, lambda _: payload)
 
 
+def _thread(w: World) -> MessageThread:
+    return start_thread(
+        Actor(w.parent, Channel.WEB), recipient_id=w.tutor.id, school_id=w.school.id,
+        subject="Pytanie", body="Dzień dobry",
+    )  # fmt: skip
+
+
+def _message_received(w: World) -> Case:
+    def fields(thread: MessageThread) -> dict[str, Any]:
+        return {"thread_id": thread.id, "message_id": thread.messages[0].id, "subject": "Pytanie",
+                "sender": w.parent.full_name, "unread": 1}  # fmt: skip
+
+    return Case(partial(_thread, w), w.tutor.id, fields)
+
+
+def _message_read(w: World) -> Case:
+    thread = _thread(w)
+    place = next(p for p in thread.participants if p.user_id == w.tutor.id)
+
+    def fields(_: int) -> dict[str, Any]:
+        receipt = thread.messages[0].receipts[0]
+        return {"thread_id": thread.id, "message_id": thread.messages[0].id,
+                "reader": w.tutor.full_name, "read_at": receipt.read_at.isoformat()}  # fmt: skip
+
+    return Case(partial(mark_read, Actor(w.tutor, Channel.WEB), place), w.parent.id, fields)
+
+
+def _announcement(w: World) -> Case:
+    def publish_it() -> Announcement:
+        return publish_announcement(
+            Actor(w.tutor, Channel.WEB), school_id=w.school.id, class_id=w.class_a.id,
+            title="Wycieczka", body="W piątek.", expires_on=w.today, today=w.today,
+        )  # fmt: skip
+
+    def fields(found: Announcement) -> dict[str, Any]:
+        return {"class_id": w.class_a.id, "announcement_id": found.id, "title": "Wycieczka",
+                "expires_on": w.today.isoformat(), "author": w.tutor.full_name}  # fmt: skip
+
+    return Case(publish_it, w.class_a.id, fields)
+
+
 CASES: dict[str, Callable[[World], Case]] = {
     "attendance.recorded": _attendance,
     "grade.added": lambda w: Case(
@@ -266,6 +309,9 @@ CASES: dict[str, Callable[[World], Case]] = {
     ),
     "excuse.decided": _excuse_decided,
     "behaviour.graded": _behaviour_graded,
+    "message.received": _message_received,
+    "message.read": _message_read,
+    "announcement.published": _announcement,
 }
 
 

@@ -32,6 +32,7 @@ class Scope:
     classes: frozenset[int] = field(default_factory=frozenset)
     schools: frozenset[int] = field(default_factory=frozenset)
     districts: frozenset[int] = field(default_factory=frozenset)  # the board's signal, no events
+    person: int | None = None  # the user themself: their messages (catalogue Audience.PERSON)
 
     def sees(self, audience: str, audience_id: int, school_id: int) -> bool:
         """Whether an event about `audience` (a catalogue audience) is in this scope."""
@@ -39,6 +40,8 @@ class Scope:
             return school_id in self.schools or audience_id in self.pupils
         if audience == Audience.CLASS.value:
             return school_id in self.schools or audience_id in self.classes
+        if audience == Audience.PERSON.value:
+            return self.person is not None and audience_id == self.person  # never a school's
         return False  # a kiosk's events go to the device, to no person
 
 
@@ -121,5 +124,9 @@ def scope_of(user: User) -> Scope:
         if m.role is Role.DISTRICT_ADMIN and m.district_id is not None
     }
     return Scope(
-        frozenset(pupils), frozenset(classes), frozenset(register_schools), frozenset(districts)
+        frozenset(pupils),
+        frozenset(classes),
+        frozenset(register_schools),
+        frozenset(districts),
+        person=user.id,
     )

@@ -36,6 +36,7 @@ from ediary.demo.contacts import seed_contacts
 from ediary.demo.content import SUBJECTS, WEEKLY_HOURS
 from ediary.demo.history import SchoolCodes
 from ediary.demo.lessons import BELLS, LESSON, WARSAW, Ids, Progress, write_diary
+from ediary.demo.messages import seed_messages
 from ediary.demo.register import fill_demo_register
 from ediary.demo.twofactor import enrol_demo
 from ediary.diary.models import AttendanceType, GradeCategory
@@ -124,6 +125,7 @@ def seed_demo(
     substitutions.seed_absence(today)  # dyrektor1: an absent teacher to plan for (issue 14)
     diary["homework"] = homework.announce_some(today)  # a parent's week shows tests (issue 18)
     diary["classification_councils"] = classification.seed_councils(today)  # issue 15 item 5
+    diary["messages"] = seed_messages(today)  # rodzic1 ↔ wychowawca1; dyrektor1's announcement
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
 
 

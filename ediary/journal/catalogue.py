@@ -22,6 +22,9 @@ class Audience(enum.StrEnum):
     PUPIL = "pupil"  # the pupil's guardians, the form tutor and the pupil's teachers
     CLASS = "class"  # everyone who may see the class: guardians of its pupils, tutor, teachers
     KIOSK = "kiosk"  # one enrolled device
+    # One person (a user account): their messages and read receipts, nobody else's. Not "user":
+    # `user:<id>` is the control room every socket of a person joins (realtime/rooms.py).
+    PERSON = "person"
 
 
 # --- payloads: dates are ISO strings, names are what a parent reads ---------------------------
@@ -178,6 +181,35 @@ class BehaviourGraded(TypedDict):
     name: str
 
 
+class MessageReceived(TypedDict):
+    """A message arrived in one of the person's threads; `unread`: their inbox's badge now."""
+
+    thread_id: int
+    message_id: int
+    subject: str
+    sender: str
+    unread: int
+
+
+class MessageRead(TypedDict):
+    """A participant opened the thread: the sender's messages up to `message_id` were read."""
+
+    thread_id: int
+    message_id: int
+    reader: str
+    read_at: str
+
+
+class AnnouncementPublished(TypedDict):
+    """An announcement of the school or of the class (one event per class it reaches)."""
+
+    class_id: int
+    announcement_id: int
+    title: str
+    expires_on: str
+    author: str
+
+
 # --- the catalogue ------------------------------------------------------------------------------
 
 
@@ -260,6 +292,24 @@ EVENT_TYPES: dict[str, EventType] = {
             Audience.PUPIL,
             BehaviourGraded,
             "The form tutor set a proposed or final behaviour grade, or the director corrected it.",
+        ),
+        EventType(
+            "message.received",
+            Audience.PERSON,
+            MessageReceived,
+            "A message arrived for the person (ediary/messages).",
+        ),
+        EventType(
+            "message.read",
+            Audience.PERSON,
+            MessageRead,
+            "The recipient of the person's message read it (a read receipt).",
+        ),
+        EventType(
+            "announcement.published",
+            Audience.CLASS,
+            AnnouncementPublished,
+            "The director or the form tutor published an announcement.",
         ),
     )
 }

@@ -18,6 +18,7 @@ from ediary.audit.recording import current_actor
 from ediary.db import db
 from ediary.journal.catalogue import (
     EVENT_TYPES,
+    AnnouncementPublished,
     AttendanceRecorded,
     BehaviourGraded,
     ExcuseRequested,
@@ -29,6 +30,8 @@ from ediary.journal.catalogue import (
     LessonCancelled,
     LessonSubstituted,
     LessonTopic,
+    MessageRead,
+    MessageReceived,
     RemarkAdded,
     RemarkRemoved,
     TimetableChanged,
@@ -153,6 +156,30 @@ def publish(
     school_id: int,
     audience_id: int,
     **payload: Unpack[BehaviourGraded],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["message.received"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[MessageReceived],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["message.read"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[MessageRead],
+) -> JournalEvent: ...
+@overload
+def publish(
+    type_name: Literal["announcement.published"],
+    *,
+    school_id: int,
+    audience_id: int,
+    **payload: Unpack[AnnouncementPublished],
 ) -> JournalEvent: ...
 def publish(type_name: str, *, school_id: int, audience_id: int, **payload: Any) -> JournalEvent:
     """Adds a journal row to the operation's transaction; delivery happens after commit."""

@@ -20,6 +20,7 @@ from ediary.contacts.models import ContactKind
 from ediary.contacts.queries import verified_address_of
 from ediary.db import utcnow
 from ediary.journal.models import JournalEvent
+from ediary.messages.hours import held_until
 from ediary.notifications.models import (
     Channel,
     MessageKind,
@@ -53,6 +54,10 @@ def topics_of(row: JournalEvent, first_slots: Mapping[tuple[int, str], int]) -> 
         return [Topic.GRADE]
     if row.type == "remark.added":
         return [Topic.REMARK]
+    if row.type == "message.received":
+        return [Topic.MESSAGE]
+    if row.type == "announcement.published":
+        return [Topic.ANNOUNCEMENT]
     if not _is_new_absence(row):
         return []
     first = first_slots.get((row.payload["pupil_id"], row.payload["date"]))
@@ -93,23 +98,7 @@ def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowM
     guardians."""
     pref = NotificationPreference
     rows = connection.execute(
-        select(
-            Guardianship.pupil_id,
-            pref.user_id,
-            pref.email.label("by_email"),
-            pref.sms.label("by_sms"),
-            pref.first_absence,
-            pref.absence,
-            pref.grade,
-            pref.remark,
-            pref.first_cancelled,
-            pref.digest,
-            pref.digest_at,
-            # Only addresses their owners proved (ediary/contacts): never one just typed in.
-            verified_address_of(pref.user_id, ContactKind.EMAIL).label("email"),
-            verified_address_of(pref.user_id, ContactKind.PHONE).label("phone"),
-        )
-        .join(User, User.id == pref.user_id)
+        _preferences(Guardianship.pupil_id)
         .join(Guardianship, Guardianship.user_id == User.id)
         .where(Guardianship.pupil_id.in_(pupil_ids), User.active.is_(True))
         .order_by(Guardianship.pupil_id, pref.user_id)
@@ -118,6 +107,73 @@ def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowM
     for reader in rows:
         readers.setdefault(reader["pupil_id"], []).append(reader)
     return readers
+
+
+def _event_readers(connection: Connection, told: list[JournalEvent]) -> dict[int, list[RowMapping]]:
+    """Event id → its readers, for the events not about one pupil: a message (its recipient,
+    parent or staff) and an announcement (the guardians of the class's pupils, once each)."""
+    pref = NotificationPreference
+    readers: dict[int, list[RowMapping]] = {}
+    people = {row.audience_id for row in told if row.type == "message.received"}
+    if people:
+        found = connection.execute(
+            _preferences(pref.user_id.label("key")).where(
+                pref.user_id.in_(people), User.active.is_(True)
+            )
+        ).mappings()
+        by_user = {reader["user_id"]: reader for reader in found}
+        for row in told:
+            if row.type == "message.received" and row.audience_id in by_user:
+                readers[row.id] = [by_user[row.audience_id]]
+    classes = {row.audience_id for row in told if row.type == "announcement.published"}
+    if classes:
+        found = connection.execute(
+            _preferences(Pupil.class_id.label("key"))
+            .join(Guardianship, Guardianship.user_id == User.id)
+            .join(Pupil, Pupil.id == Guardianship.pupil_id)
+            .where(Pupil.class_id.in_(classes), User.active.is_(True))
+            .distinct()
+            .order_by(Pupil.class_id, pref.user_id)
+        ).mappings()
+        by_class: dict[int, list[RowMapping]] = {}
+        for reader in found:
+            by_class.setdefault(reader["key"], []).append(reader)
+        # A school-wide announcement is one event per class: a parent with children in two
+        # classes is told once (the first class's event), not once per child.
+        told_of: set[tuple[int, int]] = set()
+        for row in told:
+            if row.type == "announcement.published":
+                readers[row.id] = []
+                for reader in by_class.get(row.audience_id, []):
+                    key = (row.payload["announcement_id"], reader["user_id"])
+                    if key not in told_of:
+                        told_of.add(key)
+                        readers[row.id].append(reader)
+    return readers
+
+
+def _preferences(key: Any) -> Any:
+    """The columns `messages_for` reads of a reader, keyed by `key`, from users and their
+    preferences (the caller joins whatever names its readers)."""
+    pref = NotificationPreference
+    return select(
+        key,
+        pref.user_id,
+        pref.email.label("by_email"),
+        pref.sms.label("by_sms"),
+        pref.first_absence,
+        pref.absence,
+        pref.grade,
+        pref.remark,
+        pref.first_cancelled,
+        pref.message,
+        pref.announcement,
+        pref.digest,
+        pref.digest_at,
+        # Only addresses their owners proved (ediary/contacts): never one just typed in.
+        verified_address_of(pref.user_id, ContactKind.EMAIL).label("email"),
+        verified_address_of(pref.user_id, ContactKind.PHONE).label("phone"),
+    ).join(User, User.id == pref.user_id)
 
 
 def _urgent_topics(connection: Connection, school_ids: set[int]) -> dict[int, set[str]]:
@@ -197,8 +253,11 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
     told = [row for row in events if topics[row.id]]
     if not told:
         return
-    readers = _readers(connection, {row.payload["pupil_id"] for row in told})
-    if not readers:
+    about_pupils = [row for row in told if "pupil_id" in row.payload]
+    by_pupil = _readers(connection, {row.payload["pupil_id"] for row in about_pupils})
+    readers = {row.id: by_pupil.get(row.payload["pupil_id"], []) for row in about_pupils}
+    readers.update(_event_readers(connection, [row for row in told if row.id not in readers]))
+    if not any(readers.values()):
         return
     urgent = _urgent_topics(connection, {row.school_id for row in told})
     now = utcnow()
@@ -206,13 +265,16 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
         message
         for row in told
         for message in messages_for(
-            row,
-            topics[row.id],
-            readers.get(row.payload["pupil_id"], []),
-            urgent.get(row.school_id, set()),
-            now,
+            row, topics[row.id], readers.get(row.id, []), urgent.get(row.school_id, set()), now
         )
     ]
+    # The right to disconnect: a message's notice to staff waits for their working hours.
+    held = held_until(
+        connection, {m["user_id"] for m in rows if m["topic"] == Topic.MESSAGE.value}, now
+    )
+    for message in rows:
+        if message["topic"] == Topic.MESSAGE.value and message["user_id"] in held:
+            message["next_attempt_at"] = max(message["next_attempt_at"], held[message["user_id"]])
     if rows:
         connection.execute(insert(OutgoingMessage), rows)
 

@@ -39,6 +39,8 @@ class Topic(enum.StrEnum):
     # The class's (group's) first lesson of the day is cancelled: sent before that lesson
     # (quiet hours end no later than half an hour before it: sender.py).
     FIRST_CANCELLED = "first_cancelled"
+    MESSAGE = "message"  # a message (wiadomość) in the person's inbox: parents and staff alike
+    ANNOUNCEMENT = "announcement"  # an announcement of the child's school or class
 
 
 DEFAULT_QUIET_FROM = dt.time(21, 0)
@@ -60,6 +62,8 @@ class NotificationPreference(Audited, Base):
     grade: Mapped[bool] = mapped_column(default=False)
     remark: Mapped[bool] = mapped_column(default=False)
     first_cancelled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    message: Mapped[bool] = mapped_column(default=True, server_default=true())
+    announcement: Mapped[bool] = mapped_column(default=True, server_default=true())
     # One message a day with everything instead of one per event (urgent ones still go at once).
     digest: Mapped[bool] = mapped_column(default=False)
     digest_at: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_DIGEST_AT)

@@ -40,6 +40,8 @@ def preference_of(user: User) -> NotificationPreference:
         grade=False,
         remark=False,
         first_cancelled=True,
+        message=True,
+        announcement=True,
         digest=False,
         digest_at=DEFAULT_DIGEST_AT,
         quiet_from=DEFAULT_QUIET_FROM,

@@ -69,6 +69,14 @@ def event_line(topic: str, payload: dict[str, Any], child: str) -> str:
             child=child,
             kind=kinds.get(payload.get("kind", ""), _("neutralna")),
         )
+    if topic == "message":
+        return _(
+            "Nowa wiadomość od: %(sender)s (%(subject)s).",
+            sender=payload["sender"],
+            subject=payload["subject"],
+        )
+    if topic == "announcement":
+        return _("Ogłoszenie: %(title)s.", title=payload["title"])
     return _("%(child)s: nowy wpis w dzienniku.", child=child)
 
 
@@ -79,6 +87,8 @@ def event_subject(topic: str, child: str) -> str:
         "first_cancelled": _("Odwołana pierwsza lekcja: %(child)s", child=child),
         "grade": _("Nowa ocena: %(child)s", child=child),
         "remark": _("Nowa uwaga: %(child)s", child=child),
+        "message": _("Nowa wiadomość w dzienniku"),
+        "announcement": _("Nowe ogłoszenie w dzienniku"),
     }
     return subjects.get(topic, _("Nowy wpis w dzienniku"))
 

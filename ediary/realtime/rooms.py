@@ -10,6 +10,8 @@ domain:
   classes, catalogue `Audience.CLASS`);
 - `school:<id>` for secretaries and school administrators, who read the whole school: one room
   instead of hundreds of pupil rooms;
+- `person:<id>` for the person themself: their messages and read receipts (catalogue
+  `Audience.PERSON`), which no school room carries;
 - `user:<id>` (control only: revocation finds a person's sockets through it, no event goes there).
 
 On `/kiosk`, a device's socket is in `kiosk:<id>` (its own events) and, while its screen shows a
@@ -77,7 +79,12 @@ def rooms_of(scope: Scope) -> set[str]:
         | {f"{Audience.CLASS.value}:{c}" for c in scope.classes}
         | {f"school:{s}" for s in scope.schools}
         | {district_room(d) for d in scope.districts}
+        | ({person_room(scope.person)} if scope.person is not None else set())
     )
+
+
+def person_room(user_id: int) -> str:
+    return f"{Audience.PERSON.value}:{user_id}"
 
 
 def journal_filter(scope: Scope) -> ColumnElement[bool]:
@@ -97,6 +104,13 @@ def journal_filter(scope: Scope) -> ColumnElement[bool]:
                 JournalEvent.audience_id.in_(sorted(scope.classes)),
             )
         )
+    if scope.person is not None:
+        clauses.append(
+            and_(
+                JournalEvent.audience == Audience.PERSON.value,
+                JournalEvent.audience_id == scope.person,
+            )
+        )
     if scope.schools:
         clauses.append(
             and_(
@@ -109,6 +123,8 @@ def journal_filter(scope: Scope) -> ColumnElement[bool]:
 
 def event_rooms(audience: str, audience_id: int, school_id: int) -> tuple[str, list[str]]:
     """The namespace and rooms an event is emitted to (the inverse of `rooms_of`)."""
+    if audience == Audience.PERSON.value:
+        return LIVE, [person_room(audience_id)]  # one person's: no school room
     if audience not in PEOPLE_AUDIENCES:
         return KIOSK, [f"{audience}:{audience_id}"]
     return LIVE, [f"{audience}:{audience_id}", f"school:{school_id}"]

@@ -295,6 +295,8 @@ NOT_IN_THE_DIARY: dict[str, str] = {
     "ImportMapping": "the office's remembered spreadsheet columns: a setting",
     "ImportUpload": "an uploaded spreadsheet between its dry run and its commit, kept two hours",
     "JournalEvent": "the delivery queue of live updates, pruned after its retention",
+    "MessageThread": "messages between families and staff: correspondence, not the diary",
+    "Announcement": "the school's announcements to parents: correspondence, not the diary",
     "Membership": "who may use the system in which role: access, not the record",
     "OutgoingMessage": "e-mails and SMS to parents: delivery bookkeeping",
     "SchoolNotificationPolicy": "the school's notification settings",

@@ -33,6 +33,8 @@ function label(event) {
     case "excuse.requested":
     case "excuse.decided": return `${words.excuse}: ${words[event.status] ?? event.status}`;
     case "behaviour.graded": return `${words.behaviour}: ${event.name}`;
+    case "message.received": return `${words.message}: ${event.sender}`;
+    case "announcement.published": return `${words.announcement}: ${event.title}`;
     default: return null;
   }
 }
@@ -100,7 +102,22 @@ function onEvent(event) {
   const who = event.pupil_id !== undefined ? childName(event.pupil_id) : "";
   const text = forThisChild(event) ? label(event) : null;
   if (text) toast(who ? `${who} · ${text}` : text);
+  if (event.type === "message.received") showUnread(event.unread);
   if (mine) refreshSoon();
+}
+
+// The inbox link's badge (templates/portal/base.html): the number the event carries.
+function showUnread(count) {
+  const link = document.querySelector("[data-inbox]");
+  if (!link) return;
+  let badge = link.querySelector(".badge");
+  if (!badge) {
+    badge = document.createElement("span");
+    badge.className = "badge";
+    link.append(" ", badge);
+  }
+  badge.textContent = String(count);
+  badge.hidden = !count;
 }
 
 // A photo of a note bigger than the server takes is shrunk here first (phones shoot 3-8 MB).

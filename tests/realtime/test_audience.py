@@ -34,6 +34,7 @@ from ediary.homework.operations import announce
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.models import JournalEvent
 from ediary.journal.operations import publish
+from ediary.messages.operations import mark_read, publish_announcement, start_thread
 from ediary.people.models import User
 from ediary.realtime.rooms import event_rooms, journal_filter, rooms_of
 from ediary.schools.models import ClassGroup, GroupMembership, Pupil, SchoolClass
@@ -155,6 +156,26 @@ def _every_event_type(world: World) -> list[JournalEvent]:
     set_behaviour(Actor(world.tutor, Channel.WEB), world.pupil, world.year.terms[0],
                   kind=BehaviourKind.PROPOSED, value="wzorowe", base_version=None,
                   today=world.today)  # fmt: skip
+    # Messages and announcements (issue 18): a parent writes to the tutor, who opens it; the
+    # director announces to the school (one event per class).
+    thread = start_thread(
+        Actor(world.parent, Channel.WEB),
+        recipient_id=world.tutor.id,
+        school_id=world.school.id,
+        subject="Pytanie",
+        body="Dzień dobry",
+    )
+    tutor_place = next(p for p in thread.participants if p.user_id == world.tutor.id)
+    mark_read(Actor(world.tutor, Channel.WEB), tutor_place)
+    publish_announcement(
+        Actor(world.school_admin, Channel.WEB),
+        school_id=world.school.id,
+        class_id=None,
+        title="Dzień otwarty",
+        body="Zapraszamy.",
+        expires_on=world.today,
+        today=world.today,
+    )
     db.session.flush()
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 
@@ -168,6 +189,8 @@ def _may_see(user: User, event: JournalEvent) -> bool:
         return roles.can_read_class(user, school_class) or any(
             roles.is_guardian_of(user, pupil.id) for pupil in school_class.pupils
         )
+    if event.audience == "person":
+        return event.audience_id == user.id  # one person's messages: nobody else's
     return False  # a kiosk's events go to the device, to no person
 
 
@@ -260,11 +283,37 @@ def test_rooms_agree_with_the_read_predicates_for_every_pupil_and_class(
 def test_register_staff_get_one_school_room_instead_of_every_pupil(
     world: World, session: object
 ) -> None:
-    assert rooms_of(scope_of(world.secretary)) == {f"school:{world.school.id}"}
-    assert rooms_of(scope_of(world.district_admin)) == {f"district:{world.district.id}"}
+    assert rooms_of(scope_of(world.secretary)) == {
+        f"school:{world.school.id}",
+        f"person:{world.secretary.id}",
+    }
+    assert rooms_of(scope_of(world.district_admin)) == {
+        f"district:{world.district.id}",
+        f"person:{world.district_admin.id}",
+    }
     assert rooms_of(scope_of(world.parent)) == {
+        f"person:{world.parent.id}",
         f"pupil:{world.pupil.id}",
         f"pupil:{world.sibling.id}",
         f"class:{world.class_a.id}",
         f"class:{world.class_b.id}",
     }
+
+
+def test_a_persons_events_reach_that_person_only_never_a_school_room(
+    world: World, session: object
+) -> None:
+    """Messages and read receipts (issue 18): the person's own room, not the school's office
+    (a secretary reads the school's pupils, not its teachers' and parents' letters)."""
+    events = [e for e in _every_event_type(world) if e.audience == "person"]
+    assert {e.type for e in events} == {"message.received", "message.read"}
+    for event in events:
+        assert event_rooms(event.audience, event.audience_id, event.school_id) == (
+            "/live",
+            [f"person:{event.audience_id}"],
+        )
+        for name in PEOPLE:
+            user = getattr(world, name)
+            assert scope_of(user).sees(event.audience, event.audience_id, event.school_id) == (
+                user.id == event.audience_id
+            ), (name, event.type)

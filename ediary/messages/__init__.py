@@ -1,0 +1,1 @@
+"""Messages (wiadomości) between parents and school staff, and announcements (ogłoszenia)."""
