@@ -28,6 +28,7 @@ from ediary.notifications.models import (
     SchoolNotificationPolicy,
     Topic,
 )
+from ediary.notifications.pushqueue import queue_pushes
 from ediary.people.models import User
 from ediary.schools.models import GroupMembership, Guardianship, Pupil
 from ediary.timetable.models import Lesson, LessonStatus
@@ -52,6 +53,8 @@ def topics_of(row: JournalEvent, first_slots: Mapping[tuple[int, str], int]) -> 
         return [Topic.GRADE]
     if row.type == "remark.added":
         return [Topic.REMARK]
+    if row.type == "excuse.decided":
+        return [Topic.EXCUSE_DECISION]
     if not _is_new_absence(row):
         return []
     first = first_slots.get((row.payload["pupil_id"], row.payload["date"]))
@@ -145,7 +148,8 @@ def messages_for(
 ) -> list[dict[str, Any]]:
     rows = []
     for reader in readers:
-        topic = next((t for t in topics if reader[t.value]), None)
+        # Topics without an e-mail/SMS choice (excuse decisions) are Web Push only.
+        topic = next((t for t in topics if reader.get(t.value)), None)
         if topic is None:
             continue
         urgent = topic.value in urgent_topics
@@ -194,11 +198,13 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
     told = [row for row in events if topics[row.id]]
     if not told:
         return
+    urgent = _urgent_topics(connection, {row.school_id for row in told})
+    now = utcnow()
+    queue_pushes(connection, told, topics, urgent, now)  # Web Push: notifications/pushqueue.py
+    told = [row for row in told if "pupil_id" in row.payload]
     readers = _readers(connection, {row.payload["pupil_id"] for row in told})
     if not readers:
         return
-    urgent = _urgent_topics(connection, {row.school_id for row in told})
-    now = utcnow()
     rows = [
         message
         for row in told

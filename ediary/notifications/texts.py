@@ -52,6 +52,10 @@ def event_line(topic: str, payload: dict[str, Any], child: str) -> str:
             child=child,
             kind=kinds.get(payload.get("kind", ""), _("neutralna")),
         )
+    if topic == "excuse_decision":
+        if payload.get("status") == "approved":
+            return _("%(child)s: usprawiedliwienie przyjęte.", child=child)
+        return _("%(child)s: usprawiedliwienie odrzucone.", child=child)
     return _("%(child)s: nowy wpis w dzienniku.", child=child)
 
 
@@ -61,6 +65,7 @@ def event_subject(topic: str, child: str) -> str:
         "absence": _("Nieobecność: %(child)s", child=child),
         "grade": _("Nowa ocena: %(child)s", child=child),
         "remark": _("Nowa uwaga: %(child)s", child=child),
+        "excuse_decision": _("Usprawiedliwienie: %(child)s", child=child),
     }
     return subjects.get(topic, _("Nowy wpis w dzienniku"))
 
