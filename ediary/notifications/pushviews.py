@@ -8,9 +8,10 @@ found: another's id is 404.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,6 +35,8 @@ from ediary.web.auth import login_required
 from ediary.web.pages import perform
 
 bp = Blueprint("push", __name__)
+# static/manifest.webmanifest with its registered type (browsers and Lighthouse expect it).
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 MAX_DEVICES = 10  # per parent: an eleventh replaces none, it is refused
 
@@ -230,6 +233,6 @@ def choices() -> ResponseReturnValue:
 def service_worker() -> ResponseReturnValue:
     """The service worker, served under /portal/ so that its scope is the portal."""
     path = Path(current_app.static_folder or "static") / "js" / "sw.js"
-    response = send_file(path, mimetype="text/javascript", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
+    response = Response(path.read_bytes(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # a changed worker reaches devices at once
     return response
