@@ -131,7 +131,7 @@ def send_notifications_command(database_url: str | None, loop: bool, interval: f
                     f"; push: sent {pushed.sent}, retried {pushed.retried}, "
                     f"failed {pushed.failed}, held {pushed.held}, dropped {pushed.dropped}"
                 )
-            if not loop or not busy:
+            if not loop or busy or report.held or report.failed:
                 click.echo(line)
             if not loop:
                 return
