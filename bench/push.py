@@ -93,9 +93,11 @@ def _cold_weight(app, pupil_id: int, login: str) -> tuple[int, list[tuple[str, i
     for path in dict.fromkeys([*links, *extra]):
         answer = client.get(path)
         body = answer.get_data()
-        packed = len(zlib.compress(body, 1)) if path.startswith("/static/") and not path.endswith(
-            (".png", ".ico")
-        ) else len(body)
+        packed = (
+            len(zlib.compress(body, 1))
+            if path.startswith("/static/") and not path.endswith((".png", ".ico"))
+            else len(body)
+        )
         parts.append((path, len(body), min(packed, len(body))))
         answer.close()
     return sum(size for _path, size, _gz in parts), parts

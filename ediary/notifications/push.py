@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
@@ -36,6 +37,7 @@ from flask_babel import force_locale
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 from sqlalchemy import and_, delete, select, tuple_, update
+from urllib3.util.retry import Retry
 
 from ediary.db import db, utcnow
 from ediary.notifications.models import (
@@ -231,8 +233,11 @@ class PushGateway:
     def __post_init__(self) -> None:
         self.vapid = vapid_of(self.private_key)
         self.session = requests.Session()
+        # A connection that could not be made (or a kept-alive one the service had closed) is
+        # tried again at once: nothing was sent on it. Nothing else is retried here.
+        retry = Retry(total=2, connect=2, read=0, redirect=0, status=0, other=0)
         adapter = requests.adapters.HTTPAdapter(
-            pool_connections=16, pool_maxsize=self.workers, max_retries=0
+            pool_connections=16, pool_maxsize=self.workers, max_retries=retry
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)

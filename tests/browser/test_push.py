@@ -82,14 +82,14 @@ def test_a_parent_switches_on_push_and_the_worker_shows_and_opens_a_notification
         page.get_by_role("button", name="Włącz powiadomienia na tym urządzeniu").click()
         # The page reloads with the device listed and the choices per child and kind.
         expect(page.get_by_role("button", name="Wyłącz", exact=True)).to_be_visible()
-        expect(page.get_by_role("checkbox", name="Decyzja o usprawiedliwieniu").first).to_be_checked()
+        expect(
+            page.get_by_role("checkbox", name="Decyzja o usprawiedliwieniu").first
+        ).to_be_checked()
         assert page.evaluate("window.__subscribedWith") is None  # reloaded: a new document
         assert storage_holds_nothing_personal(page)
 
         # The worker registered by the portal (scope /portal/), then a push delivered to it.
-        scope = page.evaluate(
-            "async () => (await navigator.serviceWorker.ready).scope"
-        )
+        scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
         assert scope == f"{push_site.url}/portal/"
         cdp = context.new_cdp_session(page)
         registrations: list[dict[str, str]] = []

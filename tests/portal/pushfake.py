@@ -182,14 +182,17 @@ def fake_push_service() -> Iterator[PushService]:
                     version="aes128gcm",
                 )
                 payload = json.loads(plain)
-            except Exception as error:  # noqa: BLE001 - any failure to decrypt is refused
+            except Exception as error:
                 return self._answer(400, f"cannot decrypt: {type(error).__name__}")
             with state.lock:
                 state.received.append(Received(token, payload, dict(self.headers), time.time()))
             self._answer(201, "", {"Location": f"{state.origin}/message/{len(state.received)}"})
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # a sender opens dozens of connections at once, as to FCM
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", free_port()), Handler)
     state.origin = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -203,7 +203,7 @@ def test_an_absence_reaches_every_device_encrypted_and_signed_once(world, app, s
         shown = service.payloads()[0]
         assert shown == {
             "title": "Nieobecność na pierwszej lekcji: Zosia",
-            "body": f"Zosia: nieobecność na pierwszej lekcji (matematyka, {world.today.isoformat()}).",
+            "body": f"Zosia: nieobecność na pierwszej lekcji (matematyka, {world.today}).",
             "url": f"/portal/{world.pupil.id}/attendance",
             "tag": f"ediary-{rows[0].event_id}",
         }
