@@ -49,9 +49,9 @@ def test_a_cancellation_is_published_to_the_class_with_its_history(
     assert world.lesson.status is LessonStatus.CANCELLED
     assert not roles.can_record_in_lesson(world.teacher, world.lesson)
     change = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "lessons", HistoryEntry.entity_id == world.lesson.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "lessons", HistoryEntry.entity_id == world.lesson.id)
+        .order_by(HistoryEntry.id)
     ).all()[-1]
     assert (change.actor_id, change.channel) == (world.school_admin.id, "web")
     assert (change.old, change.new) == ({"status": "planned"}, {"status": "cancelled"})

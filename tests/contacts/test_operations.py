@@ -207,7 +207,12 @@ def test_a_replaced_address_voids_its_proof(world, session):
     with pytest.raises(Refusal) as void:
         verify_contact(_parent(world), old, code)
     assert void.value.code == "proof_void"
-    assert session.scalars(select(ContactVerification)).all()[-1].address == "+48602345678"
+    assert (
+        session.scalars(select(ContactVerification).order_by(ContactVerification.id.desc()))
+        .first()
+        .address
+        == "+48602345678"
+    )
 
 
 def test_a_person_cannot_add_addresses_without_end(world, session):

@@ -54,9 +54,9 @@ def test_a_correction_keeps_the_old_value_in_the_history(world: World, session: 
     )
     assert captured.events[0].payload["value"] == "3+"
     entry = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "grades", HistoryEntry.entity_id == grade.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "grades", HistoryEntry.entity_id == grade.id)
+        .order_by(HistoryEntry.id)
     ).all()[-1]
     assert (entry.old, entry.new) == ({"value": "3"}, {"value": "3+"})
     assert entry.channel == "web"

@@ -55,9 +55,9 @@ def test_a_change_is_written_with_its_history_and_a_new_version(
     assert world.school.plus_value == Decimal("0.75")
     assert world.school.rules_version == before + 1
     change = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "grade_categories", HistoryEntry.entity_id == test_id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "grade_categories", HistoryEntry.entity_id == test_id)
+        .order_by(HistoryEntry.id)
     ).all()[-1]
     assert (change.actor_id, change.channel) == (world.school_admin.id, "web")
     assert (change.old, change.new) == ({"weight": 3}, {"weight": 5})

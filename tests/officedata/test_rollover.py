@@ -140,9 +140,9 @@ def test_applied_once_it_promotes_keeps_graduates_and_closes_the_old_year(
         )
     )
     moved = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "pupils", HistoryEntry.entity_id == august.pupil.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "pupils", HistoryEntry.entity_id == august.pupil.id)
+        .order_by(HistoryEntry.id)
     ).all()[-1]
     assert (moved.actor_id, moved.channel) == (august.school_admin.id, "web")
     # A second run changes nothing: the year it would close is closed.

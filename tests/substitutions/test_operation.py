@@ -34,9 +34,9 @@ def test_the_substitute_takes_the_lesson_and_parents_hear_of_it(
     assert world.lesson.teacher_id == world.other_teacher.id
     assert world.lesson.substitute_for_id == world.teacher.id
     change = session.scalars(
-        select(HistoryEntry).where(
-            HistoryEntry.entity == "lessons", HistoryEntry.entity_id == world.lesson.id
-        )
+        select(HistoryEntry)
+        .where(HistoryEntry.entity == "lessons", HistoryEntry.entity_id == world.lesson.id)
+        .order_by(HistoryEntry.id)
     ).all()[-1]
     assert (change.actor_id, change.channel) == (world.school_admin.id, "web")
     assert change.new is not None and change.new["teacher_id"] == world.other_teacher.id
