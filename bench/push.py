@@ -33,10 +33,11 @@ import uuid
 import zlib
 from multiprocessing.connection import Connection
 
+from flask import Flask
 from sqlalchemy import func, insert, select, text
 
 from bench.roll_cost import _open_sessions, scratch_database
-from bench.world import build
+from bench.world import BenchWorld, build
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.config import Config
@@ -95,7 +96,7 @@ class RemoteService:
 
 
 @operation
-def _subscribe(actor: Actor, world, service) -> int:  # type: ignore[no-untyped-def]
+def _subscribe(actor: Actor, world: BenchWorld, service: RemoteService) -> int:
     """Every parent: one device, "first absence" for each child, no quiet hours."""
     parent_ids = [uid for uid, _version in world.parents]
     devices = service.subscriptions(len(parent_ids))
@@ -117,7 +118,7 @@ def _subscribe(actor: Actor, world, service) -> int:  # type: ignore[no-untyped-
     return len(choices)
 
 
-def _cold_weight(app, pupil_id: int, login: str) -> tuple[int, list[tuple[str, int]]]:  # type: ignore[no-untyped-def]
+def _cold_weight(app: Flask, pupil_id: int, login: str) -> tuple[int, list[tuple[str, int, int]]]:
     client = app.test_client()
     with app.app_context():
         user = db.session.scalar(select(User).where(User.login == login))
