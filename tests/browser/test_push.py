@@ -98,8 +98,12 @@ def test_a_parent_switches_on_push_and_the_worker_shows_and_opens_a_notification
             lambda event: registrations.extend(event["registrations"]),
         )
         cdp.send("ServiceWorker.enable")
-        page.wait_for_timeout(200)
-        (registration,) = [r for r in registrations if r["scopeURL"] == scope]
+        for _ in range(50):  # the registrations arrive as events, possibly more than once
+            ids = {r["registrationId"] for r in registrations if r["scopeURL"] == scope}
+            if ids:
+                break
+            page.wait_for_timeout(100)
+        (registration_id,) = ids
         target = f"/portal/{push_site.pupil_id}/attendance"
         shown = {
             "title": "Nieobecność: Zosia",
@@ -111,7 +115,7 @@ def test_a_parent_switches_on_push_and_the_worker_shows_and_opens_a_notification
             "ServiceWorker.deliverPushMessage",
             {
                 "origin": push_site.url,
-                "registrationId": registration["registrationId"],
+                "registrationId": registration_id,
                 "data": json.dumps(shown),
             },
         )
