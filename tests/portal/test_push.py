@@ -327,3 +327,19 @@ def test_every_topic_fans_out_to_pushes_including_excuse_decisions(world, sessio
     push.topic = "something_new"
     assert notification_of(push, "Zosia")["url"] == f"/portal/{world.pupil.id}"
     assert list(itertools.islice(Topic, 1))  # the enum is iterable for the settings page
+
+
+def test_vapid_keys_are_made_by_a_command_and_checked_at_deploy(cli):
+    from ediary.config import Config
+    from ediary.deploy.checks import check_push
+
+    result = cli("vapid-keys")
+    assert result.exit_code == 0, result.output
+    line, comment = result.output.splitlines()
+    private = line.removeprefix("EDIARY_VAPID_PRIVATE_KEY=")
+    assert comment == f"# public key: {vapid_public_key(private)}"
+    assert list(check_push(Config(VAPID_PRIVATE_KEY=private))) == []
+    codes = [p.code for p in check_push(Config(VAPID_PRIVATE_KEY="not-a-key"))]
+    assert codes == ["vapid-key"]
+    codes = [p.code for p in check_push(Config(PUSH_ALLOW_HOSTS=["127.0.0.1:9"]))]
+    assert codes == ["push-allow-hosts"]
