@@ -49,6 +49,7 @@ BLUEPRINTS: list[str] = [
     "ediary.portal.views",
     "ediary.excuses.views",
     "ediary.notifications.views",
+    "ediary.notifications.pushviews",
     "ediary.contacts.views",
     "ediary.people.activation.views",
     "ediary.district.views",

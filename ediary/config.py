@@ -62,6 +62,14 @@ class Config:
     SMSAPI_URL: str = "https://api.smsapi.pl/"
     SMSAPI_TOKEN: str = ""
     SMS_SENDER: str = ""
+    # Web Push (notifications/push.py): the server's VAPID key, base64url of the raw 32-byte P-256
+    # private key (`ediary vapid-keys` makes one); empty means no Web Push. The subject is the
+    # contact push services see (mailto: or https:), default mailto:MAIL_FROM.
+    VAPID_PRIVATE_KEY: str = ""
+    VAPID_SUBJECT: str = ""
+    # Tests only: push endpoints allowed on a private address or over http (the local fake push
+    # service, "127.0.0.1:PORT"). `ediary check --deploy` refuses it.
+    PUSH_ALLOW_HOSTS: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:

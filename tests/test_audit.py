@@ -33,6 +33,7 @@ from ediary.kiosks.operations import issue_enrollment_code
 from ediary.messages.operations import publish_announcement, save_working_hours, start_thread
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import save_preferences, set_urgent_topics
+from ediary.notifications.pushviews import save_choices
 from ediary.office.imports.operations import remember_mapping
 from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
@@ -50,6 +51,8 @@ NOT_AUDITED = {
     "processed_submissions",
     "kiosk_teacher_sessions",
     "login_failures",
+    "outgoing_pushes",  # issue 18: the Web Push queue, delivery bookkeeping of journal events
+    "push_subscriptions",  # issue 18: endpoints are capabilities; the choices are audited
     "outgoing_messages",  # issue 5: the e-mail/SMS queue, delivery bookkeeping of journal events
     "sent_forms",  # issue 12: the tokens of forms sent once, kept a day (ediary/web/models.py)
     # Issue 14: a kiosk's presence from its heartbeats, updated every 30 s, and the outages read
@@ -110,6 +113,8 @@ def every_kind_of_row(world, session):
     save_preferences(parent, world.parent, channels=set(), topics={Topic.GRADE}, digest=False,
                      quiet_from=dt.time(21), quiet_until=dt.time(7))  # fmt: skip
     set_urgent_topics(Actor.system(Channel.CLI), world.school, {Topic.FIRST_ABSENCE})
+    # Issue 18: a parent's Web Push choice (ediary/notifications/pushviews.py).
+    save_choices(parent, world.parent, {(world.pupil.id, Topic.GRADE.value)})
     # Issue 13: a parent the register names without access (ediary/office/models.py).
     add_guardian(SYSTEM, world.pupil, GuardianDetails("Jan", "Bezdostępu", may_see=False))
     # Issue 17: a year-end archive's record (ediary/records/models.py).

@@ -48,7 +48,9 @@ FRAGMENTS = {
     ("district_admin", "/districts/{district}/board/table"),
     ("other_district_admin", "/districts/{other_district}/board/table"),
 }
-NOT_NEEDED = PARENTS_ELSEWHERE | PORTAL_OF_STAFF | KNOWN_GAPS | FRAGMENTS
+# The portal's service worker: a script the browser fetches (static/js/sw.js), not a page.
+SERVICE_WORKER = {(actor, "/portal/sw.js") for actor in ACTORS}
+NOT_NEEDED = PARENTS_ELSEWHERE | PORTAL_OF_STAFF | KNOWN_GAPS | FRAGMENTS | SERVICE_WORKER
 
 
 def reached(client: FlaskClient, start: str = "/", limit: int = 300) -> set[str]:

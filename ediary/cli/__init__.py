@@ -18,6 +18,7 @@ from ediary.cli.parents import (
     activation_code_command,
     send_notifications_command,
     urgent_topics_command,
+    vapid_keys_command,
 )
 from ediary.cli.records import archive_group, export_xml_command
 from ediary.cli.serving import serve_command
@@ -34,6 +35,7 @@ COMMANDS: list[click.Command] = [
     activation_code_command,
     urgent_topics_command,
     send_notifications_command,
+    vapid_keys_command,
     export_xml_command,
     archive_group,
     serve_command,

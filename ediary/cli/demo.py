@@ -229,6 +229,19 @@ def _demo_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _demo_vapid_key() -> str:
+    """The demo's own Web Push key (never a production one), kept like its secret key so that
+    devices subscribed in the demo stay subscribed across restarts."""
+    from ediary.notifications.push import new_vapid_private_key
+
+    path = Path("instance") / "demo-vapid-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_vapid_private_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 @click.command("demo")
 @click.option(
     "--database-url",
@@ -290,6 +303,7 @@ def demo_command(
         _board_morning(url)  # after the demo teacher's lesson: the gmina's board, any hour
     os.environ["EDIARY_DEMO_MODE"] = "true"
     os.environ.setdefault("EDIARY_SECRET_KEY", _demo_secret_key())
+    os.environ.setdefault("EDIARY_VAPID_PRIVATE_KEY", _demo_vapid_key())
     kiosk = None
     if kiosk_port:
         server = f"http://127.0.0.1:{port}"

@@ -21,6 +21,12 @@ from ediary.cli.common import (
 from ediary.db import db
 from ediary.notifications.models import Topic
 from ediary.notifications.operations import set_urgent_topics
+from ediary.notifications.push import (
+    PushSender,
+    gateway_from_config,
+    new_vapid_private_key,
+    vapid_public_key,
+)
 from ediary.notifications.sender import Sender, gateways_from_config
 from ediary.people.activation.operations import CODE_DAYS, issue_activation_code
 from ediary.people.models import User
@@ -91,26 +97,52 @@ def urgent_topics_command(database_url: str | None, school: int, topics: tuple[s
     help="Seconds between passes with --loop.",
 )
 def send_notifications_command(database_url: str | None, loop: bool, interval: float) -> None:
-    """Send queued e-mails and SMS (retries, quiet hours, digests; never twice per event).
+    """Send queued e-mails, SMS and Web Pushes (retries, quiet hours, digests; never twice per
+    event).
 
-    Gateways come from EDIARY_SMTP_* and EDIARY_SMSAPI_*; a channel without settings is left
-    queued. Prints one line per pass (counts only: no addresses, no names).
+    Gateways come from EDIARY_SMTP_*, EDIARY_SMSAPI_* and EDIARY_VAPID_PRIVATE_KEY; a channel
+    without settings is left queued. Prints one line per pass (counts only: no addresses, no
+    names). With --loop a pass that sent something is followed at once by the next.
     """
     url = resolve_url(database_url)
     require_schema(url)
     app = make_app(url)
     with app.app_context(), database_errors(url):
         sender = Sender(app, gateways_from_config(app))
-        if not sender.gateways:
+        push_gateway = gateway_from_config(app)
+        pusher = PushSender(app, push_gateway) if push_gateway is not None else None
+        if not sender.gateways and pusher is None:
             click.echo(
-                "No gateway is configured (EDIARY_SMTP_HOST, EDIARY_SMSAPI_TOKEN).", err=True
+                "No gateway is configured (EDIARY_SMTP_HOST, EDIARY_SMSAPI_TOKEN, "
+                "EDIARY_VAPID_PRIVATE_KEY).",
+                err=True,
             )
         while True:
             report = sender.run_once()
-            click.echo(
+            line = (
                 f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
                 f"held {report.held}, dropped {report.dropped}"
             )
+            busy = report.sent > 0
+            if pusher is not None:
+                pushed = pusher.run_once()
+                busy = busy or pushed.sent > 0
+                line += (
+                    f"; push: sent {pushed.sent}, retried {pushed.retried}, "
+                    f"failed {pushed.failed}, held {pushed.held}, dropped {pushed.dropped}"
+                )
+            if not loop or busy or report.held or report.failed:
+                click.echo(line)
             if not loop:
                 return
-            time.sleep(interval)
+            if not busy:
+                time.sleep(interval)
+
+
+@click.command("vapid-keys")
+def vapid_keys_command() -> None:
+    """Make the server's Web Push key pair (VAPID, RFC 8292): prints the line for
+    /etc/ediary/ediary.env and the public key browsers subscribe with (the portal shows it)."""
+    private = new_vapid_private_key()
+    click.echo(f"EDIARY_VAPID_PRIVATE_KEY={private}")
+    click.echo(f"# public key: {vapid_public_key(private)}")

@@ -78,6 +78,7 @@ def check_deploy(
         *check_socketio_origins(config),
         *check_processes(config),
         *check_proxies(config),
+        *check_push(config),
         *check_unknown_variables(environ),
     ]
     reader = read_database_settings or read_settings_from_database
@@ -105,6 +106,28 @@ def check_debug(config: Config, environ: Mapping[str, str]) -> Iterable[Problem]
         yield Problem(
             "demo-mode", "EDIARY_DEMO_MODE is on: the demo's shortcuts are not for real pupils"
         )
+
+
+def check_push(config: Config) -> Iterable[Problem]:
+    """EDIARY_PUSH_ALLOW_HOSTS lets push endpoints reach private addresses (the tests' fake push
+    service): in production it would let anyone make the server POST into the school network."""
+    if config.PUSH_ALLOW_HOSTS:
+        yield Problem(
+            "push-allow-hosts",
+            "EDIARY_PUSH_ALLOW_HOSTS is set: it is for tests only (it exempts hosts from the "
+            "Web Push endpoint checks); remove it",
+        )
+    if config.VAPID_PRIVATE_KEY:
+        from ediary.notifications.push import vapid_of
+
+        try:
+            vapid_of(config.VAPID_PRIVATE_KEY)
+        except Exception:
+            yield Problem(
+                "vapid-key",
+                "EDIARY_VAPID_PRIVATE_KEY is not a P-256 private key; make one with "
+                "`ediary vapid-keys`",
+            )
 
 
 def check_secret_key(config: Config) -> Iterable[Problem]:

@@ -30,6 +30,7 @@ from ediary.notifications.models import (
     SchoolNotificationPolicy,
     Topic,
 )
+from ediary.notifications.pushqueue import queue_pushes
 from ediary.people.models import User
 from ediary.schools.models import GroupMembership, Guardianship, Pupil
 from ediary.timetable.models import Lesson, LessonStatus
@@ -58,6 +59,8 @@ def topics_of(row: JournalEvent, first_slots: Mapping[tuple[int, str], int]) -> 
         return [Topic.MESSAGE]
     if row.type == "announcement.published":
         return [Topic.ANNOUNCEMENT]
+    if row.type == "excuse.decided":
+        return [Topic.EXCUSE_DECISION]
     if not _is_new_absence(row):
         return []
     first = first_slots.get((row.payload["pupil_id"], row.payload["date"]))
@@ -203,7 +206,8 @@ def messages_for(
 ) -> list[dict[str, Any]]:
     rows = []
     for reader in readers:
-        topic = next((t for t in topics if reader[t.value]), None)
+        # Topics without an e-mail/SMS choice (excuse decisions) are Web Push only.
+        topic = next((t for t in topics if reader.get(t.value)), None)
         if topic is None:
             continue
         urgent = topic.value in urgent_topics
@@ -253,14 +257,15 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
     told = [row for row in events if topics[row.id]]
     if not told:
         return
+    urgent = _urgent_topics(connection, {row.school_id for row in told})
+    now = utcnow()
+    queue_pushes(connection, told, topics, urgent, now)  # Web Push: notifications/pushqueue.py
     about_pupils = [row for row in told if "pupil_id" in row.payload]
     by_pupil = _readers(connection, {row.payload["pupil_id"] for row in about_pupils})
     readers = {row.id: by_pupil.get(row.payload["pupil_id"], []) for row in about_pupils}
     readers.update(_event_readers(connection, [row for row in told if row.id not in readers]))
     if not any(readers.values()):
         return
-    urgent = _urgent_topics(connection, {row.school_id for row in told})
-    now = utcnow()
     rows = [
         message
         for row in told

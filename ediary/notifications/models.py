@@ -41,6 +41,7 @@ class Topic(enum.StrEnum):
     FIRST_CANCELLED = "first_cancelled"
     MESSAGE = "message"  # a message (wiadomość) in the person's inbox: parents and staff alike
     ANNOUNCEMENT = "announcement"  # an announcement of the child's school or class
+    EXCUSE_DECISION = "excuse_decision"  # the form tutor approved or rejected a parent's excuse
 
 
 DEFAULT_QUIET_FROM = dt.time(21, 0)
@@ -71,7 +72,8 @@ class NotificationPreference(Audited, Base):
     quiet_until: Mapped[dt.time] = mapped_column(Time, default=DEFAULT_QUIET_UNTIL)
 
     def wants(self, topic: Topic) -> bool:
-        return bool(getattr(self, topic.value))
+        # Topics without a column here (excuse decisions, messages) are Web Push only.
+        return bool(getattr(self, topic.value, False))
 
     def channels(self) -> list[Channel]:
         return [c for c in Channel if getattr(self, c.value)]
@@ -140,3 +142,75 @@ class OutgoingMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(80))
+
+
+# --- Web Push (RFC 8030/8291/8292): a parent's devices, their choices, and the push queue ------
+
+
+class PushSubscription(Base):
+    """One browser on one device of a parent, as its push service gave it (`pushManager.subscribe`).
+
+    Not `Audited`: the endpoint is a capability URL (whoever holds it with the keys can write to
+    the device) and the history is kept for years; what a parent chose to hear is in
+    `PushChoice`. Removed when the parent switches the device off or the push service answers
+    404/410 (the device unsubscribed or is gone).
+    """
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(100))  # the device's P-256 public key, base64url
+    auth: Mapped[str] = mapped_column(String(40))  # its 16-byte auth secret, base64url
+    label: Mapped[str] = mapped_column(String(80), default="")  # "Chrome, Android": for the list
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PushChoice(Audited, Base):
+    """A parent wants Web Push about `topic` for this child (on all their devices).
+
+    One row per choice switched on: a new topic (a new `Topic` member) needs no column."""
+
+    __tablename__ = "push_choices"
+    __table_args__ = (UniqueConstraint("user_id", "pupil_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(30))
+
+
+class OutgoingPush(Base):
+    """The push queue, like `OutgoingMessage`: written in the flush of the journal event, one
+    row per (event, subscription) so a device never gets an event twice. `payload` holds only
+    what the notification shows (see notifications/push.py). Not `Audited`: delivery
+    bookkeeping."""
+
+    __tablename__ = "outgoing_pushes"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id"),
+        Index("ix_outgoing_pushes_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    subscription_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("push_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupils.id"))
+    topic: Mapped[str] = mapped_column(String(30))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[MessageStatus] = mapped_column(
+        enum_column(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(32))  # the pass that holds the lease
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

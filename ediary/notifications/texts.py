@@ -77,6 +77,10 @@ def event_line(topic: str, payload: dict[str, Any], child: str) -> str:
         )
     if topic == "announcement":
         return _("Ogłoszenie: %(title)s.", title=payload["title"])
+    if topic == "excuse_decision":
+        if payload.get("status") == "approved":
+            return _("%(child)s: usprawiedliwienie przyjęte.", child=child)
+        return _("%(child)s: usprawiedliwienie odrzucone.", child=child)
     return _("%(child)s: nowy wpis w dzienniku.", child=child)
 
 
@@ -89,6 +93,7 @@ def event_subject(topic: str, child: str) -> str:
         "remark": _("Nowa uwaga: %(child)s", child=child),
         "message": _("Nowa wiadomość w dzienniku"),
         "announcement": _("Nowe ogłoszenie w dzienniku"),
+        "excuse_decision": _("Usprawiedliwienie: %(child)s", child=child),
     }
     return subjects.get(topic, _("Nowy wpis w dzienniku"))
 

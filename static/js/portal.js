@@ -177,3 +177,9 @@ for (const form of document.querySelectorAll("form[data-note-limit]")) {
 }
 
 if (document.getElementById("live-status")) startLive({ onEvent });
+
+// The portal's service worker (Web Push, static/js/sw.js): registered on every portal page so
+// that the portal installed on a home screen receives notifications. It caches nothing.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/portal/sw.js", { scope: "/portal/" }).catch(() => {});
+}
