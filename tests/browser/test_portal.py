@@ -134,10 +134,10 @@ def test_the_parent_lands_on_the_portal_and_every_page_is_accessible_and_fits(
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
         expect(page.locator("h1")).to_have_text("Zosia Wiśniewska")
         sections = page.get_by_role("navigation", name="Sekcje")
-        for name in ("Dziś", "Tydzień", "Oceny", "Frekwencja", "Uwagi", "Tematy",
-                     "Usprawiedliwienia", "Historia zmian"):  # fmt: skip
-            sections.get_by_role("link", name=name).click()
-            expect(sections.get_by_role("link", name=name)).to_have_attribute(
+        for name in ("Dziś", "Tydzień", "Oceny", "Oceny przewidywane", "Frekwencja", "Uwagi",
+                     "Tematy", "Usprawiedliwienia", "Zachowanie", "Historia zmian"):  # fmt: skip
+            sections.get_by_role("link", name=name, exact=True).click()
+            expect(sections.get_by_role("link", name=name, exact=True)).to_have_attribute(
                 "aria-current", "page"
             )
             assert fits_the_screen(page), f"{name} scrolls sideways at {viewport['width']} px"
