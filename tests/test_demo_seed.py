@@ -210,9 +210,26 @@ def test_seeding_a_database_with_schools_is_refused(demo_district, sql):
 
 DOUBLE_BOOKED = {
     "teacher": "ta.teacher_id",
-    "class": "ta.class_id",
     "room": "te.room_id",
 }
+# Two lessons share pupils when they are of one class, unless they are of two different groups
+# of it (ediary/timetable/grid.py `_same_pupils`): parallel groups in one slot are no clash.
+SAME_PUPILS = "(a.group_id IS NULL OR b.group_id IS NULL OR a.group_id = b.group_id)"
+
+
+def class_clashes(sql: Connection) -> list[tuple[int, str, int, int, int]]:
+    """Pairs of lessons (not cancelled) of one class in one slot of one date sharing pupils."""
+    return [
+        tuple(row)
+        for row in sql.execute(
+            text(
+                "SELECT a.class_id, a.date, a.slot_number, a.id, b.id FROM lessons a "  # noqa: S608
+                "JOIN lessons b ON b.class_id = a.class_id AND b.date = a.date "
+                "AND b.slot_number = a.slot_number AND a.id < b.id "
+                f"WHERE a.status != 'cancelled' AND b.status != 'cancelled' AND {SAME_PUPILS}"
+            )
+        ).all()
+    ]
 
 
 @pytest.mark.parametrize("who", sorted(DOUBLE_BOOKED))
@@ -228,7 +245,26 @@ def test_nobody_and_no_room_is_double_booked_in_the_weekly_timetable(sql, who):
     assert clashes == []
 
 
-@pytest.mark.parametrize("column", ["teacher_id", "class_id", "room_id"])
+def test_no_class_is_double_booked_in_the_weekly_timetable(sql):
+    """Two entries of a class in one slot, in force on a common day, sharing pupils."""
+    clashes = sql.execute(
+        text(
+            "SELECT ta.class_id, a.weekday, a.slot_number, a.id, b.id "
+            "FROM timetable_entries a JOIN timetable_entries b ON a.id < b.id "
+            "AND b.weekday = a.weekday AND b.slot_number = a.slot_number "
+            "AND a.valid_from <= b.valid_to AND b.valid_from <= a.valid_to "
+            "JOIN teaching_assignments ta ON ta.id = a.assignment_id "
+            "JOIN teaching_assignments tb ON tb.id = b.assignment_id "
+            "AND tb.class_id = ta.class_id "
+            "WHERE ta.group_id IS NULL OR tb.group_id IS NULL OR ta.group_id = tb.group_id"
+        )
+    ).all()
+    assert clashes == []
+    groups = "SELECT count(*) FROM teaching_assignments WHERE group_id IS NOT NULL"
+    assert scalar(sql, groups) > 0  # the demo has group teaching (ediary/demo/substitutions.py)
+
+
+@pytest.mark.parametrize("column", ["teacher_id", "room_id"])
 def test_no_double_booking_on_any_date_substitutions_included(sql, column):
     clashes = sql.execute(
         text(
@@ -239,6 +275,17 @@ def test_no_double_booking_on_any_date_substitutions_included(sql, column):
     ).all()
     assert clashes == []
     assert scalar(sql, "SELECT count(*) FROM lessons WHERE substitute_for_id IS NOT NULL") > 0
+
+
+def test_no_class_is_double_booked_on_any_date_groups_apart(sql):
+    assert class_clashes(sql) == []
+    # The absent teacher's day has two groups of one class taught at once: no clash.
+    parallel = (
+        "SELECT count(*) FROM lessons a JOIN lessons b ON b.class_id = a.class_id "
+        "AND b.date = a.date AND b.slot_number = a.slot_number AND a.id < b.id "
+        "WHERE a.group_id != b.group_id"
+    )
+    assert scalar(sql, parallel) > 0
 
 
 def test_every_class_has_its_full_week_every_weekday(sql):
@@ -402,7 +449,19 @@ def test_every_seeded_diary_row_has_its_history_row(sql, table):
         f"ON h.entity = '{table}' AND h.entity_id = x.id AND h.action = 'create' "
         "AND h.channel = 'import' WHERE h.id IS NULL"
     )
-    assert scalar(sql, missing) == 0
+    assert scalar(sql, missing) == (1 if table == "lessons" else 0)
+    if table == "lessons":
+        # The one lesson the seed did not import: group 2's, which the demo's absent teacher's
+        # day adds after the import through an operation (ediary/demo/substitutions.py
+        # `split_in_groups`), so its history row is the system's.
+        others = sql.execute(
+            text(
+                "SELECT x.group_id IS NOT NULL, x.timetable_entry_id, h.channel, h.actor_id "
+                "FROM lessons x JOIN history h ON h.entity = 'lessons' AND h.entity_id = x.id "
+                "AND h.action = 'create' WHERE h.channel != 'import'"
+            )
+        ).all()
+        assert [tuple(row) for row in others] == [(True, None, "system", None)]
 
 
 def test_history_names_the_teacher_and_the_values(sql):
@@ -430,7 +489,27 @@ def test_history_names_the_teacher_and_the_values(sql):
         new = json.loads(new) if isinstance(new, str) else new
         assert (new["id"], new["value"], new["pupil_id"]) == (grade_id, value, pupil_id)
         assert new["improves_id"] is not None
-    assert scalar(sql, "SELECT count(*) FROM journal") == 0  # seeded history is not live news
+    # Seeded history is not live news: the journal holds only what the demo's messages step
+    # wrote through the real operations (ediary/demo/messages.py): rodzic1's question to
+    # wychowawca1 and the answer, and dyrektor1's announcement to every class of the school.
+    journal = sql.execute(text("SELECT type, audience, audience_id FROM journal ORDER BY id")).all()
+    users = dict(
+        sql.execute(
+            text("SELECT login, id FROM users WHERE login IN ('rodzic1', 'wychowawca1')")
+        ).all()
+    )
+    school_classes = sql.execute(
+        text(
+            "SELECT c.id FROM classes c JOIN memberships m ON m.school_id = c.school_id "
+            "JOIN users u ON u.id = m.user_id "
+            "WHERE u.login = 'dyrektor1' AND m.role = 'school_admin' ORDER BY c.id"
+        )
+    ).scalars()
+    assert [tuple(row) for row in journal] == [
+        ("message.received", "person", users["wychowawca1"]),
+        ("message.received", "person", users["rodzic1"]),
+        *(("announcement.published", "class", class_id) for class_id in school_classes),
+    ]
 
 
 def test_history_is_realistic(sql):
@@ -490,24 +569,28 @@ def test_seed_on_postgresql_at_small_scale(pg_server, tmp_path):
         assert counts["rooms"] == counts["kiosks"] == counts["classes"] == 16
         assert counts["pupils"] > 0 and counts["parents"] > counts["pupils"]
         engine = make_engine(url)
-        with engine.connect() as pg:
-            for column in ("teacher_id", "class_id", "room_id"):
-                clash = pg.execute(
+        try:  # closed when an assertion fails too (no open connection left behind)
+            with engine.connect() as pg:
+                for column in ("teacher_id", "room_id"):
+                    clash = pg.execute(
+                        text(
+                            "SELECT count(*) FROM (SELECT 1 FROM lessons "  # noqa: S608
+                            f"WHERE status != 'cancelled' GROUP BY {column}, date, slot_number "
+                            "HAVING count(*) > 1) t"
+                        )
+                    ).scalar_one()
+                    assert clash == 0
+                assert class_clashes(pg) == []
+                missing = pg.execute(
                     text(
-                        f"SELECT count(*) FROM (SELECT 1 FROM lessons WHERE status != 'cancelled' "  # noqa: S608
-                        f"GROUP BY {column}, date, slot_number HAVING count(*) > 1) t"
+                        "SELECT count(*) FROM grades x LEFT JOIN history h ON h.entity = 'grades' "
+                        "AND h.entity_id = x.id WHERE h.id IS NULL"
                     )
                 ).scalar_one()
-                assert clash == 0
-            missing = pg.execute(
-                text(
-                    "SELECT count(*) FROM grades x LEFT JOIN history h ON h.entity = 'grades' "
-                    "AND h.entity_id = x.id WHERE h.id IS NULL"
-                )
-            ).scalar_one()
-            assert missing == 0
-            assert pg.execute(text("SELECT count(*) FROM grades")).scalar_one() > 0
-        engine.dispose()
+                assert missing == 0
+                assert pg.execute(text("SELECT count(*) FROM grades")).scalar_one() > 0
+        finally:
+            engine.dispose()
     finally:
         conftest.drop_pg_database(pg_server, url)
 

@@ -21,7 +21,7 @@ from ediary.demo.accounts import DEMO_LOGINS
 from ediary.people.models import User
 from ediary.schools.models import ClassGroup, Pupil, Room, School
 from ediary.schools.operations import add_to_group
-from ediary.timetable.models import Lesson, LessonStatus, TimetableEntry
+from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import assign_teacher, substitute
 from ediary.timetable.substitutions import AbsentLesson, absent_lessons
 
@@ -101,25 +101,15 @@ def split_in_groups(actor: Actor, school: School, item: AbsentLesson) -> Lesson:
     half = len(pupils) // 2
     for n, pupil in enumerate(pupils):
         add_to_group(actor, one if n < half else two, pupil)
-    assignment = assign_teacher(actor, teacher, lesson.school_class, lesson.subject, two)
+    assign_teacher(actor, teacher, lesson.school_class, lesson.subject, two)
     lesson.group_id = one.id
-    room_id = room.id if room is not None else lesson.room_id
-    # In the weekly plan for that one day, so that the lessons made again from the plan
-    # (`ediary demo` on an older demo) still count it.
-    entry = TimetableEntry(
-        school_id=school.id,
-        assignment_id=assignment.id,
-        weekday=lesson.date.weekday(),
-        slot_number=lesson.slot_number,
-        room_id=room_id,
-        valid_from=lesson.date,
-        valid_to=lesson.date,
-    )
-    db.session.add(entry)
-    db.session.flush()
+    # Group 2's lesson is one the director arranges for that day, not an entry of the weekly
+    # plan (no timetable entry: a lesson made by hand, which `regenerate` keeps). The plan keeps
+    # the class's whole-class entry in that slot, and a group's entry beside it would be a clash
+    # by the plan's own rule (ediary/timetable/grid.py `_same_pupils`).
     other = Lesson(
         school_id=school.id,
-        timetable_entry_id=entry.id,
+        timetable_entry_id=None,
         date=lesson.date,
         slot_number=lesson.slot_number,
         starts_at=lesson.starts_at,
@@ -128,7 +118,7 @@ def split_in_groups(actor: Actor, school: School, item: AbsentLesson) -> Lesson:
         group_id=two.id,
         subject_id=lesson.subject_id,
         teacher_id=teacher.id,
-        room_id=room_id,
+        room_id=room.id if room is not None else lesson.room_id,
     )
     db.session.add(other)
     return other
