@@ -35,6 +35,7 @@ from ediary.classification.values import (
     is_descriptive_level,
     parse_final,
 )
+from ediary.council.models import BehaviourGrade, BehaviourKind
 from ediary.db import db
 from ediary.diary.models import Grade, GradeKind
 from ediary.errors import Conflict, Refusal
@@ -382,7 +383,17 @@ def acknowledge_proposals(
         Grade.kind == kind,
         Grade.removed.is_(False),
     )
-    if db.session.scalar(proposed.limit(1)) is None:
+    # The proposed behaviour grade (ediary/council) is shown on the same page and read with the
+    # subject grades: one acknowledgement covers both (on the last term, the year's).
+    behaviour = select(BehaviourGrade.id).where(
+        BehaviourGrade.pupil_id == pupil.id,
+        BehaviourGrade.term_id == term.id,
+        BehaviourGrade.kind == BehaviourKind.PROPOSED,
+    )
+    if (
+        db.session.scalar(proposed.limit(1)) is None
+        and db.session.scalar(behaviour.limit(1)) is None
+    ):
         raise Refusal("nothing_proposed", _l("Nie ma jeszcze ocen przewidywanych."))
     row = ProposalAcknowledgement(
         school_id=pupil.school_id,

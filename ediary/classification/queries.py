@@ -15,6 +15,7 @@ from ediary.classification.calendar import is_last_term, is_locked, proposal_dea
 from ediary.classification.models import GradeCorrection, ProposalAcknowledgement
 from ediary.classification.operations import kinds_of, late
 from ediary.classification.values import is_descriptive_level
+from ediary.council.models import BehaviourGrade, BehaviourKind
 from ediary.db import db
 from ediary.diary.models import (
     Attendance,
@@ -212,6 +213,15 @@ class ChildProposals:
     proposals: list[ChildProposal]
     finals: dict[int, Grade]  # subject id → the final grade, once given
     acknowledged_at: dt.datetime | None
+    # The form tutor's proposed behaviour grade (ediary/council) and the council's, once given:
+    # read and acknowledged with the subject grades.
+    behaviour: BehaviourGrade | None = None
+    behaviour_final: BehaviourGrade | None = None
+
+    @property
+    def anything(self) -> bool:
+        """Something to acknowledge: a subject proposal or the proposed behaviour grade."""
+        return bool(self.proposals) or self.behaviour is not None
 
 
 def child_proposals(pupil: Pupil, term: Term, guardian: User, today: dt.date) -> ChildProposals:
@@ -245,8 +255,23 @@ def child_proposals(pupil: Pupil, term: Term, guardian: User, today: dt.date) ->
             ProposalAcknowledgement.kind == proposed_kind,
         )
     )
+    behaviour = {
+        b.kind: b
+        for b in db.session.scalars(
+            select(BehaviourGrade).where(
+                BehaviourGrade.pupil_id == pupil.id, BehaviourGrade.term_id == term.id
+            )
+        )
+    }
     return ChildProposals(
-        pupil, calendar_of(term, today), proposed_kind, rows, finals, acknowledged
+        pupil,
+        calendar_of(term, today),
+        proposed_kind,
+        rows,
+        finals,
+        acknowledged,
+        behaviour.get(BehaviourKind.PROPOSED),
+        behaviour.get(BehaviourKind.FINAL),
     )
 
 
@@ -263,6 +288,7 @@ class GuardianAck:
 class PupilAcks:
     pupil: Pupil
     proposals: int
+    behaviour: BehaviourGrade | None = None  # the proposed behaviour grade, acknowledged too
     guardians: list[GuardianAck] = field(default_factory=list)
 
 
@@ -297,7 +323,17 @@ def class_acknowledgements(school_class: SchoolClass, term: Term) -> list[PupilA
             )
         )
     }
-    rows = {p.id: PupilAcks(p, int(counts.get(p.id, 0))) for p in pupils}
+    behaviour = {
+        b.pupil_id: b
+        for b in db.session.scalars(
+            select(BehaviourGrade).where(
+                BehaviourGrade.pupil_id.in_(ids),
+                BehaviourGrade.term_id == term.id,
+                BehaviourGrade.kind == BehaviourKind.PROPOSED,
+            )
+        )
+    }
+    rows = {p.id: PupilAcks(p, int(counts.get(p.id, 0)), behaviour.get(p.id)) for p in pupils}
     for pupil_id, user in db.session.execute(
         select(Guardianship.pupil_id, User)
         .join(User, User.id == Guardianship.user_id)

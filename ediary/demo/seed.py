@@ -24,6 +24,7 @@ from ediary.db import Base, db, utcnow
 from ediary.demo import (
     calendar,
     classification,
+    council,
     gradebook,
     homework,
     kioskfleet,
@@ -125,6 +126,7 @@ def seed_demo(
     substitutions.seed_absence(today)  # dyrektor1: an absent teacher to plan for (issue 14)
     diary["homework"] = homework.announce_some(today)  # a parent's week shows tests (issue 18)
     diary["classification_councils"] = classification.seed_councils(today)  # issue 15 item 5
+    diary["council"] = council.seed_council(today)  # wychowawca1's behaviour grades, finals
     diary["messages"] = seed_messages(today)  # rodzic1 ↔ wychowawca1; dyrektor1's announcement
     return SeedReport(counts=demo_counts(), diary=diary, steps=2 + len(days))
 
