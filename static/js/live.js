@@ -49,15 +49,15 @@ function showState(element, state) {
   element.textContent = element.dataset[state] ?? state;
 }
 
-// Reconnecting after a server process restarts: thousands of parents lost their socket at the same
-// instant. socket.io-client's defaults (1 s, randomization 0.5) bring them all back within
+// Reconnecting after a server process restarts: thousands of parents lost their socket at the
+// same instant. socket.io-client's defaults (1 s, randomization 0.5) bring them all back within
 // 0.5-1.5 s, a storm; these spread the first attempt over 0-5 s (delay 2.5 s, randomization 1:
-// from 0 to twice the delay), then back off doubling up to 30 s (a phone keeps trying while a
-// server is down, at little cost). A resume that missed nothing costs the server no journal
-// query (docs/protocol.md), so the spread is what keeps the surviving processes responsive.
+// from 0 to twice the delay), then back off doubling up to 10 s (as the kiosks do: a phone is
+// back within seconds of a server's return, and a refused attempt costs nginx next to nothing).
+// A resume that missed nothing costs the server no journal query (docs/protocol.md).
 export const RECONNECTION = Object.freeze({
   reconnectionDelay: 2500,
-  reconnectionDelayMax: 30000,
+  reconnectionDelayMax: 10000,
   randomizationFactor: 1,
 });
 

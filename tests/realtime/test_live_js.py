@@ -95,7 +95,7 @@ def test_pushes_resume_from_the_stored_id_and_show_the_state(
         "(m => [m.reconnectionDelay(), m.randomizationFactor(), m.reconnectionDelayMax()])"
         "(window.live.socket.io)"
     )
-    assert settings == [2500, 1, 30000]
+    assert settings == [2500, 1, 10000]
 
     # The connection drops and comes back: it resumes, and nothing is applied twice.
     page.evaluate("window.live.socket.io.engine.close()")
