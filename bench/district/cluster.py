@@ -65,7 +65,7 @@ class Cluster:
     def start_rest(self, extra_origins: tuple[str, ...] = ()) -> None:
         """Redis, the servers and nginx. `extra_origins`: addresses that reach nginx through a
         proxy (Engine.IO checks the Origin header a client sends)."""
-        self.redis = RedisServer(self.tmp).start()
+        self.redis = redis = RedisServer(self.tmp).start()
         split = self.kiosk_processes > 0
 
         def config(sockets: str) -> ServerConfig:
@@ -75,7 +75,7 @@ class Cluster:
                 env={
                     "EDIARY_SECRET_KEY": SECRET,
                     # As provisioning/server/ediary.env.example: counters in Redis, nginx trusted.
-                    "EDIARY_RATELIMIT_STORAGE_URI": self.redis.url.replace("/0", "/1"),
+                    "EDIARY_RATELIMIT_STORAGE_URI": redis.url.replace("/0", "/1"),
                     "EDIARY_PROXIES": "1",
                     "EDIARY_PROCESSES": str(self.processes + self.kiosk_processes),
                     "EDIARY_LOG_LEVEL": "warning",

@@ -57,10 +57,10 @@ class Sockets:
         stream.rooms = set(rooms)
         self.rooms[stream.sid] = set(rooms)
 
-    def send(self, _namespace: str, sid: str, name: str, data: dict[str, Any]) -> None:
-        self.sent.append((sid, name, data))
+    def send(self, namespace: str, sid: str, event: str, data: dict[str, Any]) -> None:
+        self.sent.append((sid, event, data))
 
-    def local_sids(self, _namespace: str, room: str) -> list[str]:
+    def local_sids(self, namespace: str, room: str) -> list[str]:
         return [sid for sid, rooms in self.rooms.items() if room in rooms]
 
     def events(self, sid: str) -> list[int]:
