@@ -10,6 +10,7 @@ Every process is started here and stopped here (also when the run fails): `Clust
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 import tempfile
 import time
@@ -121,10 +122,14 @@ class Cluster:
         return self.processes + self.kiosk_processes
 
     def kill_worker(self, index: int) -> int:
-        """kill -9 of a server's worker process (people's first, then kiosks'); gunicorn's
-        master starts a new one (as systemd would restart a whole process)."""
+        """kill -9 of a server's worker process; gunicorn's master starts a new one (as systemd
+        would restart a whole process). In the split layout the kinds take turns (people's 1st,
+        kiosks' 1st, people's 2nd, ...), so that two kills already hit one of each."""
         assert self.servers is not None
-        return self.servers[index].kill_worker()
+        people = list(range(self.processes))
+        kiosks = list(range(self.processes, self.total))
+        turns = [n for pair in itertools.zip_longest(people, kiosks) for n in pair if n is not None]
+        return self.servers[turns[index % len(turns)]].kill_worker()
 
     def close(self) -> None:
         for process in (self.nginx, self.servers, self.redis):
