@@ -44,6 +44,11 @@ class Config:
     # (failed logins, activations) is shared by the whole district. 0 when clients reach the
     # process directly (the demo), since then those headers are whatever a client sends.
     PROXIES: int = 0
+    # Which Socket.IO clients this process serves: `all` (one process serves everyone: the demo,
+    # a small site), `people` (/live: parents and staff) or `kiosks` (/kiosk). In production the
+    # kinds run in processes of their own (ediary-server@ and ediary-kiosk-server@, nginx routes
+    # KIOSK_SOCKETIO_PATH to the kiosks'), so a parents' reconnect storm never queues a kiosk.
+    SOCKETS: str = "all"
     # --- parents' portal (issue 5) ---
     # The site's address as parents reach it: links in e-mails (password reset) start with it.
     PUBLIC_URL: str = "http://127.0.0.1:5000"

@@ -46,6 +46,10 @@ class Config:
     heartbeat_seconds: float = 30.0
     # A CA bundle to verify the server's TLS certificate (pinned school CA); None: system store.
     ca_file: str | None = None
+    # The server's Socket.IO path for kiosks (docs/protocol.md): nginx sends it to the kiosks'
+    # own server processes, so that parents reconnecting in thousands never queue a kiosk; a
+    # single server process (the demo) answers it too.
+    socketio_path: str = "kiosk/socket.io"
     # The system user that must own the credential when enrollment runs as root (default: the
     # agent's user `ediary-kiosk` if it exists).
     owner: str | None = None
@@ -74,6 +78,8 @@ class Config:
             raise ConfigError(
                 "idle_lock_seconds, hard_logout_hours and pin_attempts must be positive"
             )
+        if not self.socketio_path.strip("/") or "?" in self.socketio_path:
+            raise ConfigError(f"socketio_path must be a URL path, not {self.socketio_path!r}")
         if self.server is not None and not self.server.startswith(("http://", "https://")):
             raise ConfigError(f"server must be an http(s) URL, not {self.server!r}")
         return self

@@ -228,6 +228,7 @@ class Connection:
                 auth=self._auth(credential),
                 namespaces=[NAMESPACE],
                 transports=["websocket"],
+                socketio_path=self.config.socketio_path,
                 wait_timeout=self.config.connect_timeout_seconds,
             )
         except (sio_exceptions.ConnectionError, OSError, ValueError) as error:

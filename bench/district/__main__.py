@@ -138,7 +138,7 @@ class Harness:
     def __init__(self, args: argparse.Namespace, profile: dict[str, Any]) -> None:
         self.args = args
         self.p = profile
-        self.cluster = Cluster(profile["processes"])
+        self.cluster = Cluster(profile["processes"], profile.get("kiosk_processes", 0))
         self.kiosks: list[KioskSim] = []
         self.parents: list[ParentSim] = []
         self.kiosk_proxy: NetCut | None = None
@@ -271,7 +271,8 @@ class Harness:
     def fault_kill9(self) -> dict[str, Any]:
         kills = []
         for n in range(self.p["kills"]):
-            if self.cluster.kill_worker(n % self.cluster.processes):
+            # Every process in turn; in the split layout people's and kiosks' alike.
+            if self.cluster.kill_worker(n % self.cluster.total):
                 kills.append(time.monotonic())
             gevent.sleep(self.p["outage_s"])
         return {"killed_workers": len(kills), "back_from": kills}
@@ -745,9 +746,16 @@ def main() -> int:
         type=Path,
         help="add the scenarios to this latest.json (make bench: the realtime benchmark's)",
     )
+    parser.add_argument(
+        "--kiosk-processes",
+        type=int,
+        default=0,
+        help="kiosks in this many processes of their own (the production layout); 0: every "
+        "process serves everyone",
+    )
     args = parser.parse_args()
     args.phases = [p for p in args.phases.split(",") if p]
-    profile = PROFILES[args.profile]
+    profile = {**PROFILES[args.profile], "kiosk_processes": args.kiosk_processes}
     print(f"district: profile {args.profile}: {json.dumps(profile)}", flush=True)
     # 10,000 held sockets, the proxies' pairs and the servers' own (they inherit the limit).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -196,6 +197,18 @@ def http_login(url: str, login: str, password: str) -> str:
         return f"session={http.cookies['session']}"
 
 
+# static/js/live.js's RECONNECTION, with socket.io-client's backoff: the n-th attempt after
+# delay * 2^n, randomised by +-factor (factor 1: anywhere from 0 to twice that), at most the max.
+LIVE_DELAY_S, LIVE_DELAY_MAX_S, LIVE_RANDOMIZATION = 2.5, 10.0, 1.0
+
+
+def reconnection_delay(attempt: int) -> float:
+    delay = LIVE_DELAY_S * 2 ** min(attempt, 16)
+    deviation = random.random() * LIVE_RANDOMIZATION * delay  # noqa: S311 - jitter
+    delay = delay - deviation if random.random() < 0.5 else delay + deviation  # noqa: S311
+    return min(delay, LIVE_DELAY_MAX_S)
+
+
 class ParentSim:
     """A parent's phone: /live with the login's cookie; on every (re)connect `resume` from the
     newest id applied; ignores an id not greater than that one (counted as `reoffered`)."""
@@ -225,7 +238,7 @@ class ParentSim:
         self.last_id = event_id
 
     def _run(self) -> None:
-        backoff = 0.2
+        attempt = 0
         while not self.stopped:
             sio = socketio.Client(reconnection=False, ssl_verify=False)
             sio.on("event", self._on_event, namespace="/live")
@@ -252,7 +265,7 @@ class ParentSim:
                     if not ack.get("retry"):
                         raise RuntimeError(f"resume: {ack.get('error')}")
                     gevent.sleep(1)
-                backoff = 0.2
+                attempt = 0
                 sio.wait()  # until the connection is lost
             except Exception as error:
                 what = f"{type(error).__name__}: {str(error)[:80]}"
@@ -260,8 +273,8 @@ class ParentSim:
             with contextlib.suppress(Exception):
                 sio.disconnect()
             if not self.stopped:
-                gevent.sleep(backoff)
-                backoff = min(backoff * 2, 3.0)
+                gevent.sleep(reconnection_delay(attempt))
+                attempt += 1
 
     def resumed_since(self, moment: float) -> float | None:
         return next((t for t in self.resumes if t > moment), None)

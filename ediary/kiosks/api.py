@@ -28,13 +28,15 @@ from ediary.kiosks.operations import enroll_kiosk
 from ediary.kiosks.queries import school_of
 from ediary.kiosks.rooms import NAMESPACE
 from ediary.kiosks.sockets import register
+from ediary.realtime.rooms import serves
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/kiosk")
 csrf.exempt(bp)
 
 
 def _register_namespace(state: BlueprintSetupState) -> None:
-    register(state.app.extensions["socketio"])
+    if serves(state.app.config, NAMESPACE):  # not in a process that serves only people
+        register(state.app.extensions["socketio"])
 
 
 bp.record_once(_register_namespace)

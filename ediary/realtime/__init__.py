@@ -11,16 +11,42 @@ protocol is docs/protocol.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask
 
 from ediary.extensions import socketio
 from ediary.realtime.live import LiveNamespace
 from ediary.realtime.queries import journal_head
-from ediary.realtime.rooms import LIVE
+from ediary.realtime.rooms import KIOSK_SOCKETIO_PATH, LIVE, serves
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def init_app(app: Flask) -> None:
-    """Registers `/live` on the app's Socket.IO server (after `socketio.init_app`)."""
-    socketio.on_namespace(LiveNamespace(LIVE))
+    """Registers `/live` on the app's Socket.IO server (after `socketio.init_app`) when this
+    process serves people, and answers the kiosks' Socket.IO path (the kiosk namespace registers
+    itself: ediary/kiosks/api.py)."""
+    if serves(app.config, LIVE):
+        socketio.on_namespace(LiveNamespace(LIVE))
+    app.wsgi_app = KioskSocketPath(app.wsgi_app)  # type: ignore[method-assign]
     app.jinja_env.globals["journal_head"] = journal_head
     app.extensions["ediary.realtime"] = True  # tells the gunicorn hook this app has a relay
+
+
+class KioskSocketPath:
+    """Serves the kiosks' Socket.IO path (`/kiosk/socket.io/`) as the default `/socket.io/`.
+
+    One Socket.IO server answers both, so a single process (the demo) serves kiosks on their
+    path; in production nginx sends that path to the kiosks' own processes, and which namespaces
+    a process accepts is its `SOCKETS` setting, not the path."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(KIOSK_SOCKETIO_PATH):
+            environ["PATH_INFO"] = "/socket.io/" + path[len(KIOSK_SOCKETIO_PATH) :]
+        return self.app(environ, start_response)

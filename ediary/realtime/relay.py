@@ -93,6 +93,9 @@ class Relay:
         self.redis_url = redis_url
         self.origin = uuid.uuid4().hex
         self.head = 0
+        # The id whose dispatch has begun and not ended (None between events): while it is set,
+        # `head` alone does not tell a resume what its socket may have missed.
+        self.dispatching: int | None = None
         self.streams: dict[tuple[str, str], Stream] = {}
         self.inbox = self.server.eio.create_queue()
         self.empty = self.server.eio.get_queue_empty_exception()
@@ -240,9 +243,13 @@ class Relay:
             events = [(r.as_message(), r.audience, r.audience_id, r.school_id) for r in rows]
             boards = self._boards(events)
             db.session.close()  # a fresh snapshot for the next read (SQLite WAL)
-            for message, audience, audience_id, school_id in events:
-                self._dispatch(message, audience, audience_id, school_id)
-                self.head = message["id"]
+            try:
+                for message, audience, audience_id, school_id in events:
+                    self.dispatching = message["id"]
+                    self._dispatch(message, audience, audience_id, school_id)
+                    self.head = message["id"]
+            finally:
+                self.dispatching = None
             self._signal_boards(boards)
             if len(events) < BATCH:
                 return
@@ -357,6 +364,14 @@ class Relay:
                 return Resumed(ok=False, reason="already_resumed")
             stream.pending = []
         self.move(stream, rooms)  # joined before reading: nothing committed from now on is missed
+        if self.dispatching is None and (last_id is None or last_id == self.head):
+            # Nothing to replay, known without asking the database (the usual resume: a page
+            # just rendered, or a parent reconnecting after a restart who missed nothing; the
+            # storm after a process dies is thousands of these). Every event up to `head` has
+            # been offered to the rooms, and every later one is dispatched after this socket
+            # joined them (no dispatch is under way), so it reaches the socket live.
+            db.session.remove()  # the handler's connection back to the pool before any send
+            return self._go_live(stream, [], self.head, last_id)
         newest, oldest = db.session.execute(
             select(func.max(JournalEvent.id), func.min(JournalEvent.id))
         ).one()
@@ -380,6 +395,16 @@ class Relay:
             self.move(stream, set())
             self.send(stream.namespace, stream.sid, "reload", {"reason": reason})
             return Resumed(ok=False, reason=reason)
+        return self._go_live(stream, messages, newest, last_id)
+
+    def _go_live(
+        self,
+        stream: Stream,
+        messages: list[dict[str, Any]],
+        newest: int,
+        last_id: int | None,
+    ) -> Resumed:
+        """Sends the replay, then what arrived for the socket meanwhile, and goes live."""
         for message in messages:
             self.send(stream.namespace, stream.sid, "event", message)
         with self.lock:

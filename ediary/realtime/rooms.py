@@ -25,6 +25,9 @@ changed, read it again over HTTP) for the journal events in `BOARD_EVENTS`; neve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from ediary.access.scope import Scope
@@ -33,6 +36,27 @@ from ediary.journal.models import JournalEvent
 
 LIVE = "/live"
 KIOSK = "/kiosk"
+
+# The namespaces a process serves, by its `SOCKETS` setting (ediary/config.py). A process does
+# not register the others, so python-socketio refuses a connect to them ("Unable to connect").
+SERVED_NAMESPACES = {
+    "all": frozenset({LIVE, KIOSK}),
+    "people": frozenset({LIVE}),
+    "kiosks": frozenset({KIOSK}),
+}
+# The Socket.IO path of the kiosks (docs/protocol.md): every process answers it as well as the
+# default /socket.io/, so that nginx can send it to the kiosks' own processes (a namespace is
+# inside the WebSocket, out of nginx's sight; a path is not).
+KIOSK_SOCKETIO_PATH = "/kiosk/socket.io/"
+
+
+def serves(config: Mapping[str, Any], namespace: str) -> bool:
+    """Does a process with this configuration serve `namespace`? Refuses an unknown setting."""
+    kind = config.get("SOCKETS", "all")
+    if kind not in SERVED_NAMESPACES:
+        raise ValueError(f"EDIARY_SOCKETS must be one of {', '.join(SERVED_NAMESPACES)}: {kind!r}")
+    return namespace in SERVED_NAMESPACES[kind]
+
 
 # Events of these audiences go to people; kiosk events go to one device (the /kiosk namespace).
 PEOPLE_AUDIENCES = (Audience.PUPIL.value, Audience.CLASS.value)

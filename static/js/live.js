@@ -49,6 +49,18 @@ function showState(element, state) {
   element.textContent = element.dataset[state] ?? state;
 }
 
+// Reconnecting after a server process restarts: thousands of parents lost their socket at the
+// same instant. socket.io-client's defaults (1 s, randomization 0.5) bring them all back within
+// 0.5-1.5 s, a storm; these spread the first attempt over 0-5 s (delay 2.5 s, randomization 1:
+// from 0 to twice the delay), then back off doubling up to 10 s (as the kiosks do: a phone is
+// back within seconds of a server's return, and a refused attempt costs nginx next to nothing).
+// A resume that missed nothing costs the server no journal query (docs/protocol.md).
+export const RECONNECTION = Object.freeze({
+  reconnectionDelay: 2500,
+  reconnectionDelayMax: 10000,
+  randomizationFactor: 1,
+});
+
 /**
  * Connects to /live and calls `onEvent(event)` once per journal event, in id order.
  *
@@ -75,7 +87,11 @@ export function startLive(options = {}) {
     writeStored(storage, lastId);
   };
 
-  const socket = io("/live", { transports: ["websocket"], withCredentials: true });
+  const socket = io("/live", {
+    transports: ["websocket"],
+    withCredentials: true,
+    ...RECONNECTION,
+  });
   setState("connecting");
 
   // Every (re)connect says where this tab stands; the server replays the rest, then streams.

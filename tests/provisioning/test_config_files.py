@@ -116,6 +116,7 @@ def verify(root: Path, *units: str) -> subprocess.CompletedProcess[str]:
 SERVER_UNITS = (
     "ediary-server@8001.service",
     "ediary-server@8002.service",
+    "ediary-kiosk-server@8101.service",
     "ediary-server.target",
     "ediary-backup.service",
     "ediary-backup.timer",
@@ -130,6 +131,7 @@ def test_systemd_analyze_verify_every_server_unit(unit_root: Callable[..., Path]
     require_tools("systemd-analyze")
     assert {p.name for p in (SERVER / "systemd").iterdir()} == {
         "ediary-server@.service",
+        "ediary-kiosk-server@.service",
         "ediary-server.target",
         "ediary-backup.service",
         "ediary-backup.timer",
@@ -161,12 +163,34 @@ def test_systemd_analyze_catches_a_broken_unit(
     assert complaint in result.stderr
 
 
-def test_the_server_unit_runs_the_realtime_gunicorn_settings() -> None:
-    unit = (SERVER / "systemd/ediary-server@.service").read_text()
+@pytest.mark.parametrize(
+    ("unit_file", "sockets"),
+    [("ediary-server@.service", "people"), ("ediary-kiosk-server@.service", "kiosks")],
+)
+def test_the_server_units_run_the_realtime_gunicorn_settings(unit_file: str, sockets: str) -> None:
+    unit = (SERVER / "systemd" / unit_file).read_text()
     assert "--config /opt/ediary/src/provisioning/gunicorn.conf.py" in unit
     assert (PROVISIONING / "gunicorn.conf.py").exists()
     assert "Environment=EDIARY_BIND=127.0.0.1:%i" in unit
     assert "EnvironmentFile=/etc/ediary/ediary.env" in unit
+    # Each kind of process serves its own sockets only (tests/realtime/test_socket_kinds.py).
+    assert re.findall(r"^Environment=EDIARY_SOCKETS=(\w+)$", unit, re.M) == [sockets]
+    assert "WantedBy=ediary-server.target" in unit and "PartOf=ediary-server.target" in unit
+
+
+def test_the_two_kinds_of_process_differ_only_in_what_they_serve() -> None:
+    people = (SERVER / "systemd/ediary-server@.service").read_text()
+    kiosks = (SERVER / "systemd/ediary-kiosk-server@.service").read_text()
+
+    def settings(unit: str) -> list[str]:
+        lines = [line for line in unit.splitlines() if line and not line.startswith("#")]
+        return [
+            line
+            for line in lines
+            if not line.startswith(("Description=", "Environment=EDIARY_SOCKETS="))
+        ]
+
+    assert settings(people) == settings(kiosks)
 
 
 # -- nginx ---------------------------------------------------------------------------------------
@@ -183,6 +207,8 @@ def render_nginx(directory: Path, *extra: str) -> Path:
             "dziennik.test",
             "--ports",
             "8001,8002",
+            "--kiosk-ports",
+            "8101,8102",
             "--cert",
             str(cert),
             "--key",
@@ -217,12 +243,66 @@ def test_nginx_accepts_the_generated_site(tmp_path: Path) -> None:
     require_tools("nginx")
     site = render_nginx(tmp_path)
     text_ = site.read_text()
-    assert "server 127.0.0.1:8001" in text_ and "server 127.0.0.1:8002" in text_
+    assert upstreams(text_) == {"ediary_app": [8001, 8002], "ediary_kiosk": [8101, 8102]}
     assert "@" not in re.sub(r"#.*", "", text_), "a placeholder was left"
     result = nginx_t_with_debians_main_config(tmp_path, site)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
     assert "[warn]" not in result.stderr
+
+
+def upstreams(site: str) -> dict[str, list[int]]:
+    """Each upstream block's name and the ports of its servers."""
+    return {
+        name: [int(port) for port in re.findall(r"server 127\.0\.0\.1:(\d+)", body)]
+        for name, body in re.findall(r"^upstream (\w+) \{(.*?)^\}", site, re.M | re.S)
+    }
+
+
+def locations(site: str) -> dict[str, str]:
+    """Each location of the HTTPS server and the upstream it passes to ("" for none)."""
+    https = site[site.index("ssl_certificate ") :]
+    found = {}
+    for path, body in re.findall(r"^    location (\S+) \{(.*?)^    \}", https, re.M | re.S):
+        upstream = re.search(r"proxy_pass http://(\w+)[;/]", body)
+        found[path] = upstream.group(1) if upstream else ""
+    return found
+
+
+def test_kiosks_and_people_go_to_their_own_processes(tmp_path: Path) -> None:
+    """The kiosks' Socket.IO path to the kiosks' processes and nothing else there; the parents'
+    sockets and pages to theirs. nginx matches the longest prefix, so /kiosk/socket.io/ is never
+    taken by `/`; the kiosks' processes get no page and no parent."""
+    site = render_nginx(tmp_path).read_text()
+    assert upstreams(site) == {"ediary_app": [8001, 8002], "ediary_kiosk": [8101, 8102]}
+    assert locations(site) == {
+        "/static/": "",
+        "/socket.io/": "ediary_app",
+        "/kiosk/socket.io/": "ediary_kiosk",
+        "/": "ediary_app",
+    }
+    # The agent's default path is the one nginx sends to the kiosks (kiosk/config.py).
+    from kiosk.config import Config as KioskConfig
+
+    assert f"/{KioskConfig().socketio_path.strip('/')}/" == "/kiosk/socket.io/"
+    # Both socket locations upgrade to WebSocket with the same timeouts.
+    kiosk_block = site[site.index("location /kiosk/socket.io/") :].split("}", 1)[0]
+    people_block = site[site.index("location /socket.io/") :].split("}", 1)[0]
+    for setting in ("Upgrade $http_upgrade", "proxy_read_timeout 75s", "proxy_buffering off"):
+        assert setting in kiosk_block and setting in people_block
+
+
+def test_the_site_needs_the_kiosks_processes(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    result = subprocess.run(
+        [
+            *("bash", str(SERVER / "render-nginx.sh"), "--server-name", "dziennik.test"),
+            *("--ports", "8001", "--cert", str(cert), "--key", str(key)),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 64 and "--kiosk-ports" in result.stderr
 
 
 def test_nginx_t_catches_a_broken_site(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import requests
+import socketio
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -38,6 +39,11 @@ from tests.provisioning.conftest import (
 from tests.servers import Nginx, RedisServer, Server, ServerConfig, ServerGroup, free_port
 
 pytest.importorskip("ediary.realtime", reason="the realtime module (/live) has not landed")
+from ediary.db import db, utcnow
+from ediary.kiosks.access import load_enrollment_code
+from ediary.kiosks.models import Kiosk
+from ediary.kiosks.operations import enroll_kiosk, issue_enrollment_code
+from kiosk.config import Config as KioskConfig
 from tests import factories
 from tests.realtime import conftest as realtime
 
@@ -50,7 +56,8 @@ class Stack:
     https: str
     http_port: int
     cert: Path
-    servers: dict[int, Server]
+    servers: dict[int, Server]  # people's processes (ediary-server@)
+    kiosk_server: Server  # the kiosks' process (ediary-kiosk-server@)
     access_log: Path
     seeded: realtime.Seeded
     app_role: str
@@ -161,7 +168,7 @@ def stack(
     environ = {
         "EDIARY_SECRET_KEY": secrets.token_urlsafe(48),
         "EDIARY_DATABASE_URL": app_url,
-        "EDIARY_PROCESSES": "2",
+        "EDIARY_PROCESSES": "3",
         "EDIARY_REDIS_URL": redis.url,
         "EDIARY_RATELIMIT_STORAGE_URI": redis.url.replace("/0", "/1"),
         "EDIARY_PROXIES": "1",
@@ -171,16 +178,30 @@ def stack(
         "EDIARY_SESSION_COOKIE_SECURE": "true",
         "EDIARY_DEBUG": "false",
     }
-    # As the systemd template unit starts them: provisioning/gunicorn.conf.py.
-    config = ServerConfig(app_url, provisioned=True, env={**environ, "EDIARY_ACCESS_LOG": "-"})
-    servers = ServerGroup([config, config], directory)
-    nginx = Nginx(directory, servers.ports, cert, key, https_port=https_port)
+
+    # As the systemd template units start them: provisioning/gunicorn.conf.py, two processes for
+    # people (ediary-server@) and one for kiosks (ediary-kiosk-server@).
+    def config(sockets: str) -> ServerConfig:
+        env = {**environ, "EDIARY_ACCESS_LOG": "-", "EDIARY_SOCKETS": sockets}
+        return ServerConfig(app_url, provisioned=True, env=env, name=sockets)
+
+    servers = ServerGroup([config("people"), config("people"), config("kiosks")], directory)
+    *people, kiosks = servers
+    nginx = Nginx(
+        directory,
+        [server.port for server in people],
+        cert,
+        key,
+        https_port=https_port,
+        kiosk_ports=[kiosks.port],
+    )
     with redis, nginx, servers:
         yield Stack(
             https,
             nginx.http_port,
             cert,
-            {server.port: server for server in servers},
+            {server.port: server for server in people},
+            kiosks,
             nginx.access_log,
             seeded,
             app_role,
@@ -198,7 +219,7 @@ def test_the_deploy_check_passes_on_the_running_stack(stack: Stack) -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: safe for production (2 process(es))")
+    assert result.stdout.startswith("ok: safe for production (3 process(es))")
 
 
 def test_plain_http_is_redirected_to_https(stack: Stack) -> None:
@@ -230,8 +251,8 @@ def test_static_files_come_from_nginx(stack: Stack) -> None:
     assert response.content == css[0].read_bytes()
     assert "max-age=604800" in response.headers["Cache-Control"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"  # inherited in the location
-    # Served by nginx from the checkout: neither process was asked (their access logs).
-    for server in stack.servers.values():
+    # Served by nginx from the checkout: no process was asked (their access logs).
+    for server in [*stack.servers.values(), stack.kiosk_server]:
         assert f"/static/{relative}" not in server.log.read_text()
 
 
@@ -392,3 +413,50 @@ def test_behind_nginx_failed_logins_count_against_each_client_address(stack: Sta
     neighbour = stack.session()
     neighbour.mount("https://", FromAddress("127.0.0.3"))
     assert try_login(neighbour, stack, stack.seeded.logins["parent"], factories.PASSWORD) == 302
+
+
+def test_through_nginx_a_kiosk_reaches_the_kiosks_process_and_a_parent_does_not(
+    stack: Stack,
+) -> None:
+    """The kiosk agent's path goes to the kiosks' process, which lets the kiosk in; the same
+    kiosk on the people's path is refused there; a parent's socket never reaches the kiosks'."""
+    seeded = stack.seeded
+    with realtime.bound_to(seeded.url):
+        kiosk = db.session.get_one(Kiosk, seeded.ids["kiosk"])
+        code = load_enrollment_code(issue_enrollment_code(factories.SYSTEM, kiosk))
+        assert code is not None
+        _kiosk, secret = enroll_kiosk(factories.SYSTEM, code, utcnow())
+        db.session.commit()
+
+    def kiosk_connects(path: str) -> bool:
+        http = stack.session()
+        client = socketio.Client(reconnection=False, http_session=http)
+        try:
+            client.connect(
+                stack.https,
+                auth={"kiosk_id": seeded.ids["kiosk"], "secret": secret},
+                transports=["websocket"],
+                namespaces=["/kiosk"],
+                socketio_path=path,
+                wait_timeout=10,
+            )
+        except socketio.exceptions.ConnectionError:
+            return False
+        try:
+            return bool(client.call("room", {}, namespace="/kiosk", timeout=10)["ok"])
+        finally:
+            client.disconnect()
+
+    assert kiosk_connects(KioskConfig().socketio_path)
+    assert not kiosk_connects("socket.io")
+    kiosk_port = stack.kiosk_server.port
+    deadline = time.monotonic() + 10
+    while f"upstream=127.0.0.1:{kiosk_port}" not in stack.access_log.read_text():
+        assert time.monotonic() < deadline, "nginx logged no request of the kiosks' process"
+        time.sleep(0.05)
+    for line in stack.access_log.read_text().splitlines():
+        if f"upstream=127.0.0.1:{kiosk_port}" in line:
+            assert "/kiosk/socket.io/" in line, line  # nothing else goes there
+        elif "/kiosk/socket.io/" in line:
+            raise AssertionError(f"a kiosk went to another process: {line}")
+    assert "/live" not in stack.kiosk_server.log.read_text()

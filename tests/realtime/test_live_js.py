@@ -89,6 +89,14 @@ def test_pushes_resume_from_the_stored_id_and_show_the_state(
     _until(page, "window.applied.length === 3")
     assert [e["code"] for e in _applied(page)] == ["ob", "sp", "nb"]
 
+    # After a server restart its parents come back spread over 0-5 s, not all within 1.5 s
+    # (socket.io-client's defaults): the manager's reconnection settings, as live.js sets them.
+    settings = page.evaluate(
+        "(m => [m.reconnectionDelay(), m.randomizationFactor(), m.reconnectionDelayMax()])"
+        "(window.live.socket.io)"
+    )
+    assert settings == [2500, 1, 10000]
+
     # The connection drops and comes back: it resumes, and nothing is applied twice.
     page.evaluate("window.live.socket.io.engine.close()")
     _until(page, "document.getElementById('live-status').dataset.state !== 'live'")

@@ -54,10 +54,12 @@ def loopback_nginx_conf(
     workers: int = 1,
     connections: int = 256,
     open_files: int | None = None,
+    kiosk_ports: Sequence[int] = (),
 ) -> Path:
     """An nginx.conf for a throwaway nginx on 127.0.0.1 in front of `ports`: the production site
     as provisioning/server/render-nginx.sh renders it for a deployment, inside a minimal main
-    configuration of its own; everything nginx writes stays in `directory`."""
+    configuration of its own; everything nginx writes stays in `directory`. The kiosks' path
+    goes to `kiosk_ports`, by default to `ports` (processes that serve both kinds)."""
     site = subprocess.run(
         [
             "bash",
@@ -66,6 +68,8 @@ def loopback_nginx_conf(
             "127.0.0.1",
             "--ports",
             ",".join(map(str, ports)),
+            "--kiosk-ports",
+            ",".join(map(str, kiosk_ports or ports)),
             "--cert",
             str(cert),
             "--key",
@@ -130,9 +134,11 @@ class Nginx(Process):
         workers: int = 1,
         connections: int = 256,
         open_files: int | None = None,
+        kiosk_ports: Sequence[int] = (),
     ) -> None:
         self.directory = directory
         self.upstream_ports = list(upstream_ports)
+        self.kiosk_ports = list(kiosk_ports)
         self.cert, self.key = cert, key
         self.http_port = free_port()
         self.access_log = directory / "nginx-access.log"
@@ -159,6 +165,7 @@ class Nginx(Process):
             workers=self.workers,
             connections=self.connections,
             open_files=self.open_files,
+            kiosk_ports=self.kiosk_ports,
         )
         super().spawn()
 
