@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, update
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
@@ -313,29 +313,37 @@ def test_a_revocation_of_a_rolled_back_savepoint_rings_nothing(
 
 
 def test_the_writers_lock_is_taken_at_the_commit_only(world: World, session: Any) -> None:
-    """The work of a transaction, savepoints included, runs without the journal's lock; its
-    commit takes it to number the journal rows (held to the end of the real transaction, which
-    here is the test's, still open after `commit`)."""
+    """The work of a transaction, savepoints included, runs without the journal's lock and
+    writes no journal row; its commit takes the lock, then inserts the rows (their ids)."""
     assert db.engine is not None
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time anyway")
     session.commit()
-    held = text(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-    )
-    assert session.scalar(held) == 0
-    before = journal_head()
-    record_grade(
-        _teacher(world), pupil=world.pupil, subject=world.math, value="5", given_on=world.today
-    )
-    savepoint = session.begin_nested()
-    record_grade(
-        _teacher(world), pupil=world.pupil, subject=world.math, value="1", given_on=world.today
-    )
-    savepoint.rollback()
-    assert session.scalar(held) == 0, "the lock was taken during the work"
-    assert journal_head() == before, "a journal row got its id before the commit"
-    session.commit()
-    assert session.scalar(held) == 1
-    (event,) = session.scalars(select(JournalEvent).where(JournalEvent.id > before))
-    assert event.payload["value"] == "5"
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        before = journal_head()
+        record_grade(
+            _teacher(world), pupil=world.pupil, subject=world.math, value="5", given_on=world.today
+        )
+        savepoint = session.begin_nested()
+        record_grade(
+            _teacher(world), pupil=world.pupil, subject=world.math, value="1", given_on=world.today
+        )
+        savepoint.rollback()
+        work = list(sent)
+        assert any(s.startswith("INSERT INTO grades") for s in work)
+        assert not any("pg_advisory" in s or s.startswith("INSERT INTO journal") for s in work)
+        session.commit()
+        commit = sent[len(work) :]
+        lock = next(n for n, s in enumerate(commit) if "pg_advisory_xact_lock" in s)
+        journal = next(n for n, s in enumerate(commit) if s.startswith("INSERT INTO journal"))
+        assert lock < journal
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    (row,) = session.scalars(select(JournalEvent).where(JournalEvent.id > before))
+    assert row.payload["value"] == "5"
