@@ -10,7 +10,8 @@ teacher's kiosk session, then applies rolls one after another through the code t
 context as each socket event has its own session. Round 0 records every pupil (inserts), later
 rounds change every pupil's state (updates), as bench/run.py does. Drops the database at the end.
 
-Prints medians: wall ms per roll (one process, nothing else running: mostly server CPU), SQL
+Prints medians: wall ms per roll (one process, nothing else running: mostly server CPU), the
+CPU ms of this process per roll (`time.process_time`: the server's Python, not PostgreSQL's), SQL
 statements per roll (`before_cursor_execute`; one executemany or insertmanyvalues batch counts
 once), and ms from the moment the journal's advisory lock is granted to the end of COMMIT, the
 part that 94 simultaneous rolls serialise on (0 on SQLite, which has no such lock).
@@ -169,7 +170,7 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
     event.listen(db.engine, "after_cursor_execute", meter.after_execute)
     event.listen(Session, "after_commit", meter.transaction_end)
     event.listen(Session, "after_rollback", meter.transaction_end)
-    samples: dict[str, list[tuple[float, int, float]]] = {"insert": [], "update": []}
+    samples: dict[str, list[tuple[float, float, int, float]]] = {"insert": [], "update": []}
     for round_number in range(rounds):
         for n, info in enumerate(world.kiosks):
             states = {
@@ -189,14 +190,15 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
                 "payload": {"states": states, "base": base},
             }
             meter.statements, meter.lock_ms = 0, None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with app.app_context():
                 ack = receive_submission(device_of(devices[n]), data)
             elapsed = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu_started) * 1000
             if ack.get("status") != "applied":
                 raise SystemExit(f"roll not applied: {ack}")
             kind = "insert" if round_number == 0 else "update"
-            samples[kind].append((elapsed, meter.statements, meter.lock_ms or 0.0))
+            samples[kind].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
     event.remove(db.engine, "before_cursor_execute", meter.before_execute)
     event.remove(db.engine, "after_cursor_execute", meter.after_execute)
     event.remove(Session, "after_commit", meter.transaction_end)
@@ -204,7 +206,7 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
 
     backend = make_url(url).get_backend_name()
     print(f"{backend}: {kiosks} kiosks x {rounds} rounds, 25 pupils a roll, {parents} parents")
-    print(f"{'rolls':<28}{'n':>5}{'ms/roll':>10}{'statements':>12}{'lock ms':>10}")
+    print(f"{'rolls':<28}{'n':>5}{'ms/roll':>10}{'cpu ms':>10}{'statements':>12}{'lock ms':>10}")
     every = [s for kind in samples.values() for s in kind]
     for label, rows in (
         ("first roll (inserts)", samples["insert"]),
@@ -213,8 +215,8 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
     ):
         if not rows:
             continue
-        ms, statements, lock = (statistics.median(column) for column in zip(*rows, strict=True))
-        print(f"{label:<28}{len(rows):>5}{ms:>10.2f}{statements:>12.1f}{lock:>10.2f}")
+        ms, cpu, statements, lock = (statistics.median(c) for c in zip(*rows, strict=True))
+        print(f"{label:<28}{len(rows):>5}{ms:>10.2f}{cpu:>10.2f}{statements:>12.1f}{lock:>10.2f}")
     if show:
         print(f"\nstatements over all {len(every)} rolls (lock key {JOURNAL_LOCK_KEY}):")
         for statement, count in meter.texts.most_common():

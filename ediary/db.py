@@ -1,7 +1,8 @@
 """The database: declarative base, engine factory and the per-greenlet session.
 
-`TransactionNotes` is what a transaction keeps for its commit (the journal rows to announce, the
-revocations it declared, the writers' lock it holds), forgotten with a savepoint that rolls back.
+`TransactionNotes` is what a transaction keeps for its commit (the journal rows it holds back
+until then and those to announce, the revocations it declared, the writers' lock it holds),
+forgotten with a savepoint that rolls back.
 
 Written by hand instead of Flask-SQLAlchemy because the same session has to serve four callers
 that are not all Flask requests (HTTP views, Socket.IO handlers under gevent, the CLI seeding a
@@ -156,11 +157,11 @@ class TransactionNotes(Generic[T]):
     """Notes one transaction keeps until it ends, in `session.info[key]`.
 
     Each note remembers the savepoint it was written in. When that savepoint rolls back, its
-    notes go with it, as its rows did: a journal row, a declared revocation or the writers' lock
-    (PostgreSQL releases a lock taken inside a savepoint that rolls back) of a rolled-back
-    savepoint never happened. When the transaction ends, every note goes. The two listeners
-    that forget are `forget_savepoint` and `forget_transaction` (installed by
-    `ediary.transactions`). SQLAlchemy keeps nothing per savepoint for us: hence by hand.
+    notes go with it, as its rows did: a journal row held back for the commit or a declared
+    revocation of a rolled-back savepoint never happened. When the transaction ends, every note
+    goes. The two listeners that forget are `forget_savepoint` and `forget_transaction`
+    (installed by `ediary.transactions`). SQLAlchemy keeps nothing per savepoint for us: hence
+    by hand.
     """
 
     every: ClassVar[list[TransactionNotes[Any]]] = []

@@ -42,29 +42,36 @@ HOOKS: tuple[Hook, ...] = (
     # A closed school year is read-only (the rollover closes it): a flush writing its diary
     # rows is refused before any SQL is sent, whatever operation wrote them.
     Hook("before_flush", closed.refuse_closed_years),
-    # The journal's commit-order lock (PostgreSQL advisory lock): taken before the INSERTs that
-    # give journal rows their ids, so ids become visible in commit order (realtime/delivery.py).
-    Hook("before_flush", delivery.serialise_writers),
-    # --- after each flush: all of these run under that lock, so they stay cheap ---------------
+    # Journal rows wait for the commit: they get their ids there, under the journal's lock, so
+    # ids become visible in id order without a lock during the work (realtime/delivery.py).
+    # Last, so nothing above sees a row it would not write.
+    Hook("before_flush", delivery.hold_events),
+    # --- after each flush ----------------------------------------------------------------------
+    # Those that read journal rows (`session.new`) see them only in the flush of the commit that
+    # numbers them (`delivery.number_events`), which runs under the lock: they stay cheap.
     # The history rows (§21), the legal record of exactly the rows this flush wrote: first, so a
     # failure anywhere below leaves no flush without its history (the flush fails whole).
     Hook("after_flush", recording.write_history),
     # Notifications: the e-mails and SMS of this flush's journal events, written by the same
     # flush so the event and its messages commit together or not at all (the durable queue).
-    # The two listeners above write rows; the three below only take notes, in the order of the
+    # The two listeners above write rows; the two below only take notes, in the order of the
     # commit steps they serve, and none of them reads another's notes.
     Hook("after_flush", enqueue.queue_messages),
     # What the flushed access-bearing rows require to be declared: here, because a row's old
     # values are known only until its flush ends; checked before the commit.
     Hook("after_flush", revocation.note_access_changes),
-    # The ids of a kiosk submission's journal rows, for its acknowledgement (`event_ids`).
-    Hook("after_flush", submissions.collect_journal_ids),
     # The journal rows to announce once the transaction commits.
     Hook("after_flush", delivery.collect_journal_rows),
     # --- before the commit ---------------------------------------------------------------------
     # A commit that changed access without declaring it is refused. It flushes what is pending
     # first, so the next listener sees every row of the transaction.
     Hook("before_commit", revocation.require_declarations),
+    # The journal's commit-order lock (PostgreSQL advisory lock), held from here to the end of
+    # COMMIT, and the held journal rows inserted under it: their ids, in commit order. The
+    # after_flush listeners above run for them now (messages queued, rows noted for delivery).
+    Hook("before_commit", delivery.number_events),
+    # A kiosk submission's stored result names its events' ids, known only now.
+    Hook("before_commit", submissions.fill_event_ids),
     # The declared revocations placed in journal order: the newest id, read under the lock.
     Hook("before_commit", delivery.place_controls),
     # --- after the commit: the one after-commit step -------------------------------------------
@@ -72,7 +79,7 @@ HOOKS: tuple[Hook, ...] = (
     Hook("after_commit", delivery.deliver),
     # --- rollbacks: forgetting ------------------------------------------------------------------
     # A savepoint that rolled back takes its notes with it (its journal rows, its declarations,
-    # the lock PostgreSQL released with it).
+    # its held journal rows).
     Hook("after_soft_rollback", forget_savepoint),
     # The end of the whole transaction (after `after_commit` read the notes, or a rollback).
     Hook("after_transaction_end", forget_transaction),

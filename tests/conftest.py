@@ -62,12 +62,12 @@ def test_config(database_url: str, **overrides: object) -> Config:
 
 
 @contextmanager
-def app_bound_to(database_url: str) -> Iterator[Flask]:
+def app_bound_to(database_url: str, **overrides: object) -> Iterator[Flask]:
     """The site's app on another database (a file that a real server or a command will read), in
     an app context for the `with` block; create_app rebinds the process-wide `db`, so it is
     bound back to what it was afterwards."""
     previous = db.engine
-    app = create_app(test_config(database_url))
+    app = create_app(test_config(database_url, **overrides))
     try:
         with app.app_context():
             yield app

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ediary.db import db
 from ediary.journal.catalogue import EVENT_TYPES
 from ediary.journal.models import JournalEvent
+from ediary.realtime import delivery
 
 R = TypeVar("R")
 
@@ -48,11 +49,17 @@ class Captured(Generic[R]):
 def capture_events(action: Callable[[], R], *expected: str) -> Captured[R]:
     """Runs `action`; asserts that it published the `expected` types exactly, in order."""
     before = _newest()
+    held_before = {id(row) for row in delivery.held(db.session())}
     result = action()
-    db.session.flush()  # an operation flushes; a page commits: either way the rows are there
-    rows = db.session.scalars(
-        select(JournalEvent).where(JournalEvent.id > before).order_by(JournalEvent.id)
-    ).all()
+    db.session.flush()  # an operation flushes; a page commits
+    # A page's commit numbered its rows; an operation's rows wait, without ids, for the commit
+    # (realtime/delivery.py): both, in the order they were published.
+    rows = [
+        *db.session.scalars(
+            select(JournalEvent).where(JournalEvent.id > before).order_by(JournalEvent.id)
+        ),
+        *(row for row in delivery.held(db.session()) if id(row) not in held_before),
+    ]
     published = [row.type for row in rows]
     assert published == list(expected), f"published {published}, expected {list(expected)}"
     for row in rows:

@@ -66,14 +66,15 @@ def test_the_hooks_are_installed_by_create_app_alone_in_their_written_order() ->
     assert [event for event, _ in WRITTEN] == [
         "before_flush",
         "before_flush",  # a closed school year is read-only (ediary/office/rollover/closed.py)
-        "before_flush",
+        "before_flush",  # journal rows held back until the commit (realtime/delivery.py)
         "after_flush",
         "after_flush",
         "after_flush",
         "after_flush",
-        "after_flush",
-        "before_commit",
-        "before_commit",
+        "before_commit",  # declarations checked, after the work's last flush
+        "before_commit",  # the lock, and the journal rows numbered under it
+        "before_commit",  # a kiosk submission's event ids, known only now
+        "before_commit",  # controls after the newest id, still under the lock
         "after_commit",
         "after_soft_rollback",
         "after_transaction_end",

@@ -173,9 +173,8 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
     executemany UPDATE, with the version check and the history rows a flush would make.
 
     The ORM's flush updates versioned rows one statement at a time (to check each row count);
-    a class roll made 25 round trips there, under the journal lock. The caller flushes first
-    (its pending rows and journal events: that flush takes the journal lock, so these rows are
-    written under it like every diary row, see realtime/delivery.py), and gives the same
+    a class roll made 25 round trips there. The caller flushes first (its pending rows; its
+    journal events wait for the commit, see realtime/delivery.py), and gives the same
     attributes for every row. The rows' relationships over the changed columns are expired.
     A row whose version moved meanwhile raises `StaleDataError`, as a flush would; unlike a
     flush this does not mark the transaction failed, so the caller must roll back, as every

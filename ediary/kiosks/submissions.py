@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, operation
-from ediary.db import db, utcnow
+from ediary.db import TransactionNotes, db, utcnow
 from ediary.diary.models import RemarkKind
 from ediary.diary.operations import (
     add_remark,
@@ -44,9 +44,8 @@ from ediary.kiosks.access import (
     load_pupil_in_lesson,
 )
 from ediary.kiosks.models import Kiosk, ProcessedSubmission
+from ediary.realtime import delivery
 from ediary.timetable.models import Lesson
-
-_JOURNAL_IDS = "ediary.kiosks.journal_ids"
 
 Apply = Callable[[Actor, Lesson, dict[str, Any]], dict[str, Any]]
 
@@ -211,23 +210,33 @@ KINDS: dict[str, Apply] = {
 # --- the operation ----------------------------------------------------------------------------
 
 
+# A submission's stored result and the journal rows it published: their ids are known at the
+# commit only (realtime/delivery.py numbers them there), when `fill_event_ids` writes them in.
+_ACKS: TransactionNotes[tuple[ProcessedSubmission, dict[str, Any], list[JournalEvent]]] = (
+    TransactionNotes("ediary.kiosks.acks")
+)
+
+
 @contextmanager
-def _journal_ids() -> Iterator[list[int]]:
-    """Collects the ids of the journal rows flushed inside the block (the ack names them)."""
+def _journal_rows() -> Iterator[list[JournalEvent]]:
+    """The journal rows published inside the block (held without ids until the commit)."""
     session = db.session()
-    ids: list[int] = []
-    session.info[_JOURNAL_IDS] = ids
-    try:
-        yield ids
-    finally:
-        session.info.pop(_JOURNAL_IDS, None)
+    before = {id(row) for row in delivery.held(session)}
+    rows: list[JournalEvent] = []
+    yield rows
+    session.flush()  # the block's rows are held at their flush
+    rows.extend(row for row in delivery.held(session) if id(row) not in before)
 
 
-def collect_journal_ids(session: Session, _ctx: Any) -> None:
-    """`after_flush` (installed by `ediary.transactions`): the ids inside `_journal_ids`."""
-    ids = session.info.get(_JOURNAL_IDS)
-    if ids is not None:
-        ids.extend(obj.id for obj in session.new if isinstance(obj, JournalEvent))
+def fill_event_ids(session: Session) -> None:
+    """`before_commit` (installed by `ediary.transactions`), after the journal rows got their
+    ids: each submission's stored result names them (the ack's `event_ids`). The result dict
+    `apply_submission` returned is the same object, so its caller reads them after the commit."""
+    if session.get_nested_transaction() is not None:
+        return
+    for processed, stored, rows in _ACKS.get(session):
+        stored["event_ids"] = sorted(row.id for row in rows)
+        processed.result = dict(stored)
 
 
 @operation
@@ -248,9 +257,10 @@ def apply_submission(
     processed = ProcessedSubmission(key=key, kiosk_id=kiosk.id, digest=digest, result={})
     db.session.add(processed)
     db.session.flush()  # the key first: a racing twin stops here
-    with _journal_ids() as event_ids:
+    with _journal_rows() as rows:
         result = KINDS[kind](actor, lesson, payload)
-        db.session.flush()
-    stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": sorted(event_ids)}
-    processed.result = stored
+    # The event ids are filled in at the commit (`fill_event_ids`): until then, none.
+    stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": []}
+    processed.result = dict(stored)
+    _ACKS.add(db.session(), [(processed, stored, rows)])
     return stored

@@ -335,10 +335,19 @@ def queue_first_cancelled(session: Session) -> None:
                         "next_attempt_at": now,
                     },
                 )
-    if not rows:
+    # The commit writes a whole save's events in one flush (realtime/delivery.py): several
+    # cancellations of one pupil's day replace each other here as `_drop_superseded` replaces
+    # those of earlier commits, the latest event's message kept (events are in id order).
+    latest: dict[tuple[int, int, str, Channel], dict[str, Any]] = {}
+    for message in rows.values():
+        payload = message["payload"]
+        latest[(message["user_id"], payload["pupil_id"], payload["date"], message["channel"])] = (
+            message
+        )
+    if not latest:
         return
-    _drop_superseded(connection, list(rows.values()))
-    connection.execute(insert(OutgoingMessage), list(rows.values()))
+    _drop_superseded(connection, list(latest.values()))
+    connection.execute(insert(OutgoingMessage), list(latest.values()))
 
 
 def _first_lesson_left(

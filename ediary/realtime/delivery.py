@@ -1,6 +1,6 @@
 """Delivery after commit, for every code path that commits: no caller has to remember it.
 
-A transaction notes the journal rows it flushes and the revocations its operations declared
+A transaction notes the journal rows it writes and the revocations its operations declared
 (`declare`, called by `ediary.access.revocation`); after COMMIT it rings the relay (`relay.py`)
 with them: the relay of this process when it runs one (a server process), and every server
 process through Redis. This is the one thing that happens after a commit: anything else a commit
@@ -9,24 +9,36 @@ that no operation ever emits on Socket.IO itself. Nothing is rung on rollback, a
 rolled-back savepoint noted is forgotten with it (`TransactionNotes`).
 
 The doorbell carries no events. Each server process reads the journal itself, in id order, from
-the last id it has dispatched: the journal is the source of truth (DESIGN.md), Redis only makes
-it fast. That works only if ids become visible in id order, so no reader ever sees id 11 before
-id 10 commits and skips 10 for good. SQLite gives that for free (one writer at a time). On
-PostgreSQL a sequence hands out ids in insert order, not commit order, so every writing
-transaction takes one transaction-scoped advisory lock at its first flush and holds it until it
-ends: writers commit one after another, which is also what makes "the newest id a client
-applied" a safe resume point.
+the last id it has dispatched, and a client resumes from the last id it applied: the journal is
+the source of truth (DESIGN.md), Redis only makes it fast. That works only if ids become visible
+in id order, so no reader ever sees id 11 before id 10 commits and skips 10 for good. SQLite
+gives that for free (one writer at a time). On PostgreSQL a sequence hands out ids in insert
+order, not commit order, so ids are handed out **at the commit only**, under one
+transaction-scoped advisory lock held from the journal's INSERT to the end of COMMIT:
 
-The lock is taken at the first flush that writes a diary record (an `Audited` row) or a journal
-row, not at the very first write of the transaction: a kiosk submission writes its idempotency
-key first and then reads for a while, and holding the lock through those reads would serialise
-the reads of a whole lesson start too, not only its writes. Audited rows are always written
-under the lock, so two diary writers cannot each hold a row the other needs while waiting for
-the lock; a rare cycle through non-audited rows would be broken by PostgreSQL's deadlock
-detector, and the kiosk retries (ediary/kiosks/sockets.py).
+1. During the transaction's work no lock is taken. A journal row an operation publishes is held
+   back at each flush (`hold_events`, `before_flush`): it waits in the transaction's notes, without
+   an id, and a rolled-back savepoint forgets it with its other rows.
+2. At the commit (`number_events`, `before_commit`, after the work's last flush) the transaction
+   takes the lock and inserts its held rows: they get their ids now, and everything that depends on
+   an id is written by that same flush or right after it, still under the lock: the messages queued
+   for each event (`notifications.enqueue`, `after_flush`), a kiosk submission's stored event ids
+   (`kiosks.submissions.fill_event_ids`), the revocations placed after the newest id
+   (`place_controls`). Then COMMIT, which releases the lock once the rows are visible.
 
-Everything that runs inside a writing flush (history rows, other `after_flush` listeners) runs
-under the lock too, so it must stay cheap: it is paid once per write of the whole server.
+So any two transactions that write journal rows take their ids one after the other and become
+visible in that order (the second cannot get an id before the first has committed), which also
+makes "the newest id a client applied" a safe resume point, and a transaction's diary work
+(reads, diary rows, history) runs in parallel with every other's. The lock is held only for a
+few INSERTs and the COMMIT. A transaction that writes no journal row and declares nothing never
+takes it.
+
+Why not the other known way, a relay that reads only rows below the oldest running writer
+(`pg_snapshot_xmin` over an `xid8` column): a transaction's xid is assigned at its first write,
+not when it takes a journal id, so xid order is not id order; a reader by "last id seen" (every
+client and relay) could still pass an id that commits later. It needs a cursor of (xid, id), or a
+gap watch with snapshots, in the relays and in every client's resume: a wider change for the same
+guarantee.
 
 The listeners here are installed by `ediary.transactions`, which says in what order and why.
 """
@@ -37,10 +49,10 @@ import logging
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
-from ediary.audit.recording import Audited, current_actor
+from ediary.audit.recording import current_actor
 from ediary.db import TransactionNotes, db
 from ediary.journal.models import JournalEvent
 from ediary.realtime.controls import Control
@@ -52,10 +64,12 @@ log = logging.getLogger(__name__)
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("ediary.journal"), as a signed bigint.
 JOURNAL_LOCK_KEY = 2361770376309191142
 
+# The journal rows the transaction wrote, held back until its commit numbers them (no id yet).
+HELD: TransactionNotes[JournalEvent] = TransactionNotes("ediary.delivery.held")
 # What one transaction announces to the relays once it commits.
 JOURNAL_ROWS: TransactionNotes[JournalEvent] = TransactionNotes("ediary.delivery.journal_rows")
 CONTROLS: TransactionNotes[Control] = TransactionNotes("ediary.delivery.controls")
-# The writers' lock is held (noted in the savepoint that took it: a rollback there releases it).
+# The writers' lock is held (taken at the commit; held until the transaction ends).
 WRITERS_LOCK: TransactionNotes[bool] = TransactionNotes("ediary.delivery.writers_lock")
 # The newest journal id when the controls were placed, at the commit.
 TAIL: TransactionNotes[int] = TransactionNotes("ediary.delivery.tail")
@@ -67,15 +81,9 @@ def declare(*controls: Control) -> None:
     CONTROLS.add(db.session(), controls)
 
 
-def _writes_records(session: Session) -> bool:
-    """Does this flush write a diary record (an audited row) or a journal event?"""
-
-    def record(obj: object) -> bool:
-        return isinstance(obj, Audited | JournalEvent)
-
-    return any(record(obj) for obj in (*session.new, *session.deleted)) or any(
-        record(obj) and session.is_modified(obj) for obj in session.dirty
-    )
+def held(session: Session) -> list[JournalEvent]:
+    """The journal rows this transaction has written so far, in order, still without ids."""
+    return HELD.get(session)
 
 
 def _take_writers_lock(session: Session) -> None:
@@ -87,10 +95,36 @@ def _take_writers_lock(session: Session) -> None:
     WRITERS_LOCK.add(session, [True])
 
 
-def serialise_writers(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
-    """`before_flush`: the writers' lock, at the first flush that writes a record."""
-    if _writes_records(session):
-        _take_writers_lock(session)
+def hold_events(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    """`before_flush`: new journal rows wait for the commit, which numbers them under the lock.
+
+    Once the commit holds the lock (`number_events`), they are written at once."""
+    if WRITERS_LOCK.get(session):
+        return
+    rows = [obj for obj in session.new if isinstance(obj, JournalEvent)]
+    if not rows:
+        return
+    rows.sort(key=lambda row: inspect(row).insert_order or 0)  # `session.new` is a set
+    for row in rows:
+        session.expunge(row)
+    HELD.add(session, rows)
+
+
+def number_events(session: Session) -> None:
+    """`before_commit`: the held journal rows get their ids, under the lock until COMMIT ends.
+
+    After `revocation.require_declarations`, whose flush wrote the rest of the transaction: what
+    runs from here on runs under the lock. A transaction that declares controls takes the lock
+    here too, even without rows (`place_controls` reads the newest id under it)."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint's release: the whole transaction is numbered at its commit
+    rows = HELD.get(session)
+    if not rows and not CONTROLS.get(session):
+        return
+    _take_writers_lock(session)
+    if rows:
+        session.add_all(rows)
+        session.flush()  # the INSERTs: ids in the order the rows were published
 
 
 def collect_journal_rows(session: Session, _ctx: UOWTransaction) -> None:
@@ -101,9 +135,8 @@ def collect_journal_rows(session: Session, _ctx: UOWTransaction) -> None:
 def place_controls(session: Session) -> None:
     """`before_commit`: the declared revocations placed in the journal's order.
 
-    Under the writers' lock, every event up to the newest id has committed before this
-    transaction, so "after the newest id" is exact. A transaction that declares without writing
-    a record takes the lock here, for the same reason.
+    Under the writers' lock (taken by `number_events`), every event up to the newest id has
+    committed before this transaction, so "after the newest id" is exact.
     """
     if session.get_nested_transaction() is not None or not CONTROLS.get(session):
         return  # a savepoint's release, or nothing revoked

@@ -177,7 +177,7 @@ def test_the_old_verified_address_receives_until_the_new_one_is_proved(world, se
     assert state.verified == "stary@example.test" and state.pending is not None
     assert state.pending.address == "nowy@example.test"
     absent_at(world, world.lesson)
-    session.flush()
+    session.commit()  # messages are queued with their event, at the commit
     events = session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.event_id.is_not(None))
     ).all()
@@ -193,7 +193,7 @@ def test_an_unverified_address_alone_receives_nothing(world, session):
         digest=False, quiet_from=dt.time(0), quiet_until=dt.time(0),
     )  # fmt: skip
     absent_at(world, world.lesson)
-    session.flush()
+    session.commit()  # messages are queued with their event, at the commit
     assert not session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.event_id.is_not(None))
     ).all()
@@ -263,7 +263,7 @@ def test_a_removed_address_stops_receiving_and_voids_its_proof(world, session):
     assert verified_address(world.parent.id, PHONE) is None
     assert state_of(world.parent.id, PHONE).pending is None
     absent_at(world, world.lesson)
-    session.flush()
+    session.commit()  # messages are queued with their event, at the commit
     assert not session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.event_id.is_not(None))
     ).all()

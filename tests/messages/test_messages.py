@@ -342,6 +342,7 @@ def test_right_to_disconnect_holds_the_teachers_email_until_the_working_day(
     # Friday 20:15: the message arrives now; its e-mail waits until Monday 7:30.
     time_machine.move_to(warsaw(2026, 11, 20, 20, 15).astimezone(dt.UTC), tick=False)
     thread = _write(world)
+    db.session.commit()  # messages are queued with their event, at the commit
     assert len(thread.messages) == 1
     mail = db.session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.user_id == world.tutor.id)
@@ -350,6 +351,7 @@ def test_right_to_disconnect_holds_the_teachers_email_until_the_working_day(
     assert mail.next_attempt_at == warsaw(2026, 11, 23, 7, 30).astimezone(dt.UTC)
     # The teacher's answer to the parent is not held: parents have no working hours.
     reply(_web(world.tutor), thread, body="Odpowiem w poniedziałek.")
+    db.session.commit()
     to_parent = db.session.scalars(
         select(OutgoingMessage).where(OutgoingMessage.user_id == world.parent.id)
     ).one()
@@ -359,6 +361,7 @@ def test_right_to_disconnect_holds_the_teachers_email_until_the_working_day(
 def test_within_working_hours_the_email_goes_at_once(world: World, session: object) -> None:
     _notified(world, world.tutor)
     _write(world)  # the pinned clock: a Wednesday, 10:30
+    db.session.commit()
     mail = db.session.scalars(select(OutgoingMessage)).one()
     assert mail.next_attempt_at <= utcnow()
 

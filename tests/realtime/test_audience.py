@@ -176,7 +176,7 @@ def _every_event_type(world: World) -> list[JournalEvent]:
         expires_on=world.today,
         today=world.today,
     )
-    db.session.flush()
+    db.session.commit()  # the journal rows get their ids at the commit (realtime/delivery.py)
     return list(db.session.scalars(select(JournalEvent).order_by(JournalEvent.id)))
 
 

@@ -126,7 +126,7 @@ def submit_roll(
 
     changed = 0
     # Changed rows are written in one statement after the loop (`update_in_bulk`): the flush
-    # would send one UPDATE per versioned row, under the journal lock.
+    # would send one UPDATE per versioned row.
     updates: list[tuple[Attendance, dict[str, Any]]] = []
     for pupil_id in pupils:
         record = existing.get(pupil_id)
@@ -154,7 +154,7 @@ def submit_roll(
             previous_code=server.get(pupil_id),
         )
     if updates:
-        db.session.flush()  # the new rows and the journal events, and with them the journal lock
+        db.session.flush()  # the new rows (the journal events wait for the commit)
         update_in_bulk(actor, updates)
 
     who = last_changes("attendance", [existing[p].id for p in clashes])
