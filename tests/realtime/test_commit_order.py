@@ -136,7 +136,7 @@ class Reader:
         self.received: dict[str, list[int]] = defaultdict(list)
         self.dispatched: list[int] = []
         self.relay.local_sids = self._sids  # type: ignore[method-assign]
-        self.relay.send = self._send  # type: ignore[method-assign]
+        self.relay.send = self._send  # type: ignore[method-assign,assignment]
         self.relay.head = db.session.scalar(select(func.max(JournalEvent.id))) or 0
         self.stop = threading.Event()
         self.reads = 0
@@ -204,11 +204,13 @@ def test_hundreds_of_writers_committing_out_of_order_reach_a_relay_once_each(
             # 1. Five writers do their work first and are held before their commit; a hundred
             #    others start after them and commit meanwhile: no lock holds them up.
             worked, release = threading.Semaphore(0), threading.Event()
+
+            def hold_after_work() -> None:
+                worked.release()
+                release.wait(60)
+
             held = [
-                pool.submit(
-                    writers.write, next(n), after_work=lambda: (worked.release(), release.wait(60))
-                )
-                for _ in range(5)
+                pool.submit(writers.write, next(n), after_work=hold_after_work) for _ in range(5)
             ]
             for _ in range(5):
                 assert worked.acquire(timeout=30)
@@ -226,9 +228,12 @@ def test_hundreds_of_writers_committing_out_of_order_reach_a_relay_once_each(
             # 2. A writer holds its commit after its row got an id, under the lock: the
             #    others' numbering waits, so none of their ids can become visible before it.
             numbered, go_on = threading.Event(), threading.Event()
-            first = pool.submit(
-                writers.write, next(n), under_lock=lambda: (numbered.set(), go_on.wait(60))
-            )
+
+            def hold_under_lock() -> None:
+                numbered.set()
+                go_on.wait(60)
+
+            first = pool.submit(writers.write, next(n), under_lock=hold_under_lock)
             assert numbered.wait(30)
             waiting = [pool.submit(writers.write, next(n)) for _ in range(100)]
             time.sleep(0.5)
