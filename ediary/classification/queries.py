@@ -18,18 +18,15 @@ from ediary.classification.values import is_descriptive_level
 from ediary.council.models import BehaviourGrade, BehaviourKind
 from ediary.db import db
 from ediary.diary.models import (
-    Attendance,
-    AttendanceType,
     Grade,
     GradeCategory,
     GradeKind,
-    Presence,
 )
-from ediary.diary.queries import AttendanceSummary, Average, weighted_average
+from ediary.diary.queries import AttendanceSummary, Average, attendance_of_pupils, weighted_average
 from ediary.gradebook.queries import explain, grid_pupils
 from ediary.people.models import User
 from ediary.schools.models import Guardianship, Pupil, School, SchoolClass, Subject, Term
-from ediary.timetable.models import Lesson, LessonStatus, TeachingAssignment
+from ediary.timetable.models import Lesson, TeachingAssignment
 
 
 @dataclass
@@ -116,27 +113,13 @@ def _attendance(
     assignment: TeachingAssignment, pupil_ids: list[int], since: dt.date, until: dt.date
 ) -> dict[int, AttendanceSummary]:
     """Per pupil: lessons of the subject in the class attended and missed (not cancelled)."""
-    query = (
-        select(Attendance.pupil_id, AttendanceType.counts_as, func.count())
-        .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .join(AttendanceType, AttendanceType.id == Attendance.type_id)
-        .where(
-            Attendance.pupil_id.in_(pupil_ids),
-            Lesson.class_id == assignment.class_id,
-            Lesson.subject_id == assignment.subject_id,
-            Lesson.status != LessonStatus.CANCELLED,
-            Lesson.date >= since,
-            Lesson.date <= until,
-        )
-        .group_by(Attendance.pupil_id, AttendanceType.counts_as)
+    return attendance_of_pupils(
+        pupil_ids,
+        since,
+        until,
+        Lesson.class_id == assignment.class_id,
+        Lesson.subject_id == assignment.subject_id,
     )
-    found: dict[int, AttendanceSummary] = defaultdict(AttendanceSummary)
-    for pupil_id, counts_as, count in db.session.execute(query):
-        if counts_as == Presence.PRESENT:
-            found[pupil_id].present += count
-        else:
-            found[pupil_id].absent += count
-    return found
 
 
 def _live(

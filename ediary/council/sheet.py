@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ediary.classification.calendar import is_last_term
 from ediary.classification.values import FAILING, NOT_CLASSIFIED, NUMERIC
 from ediary.council.models import Behaviour, BehaviourGrade, BehaviourKind
 from ediary.db import db
-from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Presence
-from ediary.diary.queries import AttendanceSummary
+from ediary.diary.models import Grade, GradeKind
+from ediary.diary.queries import AttendanceSummary, attendance_of_pupils
 from ediary.documents.tables import Cell, Table
 from ediary.schools.models import Pupil, SchoolClass, SchoolYear, Subject, Term
-from ediary.timetable.models import Lesson, LessonStatus, TeachingAssignment
+from ediary.timetable.models import TeachingAssignment
 
 # Świadectwo z wyróżnieniem (grades 4-8): a year average of at least 4.75 and behaviour at
 # least "bardzo dobre" (rozporządzenie w sprawie oceniania, § 20 of the typical statute).
@@ -180,25 +180,7 @@ class SchoolSheet:
 def _attendance(
     pupil_ids: list[int], starts_on: dt.date, ends_on: dt.date
 ) -> dict[int, AttendanceSummary]:
-    query = (
-        select(Attendance.pupil_id, AttendanceType.counts_as, func.count())
-        .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .join(AttendanceType, AttendanceType.id == Attendance.type_id)
-        .where(
-            Attendance.pupil_id.in_(pupil_ids),
-            Lesson.status != LessonStatus.CANCELLED,
-            Lesson.date >= starts_on,
-            Lesson.date <= ends_on,
-        )
-        .group_by(Attendance.pupil_id, AttendanceType.counts_as)
-    )
-    found: dict[int, AttendanceSummary] = defaultdict(AttendanceSummary)
-    for pupil_id, counts_as, count in db.session.execute(query):
-        if counts_as == Presence.PRESENT:
-            found[pupil_id].present += count
-        else:
-            found[pupil_id].absent += count
-    return found
+    return attendance_of_pupils(pupil_ids, starts_on, ends_on)
 
 
 def build_sheets(classes: Iterable[SchoolClass], term: Term) -> SchoolSheet:

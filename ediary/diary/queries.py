@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import and_, func, select
 
@@ -146,6 +147,33 @@ class AttendanceSummary:
     def warns(self, threshold_percent: int) -> bool:
         absent = self.absent_percent
         return absent is not None and absent >= threshold_percent
+
+
+def attendance_of_pupils(
+    pupil_ids: Iterable[int], starts_on: dt.date, ends_on: dt.date, *where: Any
+) -> dict[int, AttendanceSummary]:
+    """Per pupil: lessons attended and missed between two dates (cancelled ones left out),
+    counted as each attendance type counts; `where` narrows the lessons (a class, a subject)."""
+    query = (
+        select(Attendance.pupil_id, AttendanceType.counts_as, func.count())
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(AttendanceType, AttendanceType.id == Attendance.type_id)
+        .where(
+            Attendance.pupil_id.in_(list(pupil_ids)),
+            Lesson.status != LessonStatus.CANCELLED,
+            Lesson.date >= starts_on,
+            Lesson.date <= ends_on,
+            *where,
+        )
+        .group_by(Attendance.pupil_id, AttendanceType.counts_as)
+    )
+    found: dict[int, AttendanceSummary] = defaultdict(AttendanceSummary)
+    for pupil_id, counts_as, count in db.session.execute(query):
+        if counts_as == Presence.PRESENT:
+            found[pupil_id].present += count
+        else:
+            found[pupil_id].absent += count
+    return found
 
 
 def attendance_by_subject(

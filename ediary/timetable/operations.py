@@ -207,19 +207,7 @@ def substitute_lesson(
             _l("Ten nauczyciel ma w tym czasie inną lekcję."),
         )
     substitute(actor, lesson, teacher)
-    publish(
-        "lesson.substituted",
-        school_id=lesson.school_id,
-        audience_id=lesson.class_id,
-        class_id=lesson.class_id,
-        lesson_id=lesson.id,
-        date=lesson.date.isoformat(),
-        slot_number=lesson.slot_number,
-        subject=lesson.subject.name,
-        teacher=teacher.full_name,
-        merged=False,
-        merged_with="",
-    )
+    _publish_substituted(lesson, teacher)
     return lesson
 
 
@@ -293,19 +281,7 @@ def merge_lesson(
     lesson.status = LessonStatus.CANCELLED
     lesson.merged_into_id = into.id
     teacher = db.session.get_one(User, into.teacher_id)
-    publish(
-        "lesson.substituted",
-        school_id=lesson.school_id,
-        audience_id=lesson.class_id,
-        class_id=lesson.class_id,
-        lesson_id=lesson.id,
-        date=lesson.date.isoformat(),
-        slot_number=lesson.slot_number,
-        subject=lesson.subject.name,
-        teacher=teacher.full_name,
-        merged=True,
-        merged_with=lesson_label(into),
-    )
+    _publish_substituted(lesson, teacher, merged_with=lesson_label(into))
     return lesson
 
 
@@ -349,3 +325,21 @@ def plan_absence(actor: Actor, plans: list[Plan]) -> int:
                 **refusal.details,
             ) from refusal
     return len(plans)
+
+
+def _publish_substituted(lesson: Lesson, teacher: User, merged_with: str = "") -> None:
+    """`lesson.substituted`: another teacher takes the lesson, or (`merged_with` the lesson it
+    joined) its group sits in another group's lesson with that lesson's teacher."""
+    publish(
+        "lesson.substituted",
+        school_id=lesson.school_id,
+        audience_id=lesson.class_id,
+        class_id=lesson.class_id,
+        lesson_id=lesson.id,
+        date=lesson.date.isoformat(),
+        slot_number=lesson.slot_number,
+        subject=lesson.subject.name,
+        teacher=teacher.full_name,
+        merged=bool(merged_with),
+        merged_with=merged_with,
+    )
