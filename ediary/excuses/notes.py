@@ -33,8 +33,9 @@ class Note:
     mime: str
 
 
-def sniff(data: bytes) -> str | None:
-    for magic, offset, mime in SIGNATURES:
+def sniff(data: bytes, signatures: tuple[tuple[bytes, int, str], ...] = SIGNATURES) -> str | None:
+    """The type a file's first bytes prove (`signatures`: magic, offset, type), or None."""
+    for magic, offset, mime in signatures:
         if data[offset : offset + len(magic)] == magic:
             if mime == "image/webp" and not data.startswith(b"RIFF"):
                 continue

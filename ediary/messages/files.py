@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ediary.errors import Refusal
+from ediary.excuses.notes import sniff as sniff_signatures
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 3
@@ -40,12 +41,9 @@ class Upload:
 
 
 def sniff(data: bytes) -> str | None:
-    for magic, offset, mime in SIGNATURES:
-        if data[offset : offset + len(magic)] == magic:
-            if mime == "image/webp" and not data.startswith(b"RIFF"):
-                continue
-            return mime
-    return None
+    """The type of an attachment by its first bytes: the excuse notes' sniffing, with the wider
+    list of types a message may carry."""
+    return sniff_signatures(data, SIGNATURES)
 
 
 def safe_name(name: str) -> str:
