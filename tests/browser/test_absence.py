@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, expect
 from ediary.db import Base, db
 from tests.browser.conftest import DESKTOP
 from tests.browser.person import log_in
-from tests.factories import make_lesson, make_world
+from tests.factories import cover_days, make_lesson, make_world
 from tests.servers import running_server
 from tests.substitutions.groups import make_groups
 from tests.worlds import bound
@@ -52,6 +52,7 @@ def _build(database_url: str) -> Site:
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         world = make_world()
+        cover_days(world, first, second)
         # Day one: 5a's mathematics with Anna Nowak; day two: her English group 1, while
         # group 2 has English with Ewa Zielinska in room 7.
         make_lesson(world.school, world.class_a, world.math, world.teacher, world.room, first)

@@ -24,7 +24,7 @@ from ediary.homework.operations import announce
 from ediary.timetable.operations import substitute_lesson
 from tests.browser.conftest import DESKTOP, PHONE, new_page
 from tests.browser.person import fits_the_screen, log_in, storage_holds_nothing_personal
-from tests.factories import make_lesson, make_world
+from tests.factories import cover_days, make_lesson, make_world
 from tests.servers import running_server
 from tests.worlds import bound
 
@@ -48,6 +48,7 @@ def _build(database_url: str) -> Site:
         today = dt.datetime.now(ZoneInfo("Europe/Warsaw")).date()
         world = make_world(today)
         monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
+        cover_days(world, monday + dt.timedelta(days=4))
         lessons = [
             make_lesson(
                 world.school, world.class_a, world.math, world.teacher, world.room,
