@@ -21,6 +21,8 @@ Figures only: nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import time
 import uuid
@@ -143,7 +145,9 @@ def _open_sessions(app: Flask, world: BenchWorld) -> list[str]:
         return [token_of(row) for row in tokens]
 
 
-def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None:
+def run(
+    url: str, *, kiosks: int, rounds: int, parents: int, show: bool, profile: str | None = None
+) -> None:
     world = build(url, kiosks=kiosks, parents=parents)
     app = create_app(
         Config(DATABASE_URL=url, SECRET_KEY="roll-cost-" + uuid.uuid4().hex, REDIS_URL=None)
@@ -171,6 +175,7 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
     event.listen(Session, "after_commit", meter.transaction_end)
     event.listen(Session, "after_rollback", meter.transaction_end)
     samples: dict[str, list[tuple[float, float, int, float]]] = {"insert": [], "update": []}
+    profiler = cProfile.Profile() if profile else None
     for round_number in range(rounds):
         for n, info in enumerate(world.kiosks):
             states = {
@@ -191,8 +196,12 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
             }
             meter.statements, meter.lock_ms = 0, None
             started, cpu_started = time.perf_counter(), time.process_time()
+            if profiler is not None:
+                profiler.enable()
             with app.app_context():
                 ack = receive_submission(device_of(devices[n]), data)
+            if profiler is not None:
+                profiler.disable()
             elapsed = (time.perf_counter() - started) * 1000
             cpu = (time.process_time() - cpu_started) * 1000
             if ack.get("status") != "applied":
@@ -217,6 +226,11 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, show: bool) -> None
             continue
         ms, cpu, statements, lock = (statistics.median(c) for c in zip(*rows, strict=True))
         print(f"{label:<28}{len(rows):>5}{ms:>10.2f}{cpu:>10.2f}{statements:>12.1f}{lock:>10.2f}")
+    if profiler is not None and profile:
+        profiler.dump_stats(profile)
+        print(f"\nprofile of the rolls only: {profile} (python -m pstats {profile})")
+        stats = pstats.Stats(profiler).strip_dirs().sort_stats("tottime")
+        stats.print_stats(25)
     if show:
         print(f"\nstatements over all {len(every)} rolls (lock key {JOURNAL_LOCK_KEY}):")
         for statement, count in meter.texts.most_common():
@@ -232,6 +246,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rolls per kiosk")
     parser.add_argument("--parents", type=int, default=3000)
     parser.add_argument("--show-statements", action="store_true", help="statements per roll")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the rolls into FILE")
     args = parser.parse_args()
     with scratch_database(args.database_url) as url:
         run(
@@ -240,6 +255,7 @@ def main() -> None:
             rounds=args.rounds,
             parents=args.parents,
             show=args.show_statements,
+            profile=args.profile,
         )
 
 

@@ -52,8 +52,9 @@ HOOKS: tuple[Hook, ...] = (
     # The history rows (§21), the legal record of exactly the rows this flush wrote: first, so a
     # failure anywhere below leaves no flush without its history (the flush fails whole).
     Hook("after_flush", recording.write_history),
-    # Notifications: the e-mails and SMS of this flush's journal events, written by the same
-    # flush so the event and its messages commit together or not at all (the durable queue).
+    # Notifications: the e-mails, SMS and pushes of this flush's journal events (found by
+    # `plan_messages` before the lock), written by the same flush so the event and its messages
+    # commit together or not at all (the durable queue).
     # The two listeners above write rows; the two below only take notes, in the order of the
     # commit steps they serve, and none of them reads another's notes.
     Hook("after_flush", enqueue.queue_messages),
@@ -66,9 +67,12 @@ HOOKS: tuple[Hook, ...] = (
     # A commit that changed access without declaring it is refused. It flushes what is pending
     # first, so the next listener sees every row of the transaction.
     Hook("before_commit", revocation.require_declarations),
+    # Who is told of the held journal rows, and how (e-mail, SMS, Web Push), read now, before
+    # the lock below: the rows are inserted under it by `queue_messages`, with their events.
+    Hook("before_commit", enqueue.plan_messages),
     # The journal's commit-order lock (PostgreSQL advisory lock), held from here to the end of
     # COMMIT, and the held journal rows inserted under it: their ids, in commit order. The
-    # after_flush listeners above run for them now (messages queued, rows noted for delivery).
+    # after_flush listeners above run for them now (planned messages inserted, rows noted).
     Hook("before_commit", delivery.number_events),
     # A kiosk submission's stored result names its events' ids, known only now.
     Hook("before_commit", submissions.fill_event_ids),

@@ -259,8 +259,7 @@ def apply_submission(
     db.session.flush()  # the key first: a racing twin stops here
     with _journal_rows() as rows:
         result = KINDS[kind](actor, lesson, payload)
-    # The event ids are filled in at the commit (`fill_event_ids`): until then, none.
+    # The stored result is written once, at the commit, with the event ids (`fill_event_ids`).
     stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": []}
-    processed.result = dict(stored)
     _ACKS.add(db.session(), [(processed, stored, rows)])
     return stored

@@ -1,16 +1,18 @@
 """Journal events become queued e-mails and SMS in the same transaction (the durable queue).
 
-A session listener, like the history writer (`audit/recording.py`), installed by
+Session listeners, like the history writer (`audit/recording.py`), installed by
 `ediary.transactions`: whichever operation publishes an event, the messages its readers asked
 for are inserted by the flush that writes the event, so the event and its messages commit
-together or not at all. Nothing is sent here; `sender.py` sends outside any request.
+together or not at all. Who is told is read before the commit takes the journal's lock
+(`plan_messages`); under the lock only the rows are inserted (`queue_messages`). Nothing is sent
+here; `sender.py` sends outside any request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, or_, select
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.contacts.models import ContactKind
 from ediary.contacts.queries import verified_address_of
-from ediary.db import utcnow
+from ediary.db import TransactionNotes, utcnow
 from ediary.journal.models import JournalEvent
 from ediary.messages.hours import held_until
 from ediary.notifications.models import (
@@ -27,11 +29,13 @@ from ediary.notifications.models import (
     MessageStatus,
     NotificationPreference,
     OutgoingMessage,
+    OutgoingPush,
     SchoolNotificationPolicy,
     Topic,
 )
-from ediary.notifications.pushqueue import queue_pushes
+from ediary.notifications.pushqueue import pushes_for
 from ediary.people.models import User
+from ediary.realtime import delivery
 from ediary.schools.models import GroupMembership, Guardianship, Pupil
 from ediary.timetable.models import Lesson, LessonStatus
 
@@ -74,7 +78,7 @@ def _first_slots(
 ) -> dict[tuple[int, str], int]:
     """(pupil id, ISO date) → the slot of the pupil's first lesson that day that was not
     cancelled (the class's or one of the pupil's groups'), for all absences in one query: this
-    runs inside the flush, under the journal lock (realtime/delivery.py)."""
+    runs at every commit of a roll."""
     if not absences:
         return {}
     pupil_ids = {row.payload["pupil_id"] for row in absences}
@@ -112,11 +116,13 @@ def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowM
     return readers
 
 
-def _event_readers(connection: Connection, told: list[JournalEvent]) -> dict[int, list[RowMapping]]:
-    """Event id → its readers, for the events not about one pupil: a message (its recipient,
+def _event_readers(
+    connection: Connection, told: list[JournalEvent]
+) -> dict[JournalEvent, list[RowMapping]]:
+    """Event → its readers, for the events not about one pupil: a message (its recipient,
     parent or staff) and an announcement (the guardians of the class's pupils, once each)."""
     pref = NotificationPreference
-    readers: dict[int, list[RowMapping]] = {}
+    readers: dict[JournalEvent, list[RowMapping]] = {}
     people = {row.audience_id for row in told if row.type == "message.received"}
     if people:
         found = connection.execute(
@@ -127,7 +133,7 @@ def _event_readers(connection: Connection, told: list[JournalEvent]) -> dict[int
         by_user = {reader["user_id"]: reader for reader in found}
         for row in told:
             if row.type == "message.received" and row.audience_id in by_user:
-                readers[row.id] = [by_user[row.audience_id]]
+                readers[row] = [by_user[row.audience_id]]
     classes = {row.audience_id for row in told if row.type == "announcement.published"}
     if classes:
         found = connection.execute(
@@ -146,12 +152,12 @@ def _event_readers(connection: Connection, told: list[JournalEvent]) -> dict[int
         told_of: set[tuple[int, int]] = set()
         for row in told:
             if row.type == "announcement.published":
-                readers[row.id] = []
+                readers[row] = []
                 for reader in by_class.get(row.audience_id, []):
                     key = (row.payload["announcement_id"], reader["user_id"])
                     if key not in told_of:
                         told_of.add(key)
-                        readers[row.id].append(reader)
+                        readers[row].append(reader)
     return readers
 
 
@@ -241,47 +247,96 @@ def _channels(reader: Any) -> Iterable[Channel]:
         yield Channel.SMS
 
 
-def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
-    """`after_flush`: the messages of the journal events this flush wrote."""
-    queue_first_cancelled(session)
-    events = sorted(
-        (obj for obj in session.new if isinstance(obj, JournalEvent)), key=lambda e: e.id
-    )
+class Planned(NamedTuple):
+    """A row to queue for a journal event (`values` without its `event_id` until the event has
+    one), or, with `table` None, the note that an event was planned and has nothing to queue."""
+
+    event: JournalEvent
+    table: type[OutgoingMessage] | type[OutgoingPush] | None
+    values: dict[str, Any]
+
+
+# The outgoing rows of a transaction's journal rows, found before its commit takes the journal's
+# lock (`plan_messages`), inserted by the flush that numbers the rows (`queue_messages`).
+PLANNED: TransactionNotes[Planned] = TransactionNotes("ediary.notifications.planned")
+
+
+def plan_messages(session: Session) -> None:
+    """`before_commit`, before the journal's lock is taken (realtime/delivery.py): who is told
+    of the transaction's held journal rows, and how, is read now, while other writers go on, so
+    that under the lock only the INSERTs are left (`queue_messages`)."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint's release: the whole transaction is planned at its commit
+    planned = {id(note.event) for note in PLANNED.get(session)}
+    events = [row for row in delivery.held(session) if id(row) not in planned]
     if not events:
         return
-    # A constant number of queries per flush, not a few per event: a roll of 25 pupils would
-    # otherwise spend most of its time under the journal lock here (realtime/delivery.py).
-    connection = session.connection()
-    first_slots = _first_slots(connection, [row for row in events if _is_new_absence(row)])
-    topics = {row.id: topics_of(row, first_slots) for row in events}
-    told = [row for row in events if topics[row.id]]
-    if not told:
+    found = _outgoing(session.connection(), events, utcnow())
+    PLANNED.add(session, [Planned(row, None, {}) for row in events] + found)
+
+
+def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
+    """`after_flush`: the messages and pushes of the journal events this flush wrote.
+
+    Those planned before the lock are inserted as planned; an event written without being held
+    (none does today) is planned here, under the lock."""
+    queue_first_cancelled(session)
+    events = [obj for obj in session.new if isinstance(obj, JournalEvent)]
+    if not events:
         return
+    notes = PLANNED.get(session)
+    planned = {id(note.event) for note in notes}
+    flushed = {id(row) for row in events}
+    rows = [note for note in notes if note.table is not None and id(note.event) in flushed]
+    fresh = sorted((row for row in events if id(row) not in planned), key=lambda e: e.id)
+    if fresh:
+        rows.extend(_outgoing(session.connection(), fresh, utcnow()))
+    for table in (OutgoingPush, OutgoingMessage):
+        values = [note.values | {"event_id": note.event.id} for note in rows if note.table is table]
+        if values:
+            session.connection().execute(insert(table), values)
+
+
+def _outgoing(
+    connection: Connection, events: list[JournalEvent], now: dt.datetime
+) -> list[Planned]:
+    """The Web Pushes, e-mails and SMS of `events` (in publishing order), as rows to insert."""
+    # A constant number of queries for all the events, not a few per event: a roll of 25 pupils
+    # is one commit of 25 events.
+    first_slots = _first_slots(connection, [row for row in events if _is_new_absence(row)])
+    topics = {row: topics_of(row, first_slots) for row in events}
+    told = [row for row in events if topics[row]]
+    if not told:
+        return []
     urgent = _urgent_topics(connection, {row.school_id for row in told})
-    now = utcnow()
-    queue_pushes(connection, told, topics, urgent, now)  # Web Push: notifications/pushqueue.py
+    found = [
+        Planned(row, OutgoingPush, values)  # Web Push: notifications/pushqueue.py
+        for row, values in pushes_for(connection, told, topics, urgent, now)
+    ]
     about_pupils = [row for row in told if "pupil_id" in row.payload]
     by_pupil = _readers(connection, {row.payload["pupil_id"] for row in about_pupils})
-    readers = {row.id: by_pupil.get(row.payload["pupil_id"], []) for row in about_pupils}
-    readers.update(_event_readers(connection, [row for row in told if row.id not in readers]))
+    readers = {row: by_pupil.get(row.payload["pupil_id"], []) for row in about_pupils}
+    readers.update(_event_readers(connection, [row for row in told if row not in readers]))
     if not any(readers.values()):
-        return
-    rows = [
-        message
+        return found
+    messages = [
+        Planned(row, OutgoingMessage, message)
         for row in told
         for message in messages_for(
-            row, topics[row.id], readers.get(row.id, []), urgent.get(row.school_id, set()), now
+            row, topics[row], readers.get(row, []), urgent.get(row.school_id, set()), now
         )
     ]
     # The right to disconnect: a message's notice to staff waits for their working hours.
     held = held_until(
-        connection, {m["user_id"] for m in rows if m["topic"] == Topic.MESSAGE.value}, now
+        connection,
+        {m.values["user_id"] for m in messages if m.values["topic"] == Topic.MESSAGE.value},
+        now,
     )
-    for message in rows:
-        if message["topic"] == Topic.MESSAGE.value and message["user_id"] in held:
-            message["next_attempt_at"] = max(message["next_attempt_at"], held[message["user_id"]])
-    if rows:
-        connection.execute(insert(OutgoingMessage), rows)
+    for message in messages:
+        values = message.values
+        if values["topic"] == Topic.MESSAGE.value and values["user_id"] in held:
+            values["next_attempt_at"] = max(values["next_attempt_at"], held[values["user_id"]])
+    return found + messages
 
 
 def queue_first_cancelled(session: Session) -> None:

@@ -1,5 +1,5 @@
-"""Journal events become queued Web Pushes in the flush that writes them (like e-mails:
-`enqueue.queue_messages` calls `queue_pushes` with the events it found and their topics).
+"""Journal events become queued Web Pushes, written with them (like e-mails: `enqueue` calls
+`pushes_for` with the events it found and their topics, and inserts the rows it returns).
 
 Generic over topics: an event's topics come from `enqueue.topics_of`; every subscription of
 every guardian of the event's child who chose one of those topics for that child gets one row
@@ -15,21 +15,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, or_, select
 
 from ediary.journal.models import JournalEvent
-from ediary.notifications.models import OutgoingPush, PushChoice, PushSubscription, Topic
+from ediary.notifications.models import PushChoice, PushSubscription, Topic
 from ediary.people.models import User
 from ediary.schools.models import Guardianship, Pupil
 
 
-def queue_pushes(
+def pushes_for(
     connection: Connection,
     events: list[JournalEvent],
-    topics: dict[int, list[Topic]],
+    topics: dict[JournalEvent, list[Topic]],
     urgent: dict[int, set[str]],
     now: dt.datetime,
-) -> None:
+) -> list[tuple[JournalEvent, dict[str, Any]]]:
+    """The `OutgoingPush` rows of `events`, each with its event: they may have no id yet (the
+    caller fills `event_id` in once the journal numbered them, realtime/delivery.py)."""
     about_child = [row for row in events if isinstance(row.payload.get("pupil_id"), int)]
     about_user = [row for row in events if row not in about_child and row.audience == "person"]
     about_class = [
@@ -45,9 +47,9 @@ def queue_pushes(
         )
         for class_id, pupil_id in connection.execute(found):
             class_pupils.setdefault(class_id, []).append(pupil_id)
-    wanted = {t.value for row in events for t in topics[row.id]}
+    wanted = {t.value for row in events for t in topics[row]}
     if not wanted:
-        return
+        return []
     # (user, pupil) → chosen topics and (user) → subscriptions, of active guardians only.
     choices: dict[tuple[int, int], set[str]] = {}
     any_child: dict[int, set[str]] = {}
@@ -72,7 +74,7 @@ def queue_pushes(
     if users:
         filters.append(PushChoice.user_id.in_(users))
     if not filters:
-        return
+        return []
     for user_id, pupil_id, topic, subscription_id in connection.execute(query.where(or_(*filters))):
         choices.setdefault((user_id, pupil_id), set()).add(topic)
         any_child.setdefault(user_id, set()).add(topic)
@@ -82,26 +84,29 @@ def queue_pushes(
     guardians: dict[int, set[int]] = {}
     for user_id, pupil_id in choices:
         guardians.setdefault(pupil_id, set()).add(user_id)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[JournalEvent, dict[str, Any]]] = []
 
     def add(row: JournalEvent, user_id: int, pupil_id: int | None, chosen: set[str]) -> None:
-        topic = next((t.value for t in topics[row.id] if t.value in chosen), None)
+        topic = next((t.value for t in topics[row] if t.value in chosen), None)
         if topic is None:
             return
         for subscription_id in devices.get(user_id, []):
             rows.append(
-                {
-                    "event_id": row.id,
-                    "subscription_id": subscription_id,
-                    "user_id": user_id,
-                    "pupil_id": pupil_id,
-                    "topic": topic,
-                    "event_type": row.type,
-                    "payload": dict(row.payload),
-                    "urgent": topic in urgent.get(row.school_id, set()),
-                    "created_at": now,
-                    "next_attempt_at": now,
-                }
+                (
+                    row,
+                    {
+                        "event_id": row.id,
+                        "subscription_id": subscription_id,
+                        "user_id": user_id,
+                        "pupil_id": pupil_id,
+                        "topic": topic,
+                        "event_type": row.type,
+                        "payload": dict(row.payload),
+                        "urgent": topic in urgent.get(row.school_id, set()),
+                        "created_at": now,
+                        "next_attempt_at": now,
+                    },
+                )
             )
 
     for row in about_child:
@@ -112,14 +117,13 @@ def queue_pushes(
         add(row, row.audience_id, None, any_child.get(row.audience_id, set()))
     told: set[tuple[object, int]] = set()
     for row in about_class:
-        announcement = row.payload.get("announcement_id", row.id)
+        announcement = row.payload.get("announcement_id", id(row))
         for pupil_id in class_pupils.get(row.payload["class_id"], []):
             for user_id in sorted(guardians.get(pupil_id, ())):
                 if (announcement, user_id) in told:
                     continue
                 chosen = choices[(user_id, pupil_id)]
-                if any(t.value in chosen for t in topics[row.id]):
+                if any(t.value in chosen for t in topics[row]):
                     told.add((announcement, user_id))
                     add(row, user_id, pupil_id, chosen)
-    if rows:
-        connection.execute(insert(OutgoingPush), rows)
+    return rows

@@ -12,12 +12,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select, update
 
-from ediary.audit.recording import Actor, Channel
+from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
 from ediary.diary.operations import record_grade, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
 from ediary.kiosks.operations import revoke_kiosk
+from ediary.notifications.models import NotificationPreference, OutgoingMessage
+from ediary.people.models import User
 from ediary.people.operations import disable_user, end_sessions, set_password
 from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, SESSIONS, Control
 from ediary.realtime.doorbell import PEER_SECONDS, Peers, Ring, encode, parse
@@ -31,6 +33,7 @@ from ediary.schools.operations import (
     move_pupil,
     unlink_guardian,
 )
+from tests.contacts.helpers import verified_contacts
 from tests.factories import SYSTEM, World
 
 
@@ -347,3 +350,48 @@ def test_the_writers_lock_is_taken_at_the_commit_only(world: World, session: Any
         event.remove(db.engine, "before_cursor_execute", note)
     (row,) = session.scalars(select(JournalEvent).where(JournalEvent.id > before))
     assert row.payload["value"] == "5"
+
+
+@operation
+def _wants_grades_by_email(actor: Actor, user: User) -> None:
+    db.session.add(NotificationPreference(user_id=user.id, email=True, grade=True))
+    verified_contacts(user, email=f"{user.login}@szkola.example")
+
+
+def test_under_the_writers_lock_the_commit_only_inserts(world: World, session: Any) -> None:
+    """Who is told of an event, and how, is read before the commit takes the journal's lock:
+    under it the commit only writes (the journal rows, their messages), then COMMITs. The
+    message still names its event's id, given under the lock."""
+    assert db.engine is not None
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time anyway")
+    _wants_grades_by_email(SYSTEM, world.parent)
+    session.commit()
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        record_grade(
+            _teacher(world), pupil=world.pupil, subject=world.math, value="4", given_on=world.today
+        )
+        session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    lock = next(n for n, s in enumerate(sent) if "pg_advisory_xact_lock" in s)
+    before = sent[:lock]
+    under = [s for s in sent[lock + 1 :] if "SAVEPOINT" not in s]  # the test's outer transaction
+    assert any("notification_preferences" in s for s in before)  # planned before the lock
+    assert [s.split()[0] for s in under] == ["INSERT", "INSERT"], under
+    assert under[0].startswith("INSERT INTO journal")
+    assert under[1].startswith("INSERT INTO outgoing_messages")
+    (grade_event,) = session.scalars(
+        select(JournalEvent).where(JournalEvent.type == "grade.added").order_by(JournalEvent.id)
+    ).all()[-1:]
+    (message,) = session.scalars(
+        select(OutgoingMessage).where(OutgoingMessage.user_id == world.parent.id)
+    )
+    assert message.event_id == grade_event.id
+    assert message.topic == "grade"
