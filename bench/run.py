@@ -7,7 +7,12 @@ drives:
 
 - lesson_start: each of the 94 kiosks submits its class roll (25 pupils) at a random moment
   within `--spread` seconds (DOMAIN.md: within a minute);
-- herd: all 94 rolls at the same instant.
+- herd: all 94 rolls at the same instant;
+- remarks: each kiosk sends `REMARKS` remarks one after another, starting within a sixth of
+  `--spread`: entries of one event each.
+
+For each it also reads the server processes' CPU time (/proc) from the first submission to the
+last delivery: CPU ms per submission, the entry with its delivery to every socket.
 
 It measures the kiosk acknowledgement latency, write-to-parent latency (from the kiosk's submit to
 the parent's socket), deliveries per second, lost and duplicated (event, parent) pairs, the
@@ -47,6 +52,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 
+REMARKS = 10  # per kiosk in the `remarks` scenario
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -58,6 +64,7 @@ from tests.servers import (
     RedisServer,
     ServerConfig,
     ServerGroup,
+    cpu_seconds,
     drop_pg_database,
     make_pg_database,
     postgres_unreachable,
@@ -177,6 +184,20 @@ class Kiosk:
             }
         return self.sio.call("submit", data, namespace="/kiosk", timeout=120)
 
+    def remark(self, pupil: int) -> dict[str, Any]:
+        """One remark about `pupil`: an entry of one event (the bare relay: a roll of one)."""
+        if self.token is None:
+            data = {"lesson": self.info["lesson"], "pupils": [pupil], "states": {str(pupil): "u"}}
+        else:
+            data = {
+                "key": str(uuid.uuid4()),
+                "session": self.token,
+                "kind": "remark",
+                "lesson_id": self.info["lesson"],
+                "payload": {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga innym."},
+            }
+        return self.sio.call("submit", data, namespace="/kiosk", timeout=120)
+
 
 def connect_all(items: list[Any], connect: Callable[[Any], None], concurrency: int = 100) -> None:
     pool = gevent.pool.Pool(concurrency)
@@ -219,18 +240,28 @@ def base_for(kiosk: Kiosk, round_number: int) -> dict[str, str | None]:
 
 
 def drive(
-    kiosks: list[Kiosk], offsets: list[float], round_number: int
+    kiosks: list[Kiosk], offsets: list[float], round_number: int, *, remarks: int = 0
 ) -> tuple[float, list[Submitted]]:
+    """Each kiosk's roll at its offset; or, with `remarks`, that many remarks one after another
+    from its offset (each about the next pupil of its class)."""
     done: list[Submitted] = []
     origin = time.monotonic()
 
-    def one(kiosk: Kiosk, offset: float) -> None:
-        gevent.sleep(max(0.0, origin + offset - time.monotonic()))
+    def submit(kiosk: Kiosk, send: Callable[[], dict[str, Any]]) -> None:
         started = time.monotonic()
-        ack = kiosk.submit(states_for(kiosk, round_number), base_for(kiosk, round_number))
+        ack = send()
         acked = time.monotonic()
         assert ack.get("ok"), ack
         done.append(Submitted(started, acked, list(ack["event_ids"]), ack.get("pupils")))
+
+    def one(kiosk: Kiosk, offset: float) -> None:
+        gevent.sleep(max(0.0, origin + offset - time.monotonic()))
+        if not remarks:
+            states, base = states_for(kiosk, round_number), base_for(kiosk, round_number)
+            submit(kiosk, lambda: kiosk.submit(states, base))
+        for n in range(remarks):
+            pupil = kiosk.info["pupils"][n % len(kiosk.info["pupils"])]
+            submit(kiosk, lambda pupil=pupil: kiosk.remark(pupil))
 
     gevent.joinall(
         [gevent.spawn(one, k, o) for k, o in zip(kiosks, offsets, strict=True)], raise_error=True
@@ -380,12 +411,22 @@ def run_config(
         plans = {
             "lesson_start": [rng.uniform(0, spread) for _ in kiosks],
             "herd": [0.0 for _ in kiosks],
+            "remarks": [rng.uniform(0, spread / 6) for _ in kiosks],
         }
         plans = {name: offsets for name, offsets in plans.items() if name in scenarios}
+        workers = servers.worker_pids()
         for n, (scenario, offsets) in enumerate(plans.items()):
-            origin, submitted = drive(kiosks, offsets, round_base + n)
+            cpu_before = cpu_seconds(workers)
+            origin, submitted = drive(
+                kiosks, offsets, round_base + n, remarks=REMARKS if scenario == "remarks" else 0
+            )
             event_pupils = pupils_of_events(None if bare else world.url, submitted)
             result = measure(world, parents, origin, submitted, event_pupils)
+            # The server processes' CPU from the first submission to the last delivery (and the
+            # 0.5 s `measure` waits for doubles), per submission: the entry with its delivery.
+            cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000
+            result["submissions"] = len(submitted)
+            result["server_cpu_ms_per_submission"] = round(cpu_ms / len(submitted), 2)
             result["rss_kb_per_connection"] = round((rss_after - rss_before) / connections, 1)
             result["processes"] = processes
             results[scenario] = result
@@ -411,7 +452,7 @@ def main() -> None:
     parser.add_argument("--parents", type=int, default=3000)
     parser.add_argument("--kiosks", type=int, default=94)
     parser.add_argument("--processes", default="1,2")
-    parser.add_argument("--scenarios", default="lesson_start,herd")
+    parser.add_argument("--scenarios", default="lesson_start,herd,remarks")
     parser.add_argument(
         "--no-baseline",
         dest="baseline",
@@ -481,6 +522,8 @@ def main() -> None:
                     result["baseline_ratio_p99"] = (
                         round(ours_p99 / baseline, 2) if ours_p99 and baseline else None
                     )
+                    bare_cpu = bare.get(scenario, {}).get("server_cpu_ms_per_submission")
+                    result["baseline_server_cpu_ms_per_submission"] = bare_cpu
                     result["database"] = args.database
                     result["parents"], result["kiosks"] = args.parents, args.kiosks
                     out[scenario + suffix] = result
@@ -495,7 +538,7 @@ def _print_table(out: dict[str, Any]) -> None:
     header = (
         f"{'scenario':<22}{'ack p50':>9}{'ack p99':>9}{'push p50':>10}{'push p99':>10}"
         f"{'x bare':>8}{'deliv/s':>9}{'lost':>6}{'dup':>5}{'KB/conn':>9}"
-        f"{'commit s':>10}{'push s':>8}"
+        f"{'commit s':>10}{'push s':>8}{'cpu ms':>8}{'bare':>6}"
     )
     print(header)
     for name, r in out.items():
@@ -504,8 +547,11 @@ def _print_table(out: dict[str, Any]) -> None:
             f"{r['write_to_parent_ms']['p50']:>10}{r['write_to_parent_ms']['p99']:>10}"
             f"{r['baseline_ratio_p99']!s:>8}{r['deliveries_per_s']:>9}{r['lost']:>6}"
             f"{r['duplicated']:>5}{r['rss_kb_per_connection']:>9}{r['committed_s']:>10}"
-            f"{r['pushed_s']:>8}"
+            f"{r['pushed_s']:>8}{r['server_cpu_ms_per_submission']:>8}"
+            f"{r['baseline_server_cpu_ms_per_submission']!s:>6}"
         )
+    print("cpu ms: the server processes' CPU per submission (a roll of 25, or a remark), with")
+    print("its delivery to the parents' sockets; bare: the bare relay's for the same traffic")
 
 
 if __name__ == "__main__":
