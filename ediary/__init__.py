@@ -36,6 +36,7 @@ from ediary.jsonio import ClientJSONProvider
 from ediary.people.auth import load_session_user
 from ediary.people.throttle import retry_message
 from ediary.people.twofactor.gate import guard as second_factor_guard
+from ediary.realtime.manager import client_manager
 from ediary.web.pages import form_token
 
 BLUEPRINTS: list[str] = [
@@ -101,6 +102,7 @@ def create_app(config: Config | None = None) -> Flask:
     socketio.init_app(
         app,
         message_queue=config.REDIS_URL,
+        client_manager=client_manager(config.REDIS_URL),  # rooms indexed by socket
         cors_allowed_origins=config.SOCKETIO_ORIGINS,
         max_http_buffer_size=256 * 1024,
     )
