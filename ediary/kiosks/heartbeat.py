@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
@@ -26,8 +27,22 @@ OFFLINE_AFTER = dt.timedelta(seconds=3 * HEARTBEAT_SECONDS)
 def status_of(kiosk_id: int) -> KioskStatus:
     status = db.session.get(KioskStatus, kiosk_id)
     if status is None:
-        status = KioskStatus(kiosk_id=kiosk_id, connected=False, outbox_depth=0, outbox_parked=0)
-        db.session.add(status)
+        # A kiosk's first connects can race (a reconnect overtaking its predecessor in another
+        # process; a whole fleet after an upgrade): both saw no row, and the second INSERT
+        # failed the connect with a unique violation. The row is made by whichever comes first;
+        # the other waits for it (PostgreSQL) and reads it.
+        insert = (
+            postgresql.insert
+            if db.session.get_bind().dialect.name == "postgresql"
+            else sqlite.insert
+        )
+        db.session.execute(
+            insert(KioskStatus)
+            .values(kiosk_id=kiosk_id, connected=False, outbox_depth=0, outbox_parked=0)
+            .on_conflict_do_nothing(index_elements=["kiosk_id"])
+        )
+        status = db.session.get(KioskStatus, kiosk_id, populate_existing=True)
+        assert status is not None  # inserted now, or by the racing connect
     return status
 
 

@@ -165,3 +165,32 @@ def test_only_the_schools_asked_for(kworld: KioskWorld) -> None:
     states = fleet.fleet_states(db.session, [kworld.other_school.id], utcnow())
     assert all(s.school_id == kworld.other_school.id for s in states)
     assert kworld.kiosk.id not in {s.kiosk_id for s in states}
+
+
+def test_a_first_connect_that_lost_the_race_for_the_status_row_reads_the_winners(
+    kworld: KioskWorld, monkeypatch: Any
+) -> None:
+    """Two first connects of one kiosk (in two processes) both see no status row; the second
+    one's insert must not fail its connect: it reads the row the first one made."""
+    from ediary.kiosks import heartbeat
+
+    first = heartbeat.record_connect(SYSTEM, kworld.kiosk, utcnow())
+    db.session.flush()
+    assert first.connected
+    # The racing connect looked before the first one's row existed.
+    real_get = db.session.get
+    looked: list[object] = []
+
+    def get_before_the_row(entity: Any, ident: Any, **kwargs: Any) -> Any:
+        if entity is KioskStatus and not looked:
+            looked.append(ident)
+            return None
+        return real_get(entity, ident, **kwargs)
+
+    monkeypatch.setattr(db.session, "get", get_before_the_row)
+    second = heartbeat.record_connect(SYSTEM, kworld.kiosk, utcnow())
+    db.session.flush()
+    assert looked == [kworld.kiosk.id]
+    assert second is first and second.connected
+    rows = db.session.scalar(select(func.count()).select_from(KioskStatus))
+    assert rows == 1
