@@ -14,8 +14,9 @@ Then the phases:
 - herd: every kiosk's roll at the same instant;
 - tenfold: remarks at `tenfold_rate` entries/s in all for `tenfold_s` seconds;
 - kill9 / pg_restart / redis_stop / kiosk_cut / parent_cut: a stream of remarks from every
-  kiosk with the fault `lead_s` in: kill -9 of a server's worker `kills` times; PostgreSQL
-  stopped with `-m immediate` and started again `pg_restarts` times; Redis stopped `redis_s`;
+  kiosk with the fault `lead_s` in: kill -9 of a server's worker `kills` times (its process stops
+  and is started again, as systemd does: cluster.py); PostgreSQL stopped with
+  `-m immediate` and started again `pg_restarts` times; Redis stopped `redis_s`;
   kiosk 0's network (a loopback proxy) cut `cut_s` while its teacher keeps entering; the proxy
   that 30 % of the parents use cut `parent_cut_s`;
 - hold: parent sockets up to `hold_sockets` (a parent's phone and tablet), idle for `hold_s`:
@@ -270,12 +271,17 @@ class Harness:
 
     def fault_kill9(self) -> dict[str, Any]:
         kills = []
+        before = len(self.cluster.killed)
         for n in range(self.p["kills"]):
             # Every process in turn; in the split layout people's and kiosks' alike.
             if self.cluster.kill_worker(n % self.cluster.total):
                 kills.append(time.monotonic())
             gevent.sleep(self.p["outage_s"])
-        return {"killed_workers": len(kills), "back_from": kills}
+        return {
+            "killed_workers": len(kills),
+            "killed": self.cluster.killed[before:],  # which kind of process, in order
+            "back_from": kills,
+        }
 
     def fault_pg_restart(self) -> dict[str, Any]:
         assert self.cluster.pg is not None
