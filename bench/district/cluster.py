@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
 import shutil
 import tempfile
@@ -27,12 +28,23 @@ from tests.servers import (
     Server,
     ServerConfig,
     ServerGroup,
+    children,
+    cpu_seconds,
     free_port,
+    rss_kib,
     self_signed,
 )
 
 SECRET = "district-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway cluster
 UNIT = ROOT / "provisioning/server/systemd/ediary-kiosk-server@.service"
+
+
+def reaped_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's children that ended and were reaped (cutime + cstime)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 def restart_seconds(unit: str) -> float:
@@ -130,6 +142,42 @@ class Cluster:
 
     def nginx_pids(self) -> list[int]:
         return self.nginx.pids() if self.nginx else []
+
+    # -- what the components use ---------------------------------------------------------------
+
+    def pids_by_kind(self) -> dict[str, list[int]]:
+        """Every process of the topology by what it is: the server processes by the sockets
+        they serve (people, kiosks, or all), PostgreSQL (the postmaster and its backends),
+        Redis, nginx (master and workers), and this harness, whose clients run in it."""
+        kinds: dict[str, list[int]] = {"harness": [os.getpid()]}
+        for server in self.servers or []:
+            if server.running:
+                kinds.setdefault(server.config.name, []).extend([server.pid, *server.worker_pids()])
+        kinds["nginx"] = self.nginx_pids()
+        kinds["redis"] = [self.redis.pid] if self.redis and self.redis.running else []
+        postmaster = self.postmaster()
+        kinds["postgres"] = [postmaster, *children(postmaster)] if postmaster else []
+        return kinds
+
+    def postmaster(self) -> int | None:
+        if self.pg is None:
+            return None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((self.pg.data / "postmaster.pid").read_text().split()[0])
+        return None
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds so far; PostgreSQL's include its ended backends (reaped by the
+        postmaster)."""
+        used = {kind: cpu_seconds(pids) for kind, pids in self.pids_by_kind().items()}
+        postmaster = self.postmaster()
+        if postmaster:
+            used["postgres"] += reaped_cpu_seconds(postmaster)
+        return used
+
+    def rss_by_kind(self) -> dict[str, int]:
+        kinds = self.pids_by_kind()
+        return {kind: rss_kib(kinds.get(kind, [])) for kind in ("people", "kiosks", "all", "nginx")}
 
     # -- faults -----------------------------------------------------------------------------
 
