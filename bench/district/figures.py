@@ -11,10 +11,18 @@ def cpu_use(before: dict[str, float], after: dict[str, float], wall: float) -> d
     """CPU seconds of each component over a phase, and as a percentage of one core: the one
     nearest its limit saturated first (a server process has one worker, so 100 % is its limit;
     the harness's clients run in one process too)."""
-    used = {kind: round(after[kind] - before.get(kind, 0.0), 1) for kind in after}
+    # A process that died meanwhile took its CPU time with it (kill9): no figure, not a wrong one.
+    used: dict[str, float | None] = {
+        kind: round(after[kind] - before.get(kind, 0.0), 1)
+        if after[kind] >= before.get(kind, 0.0)
+        else None
+        for kind in after
+    }
     return {
         "cpu_s": used,
-        "cpu_pct_of_core": {kind: round(100 * v / wall, 1) for kind, v in used.items()},
+        "cpu_pct_of_core": {
+            kind: None if v is None else round(100 * v / wall, 1) for kind, v in used.items()
+        },
         "load_after": round(os.getloadavg()[0], 2),
     }
 

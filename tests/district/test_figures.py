@@ -27,6 +27,10 @@ def test_cpu_of_a_phase_is_per_component_and_per_core() -> None:
         "postgres": 10.0,
         "nginx": 5.0,
     }
+    restarted = cpu_use({"kiosks": 4.0}, {"kiosks": 1.0}, wall=10.0)  # killed and started again
+    assert restarted["cpu_s"] == {"kiosks": None} and restarted["cpu_pct_of_core"] == {
+        "kiosks": None
+    }
 
 
 def test_memory_per_socket_is_the_growth_divided_by_each_kinds_sockets() -> None:
