@@ -23,8 +23,9 @@ workers = 1
 # the open-files limit raised too (systemd: LimitNOFILE=65536).
 worker_connections = int(os.environ.get("EDIARY_WORKER_CONNECTIONS", "20000"))
 
-# The arbiter restarts a worker that has not checked in for `timeout` seconds; under gevent that
-# only happens when something blocks the event loop, which is a bug worth a restart.
+# The arbiter kills a worker that has not checked in for `timeout` seconds; under gevent that
+# only happens when something blocks the event loop, which is a bug worth a restart (of the whole
+# process: a worker that dies takes its process with it, `child_exit` below).
 timeout = int(os.environ.get("EDIARY_WORKER_TIMEOUT", "30"))
 # On SIGTERM, sockets get this long to close; clients reconnect (to another process) and resume
 # from the journal, so a short grace loses nothing.
@@ -67,3 +68,29 @@ def post_worker_init(worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
     if isinstance(app, Flask) and "ediary.realtime" in app.extensions:
         ensure_relay(app, socketio)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker that died while its master still serves (kill -9, the OOM killer, a worker the
+    master killed for its `timeout`) takes the whole process down with it: the master closes its
+    port and exits, and systemd starts the process again (Restart=always, RestartSec=2).
+
+    Left to itself, the master would keep listening and fork a new worker: the kernel completes
+    every connection into the master's backlog meanwhile, nginx takes that for a successful
+    connect, and the client waits there for the new worker to boot (seconds; and least_conn
+    prefers the empty, restarted process). A closed port is refused at once, and nginx passes the
+    request on to the next process of its upstream (`proxy_next_upstream error`): kiosks reach
+    the other kiosks' process, parents another people's process. The district drill's kiosks
+    were back 7.5-10.6 s after a kill -9 of their process with the master keeping the port,
+    and ~1 s without it (bench/README.md).
+
+    Not while the master stops (it closes its listeners before it stops its worker) nor when it
+    replaces its worker on HUP (the new one is up before the old one goes)."""
+    if server.LISTENERS and not server.WORKERS:
+        from gunicorn.errors import HaltServer
+
+        raise HaltServer(
+            f"worker {worker.pid} died: the process stops, so that nginx sends its clients to "
+            "the other processes at once; systemd starts it again",
+            1,
+        )

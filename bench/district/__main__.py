@@ -14,8 +14,9 @@ Then the phases:
 - herd: every kiosk's roll at the same instant;
 - tenfold: remarks at `tenfold_rate` entries/s in all for `tenfold_s` seconds;
 - kill9 / pg_restart / redis_stop / kiosk_cut / parent_cut: a stream of remarks from every
-  kiosk with the fault `lead_s` in: kill -9 of a server's worker `kills` times; PostgreSQL
-  stopped with `-m immediate` and started again `pg_restarts` times; Redis stopped `redis_s`;
+  kiosk with the fault `lead_s` in: kill -9 of a server's worker `kills` times (its process stops
+  and is started again, as systemd does: cluster.py); PostgreSQL stopped with
+  `-m immediate` and started again `pg_restarts` times; Redis stopped `redis_s`;
   kiosk 0's network (a loopback proxy) cut `cut_s` while its teacher keeps entering; the proxy
   that 30 % of the parents use cut `parent_cut_s`;
 - hold: parent sockets up to `hold_sockets` (a parent's phone and tablet), idle for `hold_s`:
@@ -37,6 +38,7 @@ monkey.patch_all()
 # ruff: noqa: E402 - the imports must come after monkey-patching
 import argparse
 import contextlib
+import io
 import json
 import math
 import random
@@ -56,6 +58,7 @@ from sqlalchemy import create_engine, func, select
 
 from bench.district.actors import Entry, KioskSim, ParentSim, http_login
 from bench.district.cluster import Cluster
+from bench.district.figures import cpu_use, memory_per_socket
 from bench.district.netcut import NetCut
 from bench.district.sources import spread_sources
 from bench.world import PASSWORD, BenchWorld, build
@@ -113,6 +116,32 @@ PROFILES: dict[str, dict[str, Any]] = {
         "hold_sockets": 10000,
         "hold_s": 300.0,
     },
+    # Issue 19 item 5: a city on this machine. As many server processes as 2 cores allow (2 for
+    # people, 2 for kiosks), 1,000 classrooms at a lower duty cycle (every roll of a lesson start
+    # spread over 2 minutes; a remark per kiosk every 50 s in the fault stream, 20/s in all), as
+    # many parents as fit beside them. --kiosks, --parents and --spread shrink it.
+    "city": {
+        "kiosks": 1000,
+        "parents": 3000,
+        "processes": 2,
+        "kiosk_processes": 2,
+        "phases": "lesson_start,kill9",
+        "spread": 120.0,
+        "stream_s": 60.0,
+        "rate": 0.02,
+        "lead_s": 15.0,
+        "outage_s": 10.0,
+        "kills": 2,
+        "pg_restarts": 1,
+        "redis_s": 10.0,
+        "cut_s": 60.0,
+        "tenfold_rate": 200.0,
+        "tenfold_s": 30.0,
+        "parent_cut_share": 0.3,
+        "parent_cut_s": 30.0,
+        "hold_sockets": 10000,
+        "hold_s": 60.0,
+    },
 }
 PHASES = (
     "lesson_start",
@@ -165,6 +194,7 @@ class Harness:
         self.cluster.start_rest(extra_origins=(parent_proxy_url,))
         self.engine = create_engine(self.cluster.database_url, pool_pre_ping=True)
         spread_sources([self.cluster.port])
+        self.results["_setup"] = {"rss_kib_before": self.cluster.rss_by_kind()}
         print(f"  cluster up in {time.monotonic() - began:.1f} s ({self.cluster.tmp})", flush=True)
         url = self.cluster.url
         # Every parent logs in through the form, as a phone does (each from its own address:
@@ -185,17 +215,19 @@ class Harness:
         ]
         self.cut_parents = [p for p in self.parents if p.url == parent_proxy_url]
         wait_all([p.resumed for p in self.parents], 60 + len(self.parents) / 10, "parents resumed")
-        self.kiosks = [
-            KioskSim(
-                info,
-                f"https://127.0.0.1:{self.kiosk_proxy.port}" if n == 0 else url,
-                PASSWORD,
-                self.outboxes,
-                str(self.cluster.cert),
-            )
-            for n, info in enumerate(self.world.kiosks)
-        ]
-        wait_all([k.logged_in for k in self.kiosks], 60, "teachers logged in")
+        kiosk_proxy_url = f"https://127.0.0.1:{self.kiosk_proxy.port}"
+
+        def kiosk(n: int) -> KioskSim:
+            info = world.kiosks[n]
+            cert = str(self.cluster.cert)
+            return KioskSim(info, kiosk_proxy_url if n == 0 else url, PASSWORD, self.outboxes, cert)
+
+        # Enrolled 20 at a time (a city's thousand one by one would take minutes), in order.
+        with contextlib.redirect_stdout(io.StringIO()):  # enrollment's report, once for all
+            self.kiosks = list(gevent.pool.Pool(20).imap(kiosk, range(len(world.kiosks))))
+        wait_all(
+            [k.logged_in for k in self.kiosks], 60 + len(self.kiosks) / 4, "teachers logged in"
+        )
         print(
             f"  {len(self.parents)} parents logged in through the form by "
             f"{logged_in:.1f} s and resumed ("
@@ -203,6 +235,16 @@ class Harness:
             f"logged in (kiosk 0 through its cuttable proxy) in {time.monotonic() - began:.1f} s",
             flush=True,
         )
+        gevent.sleep(2)
+        self.results["_setup"] = memory_per_socket(
+            self.results["_setup"]["rss_kib_before"],
+            self.cluster.rss_by_kind(),
+            parents=len(self.parents),
+            kiosks=len(self.kiosks),
+            split=self.cluster.kiosk_processes > 0,
+        )
+        self.results["_setup"]["setup_s"] = round(time.monotonic() - began, 1)
+        print(f"  memory: {json.dumps(self.results['_setup'])}", flush=True)
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -270,12 +312,17 @@ class Harness:
 
     def fault_kill9(self) -> dict[str, Any]:
         kills = []
+        before = len(self.cluster.killed)
         for n in range(self.p["kills"]):
             # Every process in turn; in the split layout people's and kiosks' alike.
             if self.cluster.kill_worker(n % self.cluster.total):
                 kills.append(time.monotonic())
             gevent.sleep(self.p["outage_s"])
-        return {"killed_workers": len(kills), "back_from": kills}
+        return {
+            "killed_workers": len(kills),
+            "killed": self.cluster.killed[before:],  # which kind of process, in order
+            "back_from": kills,
+        }
 
     def fault_pg_restart(self) -> dict[str, Any]:
         assert self.cluster.pg is not None
@@ -565,13 +612,21 @@ class Harness:
                 continue
             kiosk_connects = sum(k.connects for k in self.kiosks)
             parent_connects = sum(p.connects for p in self.parents)
+            cpu_before = self.cluster.cpu_by_kind()
             entries, info = phases[phase]()
             drained = self.drain(entries)
+            cpu = cpu_use(cpu_before, self.cluster.cpu_by_kind(), time.monotonic() - began)
             result = self.ledger(entries)
             back_from = info.pop("back_from", None)
             result.update(info, drain_s=drained, phase_s=round(time.monotonic() - began, 1))
             if back_from:
                 result["back_s"] = self.back_after(entries, back_from)
+            acked = result["ledger"]["acknowledged"]
+            server_cpu = [v for k, v in cpu["cpu_s"].items() if k in ("people", "kiosks", "all")]
+            per_entry = None
+            if acked and None not in server_cpu:
+                per_entry = round(1000 * sum(v or 0.0 for v in server_cpu) / acked, 1)
+            result.update(cpu, server_cpu_ms_per_entry=per_entry)
             # Proof that the fault hit the clients: how many connections had to be made again.
             result["kiosk_reconnects"] = sum(k.connects for k in self.kiosks) - kiosk_connects
             result["parent_reconnects"] = sum(p.connects for p in self.parents) - parent_connects
@@ -738,7 +793,7 @@ def merge_into(latest: Path, results: dict[str, Any], profile: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="ci")
-    parser.add_argument("--phases", default=",".join(PHASES))
+    parser.add_argument("--phases", help="default: the profile's, or all of them")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "district.json"))
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     parser.add_argument(
@@ -749,13 +804,19 @@ def main() -> int:
     parser.add_argument(
         "--kiosk-processes",
         type=int,
-        default=0,
         help="kiosks in this many processes of their own (the production layout); 0: every "
-        "process serves everyone",
+        "process serves everyone (default: the profile's, else 0)",
     )
+    for name in ("kiosks", "parents"):
+        parser.add_argument(f"--{name}", type=int, help=f"fewer (or more) {name} than the profile")
+    parser.add_argument("--spread", type=float, help="the lesson start's window, s")
     args = parser.parse_args()
-    args.phases = [p for p in args.phases.split(",") if p]
-    profile = {**PROFILES[args.profile], "kiosk_processes": args.kiosk_processes}
+    profile = {"kiosk_processes": 0, **PROFILES[args.profile]}
+    for name in ("kiosk_processes", "kiosks", "parents", "spread"):
+        if getattr(args, name) is not None:
+            profile[name] = getattr(args, name)
+    args.phases = [p for p in (args.phases or profile.pop("phases", ",".join(PHASES))).split(",")]
+    profile.pop("phases", None)
     print(f"district: profile {args.profile}: {json.dumps(profile)}", flush=True)
     # 10,000 held sockets, the proxies' pairs and the servers' own (they inherit the limit).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -9,7 +9,6 @@ to a fresh connection after a pause, never to a dropped entry or a skipped event
 from __future__ import annotations
 
 import contextlib
-import io
 import random
 import re
 import time
@@ -74,9 +73,10 @@ class KioskSim:
         state_dir.mkdir(parents=True)
         self.outbox = Outbox(state_dir / "outbox.sqlite")
         config = Config(server=url, state_dir=state_dir, ca_file=ca_file)
-        # Enrolled as a classroom computer is: `python -m kiosk enroll` with the one-time code.
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            refused = enroll(config, info["code"])
+        # Enrolled as a classroom computer is: `python -m kiosk enroll` with the one-time code
+        # (its report on stdout silenced by the caller: a redirection here, by greenlets
+        # enrolling side by side, would leave sys.stdout on one of their buffers).
+        refused = enroll(config, info["code"])
         credential = credentials.load(state_dir)
         if refused or credential is None:
             raise RuntimeError(f"kiosk {info['id']} could not enroll (exit {refused})")

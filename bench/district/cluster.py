@@ -11,23 +11,48 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import re
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.servers import (
+    ROOT,
     Nginx,
     PostgresCluster,
     RedisServer,
+    Server,
     ServerConfig,
     ServerGroup,
+    children,
+    cpu_seconds,
     free_port,
+    rss_kib,
     self_signed,
 )
 
 SECRET = "district-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway cluster
+UNIT = ROOT / "provisioning/server/systemd/ediary-kiosk-server@.service"
+
+
+def reaped_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's children that ended and were reaped (cutime + cstime)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def restart_seconds(unit: str) -> float:
+    """The unit's RestartSec: how long systemd waits before it starts a process that exited."""
+    found = re.search(r"^RestartSec=(\d+(?:\.\d+)?)s?$", unit, re.M)
+    if found is None:
+        raise ValueError("the unit sets no RestartSec")
+    return float(found.group(1))
 
 
 @dataclass
@@ -44,6 +69,9 @@ class Cluster:
     servers: ServerGroup | None = None
     nginx: Nginx | None = None
     port: int = 0
+    restarts: int = 0  # processes started again after their worker died (as systemd does)
+    closing: bool = False
+    killed: list[str] = field(default_factory=list)  # the kind of each process killed
 
     @property
     def url(self) -> str:
@@ -115,6 +143,42 @@ class Cluster:
     def nginx_pids(self) -> list[int]:
         return self.nginx.pids() if self.nginx else []
 
+    # -- what the components use ---------------------------------------------------------------
+
+    def pids_by_kind(self) -> dict[str, list[int]]:
+        """Every process of the topology by what it is: the server processes by the sockets
+        they serve (people, kiosks, or all), PostgreSQL (the postmaster and its backends),
+        Redis, nginx (master and workers), and this harness, whose clients run in it."""
+        kinds: dict[str, list[int]] = {"harness": [os.getpid()]}
+        for server in self.servers or []:
+            if server.running:
+                kinds.setdefault(server.config.name, []).extend([server.pid, *server.worker_pids()])
+        kinds["nginx"] = self.nginx_pids()
+        kinds["redis"] = [self.redis.pid] if self.redis and self.redis.running else []
+        postmaster = self.postmaster()
+        kinds["postgres"] = [postmaster, *children(postmaster)] if postmaster else []
+        return kinds
+
+    def postmaster(self) -> int | None:
+        if self.pg is None:
+            return None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((self.pg.data / "postmaster.pid").read_text().split()[0])
+        return None
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds so far; PostgreSQL's include its ended backends (reaped by the
+        postmaster)."""
+        used = {kind: cpu_seconds(pids) for kind, pids in self.pids_by_kind().items()}
+        postmaster = self.postmaster()
+        if postmaster:
+            used["postgres"] += reaped_cpu_seconds(postmaster)
+        return used
+
+    def rss_by_kind(self) -> dict[str, int]:
+        kinds = self.pids_by_kind()
+        return {kind: rss_kib(kinds.get(kind, [])) for kind in ("people", "kiosks", "all", "nginx")}
+
     # -- faults -----------------------------------------------------------------------------
 
     @property
@@ -122,16 +186,36 @@ class Cluster:
         return self.processes + self.kiosk_processes
 
     def kill_worker(self, index: int) -> int:
-        """kill -9 of a server's worker process; gunicorn's master starts a new one (as systemd
-        would restart a whole process). In the split layout the kinds take turns (people's 1st,
-        kiosks' 1st, people's 2nd, ...), so that two kills already hit one of each."""
+        """kill -9 of a server's worker process. Its master then stops too, closing the port
+        (provisioning/gunicorn.conf.py, `child_exit`), and is started again here as systemd
+        does it (Restart=always after RestartSec). In the split layout the kinds take turns
+        (people's 1st, kiosks' 1st, people's 2nd, ...), so that two kills already hit one of
+        each. How many workers were killed (0 while the process is down)."""
         assert self.servers is not None
         people = list(range(self.processes))
         kiosks = list(range(self.processes, self.total))
         turns = [n for pair in itertools.zip_longest(people, kiosks) for n in pair if n is not None]
-        return self.servers[turns[index % len(turns)]].kill_worker()
+        server = self.servers[turns[index % len(turns)]]
+        killed = server.kill_worker()
+        if killed:
+            self.killed.append(server.config.name)
+            threading.Thread(target=self._restart_when_down, args=(server,), daemon=True).start()
+        return killed
+
+    def _restart_when_down(self, server: Server) -> None:
+        """systemd's Restart=always for one process whose master exited after its worker."""
+        deadline = time.monotonic() + 30
+        while server.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if server.running:
+            return  # the master replaced its worker itself (gunicorn without our settings)
+        self.restarts += 1
+        time.sleep(restart_seconds(UNIT.read_text()))
+        if not self.closing:
+            server.start()
 
     def close(self) -> None:
+        self.closing = True
         for process in (self.nginx, self.servers, self.redis):
             if process is not None:
                 with contextlib.suppress(Exception):  # tearing down whatever is left

@@ -292,6 +292,23 @@ def test_kiosks_and_people_go_to_their_own_processes(tmp_path: Path) -> None:
         assert setting in kiosk_block and setting in people_block
 
 
+def test_a_kiosks_connection_refused_by_one_process_goes_on_to_the_next(tmp_path: Path) -> None:
+    """A kiosks' process whose worker died has closed its port (gunicorn.conf.py, child_exit;
+    tests/provisioning/test_worker_death.py): nginx passes the handshake on (`error`), never a
+    request another process already received (no `non_idempotent`), and tries every process
+    (kiosks are never marked down: max_fails=0)."""
+    site = render_nginx(tmp_path).read_text()
+    kiosk_block = site[site.index("location /kiosk/socket.io/") :].split("}", 1)[0]
+    settings = [
+        line.strip() for line in kiosk_block.splitlines() if not line.strip().startswith("#")
+    ]
+    assert "proxy_next_upstream error timeout;" in settings
+    assert not [line for line in settings if "non_idempotent" in line]
+    assert not [line for line in settings if "next_upstream_tries" in line]  # every process
+    kiosk_upstream = site[site.index("upstream ediary_kiosk") :].split("}", 1)[0]
+    assert re.findall(r"server 127\.0\.0\.1:\d+ (.*);", kiosk_upstream) == ["max_fails=0"] * 2
+
+
 def test_the_site_needs_the_kiosks_processes(tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
     result = subprocess.run(

@@ -1,0 +1,115 @@
+"""A server process whose worker dies stops listening at once (provisioning/gunicorn.conf.py,
+`child_exit`), and nginx, as render-nginx.sh renders it, passes the kiosks' connections on to the
+other kiosks' process instead of queueing them behind a worker that is still booting.
+
+Issue 19 item 3: kiosks back within 10 s after a kill -9 of their process (the district drill's
+`kill9` measures it; bench/README.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import ediary.models  # noqa: F401 - every table, for create_all
+from ediary.db import Base, make_engine
+from tests.provisioning.conftest import require_tools
+from tests.servers import Nginx, Server, ServerConfig, ServerGroup, self_signed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """The schema only: with the production settings the relay reads the journal at start-up."""
+    url = f"sqlite:///{tmp_path / 'ediary.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+def _kiosks_process(database: str) -> ServerConfig:
+    return ServerConfig(database, provisioned=True, env={"EDIARY_SOCKETS": "kiosks"}, name="kiosks")
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
+        return False
+
+
+def _exited(server: Server, within: float = 15) -> int | None:
+    deadline = time.monotonic() + within
+    while server.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.popen is not None
+    return server.popen.poll()
+
+
+def test_a_killed_worker_takes_its_process_and_port_down(database: str, tmp_path: Path) -> None:
+    with Server(_kiosks_process(database), tmp_path) as server:
+        server.kill_worker()
+        # Exits with a failure, which systemd's Restart=always restarts (and counts).
+        assert _exited(server) == 1, server.logs()
+        assert "died: the process stops" in server.logs()
+        assert _refused(server.port)
+
+
+def test_a_stop_and_a_reload_do_not_count_as_a_death(database: str, tmp_path: Path) -> None:
+    with Server(_kiosks_process(database), tmp_path) as server:
+        old = server.worker_pid()
+        os.kill(server.pid, signal.SIGHUP)  # gunicorn replaces its worker: the process stays
+        deadline = time.monotonic() + 60
+        while (old in server.worker_pids() or not server.worker_pids()) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        assert server.running and len(server.worker_pids()) == 1, server.logs()
+        assert server.worker_pid() != old
+        assert not _refused(server.port)
+        server.stop()  # SIGTERM: the master closes its port first, then stops its worker
+        assert server.popen is not None and server.popen.returncode == 0, server.logs()
+    assert "died: the process stops" not in server.logs()
+
+
+def test_through_nginx_a_kiosk_goes_to_the_other_process_at_once(
+    database: str, tmp_path: Path
+) -> None:
+    """The kill -9 of a kiosks' worker: every handshake on the kiosks' path is answered at
+    once, by the other kiosks' process, while the first is down (no wait for its new worker)."""
+    require_tools("nginx", "openssl")
+    with ServerGroup([_kiosks_process(database)] * 2, tmp_path) as group:
+        dying, other = group[0], group[1]
+        cert, key = self_signed(tmp_path, "127.0.0.1")
+        with Nginx(tmp_path, [other.port], cert, key, kiosk_ports=group.ports) as nginx:
+            dying.kill_worker()
+            assert _exited(dying) == 1
+            answered = []
+            for _ in range(20):  # least_conn: the closed process first, then the other
+                began = time.monotonic()
+                reply = requests.get(
+                    f"{nginx.url}/kiosk/socket.io/",
+                    params={"EIO": "4", "transport": "polling"},
+                    verify=str(cert),
+                    timeout=10,
+                )
+                answered.append(time.monotonic() - began)
+                assert reply.status_code == 200 and reply.text.startswith("0{"), reply.text
+            assert max(answered) < 2, answered
+            log = nginx.access_log.read_text()
+    upstreams = re.findall(r'"GET /kiosk/socket\.io/\S* HTTP/1\.1" 200 .* upstream=(.+?) rt=', log)
+    assert len(upstreams) == 20
+    # Each was refused by the dead process's closed port or went straight to the other one.
+    assert {u.split(", ")[-1] for u in upstreams} == {f"127.0.0.1:{other.port}"}
+    assert any(f"127.0.0.1:{dying.port}" in u for u in upstreams)
