@@ -85,8 +85,10 @@ def child_exit(server: Any, worker: Any) -> None:
     and ~1 s without it (bench/README.md).
 
     Not while the master stops (it closes its listeners before it stops its worker) nor when it
-    replaces its worker on HUP (the new one is up before the old one goes)."""
-    if server.LISTENERS and not server.WORKERS:
+    replaces its worker on HUP (the new one is up before the old one goes); and only where
+    something starts the process again: the systemd units set EDIARY_EXIT_WITH_WORKER=1.
+    Without it (`ediary serve`, the demo) the master forks a new worker, as gunicorn does."""
+    if os.environ.get("EDIARY_EXIT_WITH_WORKER") == "1" and server.LISTENERS and not server.WORKERS:
         from gunicorn.errors import HaltServer
 
         raise HaltServer(

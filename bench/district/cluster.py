@@ -109,6 +109,8 @@ class Cluster:
                     "EDIARY_PROCESSES": str(self.processes + self.kiosk_processes),
                     "EDIARY_LOG_LEVEL": "warning",
                     "EDIARY_SOCKETS": sockets,
+                    # As the systemd units: a dead worker takes its process down, restarted here.
+                    "EDIARY_EXIT_WITH_WORKER": "1",
                 },
                 name=sockets,
             )

@@ -29,6 +29,7 @@ KNOWN_OTHER_VARIABLES = frozenset(
         "EDIARY_WORKER_CONNECTIONS",
         "EDIARY_WORKER_TIMEOUT",
         "EDIARY_GRACEFUL_TIMEOUT",
+        "EDIARY_EXIT_WITH_WORKER",  # gunicorn.conf.py: set by the systemd units (child_exit)
         "EDIARY_GC_THRESHOLD",  # provisioning/gunicorn.conf.py: the workers' garbage collector
         "EDIARY_PG_BIN",  # bench/district: the PostgreSQL binaries its throwaway cluster runs
         "EDIARY_FORWARDED_ALLOW_IPS",

@@ -175,6 +175,8 @@ def test_the_server_units_run_the_realtime_gunicorn_settings(unit_file: str, soc
     assert "EnvironmentFile=/etc/ediary/ediary.env" in unit
     # Each kind of process serves its own sockets only (tests/realtime/test_socket_kinds.py).
     assert re.findall(r"^Environment=EDIARY_SOCKETS=(\w+)$", unit, re.M) == [sockets]
+    # A dead worker takes the process down (gunicorn.conf.py, child_exit); systemd restarts it.
+    assert "Environment=EDIARY_EXIT_WITH_WORKER=1" in unit and "Restart=always" in unit
     assert "WantedBy=ediary-server.target" in unit and "PartOf=ediary-server.target" in unit
 
 

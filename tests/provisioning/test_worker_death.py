@@ -35,8 +35,12 @@ def database(tmp_path: Path) -> str:
     return url
 
 
-def _kiosks_process(database: str) -> ServerConfig:
-    return ServerConfig(database, provisioned=True, env={"EDIARY_SOCKETS": "kiosks"}, name="kiosks")
+def _kiosks_process(database: str, *, systemd: bool = True) -> ServerConfig:
+    """A kiosks' process as the systemd unit runs it (or, not `systemd`, as `ediary serve`)."""
+    env = {"EDIARY_SOCKETS": "kiosks"}
+    if systemd:
+        env["EDIARY_EXIT_WITH_WORKER"] = "1"
+    return ServerConfig(database, provisioned=True, env=env, name="kiosks")
 
 
 def _refused(port: int) -> bool:
@@ -64,6 +68,21 @@ def test_a_killed_worker_takes_its_process_and_port_down(database: str, tmp_path
         assert _exited(server) == 1, server.logs()
         assert "died: the process stops" in server.logs()
         assert _refused(server.port)
+
+
+def test_without_systemd_to_restart_it_the_process_gets_a_new_worker(
+    database: str, tmp_path: Path
+) -> None:
+    """`ediary serve` and the demo have nothing that would start a stopped process again."""
+    with Server(_kiosks_process(database, systemd=False), tmp_path) as server:
+        worker = server.worker_pid()
+        server.kill_worker()
+        deadline = time.monotonic() + 60
+        while server.worker_pids() in ([], [worker]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.running and len(server.worker_pids()) == 1, server.logs()
+        assert not _refused(server.port)
+    assert "died: the process stops" not in server.logs()
 
 
 def test_a_stop_and_a_reload_do_not_count_as_a_death(database: str, tmp_path: Path) -> None:
