@@ -146,7 +146,14 @@ def _open_sessions(app: Flask, world: BenchWorld) -> list[str]:
 
 
 def run(
-    url: str, *, kiosks: int, rounds: int, parents: int, show: bool, profile: str | None = None
+    url: str,
+    *,
+    kiosks: int,
+    rounds: int,
+    parents: int,
+    show: bool,
+    profile: str | None = None,
+    kind: str = "roll",
 ) -> None:
     world = build(url, kiosks=kiosks, parents=parents)
     app = create_app(
@@ -178,21 +185,28 @@ def run(
     profiler = cProfile.Profile() if profile else None
     for round_number in range(rounds):
         for n, info in enumerate(world.kiosks):
-            states = {
-                str(pupil): CODES[(k + round_number) % len(CODES)]
-                for k, pupil in enumerate(info["pupils"])
-            }
-            # The previous round's states are what the screen showed (none before the first).
-            base = {
-                str(pupil): CODES[(k + round_number - 1) % len(CODES)] if round_number else None
-                for k, pupil in enumerate(info["pupils"])
-            }
+            if kind == "remark":
+                pupil = info["pupils"][round_number % len(info["pupils"])]
+                submission = {
+                    "kind": "remark",
+                    "payload": {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga."},
+                }
+            else:
+                states = {
+                    str(pupil): CODES[(k + round_number) % len(CODES)]
+                    for k, pupil in enumerate(info["pupils"])
+                }
+                # The previous round's states are what the screen showed (none before the first).
+                base = {
+                    str(pupil): CODES[(k + round_number - 1) % len(CODES)] if round_number else None
+                    for k, pupil in enumerate(info["pupils"])
+                }
+                submission = {"kind": "roll", "payload": {"states": states, "base": base}}
             data = {
                 "key": str(uuid.uuid4()),
                 "session": tokens[n],
-                "kind": "roll",
                 "lesson_id": info["lesson"],
-                "payload": {"states": states, "base": base},
+                **submission,
             }
             meter.statements, meter.lock_ms = 0, None
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -206,20 +220,23 @@ def run(
             cpu = (time.process_time() - cpu_started) * 1000
             if ack.get("status") != "applied":
                 raise SystemExit(f"roll not applied: {ack}")
-            kind = "insert" if round_number == 0 else "update"
-            samples[kind].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
+            sample = "insert" if round_number == 0 else "update"
+            samples[sample].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
     event.remove(db.engine, "before_cursor_execute", meter.before_execute)
     event.remove(db.engine, "after_cursor_execute", meter.after_execute)
     event.remove(Session, "after_commit", meter.transaction_end)
     event.remove(Session, "after_rollback", meter.transaction_end)
 
     backend = make_url(url).get_backend_name()
-    print(f"{backend}: {kiosks} kiosks x {rounds} rounds, 25 pupils a roll, {parents} parents")
-    print(f"{'rolls':<28}{'n':>5}{'ms/roll':>10}{'cpu ms':>10}{'statements':>12}{'lock ms':>10}")
+    what = "a remark each" if kind == "remark" else "25 pupils a roll"
+    print(f"{backend}: {kiosks} kiosks x {rounds} rounds, {what}, {parents} parents")
+    print(
+        f"{'submissions':<28}{'n':>5}{'ms each':>10}{'cpu ms':>10}{'statements':>12}{'lock ms':>10}"
+    )
     every = [s for kind in samples.values() for s in kind]
     for label, rows in (
-        ("first roll (inserts)", samples["insert"]),
-        ("later rolls (updates)", samples["update"]),
+        ("first round" + (" (inserts)" if kind == "roll" else ""), samples["insert"]),
+        ("later rounds" + (" (updates)" if kind == "roll" else ""), samples["update"]),
         ("all", every),
     ):
         if not rows:
@@ -247,6 +264,9 @@ def main() -> None:
     parser.add_argument("--parents", type=int, default=3000)
     parser.add_argument("--show-statements", action="store_true", help="statements per roll")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the rolls into FILE")
+    parser.add_argument(
+        "--kind", choices=("roll", "remark"), default="roll", help="what each kiosk submits"
+    )
     args = parser.parse_args()
     with scratch_database(args.database_url) as url:
         run(
@@ -256,6 +276,7 @@ def main() -> None:
             parents=args.parents,
             show=args.show_statements,
             profile=args.profile,
+            kind=args.kind,
         )
 
 
