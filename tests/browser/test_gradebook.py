@@ -100,6 +100,8 @@ def test_grades_typed_with_the_keyboard_reach_the_parent_live_and_a_race_is_a_co
         # From the start page, by its link.
         teacher.get_by_role("link", name="matematyka · 5a", exact=True).click()
         expect(teacher.get_by_role("heading", level=1)).to_contain_text("matematyka")
+        # The grid's module script runs before DOMContentLoaded: keys typed earlier go nowhere.
+        teacher.wait_for_load_state("domcontentloaded")
         classmate_td, classmate_input = _cell(teacher, grid_site.classmate_id)
         pupil_td, pupil_input = _cell(teacher, grid_site.pupil_id)
 
