@@ -213,8 +213,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "EDIARY_SECRET_KEY": SECRET,
                 "EDIARY_RATELIMIT_STORAGE_URI": redis.url.replace("/0", "/1"),
                 "EDIARY_LOG_LEVEL": "warning",
+                # Parents' sockets go to the people's processes (provisioning/README.md).
+                "EDIARY_SOCKETS": "people",
                 **dict(item.split("=", 1) for item in args.env),
             },
+            app=args.app,
             name="idle",
         )
         server = Server(config, tmp, redis_url=redis.url).start()
@@ -249,6 +252,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         cpu = cpu_seconds([worker]) - cpu_before
         load_after = uptime_load()
         rss_held, _pss_held = memory_kib(worker)
+        if args.pause:
+            print(f"  worker {worker} kept with its sockets for {args.pause:.0f} s", flush=True)
+            time.sleep(args.pause)
         dropped = clients.close()
         return {
             "sockets": opened,
@@ -284,12 +290,18 @@ def main() -> int:
     parser.add_argument(
         "--env", action="append", default=[], help="EDIARY_X=value for the server (repeatable)"
     )
+    parser.add_argument("--app", default="ediary.wsgi:app", help="the WSGI app the server runs")
+    parser.add_argument(
+        "--pause", type=float, default=0.0, help="seconds to keep it all up afterwards (py-spy)"
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         spec = json.loads(sys.stdin.readline())
         client(spec["url"], spec["cookies"], spec["count"], concurrency=25)
         return 0
+    # Stopped from outside: through `measure`'s clean-up, not leaving its servers behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result = measure(args)
     print(json.dumps(result, indent=2))
     print(

@@ -116,6 +116,7 @@ class Relay:
         with Session(bind=db.engine) as session:
             self.head = session.scalar(select(func.max(JournalEvent.id))) or 0
         self.socketio.start_background_task(self._pump)
+        self.socketio.start_background_task(self._watch_pings)
         if self.redis_url:
             self.socketio.start_background_task(
                 doorbell.listen,
@@ -133,6 +134,17 @@ class Relay:
                 self.empty,
                 lambda: self.head,
             )
+
+    def _watch_pings(self) -> None:
+        """Closes the Engine.IO sockets whose client stopped answering pings: Engine.IO's own
+        monitor (`monitor_clients`, switched off in `create_app`) visits the sockets one by one
+        with a timed wait between two, which is 500 wake-ups a second at 10,000 sockets and most
+        of an idle process's CPU (bench/idle.py). Here they are all visited at once, as often:
+        a socket whose ping went unanswered for `ping_timeout` is closed within twice that."""
+        eio = self.server.eio
+        while True:
+            self.socketio.sleep(eio.ping_timeout)
+            check_pings(eio)
 
     def notify(self, newest: int | None, controls: list[Control]) -> None:
         """Called after a commit in this process."""
@@ -461,6 +473,19 @@ class Relay:
         for stream in streams:
             if valid.get(stream.user_id or 0) != stream.session_version:
                 self.end(stream.namespace, stream.sid, "session_ended")
+
+
+def check_pings(eio: Any) -> None:
+    """One pass of Engine.IO's monitor (`engineio.Server._service_task`): forgets the closed
+    sockets and closes those late with their pong (`Socket.check_ping_timeout`)."""
+    for socket in list(eio.sockets.values()):
+        try:
+            if socket.closed:
+                eio.sockets.pop(socket.sid, None)
+            elif not socket.closing:
+                socket.check_ping_timeout()
+        except Exception:  # one socket's disconnect handler must not spare the others
+            log.exception("closing a silent socket failed")
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

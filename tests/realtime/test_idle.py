@@ -1,0 +1,111 @@
+"""What an idle socket costs the server (issue 19 item 4): the settings and bookkeeping that keep
+it small. The figures themselves are bench/idle.py's; these check the behaviour they rest on."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask, request
+from werkzeug.exceptions import NotFound
+from werkzeug.test import EnvironBuilder
+
+from ediary import create_app
+from ediary.extensions import socketio
+from ediary.realtime import KIOSK_PING_INTERVAL, PEOPLE_PING_INTERVAL, ping_interval
+from ediary.realtime.relay import check_pings
+from tests.conftest import test_config as config_for
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    yield create_app(config_for("sqlite://"))
+
+
+@pytest.mark.parametrize(
+    ("sockets", "interval"),
+    [("all", KIOSK_PING_INTERVAL), ("kiosks", KIOSK_PING_INTERVAL), ("people", 50)],
+)
+def test_only_a_process_without_kiosks_pings_less_often(sockets: str, interval: int) -> None:
+    # The kiosk agent tells a dead link by a late ping (kiosk/connection.py): its processes keep
+    # Engine.IO's 25 s. A browser's socket needs one before nginx's read timeout of 75 s.
+    assert ping_interval({"SOCKETS": sockets}) == interval
+    assert KIOSK_PING_INTERVAL == 25 and PEOPLE_PING_INTERVAL + 20 < 75
+
+
+def test_the_socketio_server_is_configured_for_idle_sockets() -> None:
+    create_app(config_for("sqlite://", SOCKETS="people"))
+    eio = socketio.server.eio
+    assert eio.ping_interval == PEOPLE_PING_INTERVAL
+    assert eio.ping_timeout == 20  # what nginx's 75 s and the clients' patience assume
+    assert eio.start_service_task is False  # the relay checks the pings instead (check_pings)
+
+
+def test_a_socket_events_request_context_leaves_no_garbage(app: Flask) -> None:
+    """A socket event runs in a request context of the Socket.IO path, which matches no route;
+    the NotFound Flask keeps on the request would tie the event's frames in a cycle."""
+    environ = EnvironBuilder(path="/socket.io/", query_string="EIO=4&transport=websocket")
+    gc.collect()
+    gc.disable()  # what is not freed by its last reference stays, and is counted
+    try:
+        before = _count(NotFound)
+        for _ in range(20):
+            with app.request_context(environ.get_environ()):
+                kept = request._get_current_object()  # type: ignore[attr-defined]
+                assert isinstance(kept.routing_exception, NotFound)
+            assert kept.routing_exception is None
+        assert _count(NotFound) == before
+    finally:
+        gc.enable()
+
+
+def _count(kind: type) -> int:
+    return sum(isinstance(o, kind) for o in gc.get_objects())
+
+
+@dataclass
+class FakeSocket:
+    """What `check_pings` reads of an Engine.IO socket."""
+
+    sid: str
+    closed: bool = False
+    closing: bool = False
+    late: bool = False  # its pong is overdue
+    checked: list[str] = field(default_factory=list)
+
+    def check_ping_timeout(self) -> bool:
+        self.checked.append(self.sid)
+        if self.late:
+            self.closed = True
+            if self.sid == "broken":
+                raise RuntimeError("a disconnect handler failed")
+            return False
+        return True
+
+
+@dataclass
+class FakeServer:
+    sockets: dict[str, Any]
+
+
+def test_the_ping_check_closes_the_silent_and_forgets_the_closed() -> None:
+    sockets = {
+        "quiet": FakeSocket("quiet"),
+        "gone": FakeSocket("gone", closed=True),
+        "leaving": FakeSocket("leaving", closing=True),
+        "broken": FakeSocket("broken", late=True),
+        "silent": FakeSocket("silent", late=True),
+    }
+    eio = FakeServer(dict(sockets))
+    check_pings(eio)
+    # Every open socket was checked, the one after a failing one too; a closed one forgotten;
+    # one closing already is left to its own close.
+    assert [s.sid for s in sockets.values() if s.checked] == ["quiet", "broken", "silent"]
+    assert sockets["silent"].closed and sockets["broken"].closed
+    assert sorted(eio.sockets) == ["broken", "leaving", "quiet", "silent"]
+    # The next pass forgets those it closed.
+    check_pings(eio)
+    assert sorted(eio.sockets) == ["leaving", "quiet"]
