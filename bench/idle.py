@@ -62,6 +62,7 @@ class IdleSocket:
             ws_url, header=[f"Cookie: {cookie}"], origin=url, timeout=60
         )
         self.closed = False
+        self.pings = 0
         opening = self.ws.recv()
         if not (isinstance(opening, str) and opening.startswith("0")):
             raise RuntimeError(f"no Engine.IO opening: {opening!r}")
@@ -89,6 +90,7 @@ class IdleSocket:
             while True:
                 frame = self.ws.recv()
                 if frame == "2":
+                    self.pings += 1
                     self.ws.send("3")
                 elif frame == "" or frame is None:
                     break
@@ -97,7 +99,8 @@ class IdleSocket:
 
 def client(url: str, cookies: list[str], count: int, concurrency: int) -> None:
     """Opens `count` sockets (cookies in turn), prints `ready <opened> <failed>`, holds them
-    until SIGTERM, then prints `dropped <n>` (closed by the server meanwhile)."""
+    until SIGTERM, then prints `dropped <n> <pings>`: closed by the server meanwhile, and the
+    pings they received."""
     sockets: list[IdleSocket] = []
     failures: dict[str, int] = {}
 
@@ -119,7 +122,7 @@ def client(url: str, cookies: list[str], count: int, concurrency: int) -> None:
     done = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, done.set)
     done.wait()
-    print(f"dropped {sum(s.closed for s in sockets)}", flush=True)
+    print(f"dropped {sum(s.closed for s in sockets)} {sum(s.pings for s in sockets)}", flush=True)
     os._exit(0)  # closing 2,500 sockets one by one would only add noise to the server's CPU
 
 
@@ -178,9 +181,9 @@ class Clients:
                 failures[what] = failures.get(what, 0) + count
         return opened, failures
 
-    def close(self) -> int:
-        """Stops them; how many sockets had been dropped by the server."""
-        dropped = 0
+    def close(self) -> tuple[int, int]:
+        """Stops them; how many sockets had been dropped by the server, how many pings came."""
+        dropped = pings = 0
         for popen in self.popens:
             with contextlib.suppress(ProcessLookupError):
                 popen.send_signal(signal.SIGTERM)
@@ -190,11 +193,12 @@ class Clients:
                 line = popen.stdout.readline().split()
                 if line and line[0] == "dropped":
                     dropped += int(line[1])
+                    pings += int(line[2])
             try:
                 popen.wait(30)
             except subprocess.TimeoutExpired:
                 popen.kill()
-        return dropped
+        return dropped, pings
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -255,7 +259,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if args.pause:
             print(f"  worker {worker} kept with its sockets for {args.pause:.0f} s", flush=True)
             time.sleep(args.pause)
-        dropped = clients.close()
+        dropped, pings = clients.close()
         return {
             "sockets": opened,
             "failures": failures,
@@ -268,6 +272,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "idle_cpu_pct_of_core": round(100 * cpu / idle_s, 2),
             "idle_cpu_ms_per_socket_minute": round(1000 * cpu / max(1, opened) * 60 / idle_s, 3),
             "dropped": dropped,
+            "pings_per_socket": round(pings / max(1, opened), 1),  # from its opening on
             "load_before": load_before,
             "load_after": load_after,
         }

@@ -8,14 +8,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import engineio
+import gevent
 import pytest
+from engineio import packet
+from engineio import socket as engineio_socket
 from flask import Flask, request
 from werkzeug.exceptions import NotFound
 from werkzeug.test import EnvironBuilder
 
 from ediary import create_app
 from ediary.extensions import socketio
-from ediary.realtime import KIOSK_PING_INTERVAL, PEOPLE_PING_INTERVAL, ping_interval
+from ediary.realtime import KIOSK_PING_INTERVAL, PEOPLE_PING_INTERVAL, ping_interval, pings
 from ediary.realtime.relay import check_pings
 from tests.conftest import test_config as config_for
 
@@ -109,3 +113,36 @@ def test_the_ping_check_closes_the_silent_and_forgets_the_closed() -> None:
     # The next pass forgets those it closed.
     check_pings(eio)
     assert sorted(eio.sockets) == ["leaving", "quiet"]
+
+
+def test_a_ping_waits_on_a_timer_then_is_queued_as_engineio_would() -> None:
+    server = engineio.Server(async_mode="gevent", ping_interval=0)
+    socket = engineio_socket.Socket(server, "sid")
+    socket.last_ping = 1.0  # a ping was sent, and its pong has just come
+    pings.schedule_ping(socket)
+    assert socket.last_ping is None  # waiting for the next ping: nothing is late
+    pings.schedule_ping(socket)  # a second pong for the same ping schedules nothing more
+    gevent.sleep(0.05)  # the loop runs the (0 s) timer
+    queued = [socket.queue.get_nowait() for _ in range(socket.queue.qsize())]
+    assert [p.packet_type for p in queued] == [packet.PING]
+    assert socket.last_ping is not None  # its pong is awaited from now on
+
+
+def test_a_closed_socket_is_not_pinged() -> None:
+    server = engineio.Server(async_mode="gevent", ping_interval=0)
+    socket = engineio_socket.Socket(server, "sid")
+    socket.last_ping = 1.0
+    pings.schedule_ping(socket)
+    socket.closed = True
+    gevent.sleep(0.05)
+    assert socket.queue.qsize() == 0 and socket.last_ping is None
+
+
+def test_other_async_modes_keep_engineios_own_ping_task() -> None:
+    server = engineio.Server(async_mode="threading", ping_interval=3600)
+    socket = engineio_socket.Socket(server, "sid")
+    socket.last_ping = 1.0
+    started: list[Any] = []
+    server.start_background_task = lambda target, *a, **k: started.append(target)
+    pings.schedule_ping(socket)
+    assert started == [socket._send_ping]
