@@ -142,6 +142,12 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+def system_seconds(pid: int) -> float:
+    """The CPU time a process spent in the kernel (stime: its sockets' TCP on loopback)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 def uptime_load() -> str:
     """The load averages over 1, 5 and 15 minutes, as `uptime` says them."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -250,10 +256,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         rss_after, pss_after = memory_kib(worker)
         load_before = uptime_load()
         cpu_before = cpu_seconds([worker])
+        system_before = system_seconds(worker)
         idle_from = time.monotonic()
         time.sleep(args.idle)
         idle_s = time.monotonic() - idle_from
         cpu = cpu_seconds([worker]) - cpu_before
+        system = system_seconds(worker) - system_before
         load_after = uptime_load()
         rss_held, _pss_held = memory_kib(worker)
         if args.pause:
@@ -270,6 +278,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "pss_kb_per_socket": round((pss_after - pss_before) / max(1, opened), 1),
             "rss_kb_per_socket_end_of_idle": round((rss_held - rss_before) / max(1, opened), 1),
             "idle_cpu_pct_of_core": round(100 * cpu / idle_s, 2),
+            "idle_cpu_system_share": round(system / max(cpu, 1e-9), 2),  # the kernel's (stime)
             "idle_cpu_ms_per_socket_minute": round(1000 * cpu / max(1, opened) * 60 / idle_s, 3),
             "dropped": dropped,
             "pings_per_socket": round(pings / max(1, opened), 1),  # from its opening on

@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,6 +98,8 @@ class Relay:
         # `head` alone does not tell a resume what its socket may have missed.
         self.dispatching: int | None = None
         self.streams: dict[tuple[str, str], Stream] = {}
+        # How many of those streams each (user id, session version) has: what the sweep checks.
+        self.sessions: Counter[tuple[int, int]] = Counter()
         self.inbox = self.server.eio.create_queue()
         self.empty = self.server.eio.get_queue_empty_exception()
         # The rings this process sends its peers through Redis (its commits, and its head).
@@ -357,12 +360,24 @@ class Relay:
     def attach(
         self, namespace: str, sid: str, user_id: int | None = None, session_version: int = 0
     ) -> Stream:
+        self._drop(namespace, sid)
         stream = Stream(namespace, sid, user_id, session_version)
         self.streams[(namespace, sid)] = stream
+        if user_id is not None:
+            self.sessions[(user_id, session_version)] += 1
         return stream
 
     def forget(self, namespace: str, sid: str) -> None:
-        self.streams.pop((namespace, sid), None)
+        self._drop(namespace, sid)
+
+    def _drop(self, namespace: str, sid: str) -> Stream | None:
+        stream = self.streams.pop((namespace, sid), None)
+        if stream is not None and stream.user_id is not None:
+            session = (stream.user_id, stream.session_version)
+            self.sessions[session] -= 1
+            if self.sessions[session] <= 0:
+                del self.sessions[session]
+        return stream
 
     def resume(
         self, stream: Stream, rooms: set[str], visible: ColumnElement[bool], last_id: int | None
@@ -455,23 +470,29 @@ class Relay:
         """Tells the client why (it reloads: the login page) and disconnects it."""
         self.send(namespace, sid, "reload", {"reason": reason})
         with self.lock:
-            stream = self.streams.pop((namespace, sid), None)
+            stream = self._drop(namespace, sid)
             if stream is not None:
                 stream.resumed, stream.pending = False, None
         self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     def sweep_sessions(self) -> None:
-        """Ends sockets whose session ended where no doorbell rang (e.g. the CLI without Redis)."""
-        streams = [s for s in list(self.streams.values()) if s.user_id is not None]
-        if not streams:
+        """Ends sockets whose session ended where no doorbell rang (e.g. the CLI without Redis).
+
+        It runs every `SWEEP_SECONDS` and compares sessions, not sockets: one (person, session
+        version) for all of a person's sockets here (`sessions`), so its cost grows with the
+        people connected, and the sockets are walked only when a session did end."""
+        sessions = list(self.sessions)
+        if not sessions:
             return
-        ids = sorted({s.user_id for s in streams if s.user_id is not None})
         valid: dict[int, int] = {}
-        for chunk in _chunks(ids, 500):
+        for chunk in _chunks(sorted({user_id for user_id, _version in sessions}), 500):
             valid.update(valid_session_versions(chunk))
         db.session.close()
-        for stream in streams:
-            if valid.get(stream.user_id or 0) != stream.session_version:
+        ended = {(user_id, v) for user_id, v in sessions if valid.get(user_id) != v}
+        if not ended:
+            return
+        for stream in list(self.streams.values()):
+            if (stream.user_id, stream.session_version) in ended:
                 self.end(stream.namespace, stream.sid, "session_ended")
 
 

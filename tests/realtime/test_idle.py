@@ -14,18 +14,26 @@ import pytest
 from engineio import packet
 from engineio import socket as engineio_socket
 from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from werkzeug.exceptions import NotFound
 from werkzeug.test import EnvironBuilder
 
 from ediary import create_app
+from ediary.audit.recording import Actor, Channel
+from ediary.db import db
 from ediary.extensions import socketio
+from ediary.people.models import User
+from ediary.people.operations import end_sessions
 from ediary.realtime import KIOSK_PING_INTERVAL, PEOPLE_PING_INTERVAL, ping_interval, pings
-from ediary.realtime.relay import check_pings
+from ediary.realtime.relay import Relay, check_pings
+from ediary.realtime.rooms import KIOSK, LIVE
+from tests import factories
 from tests.conftest import test_config as config_for
 
 
 @pytest.fixture
-def app() -> Iterator[Flask]:
+def bare_app() -> Iterator[Flask]:
     yield create_app(config_for("sqlite://"))
 
 
@@ -48,16 +56,15 @@ def test_the_socketio_server_is_configured_for_idle_sockets() -> None:
     assert eio.start_service_task is False  # the relay checks the pings instead (check_pings)
 
 
-def test_a_socket_events_request_context_leaves_no_garbage(app: Flask) -> None:
+def test_a_socket_events_request_context_leaves_no_garbage(bare_app: Flask) -> None:
     """A socket event runs in a request context of the Socket.IO path, which matches no route;
     the NotFound Flask keeps on the request would tie the event's frames in a cycle."""
     environ = EnvironBuilder(path="/socket.io/", query_string="EIO=4&transport=websocket")
-    gc.collect()
     gc.disable()  # what is not freed by its last reference stays, and is counted
     try:
         before = _count(NotFound)
         for _ in range(20):
-            with app.request_context(environ.get_environ()):
+            with bare_app.request_context(environ.get_environ()):
                 kept = request._get_current_object()  # type: ignore[attr-defined]
                 assert isinstance(kept.routing_exception, NotFound)
             assert kept.routing_exception is None
@@ -146,3 +153,83 @@ def test_other_async_modes_keep_engineios_own_ping_task() -> None:
     server.start_background_task = lambda target, *a, **k: started.append(target)
     pings.schedule_ping(socket)
     assert started == [socket._send_ping]
+
+
+# -- the session sweep: the backstop for sessions ended where no doorbell rang ------------------
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement sent to any database while the test runs."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    yield sent
+    event.remove(Engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def swept(app: Flask, world: factories.World, rings: list[Any]) -> Iterator[SweptRelay]:
+    yield SweptRelay(Relay(app, socketio, None))
+
+
+class SweptRelay:
+    """A relay (not started: the test drives its sweep) that records whom it ended."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self.ended: list[str] = []
+        relay.end = self._end  # type: ignore[method-assign]
+
+    def _end(self, namespace: str, sid: str, reason: str) -> None:
+        assert reason == "session_ended"
+        self.ended.append(sid)
+        self.relay.forget(namespace, sid)
+
+
+def test_the_sweep_ends_every_socket_of_an_ended_session_and_only_those(
+    swept: SweptRelay, world: factories.World, statements: list[str]
+) -> None:
+    db.session.commit()  # the world is stored (the sweep closes its session, as the pump's)
+    relay = swept.relay
+    parent, other = world.parent, world.other_parent
+    for n in range(3):  # a parent's phone, tablet and laptop
+        relay.attach(LIVE, f"parent-{n}", parent.id, parent.session_version)
+    relay.attach(LIVE, "other", other.id, other.session_version)
+    relay.attach(KIOSK, "kiosk", None)  # no person's session: never swept
+    assert relay.sessions == {
+        (parent.id, parent.session_version): 3,
+        (other.id, other.session_version): 1,
+    }
+    statements.clear()
+    relay.sweep_sessions()
+    assert swept.ended == []
+    assert len([sql for sql in statements if "users" in sql.lower()]) == 1  # one query a sweep
+
+    # Elsewhere, where no doorbell rings: only the sweep can tell (the sweep closed the session).
+    parent = end_sessions(Actor.system(Channel.CLI), db.session.get_one(User, parent.id))
+    db.session.commit()
+    relay.sweep_sessions()
+    assert sorted(swept.ended) == ["parent-0", "parent-1", "parent-2"]
+    assert relay.sessions == {(other.id, other.session_version): 1}
+    assert sorted(relay.streams) == [(KIOSK, "kiosk"), (LIVE, "other")]
+
+    # A new socket of the new session is left alone; the old ones' leaving is forgotten.
+    relay.attach(LIVE, "parent-new", parent.id, parent.session_version)
+    relay.sweep_sessions()
+    assert sorted(swept.ended) == ["parent-0", "parent-1", "parent-2"]
+
+
+def test_the_sweeps_bookkeeping_follows_sockets_that_leave(swept: SweptRelay) -> None:
+    relay = swept.relay
+    relay.attach(LIVE, "a", 7, 1)
+    relay.attach(LIVE, "b", 7, 1)
+    relay.attach(LIVE, "b", 7, 2)  # the same sid again (never in practice): counted once
+    relay.forget(LIVE, "a")
+    relay.forget(LIVE, "a")  # a second disconnect of the same socket changes nothing
+    assert relay.sessions == {(7, 2): 1}
+    relay.forget(LIVE, "b")
+    assert relay.sessions == {} and relay.streams == {}
