@@ -4,14 +4,16 @@
     python -m bench.idle --sockets 1000 --idle 30      # a quick look
 
 Starts, all of it throwaway (tests/servers/): a PostgreSQL cluster of its own seeded with
-`--parents` parent accounts (bench/world.py), a private Redis, and ONE server process with the
-production settings (provisioning/gunicorn.conf.py: gunicorn/gevent, the relay started with the
-worker, its garbage-collection tuning). Every parent logs in through the login form. Then
-`--clients` client processes open `--sockets` sockets on /live between them, each with one of the
-parents' cookies (a parent's phone and tablet share a login), the way static/js/live.js does:
-a WebSocket, the namespace's connect, `resume` from "now" (`last_id` null), and from then on
-only the answers to Engine.IO's pings. The client speaks the frames by hand (as
-tests/realtime/raw.py does) so that 10,000 of them fit beside the server on two cores.
+`--parents` parent accounts (bench/world.py), a private Redis, and ONE people's server process
+(EDIARY_SOCKETS=people, where parents' sockets go in production; `--env EDIARY_SOCKETS=all` for
+a process that serves kiosks too) with the production settings (provisioning/gunicorn.conf.py:
+gunicorn/gevent, the relay started with the worker, its garbage-collection tuning). Every
+parent logs in through the login form. Then `--clients` client processes open `--sockets`
+sockets on /live between them, each with one of the parents' cookies (a parent's phone and
+tablet share a login), the way static/js/live.js does: a WebSocket (offering per-message
+compression, as browsers do), the namespace's connect, `resume` from "now" (`last_id` null),
+and from then on only the answers to Engine.IO's pings. The client speaks the frames by hand
+(as tests/realtime/raw.py does) so that 10,000 of them fit beside the server on two cores.
 
 Prints, for the server's worker process only (its CPU and memory, not the clients'):
 - KB per socket: its VmRSS (and Pss, smaps_rollup) with the sockets open and settled, minus the
@@ -58,8 +60,11 @@ class IdleSocket:
 
     def __init__(self, url: str, cookie: str) -> None:
         ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        # Offered as every browser does; this client cannot inflate, so a server that accepted
+        # it would fail the socket here (ediary.realtime.KioskSocketPath withdraws the offer).
+        offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
         self.ws = websocket.create_connection(
-            ws_url, header=[f"Cookie: {cookie}"], origin=url, timeout=60
+            ws_url, header=[f"Cookie: {cookie}", offer], origin=url, timeout=60
         )
         self.closed = False
         self.pings = 0

@@ -64,7 +64,14 @@ class KioskSocketPath:
 
     One Socket.IO server answers both, so a single process (the demo) serves kiosks on their
     path; in production nginx sends that path to the kiosks' own processes, and which namespaces
-    a process accepts is its `SOCKETS` setting, not the path."""
+    a process accepts is its `SOCKETS` setting, not the path.
+
+    On both paths the client's offer of per-message compression is withdrawn before the
+    WebSocket handshake: simple-websocket accepts `permessage-deflate` whenever it is offered
+    (browsers always offer it), and each socket then keeps a zlib compressor from its first
+    message on, ~90 KB (bench/README.md, idle sockets), more than all the rest of an idle
+    socket. The protocol's messages are small JSON; a long replay is the one thing it would
+    shrink."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
@@ -72,5 +79,7 @@ class KioskSocketPath:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith(KIOSK_SOCKETIO_PATH):
-            environ["PATH_INFO"] = "/socket.io/" + path[len(KIOSK_SOCKETIO_PATH) :]
+            environ["PATH_INFO"] = path = "/socket.io/" + path[len(KIOSK_SOCKETIO_PATH) :]
+        if path.startswith("/socket.io/"):
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.app(environ, start_response)

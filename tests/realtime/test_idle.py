@@ -25,7 +25,13 @@ from ediary.db import db
 from ediary.extensions import socketio
 from ediary.people.models import User
 from ediary.people.operations import end_sessions
-from ediary.realtime import KIOSK_PING_INTERVAL, PEOPLE_PING_INTERVAL, ping_interval, pings
+from ediary.realtime import (
+    KIOSK_PING_INTERVAL,
+    PEOPLE_PING_INTERVAL,
+    KioskSocketPath,
+    ping_interval,
+    pings,
+)
 from ediary.realtime.relay import Relay, check_pings
 from ediary.realtime.rooms import KIOSK, LIVE
 from tests import factories
@@ -233,3 +239,22 @@ def test_the_sweeps_bookkeeping_follows_sockets_that_leave(swept: SweptRelay) ->
     assert relay.sessions == {(7, 2): 1}
     relay.forget(LIVE, "b")
     assert relay.sessions == {} and relay.streams == {}
+
+
+@pytest.mark.parametrize("path", ["/socket.io/", "/kiosk/socket.io/"])
+def test_no_socket_is_offered_per_message_compression(path: str) -> None:
+    """simple-websocket accepts permessage-deflate whenever the client offers it, and a zlib
+    compressor then stays with the socket (~90 KB): the offer never reaches it."""
+    seen: list[dict[str, Any]] = []
+
+    def inner(environ: dict[str, Any], _start_response: Any) -> list[bytes]:
+        seen.append(dict(environ))
+        return []
+
+    app = KioskSocketPath(inner)
+    offer = "permessage-deflate; client_max_window_bits"
+    app({"PATH_INFO": path, "HTTP_SEC_WEBSOCKET_EXTENSIONS": offer}, lambda *_: None)
+    app({"PATH_INFO": "/static/x.js", "HTTP_SEC_WEBSOCKET_EXTENSIONS": offer}, lambda *_: None)
+    assert seen[0]["PATH_INFO"] == "/socket.io/"
+    assert "HTTP_SEC_WEBSOCKET_EXTENSIONS" not in seen[0]
+    assert seen[1]["HTTP_SEC_WEBSOCKET_EXTENSIONS"] == offer  # nothing else is touched
