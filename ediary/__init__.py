@@ -105,6 +105,9 @@ def create_app(config: Config | None = None) -> Flask:
         client_manager=client_manager(config.REDIS_URL),  # rooms indexed by socket
         cors_allowed_origins=config.SOCKETIO_ORIGINS,
         max_http_buffer_size=256 * 1024,
+        ping_interval=realtime.ping_interval(app.config),
+        # The relay checks the pings of all sockets in one pass instead (relay._watch_pings).
+        monitor_clients=False,
     )
     realtime.init_app(app)
     if config.PROXIES:

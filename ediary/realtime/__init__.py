@@ -11,17 +11,30 @@ protocol is docs/protocol.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from ediary.extensions import socketio
 from ediary.realtime.live import LiveNamespace
 from ediary.realtime.queries import journal_head
-from ediary.realtime.rooms import KIOSK_SOCKETIO_PATH, LIVE, serves
+from ediary.realtime.rooms import KIOSK, KIOSK_SOCKETIO_PATH, LIVE, serves
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Engine.IO's heartbeat: the server pings every socket this often and the client answers. The
+# kiosk agent tells a dead link by a late ping (kiosk/connection.py), so a process that serves
+# kiosks keeps Engine.IO's default. People's processes ping half as often: at 10,000 idle
+# sockets the pings are most of a process's CPU (bench/idle.py), and a browser only needs one
+# before nginx's 75 s read timeout (provisioning/server/nginx/ediary.conf.template).
+KIOSK_PING_INTERVAL = 25
+PEOPLE_PING_INTERVAL = 50
+
+
+def ping_interval(config: Mapping[str, Any]) -> int:
+    """The Engine.IO ping interval of a process with this configuration, in seconds."""
+    return KIOSK_PING_INTERVAL if serves(config, KIOSK) else PEOPLE_PING_INTERVAL
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +45,18 @@ def init_app(app: Flask) -> None:
         socketio.on_namespace(LiveNamespace(LIVE))
     app.wsgi_app = KioskSocketPath(app.wsgi_app)  # type: ignore[method-assign]
     app.jinja_env.globals["journal_head"] = journal_head
+    app.teardown_request(_forget_routing_exception)
     app.extensions["ediary.realtime"] = True  # tells the gunicorn hook this app has a relay
+
+
+def _forget_routing_exception(_error: BaseException | None) -> None:
+    """Every socket event runs in a request context of the handshake's path, which matches no
+    route, and Flask keeps the NotFound on the request: the exception holds its traceback, the
+    traceback the frames of the event's handling (the user loaded for it among their locals),
+    and a frame the request. That cycle, one per event, waits for a full garbage collection,
+    which a worker holding thousands of sockets runs rarely (provisioning/gunicorn.conf.py):
+    KBs per socket (bench/idle.py). Without the request's reference it is freed at once."""
+    request.routing_exception = None
 
 
 class KioskSocketPath:
@@ -40,7 +64,14 @@ class KioskSocketPath:
 
     One Socket.IO server answers both, so a single process (the demo) serves kiosks on their
     path; in production nginx sends that path to the kiosks' own processes, and which namespaces
-    a process accepts is its `SOCKETS` setting, not the path."""
+    a process accepts is its `SOCKETS` setting, not the path.
+
+    On both paths the client's offer of per-message compression is withdrawn before the
+    WebSocket handshake: simple-websocket accepts `permessage-deflate` whenever it is offered
+    (browsers always offer it), and each socket then keeps a zlib compressor from its first
+    message on, ~90 KB (bench/README.md, idle sockets), more than all the rest of an idle
+    socket. The protocol's messages are small JSON; a long replay is the one thing it would
+    shrink."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
@@ -48,5 +79,7 @@ class KioskSocketPath:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith(KIOSK_SOCKETIO_PATH):
-            environ["PATH_INFO"] = "/socket.io/" + path[len(KIOSK_SOCKETIO_PATH) :]
+            environ["PATH_INFO"] = path = "/socket.io/" + path[len(KIOSK_SOCKETIO_PATH) :]
+        if path.startswith("/socket.io/"):
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.app(environ, start_response)

@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,6 +98,8 @@ class Relay:
         # `head` alone does not tell a resume what its socket may have missed.
         self.dispatching: int | None = None
         self.streams: dict[tuple[str, str], Stream] = {}
+        # How many of those streams each (user id, session version) has: what the sweep checks.
+        self.sessions: Counter[tuple[int, int]] = Counter()
         self.inbox = self.server.eio.create_queue()
         self.empty = self.server.eio.get_queue_empty_exception()
         # The rings this process sends its peers through Redis (its commits, and its head).
@@ -116,6 +119,7 @@ class Relay:
         with Session(bind=db.engine) as session:
             self.head = session.scalar(select(func.max(JournalEvent.id))) or 0
         self.socketio.start_background_task(self._pump)
+        self.socketio.start_background_task(self._watch_pings)
         if self.redis_url:
             self.socketio.start_background_task(
                 doorbell.listen,
@@ -133,6 +137,17 @@ class Relay:
                 self.empty,
                 lambda: self.head,
             )
+
+    def _watch_pings(self) -> None:
+        """Closes the Engine.IO sockets whose client stopped answering pings: Engine.IO's own
+        monitor (`monitor_clients`, switched off in `create_app`) visits the sockets one by one
+        with a timed wait between two, which is 500 wake-ups a second at 10,000 sockets and most
+        of an idle process's CPU (bench/idle.py). Here they are all visited at once, as often:
+        a socket whose ping went unanswered for `ping_timeout` is closed within twice that."""
+        eio = self.server.eio
+        while True:
+            self.socketio.sleep(eio.ping_timeout)
+            check_pings(eio)
 
     def notify(self, newest: int | None, controls: list[Control]) -> None:
         """Called after a commit in this process."""
@@ -345,12 +360,24 @@ class Relay:
     def attach(
         self, namespace: str, sid: str, user_id: int | None = None, session_version: int = 0
     ) -> Stream:
+        self._drop(namespace, sid)
         stream = Stream(namespace, sid, user_id, session_version)
         self.streams[(namespace, sid)] = stream
+        if user_id is not None:
+            self.sessions[(user_id, session_version)] += 1
         return stream
 
     def forget(self, namespace: str, sid: str) -> None:
-        self.streams.pop((namespace, sid), None)
+        self._drop(namespace, sid)
+
+    def _drop(self, namespace: str, sid: str) -> Stream | None:
+        stream = self.streams.pop((namespace, sid), None)
+        if stream is not None and stream.user_id is not None:
+            session = (stream.user_id, stream.session_version)
+            self.sessions[session] -= 1
+            if self.sessions[session] <= 0:
+                del self.sessions[session]
+        return stream
 
     def resume(
         self, stream: Stream, rooms: set[str], visible: ColumnElement[bool], last_id: int | None
@@ -443,24 +470,43 @@ class Relay:
         """Tells the client why (it reloads: the login page) and disconnects it."""
         self.send(namespace, sid, "reload", {"reason": reason})
         with self.lock:
-            stream = self.streams.pop((namespace, sid), None)
+            stream = self._drop(namespace, sid)
             if stream is not None:
                 stream.resumed, stream.pending = False, None
         self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     def sweep_sessions(self) -> None:
-        """Ends sockets whose session ended where no doorbell rang (e.g. the CLI without Redis)."""
-        streams = [s for s in list(self.streams.values()) if s.user_id is not None]
-        if not streams:
+        """Ends sockets whose session ended where no doorbell rang (e.g. the CLI without Redis).
+
+        It runs every `SWEEP_SECONDS` and compares sessions, not sockets: one (person, session
+        version) for all of a person's sockets here (`sessions`), so its cost grows with the
+        people connected, and the sockets are walked only when a session did end."""
+        sessions = list(self.sessions)
+        if not sessions:
             return
-        ids = sorted({s.user_id for s in streams if s.user_id is not None})
         valid: dict[int, int] = {}
-        for chunk in _chunks(ids, 500):
+        for chunk in _chunks(sorted({user_id for user_id, _version in sessions}), 500):
             valid.update(valid_session_versions(chunk))
         db.session.close()
-        for stream in streams:
-            if valid.get(stream.user_id or 0) != stream.session_version:
+        ended = {(user_id, v) for user_id, v in sessions if valid.get(user_id) != v}
+        if not ended:
+            return
+        for stream in list(self.streams.values()):
+            if (stream.user_id, stream.session_version) in ended:
                 self.end(stream.namespace, stream.sid, "session_ended")
+
+
+def check_pings(eio: Any) -> None:
+    """One pass of Engine.IO's monitor (`engineio.Server._service_task`): forgets the closed
+    sockets and closes those late with their pong (`Socket.check_ping_timeout`)."""
+    for socket in list(eio.sockets.values()):
+        try:
+            if socket.closed:
+                eio.sockets.pop(socket.sid, None)
+            elif not socket.closing:
+                socket.check_ping_timeout()
+        except Exception:  # one socket's disconnect handler must not spare the others
+            log.exception("closing a silent socket failed")
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Stream:
-    """One socket's place in the journal."""
+    """One socket's place in the journal (one per /live socket: slots, no `__dict__`)."""
 
     namespace: str
     sid: str
