@@ -30,6 +30,7 @@ monkey.patch_all()
 
 # ruff: noqa: E402 - the imports must come after monkey-patching
 import argparse
+import functools
 import json
 import os
 import random
@@ -261,7 +262,7 @@ def drive(
             submit(kiosk, lambda: kiosk.submit(states, base))
         for n in range(remarks):
             pupil = kiosk.info["pupils"][n % len(kiosk.info["pupils"])]
-            submit(kiosk, lambda pupil=pupil: kiosk.remark(pupil))
+            submit(kiosk, functools.partial(kiosk.remark, pupil))
 
     gevent.joinall(
         [gevent.spawn(one, k, o) for k, o in zip(kiosks, offsets, strict=True)], raise_error=True
