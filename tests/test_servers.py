@@ -15,9 +15,15 @@ import pytest
 import redis
 import requests
 
-import ediary.models  # noqa: F401 - every table, for create_all
-from ediary.db import Base, make_engine
-from tests.servers import ROOT, RedisServer, Server, ServerConfig, ServerGroup, start_or_skip
+from tests.servers import (
+    ROOT,
+    RedisServer,
+    Server,
+    ServerConfig,
+    ServerGroup,
+    schema_only_sqlite,
+    start_or_skip,
+)
 from tests.servers.process import alive
 
 pytestmark = pytest.mark.slow
@@ -43,11 +49,7 @@ def _serves(server: Server, within: float = 60) -> bool:
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     """The schema only: with the production settings the relay reads the journal at start-up."""
-    url = f"sqlite:///{tmp_path / 'ediary.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return url
+    return schema_only_sqlite(tmp_path)
 
 
 @pytest.mark.parametrize("provisioned", [False, True], ids=["test-settings", "provisioned"])

@@ -17,10 +17,15 @@ from pathlib import Path
 import pytest
 import requests
 
-import ediary.models  # noqa: F401 - every table, for create_all
-from ediary.db import Base, make_engine
 from tests.provisioning.conftest import require_tools
-from tests.servers import Nginx, Server, ServerConfig, ServerGroup, self_signed
+from tests.servers import (
+    Nginx,
+    Server,
+    ServerConfig,
+    ServerGroup,
+    schema_only_sqlite,
+    self_signed,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +33,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     """The schema only: with the production settings the relay reads the journal at start-up."""
-    url = f"sqlite:///{tmp_path / 'ediary.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return url
+    return schema_only_sqlite(tmp_path)
 
 
 def _kiosks_process(database: str, *, systemd: bool = True) -> ServerConfig:

@@ -8,13 +8,11 @@ counting sees its journal query), and so is a resume that meets a dispatch under
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 
 from ediary.access.scope import scope_of
 from ediary.audit.recording import Actor, Channel
@@ -28,19 +26,6 @@ from tests import factories
 from tests.realtime.conftest import school_today
 
 JOURNAL = JournalEvent.__tablename__
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement sent to any database while the test runs."""
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", note)
-    yield sent
-    event.remove(Engine, "before_cursor_execute", note)
 
 
 class Sockets:

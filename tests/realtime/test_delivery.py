@@ -358,7 +358,9 @@ def _wants_grades_by_email(actor: Actor, user: User) -> None:
     verified_contacts(user, email=f"{user.login}@szkola.example")
 
 
-def test_under_the_writers_lock_the_commit_only_inserts(world: World, session: Any) -> None:
+def test_under_the_writers_lock_the_commit_only_inserts(
+    world: World, session: Any, statements: list[str]
+) -> None:
     """Who is told of an event, and how, is read before the commit takes the journal's lock:
     under it the commit only writes (the journal rows, their messages), then COMMITs. The
     message still names its event's id, given under the lock."""
@@ -367,19 +369,12 @@ def test_under_the_writers_lock_the_commit_only_inserts(world: World, session: A
         pytest.skip("SQLite has one writer at a time anyway")
     _wants_grades_by_email(SYSTEM, world.parent)
     session.commit()
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        record_grade(
-            _teacher(world), pupil=world.pupil, subject=world.math, value="4", given_on=world.today
-        )
-        session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    statements.clear()
+    record_grade(
+        _teacher(world), pupil=world.pupil, subject=world.math, value="4", given_on=world.today
+    )
+    session.commit()
+    sent = [" ".join(statement.split()) for statement in statements]
     lock = next(n for n, s in enumerate(sent) if "pg_advisory_xact_lock" in s)
     before = sent[:lock]
     under = [s for s in sent[lock + 1 :] if "SAVEPOINT" not in s]  # the test's outer transaction

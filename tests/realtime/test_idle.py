@@ -14,8 +14,6 @@ import pytest
 from engineio import packet
 from engineio import socket as engineio_socket
 from flask import Flask, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import NotFound
 from werkzeug.test import EnvironBuilder
 
@@ -162,19 +160,6 @@ def test_other_async_modes_keep_engineios_own_ping_task() -> None:
 
 
 # -- the session sweep: the backstop for sessions ended where no doorbell rang ------------------
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement sent to any database while the test runs."""
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", note)
-    yield sent
-    event.remove(Engine, "before_cursor_execute", note)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ waited for on its port, stopped (SIGTERM, then SIGKILL), killed with SIGKILL on 
 restarted; nothing started here outlives the test or the benchmark that started it.
 
 - `Server`, `ServerConfig`, `running_server` (gunicorn.py): one ediary process, gunicorn with
-  the gevent worker, with the test settings or provisioning/gunicorn.conf.py's;
+  the gevent worker, with the test settings or provisioning/gunicorn.conf.py's (on a
+  `schema_only_sqlite` database, say);
   `ServerGroup`: N of them joined by Redis, as production runs them behind nginx.
 - `RedisServer` (redis.py): a private redis-server on a free port, to stop and start again.
 - `PostgresCluster`, `make_pg_database`, `drop_pg_database` (postgres.py): a cluster of its own
@@ -31,6 +32,7 @@ from tests.servers.gunicorn import (
     ServerConfig,
     ServerGroup,
     running_server,
+    schema_only_sqlite,
 )
 from tests.servers.nginx import Nginx, loopback_nginx_conf, self_signed
 from tests.servers.postgres import (
@@ -75,6 +77,7 @@ __all__ = [
     "postgres_unreachable",
     "rss_kib",
     "running_server",
+    "schema_only_sqlite",
     "self_signed",
     "start_or_skip",
     "tool",

@@ -203,3 +203,16 @@ class ServerGroup(Started):
     @property
     def started(self) -> bool:
         return any(server.started for server in self.servers)
+
+
+def schema_only_sqlite(directory: Path) -> str:
+    """A SQLite database in `directory` with the schema and nothing else: enough for a server
+    on the production settings, whose relay reads the journal at start-up."""
+    import ediary.models  # noqa: F401 - every table, for create_all
+    from ediary.db import Base, make_engine
+
+    url = f"sqlite:///{directory / 'ediary.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
