@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ediary.access.revocation import access_changed
 from ediary.audit.recording import Actor, operation
 from ediary.db import db
+from ediary.diary.operations.common import lesson_fields
 from ediary.errors import Conflict, Refusal
 from ediary.journal.operations import publish
 from ediary.people.models import Role, User
@@ -153,10 +154,7 @@ def cancel_lesson(actor: Actor, lesson: Lesson, *, base_version: int | None = No
         school_id=lesson.school_id,
         audience_id=lesson.class_id,
         class_id=lesson.class_id,
-        lesson_id=lesson.id,
-        date=lesson.date.isoformat(),
-        slot_number=lesson.slot_number,
-        subject=lesson.subject.name,
+        **lesson_fields(lesson),
     )
     return lesson
 
@@ -335,10 +333,7 @@ def _publish_substituted(lesson: Lesson, teacher: User, merged_with: str = "") -
         school_id=lesson.school_id,
         audience_id=lesson.class_id,
         class_id=lesson.class_id,
-        lesson_id=lesson.id,
-        date=lesson.date.isoformat(),
-        slot_number=lesson.slot_number,
-        subject=lesson.subject.name,
+        **lesson_fields(lesson),
         teacher=teacher.full_name,
         merged=bool(merged_with),
         merged_with=merged_with,
