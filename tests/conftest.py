@@ -117,10 +117,27 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def app(backend: str, fresh_database_url: Callable[[str], str]) -> Iterator[Flask]:
     app = create_app(test_config(fresh_database_url(backend)))
-    assert db.engine is not None
-    Base.metadata.create_all(db.engine)
+    engine = db.engine
+    assert engine is not None
+    Base.metadata.create_all(engine)
     yield app
-    db.engine.dispose()
+    engine.dispose()  # its own engine: `db` may be bound to another one by now
+
+
+@pytest.fixture(autouse=True)
+def _db_bound_back() -> Iterator[None]:
+    """create_app rebinds the process-wide `db`. A test that makes an app of its own and leaves
+    it bound would run the next tests on its engine, and drop the session's engine unclosed: its
+    pooled PostgreSQL connections were then collected open, a ResourceWarning failing whichever
+    later test the garbage collector happened to run in."""
+    saved = db.engine
+    yield
+    if db.engine is not saved:
+        db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        if saved is not None:
+            db.bind(saved)
 
 
 @pytest.fixture

@@ -85,9 +85,6 @@ def test_every_operation_leaves_the_rooms_as_the_library_does(seed: int) -> None
     assert ours.rooms_of_sid == {}  # nothing kept for sockets that are gone
 
 
-# Its allocations can run a full garbage collection, which reports another test's unclosed
-# psycopg connection here (a known leak in tests/realtime, still to find): not this test's.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_disconnect_looks_only_at_its_own_rooms() -> None:
     """Two thousand other sockets, each in rooms of its own: the disconnect touches none."""
     _theirs, ours = _pair()
