@@ -51,6 +51,9 @@ class Entry:
     refusal: str | None = None
 
 
+LOGIN_ATTEMPTS = 10
+
+
 class KioskSim:
     """One classroom computer, made of the kiosk agent's own parts: enrolled with a one-time code
     (`python -m kiosk enroll`), its SQLite outbox (kiosk/outbox.py: every entry on disk with a
@@ -67,6 +70,7 @@ class KioskSim:
         self.token: str | None = None
         self.teacher_id: int | None = None
         self.logged_in = gevent.event.Event()
+        self.logging_in = False  # one login at a time, however often the link comes back
         self.connects = 0
         self.errors: dict[str, int] = {}
         state_dir = state_dir / f"kiosk-{info['id']}"
@@ -122,19 +126,30 @@ class KioskSim:
     def _online(self) -> None:
         self.connects += 1
         self.sender.wake()  # as the agent does: the sender waits while offline
-        if self.token is None:
+        if self.token is None and not self.logging_in:
+            self.logging_in = True
             gevent.spawn(self._login)
 
-    def _login(self) -> None:
-        try:
-            ack = self.connection.call(
-                protocol.LOGIN, {"login": self.info["teacher"], "password": self.password}
-            )
-        except Unavailable as error:
-            self._note(f"login:{error}")
-            return
-        if protocol.refusal(ack) is not None:
-            self._note(f"login:{protocol.refusal(ack)}")
+    def _login(self, attempts: int = LOGIN_ATTEMPTS) -> None:
+        """The teacher logs in, and taps "Zaloguj" again a few seconds after a refusal or no
+        answer, as a person at the kiosk does (a city's thousand logging in at once overran the
+        servers' database pools: one try each left teachers out for the whole drill)."""
+        for attempt in range(attempts):
+            if attempt:
+                gevent.sleep(random.uniform(2.0, 8.0))  # noqa: S311 - a person's pause
+            try:
+                ack = self.connection.call(
+                    protocol.LOGIN, {"login": self.info["teacher"], "password": self.password}
+                )
+            except Unavailable as error:
+                self._note(f"login:{error}")
+                continue
+            if protocol.refusal(ack) is not None:
+                self._note(f"login:{protocol.refusal(ack)}")
+                continue
+            break
+        else:
+            self.logging_in = False
             return
         self.token = str(ack["session"])
         self.teacher_id = int(ack["teacher"]["id"])
