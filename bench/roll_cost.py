@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import time
@@ -183,6 +184,7 @@ def run(
     event.listen(Session, "after_rollback", meter.transaction_end)
     samples: dict[str, list[tuple[float, float, int, float]]] = {"insert": [], "update": []}
     profiler = cProfile.Profile() if profile else None
+    database = _DatabaseMeter(db.engine)
     for round_number in range(rounds):
         for n, info in enumerate(world.kiosks):
             if kind == "remark":
@@ -222,6 +224,7 @@ def run(
                 raise SystemExit(f"roll not applied: {ack}")
             sample = "insert" if round_number == 0 else "update"
             samples[sample].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
+    database_cost = database.per_submission(rounds * len(world.kiosks))
     event.remove(db.engine, "before_cursor_execute", meter.before_execute)
     event.remove(db.engine, "after_cursor_execute", meter.after_execute)
     event.remove(Session, "after_commit", meter.transaction_end)
@@ -243,6 +246,12 @@ def run(
             continue
         ms, cpu, statements, lock = (statistics.median(c) for c in zip(*rows, strict=True))
         print(f"{label:<28}{len(rows):>5}{ms:>10.2f}{cpu:>10.2f}{statements:>12.1f}{lock:>10.2f}")
+    if database_cost is not None:
+        cpu_ms, wal_bytes = database_cost
+        print(
+            f"PostgreSQL per submission: {cpu_ms:.2f} ms of CPU (every postgres process of this "
+            f"machine, its background writers included), {wal_bytes:,.0f} bytes of WAL"
+        )
     if profiler is not None and profile:
         profiler.dump_stats(profile)
         print(f"\nprofile of the rolls only: {profile} (python -m pstats {profile})")
@@ -254,6 +263,39 @@ def run(
             print(f"{count / len(every):7.2f}  {statement}")
     db.session.remove()
     db.engine.dispose()
+
+
+class _DatabaseMeter:
+    """What the submissions cost PostgreSQL, from the loop's start to its end: the CPU of every
+    `postgres` process of this machine (/proc; the server is local) and the WAL written. Nothing
+    on SQLite."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.postgresql = engine.dialect.name == "postgresql"
+        self.start = (self._cpu_seconds(), self._wal()) if self.postgresql else None
+
+    def _wal(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")).scalar())
+
+    @staticmethod
+    def _cpu_seconds() -> float:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)
+            except OSError:  # gone meanwhile
+                continue
+            if fields[0].endswith("(postgres"):
+                ticks += sum(int(f) for f in fields[1].split()[11:13])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def per_submission(self, submissions: int) -> tuple[float, float] | None:
+        if self.start is None:
+            return None
+        cpu, wal = self._cpu_seconds() - self.start[0], self._wal() - self.start[1]
+        return cpu * 1000 / submissions, wal / submissions
 
 
 def main() -> None:
