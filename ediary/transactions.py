@@ -47,14 +47,13 @@ HOOKS: tuple[Hook, ...] = (
     # Last, so nothing above sees a row it would not write.
     Hook("before_flush", delivery.hold_events),
     # --- after each flush ----------------------------------------------------------------------
-    # Those that read journal rows (`session.new`) see them only in the flush of the commit that
-    # numbers them (`delivery.number_events`), which runs under the lock: they stay cheap.
+    # No journal row reaches them: rows are held at each flush and inserted at the commit by
+    # `delivery.number_events`, outside the unit of work.
     # The history rows (§21), the legal record of exactly the rows this flush wrote: first, so a
     # failure anywhere below leaves no flush without its history (the flush fails whole).
     Hook("after_flush", recording.write_history),
-    # Notifications: the e-mails, SMS and pushes of this flush's journal events (found by
-    # `plan_messages` before the lock), written by the same flush so the event and its messages
-    # commit together or not at all (the durable queue).
+    # Notifications of a journal row written by a flush rather than held (none is today:
+    # `queue_planned` below queues the messages of the rows numbered at the commit).
     # The two listeners above write rows; the two below only take notes, in the order of the
     # commit steps they serve, and none of them reads another's notes.
     Hook("after_flush", enqueue.queue_messages),
@@ -68,12 +67,15 @@ HOOKS: tuple[Hook, ...] = (
     # first, so the next listener sees every row of the transaction.
     Hook("before_commit", revocation.require_declarations),
     # Who is told of the held journal rows, and how (e-mail, SMS, Web Push), read now, before
-    # the lock below: the rows are inserted under it by `queue_messages`, with their events.
+    # the lock below: the rows are inserted under it by `queue_planned`, with their events.
     Hook("before_commit", enqueue.plan_messages),
     # The journal's commit-order lock (PostgreSQL advisory lock), held from here to the end of
-    # COMMIT, and the held journal rows inserted under it: their ids, in commit order. The
-    # after_flush listeners above run for them now (planned messages inserted, rows noted).
+    # COMMIT, and the held journal rows inserted under it in one statement: their ids, in
+    # commit order, and the rows noted for the relays.
     Hook("before_commit", delivery.number_events),
+    # The e-mails, SMS and pushes planned for those rows, inserted with their ids, under the
+    # lock: the event and its messages commit together or not at all (the durable queue).
+    Hook("before_commit", enqueue.queue_planned),
     # A kiosk submission's stored result names its events' ids, known only now.
     Hook("before_commit", submissions.fill_event_ids),
     # The declared revocations placed in journal order: the newest id, read under the lock.

@@ -74,6 +74,7 @@ def test_the_hooks_are_installed_by_create_app_alone_in_their_written_order() ->
         "before_commit",  # declarations checked, after the work's last flush
         "before_commit",  # who is told of the held rows, read before the lock
         "before_commit",  # the lock, and the journal rows numbered under it
+        "before_commit",  # their planned messages inserted with their ids
         "before_commit",  # a kiosk submission's event ids, known only now
         "before_commit",  # controls after the newest id, still under the lock
         "after_commit",

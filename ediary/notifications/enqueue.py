@@ -264,7 +264,7 @@ PLANNED: TransactionNotes[Planned] = TransactionNotes("ediary.notifications.plan
 def plan_messages(session: Session) -> None:
     """`before_commit`, before the journal's lock is taken (realtime/delivery.py): who is told
     of the transaction's held journal rows, and how, is read now, while other writers go on, so
-    that under the lock only the INSERTs are left (`queue_messages`)."""
+    that under the lock only the INSERTs are left (`queue_planned`)."""
     if session.get_nested_transaction() is not None:
         return  # a savepoint's release: the whole transaction is planned at its commit
     planned = {id(note.event) for note in PLANNED.get(session)}
@@ -275,24 +275,36 @@ def plan_messages(session: Session) -> None:
     PLANNED.add(session, [Planned(row, None, {}) for row in events] + found)
 
 
-def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
-    """`after_flush`: the messages and pushes of the journal events this flush wrote.
+def queue_planned(session: Session) -> None:
+    """`before_commit`, after `delivery.number_events` gave the held journal rows their ids:
+    the messages and pushes planned for them before the lock (`plan_messages`), inserted now,
+    under it, so the events and their messages commit together or not at all."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint's release: the whole transaction is queued at its commit
+    notes = [note for note in PLANNED.get(session) if note.event.id is not None]
+    events = {id(note.event): note.event for note in notes}
+    queue_first_cancelled(session, sorted(events.values(), key=lambda e: e.id))
+    _insert(session, notes)
 
-    Those planned before the lock are inserted as planned; an event written without being held
-    (none does today) is planned here, under the lock."""
-    queue_first_cancelled(session)
-    events = [obj for obj in session.new if isinstance(obj, JournalEvent)]
-    if not events:
-        return
-    notes = PLANNED.get(session)
-    planned = {id(note.event) for note in notes}
-    flushed = {id(row) for row in events}
-    rows = [note for note in notes if note.table is not None and id(note.event) in flushed]
-    fresh = sorted((row for row in events if id(row) not in planned), key=lambda e: e.id)
-    if fresh:
-        rows.extend(_outgoing(session.connection(), fresh, utcnow()))
+
+def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
+    """`after_flush`: the messages and pushes of journal rows written by a flush rather than
+    held for the commit. None is today: every journal row is held and numbered at the commit,
+    where `queue_planned` queues its messages. Such a row would be planned here, under the
+    lock."""
+    events = sorted(
+        (obj for obj in session.new if isinstance(obj, JournalEvent)), key=lambda e: e.id
+    )
+    if events:
+        queue_first_cancelled(session, events)
+        _insert(session, _outgoing(session.connection(), events, utcnow()))
+
+
+def _insert(session: Session, notes: list[Planned]) -> None:
     for table in (OutgoingPush, OutgoingMessage):
-        values = [note.values | {"event_id": note.event.id} for note in rows if note.table is table]
+        values = [
+            note.values | {"event_id": note.event.id} for note in notes if note.table is table
+        ]
         if values:
             session.connection().execute(insert(table), values)
 
@@ -339,20 +351,13 @@ def _outgoing(
     return found + messages
 
 
-def queue_first_cancelled(session: Session) -> None:
-    """From `queue_messages`: a cancelled lesson that was a pupil's first of the day, still
-    ahead, is told to the guardians who chose it (`Topic.FIRST_CANCELLED`), with the lesson
-    the day now starts with. Class events (`lesson.cancelled`) name no pupil, so this finds
-    the pupils itself; a merged lesson is not cancelled for its pupils (they sit in the other
-    group's)."""
-    events = sorted(
-        (
-            obj
-            for obj in session.new
-            if isinstance(obj, JournalEvent) and obj.type == "lesson.cancelled"
-        ),
-        key=lambda e: e.id,
-    )
+def queue_first_cancelled(session: Session, numbered: list[JournalEvent]) -> None:
+    """Of journal rows just numbered (in id order): a cancelled lesson that was a pupil's first
+    of the day, still ahead, is told to the guardians who chose it (`Topic.FIRST_CANCELLED`),
+    with the lesson the day now starts with. Class events (`lesson.cancelled`) name no pupil, so
+    this finds the pupils itself; a merged lesson is not cancelled for its pupils (they sit in
+    the other group's)."""
+    events = [row for row in numbered if row.type == "lesson.cancelled"]
     if not events:
         return
     connection = session.connection()
