@@ -30,6 +30,8 @@ timeout = int(os.environ.get("EDIARY_WORKER_TIMEOUT", "30"))
 # On SIGTERM, sockets get this long to close; clients reconnect (to another process) and resume
 # from the journal, so a short grace loses nothing.
 graceful_timeout = int(os.environ.get("EDIARY_GRACEFUL_TIMEOUT", "10"))
+# Longer than nginx keeps an idle upstream connection (`keepalive_timeout` in
+# server/nginx/ediary.conf.template), so nginx is the one that closes it.
 keepalive = 5
 # Never recycle the worker on a request count: a recycle drops every socket of the process.
 max_requests = 0

@@ -6,6 +6,7 @@ broken file, so that a pass means something."""
 from __future__ import annotations
 
 import re
+import runpy
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -309,6 +310,17 @@ def test_a_kiosks_connection_refused_by_one_process_goes_on_to_the_next(tmp_path
     assert not [line for line in settings if "next_upstream_tries" in line]  # every process
     kiosk_upstream = site[site.index("upstream ediary_kiosk") :].split("}", 1)[0]
     assert re.findall(r"server 127\.0\.0\.1:\d+ (.*);", kiosk_upstream) == ["max_fails=0"] * 2
+
+
+def test_nginx_closes_an_idle_upstream_connection_before_gunicorn_does(tmp_path: Path) -> None:
+    """Otherwise a request sent on a connection gunicorn is closing gets no answer, and nginx
+    does not retry a POST: the city drill's parents' logins answered 502."""
+    site = render_nginx(tmp_path).read_text()
+    upstream = site[site.index("upstream ediary_app") :].split("}", 1)[0]
+    found = re.search(r"^\s*keepalive_timeout (\d+)s;", upstream, re.MULTILINE)
+    assert found is not None, upstream
+    gunicorn = runpy.run_path(str(PROVISIONING / "gunicorn.conf.py"))
+    assert int(found.group(1)) < gunicorn["keepalive"]
 
 
 def test_the_site_needs_the_kiosks_processes(tmp_path: Path) -> None:
