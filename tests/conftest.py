@@ -25,6 +25,7 @@ import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import ediary.models  # noqa: F401 - every table known to create_all in every test module
@@ -138,6 +139,19 @@ def _db_bound_back() -> Iterator[None]:
             db.engine.dispose()
         if saved is not None:
             db.bind(saved)
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement sent to any database while the test runs."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    yield sent
+    event.remove(Engine, "before_cursor_execute", note)
 
 
 @pytest.fixture

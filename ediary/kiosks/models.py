@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ediary.audit.recording import Audited
 from ediary.db import Base, utcnow
-from ediary.schools.models import Room
+from ediary.schools.models import Room, School
 
 
 class Kiosk(Audited, Base):
@@ -29,6 +29,9 @@ class Kiosk(Audited, Base):
     revoked_at: Mapped[dt.datetime | None]
 
     room: Mapped[Room] = relationship()
+    # Held by the kiosk once read: SQLAlchemy's identity map keeps objects weakly, and a school
+    # read for one check and let go was read again by the next (a submission read it twice).
+    school: Mapped[School] = relationship()
 
     @property
     def enrolled(self) -> bool:

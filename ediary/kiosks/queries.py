@@ -29,9 +29,7 @@ UPCOMING = dt.timedelta(minutes=15)
 
 
 def school_of(kiosk: Kiosk) -> School:
-    school = db.session.get(School, kiosk.school_id)
-    assert school is not None  # a foreign key
-    return school
+    return kiosk.school
 
 
 def school_today(school: School, now: dt.datetime) -> dt.date:

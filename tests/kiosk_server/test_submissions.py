@@ -4,6 +4,7 @@ cleanly (nothing written) outside the kiosk's scope, conflicts reported, never s
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -85,6 +86,20 @@ def test_a_roll_is_one_submission_and_one_transaction(kiosk: Any, kworld: KioskW
     }
     codes = {a.pupil_id: a.type.code for a in db.session.scalars(select(Attendance))}
     assert codes == {kworld.pupil.id: "nb", kworld.classmate.id: "ob"}
+
+
+def test_a_submission_reads_its_school_once(
+    kiosk: Any, kworld: KioskWorld, statements: list[str]
+) -> None:
+    """The session's check and the lesson's entry hours both need the school: the kiosk holds
+    it once read (SQLAlchemy's identity map alone keeps it only while something refers to it)."""
+    payload, lesson_id = _roll(kworld, pupil="nb"), kworld.lesson.id
+    db.session.expunge_all()  # as in a server: nothing loaded that the test's world holds
+    statements.clear()
+    ack = submit(kiosk, kiosk.token, "roll", lesson_id, payload)
+    assert ack["ok"] is True and ack["status"] == "applied", ack
+    from_schools = [s for s in statements if re.search(r"\bFROM schools\b", s)]
+    assert len(from_schools) == 1, from_schools
 
 
 def test_the_events_are_announced_as_delivered_after_the_ack(

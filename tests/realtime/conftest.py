@@ -22,8 +22,7 @@ import pytest
 import requests
 import socketio
 from flask import Flask
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from ediary.db import Base, db, make_engine
 from ediary.journal.models import JournalEvent
@@ -324,16 +323,3 @@ class WebTeacher:
             timeout=10,
         )
         assert response.status_code == 302, response.status_code
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement sent to any database while the test runs."""
-    sent: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", note)
-    yield sent
-    event.remove(Engine, "before_cursor_execute", note)
