@@ -4,7 +4,7 @@ Session listeners, like the history writer (`audit/recording.py`), installed by
 `ediary.transactions`: whichever operation publishes an event, the messages its readers asked
 for are inserted by the flush that writes the event, so the event and its messages commit
 together or not at all. Who is told is read before the commit takes the journal's lock
-(`plan_messages`); under the lock only the rows are inserted (`queue_messages`). Nothing is sent
+(`plan_messages`); under the lock only the rows are inserted (`queue_planned`). Nothing is sent
 here; `sender.py` sends outside any request.
 """
 
@@ -257,7 +257,7 @@ class Planned(NamedTuple):
 
 
 # The outgoing rows of a transaction's journal rows, found before its commit takes the journal's
-# lock (`plan_messages`), inserted by the flush that numbers the rows (`queue_messages`).
+# lock (`plan_messages`), inserted once the rows are numbered under it (`queue_planned`).
 PLANNED: TransactionNotes[Planned] = TransactionNotes("ediary.notifications.planned")
 
 
