@@ -21,8 +21,8 @@ Figures only: nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
-import os
 import pstats
 import statistics
 import time
@@ -52,6 +52,7 @@ from ediary.kiosks.sockets import device_of
 from ediary.notifications.models import NotificationPreference
 from ediary.people.models import User
 from ediary.realtime.delivery import JOURNAL_LOCK_KEY
+from tests.servers import cpu_seconds
 
 CODES = ("ob", "nb", "sp")  # present, absent, late: as bench/run.py cycles them
 SYSTEM = Actor.system(Channel.IMPORT)
@@ -281,21 +282,22 @@ class _DatabaseMeter:
 
     @staticmethod
     def _cpu_seconds() -> float:
-        ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)
-            except OSError:  # gone meanwhile
-                continue
-            if fields[0].endswith("(postgres"):
-                ticks += sum(int(f) for f in fields[1].split()[11:13])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(_postgres_pids())
 
     def per_submission(self, submissions: int) -> tuple[float, float] | None:
         if self.start is None:
             return None
         cpu, wal = self._cpu_seconds() - self.start[0], self._wal() - self.start[1]
         return cpu * 1000 / submissions, wal / submissions
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for command in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if command.read_text().strip() == "postgres":
+                pids.append(int(command.parent.name))
+    return pids
 
 
 def main() -> None:

@@ -173,29 +173,26 @@ class Kiosk:
             self.token = ack["session"]
 
     def submit(self, states: dict[str, str], base: dict[str, str | None]) -> dict[str, Any]:
-        if self.token is None:  # the bare relay
-            data = {"lesson": self.info["lesson"], "pupils": self.info["pupils"], "states": states}
-        else:
-            data = {
-                "key": str(uuid.uuid4()),
-                "session": self.token,
-                "kind": "roll",
-                "lesson_id": self.info["lesson"],
-                "payload": {"states": states, "base": base},
-            }
-        return self.sio.call("submit", data, namespace="/kiosk", timeout=120)
+        return self._send("roll", {"states": states, "base": base}, self.info["pupils"], states)
 
     def remark(self, pupil: int) -> dict[str, Any]:
         """One remark about `pupil`: an entry of one event (the bare relay: a roll of one)."""
-        if self.token is None:
-            data = {"lesson": self.info["lesson"], "pupils": [pupil], "states": {str(pupil): "u"}}
+        payload = {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga innym."}
+        return self._send("remark", payload, [pupil], {str(pupil): "u"})
+
+    def _send(
+        self, kind: str, payload: dict[str, Any], pupils: list[int], states: dict[str, str]
+    ) -> dict[str, Any]:
+        """The entry as the kiosk agent sends it; the bare relay takes the pupils and states."""
+        if self.token is None:  # the bare relay
+            data = {"lesson": self.info["lesson"], "pupils": pupils, "states": states}
         else:
             data = {
                 "key": str(uuid.uuid4()),
                 "session": self.token,
-                "kind": "remark",
+                "kind": kind,
                 "lesson_id": self.info["lesson"],
-                "payload": {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga innym."},
+                "payload": payload,
             }
         return self.sio.call("submit", data, namespace="/kiosk", timeout=120)
 

@@ -625,7 +625,7 @@ class Harness:
             server_cpu = [v for k, v in cpu["cpu_s"].items() if k in ("people", "kiosks", "all")]
             per_entry = None
             if acked and None not in server_cpu:
-                per_entry = round(1000 * sum(v or 0.0 for v in server_cpu) / acked, 1)
+                per_entry = round(1000 * sum(server_cpu) / acked, 1)
             result.update(cpu, server_cpu_ms_per_entry=per_entry)
             # Proof that the fault hit the clients: how many connections had to be made again.
             result["kiosk_reconnects"] = sum(k.connects for k in self.kiosks) - kiosk_connects
@@ -815,8 +815,8 @@ def main() -> int:
     for name in ("kiosk_processes", "kiosks", "parents", "spread"):
         if getattr(args, name) is not None:
             profile[name] = getattr(args, name)
-    args.phases = [p for p in (args.phases or profile.pop("phases", ",".join(PHASES))).split(",")]
-    profile.pop("phases", None)
+    phases = profile.pop("phases", ",".join(PHASES))
+    args.phases = [p for p in (args.phases or phases).split(",") if p]
     print(f"district: profile {args.profile}: {json.dumps(profile)}", flush=True)
     # 10,000 held sockets, the proxies' pairs and the servers' own (they inherit the limit).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

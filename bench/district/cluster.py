@@ -69,7 +69,6 @@ class Cluster:
     servers: ServerGroup | None = None
     nginx: Nginx | None = None
     port: int = 0
-    restarts: int = 0  # processes started again after their worker died (as systemd does)
     closing: bool = False
     killed: list[str] = field(default_factory=list)  # the kind of each process killed
 
@@ -211,7 +210,6 @@ class Cluster:
             time.sleep(0.05)
         if server.running:
             return  # the master replaced its worker itself (gunicorn without our settings)
-        self.restarts += 1
         time.sleep(restart_seconds(UNIT.read_text()))
         if not self.closing:
             server.start()
