@@ -61,7 +61,8 @@ class IdleSocket:
     def __init__(self, url: str, cookie: str) -> None:
         ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         # Offered as every browser does; this client cannot inflate, so a server that accepted
-        # it would fail the socket here (ediary.realtime.KioskSocketPath withdraws the offer).
+        # it would fail the socket here (ediary.realtime.SocketPaths withdraws the offer, and
+        # ediary.realtime.websocket never accepts it).
         offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
         self.ws = websocket.create_connection(
             ws_url, header=[f"Cookie: {cookie}", offer], origin=url, timeout=60

@@ -5,8 +5,8 @@
 Flask-SocketIO keeps each socket in the memory of the process that accepted it, so a process has
 exactly one worker; a larger site runs N such processes on N ports (EDIARY_BIND) behind nginx
 with sticky sessions, joined by Redis (EDIARY_REDIS_URL). The worker is gevent (never eventlet:
-DESIGN.md); WebSockets are served by python-engineio with simple-websocket on gunicorn's own
-socket, so no gevent-websocket handler is needed.
+DESIGN.md); WebSockets are served by python-engineio on gunicorn's own socket, framed by wsproto
+in the request's greenlet (ediary/realtime/websocket.py), so no gevent-websocket handler is needed.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import engineio
 from flask import Flask, request
 
 from ediary.extensions import socketio
@@ -43,7 +44,10 @@ def init_app(app: Flask) -> None:
     itself: ediary/kiosks/api.py)."""
     if serves(app.config, LIVE):
         socketio.on_namespace(LiveNamespace(LIVE))
-    app.wsgi_app = KioskSocketPath(app.wsgi_app)  # type: ignore[method-assign]
+    middleware = app.wsgi_app  # Flask-SocketIO's, around the app's own
+    if not isinstance(middleware, engineio.WSGIApp):
+        raise RuntimeError("realtime.init_app comes right after socketio.init_app")
+    app.wsgi_app = SocketPaths(app, socketio.server, middleware.wsgi_app)  # type: ignore[method-assign]
     app.jinja_env.globals["journal_head"] = journal_head
     app.teardown_request(_forget_routing_exception)
     app.extensions["ediary.realtime"] = True  # tells the gunicorn hook this app has a relay
@@ -59,27 +63,39 @@ def _forget_routing_exception(_error: BaseException | None) -> None:
     request.routing_exception = None
 
 
-class KioskSocketPath:
-    """Serves the kiosks' Socket.IO path (`/kiosk/socket.io/`) as the default `/socket.io/`.
+class SocketPaths:
+    """Sends the Socket.IO paths to the Socket.IO server and everything else to the app: what
+    Flask-SocketIO's middleware does, without its per-request costs that stay with a socket.
 
-    One Socket.IO server answers both, so a single process (the demo) serves kiosks on their
-    path; in production nginx sends that path to the kiosks' own processes, and which namespaces
-    a process accepts is its `SOCKETS` setting, not the path.
+    The kiosks' path (`/kiosk/socket.io/`) is served as the default `/socket.io/`. One Socket.IO
+    server answers both, so a single process (the demo) serves kiosks on their path; in
+    production nginx sends that path to the kiosks' own processes, and which namespaces a
+    process accepts is its `SOCKETS` setting, not the path.
 
-    On both paths the client's offer of per-message compression is withdrawn before the
-    WebSocket handshake: simple-websocket accepts `permessage-deflate` whenever it is offered
-    (browsers always offer it), and each socket then keeps a zlib compressor from its first
-    message on, ~90 KB (bench/README.md, idle sockets), more than all the rest of an idle
-    socket. The protocol's messages are small JSON; a long replay is the one thing it would
-    shrink."""
+    Per socket, Flask-SocketIO's middleware copies the WSGI environ (to add `flask.app`, which
+    its event handlers read), and python-engineio's defines a class (a wrapper of gunicorn's
+    socket for eventlet's WebSocket, which is not used here): each is kept with the socket for
+    its life, a few KB at 10,000 idle sockets (bench/idle.py). Here the environ gets `flask.app`
+    itself.
 
-    def __init__(self, app: WSGIApp) -> None:
-        self.app = app
+    The client's offer of per-message compression is withdrawn before the WebSocket handshake:
+    simple-websocket (the transport where ediary.realtime.websocket is not installed) accepts
+    `permessage-deflate` whenever it is offered (browsers always offer it), and each socket then
+    keeps a zlib compressor from its first message on, ~90 KB (bench/README.md, idle sockets),
+    more than all the rest of an idle socket. The protocol's messages are small JSON; a long
+    replay is the one thing it would shrink."""
+
+    def __init__(self, flask_app: Flask, server: Any, pages: WSGIApp) -> None:
+        self.flask_app = flask_app
+        self.server = server  # the Socket.IO server
+        self.pages = pages
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith(KIOSK_SOCKETIO_PATH):
             environ["PATH_INFO"] = path = "/socket.io/" + path[len(KIOSK_SOCKETIO_PATH) :]
-        if path.startswith("/socket.io/"):
-            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        return self.app(environ, start_response)
+        if not path.startswith("/socket.io/"):
+            return self.pages(environ, start_response)
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        environ["flask.app"] = self.flask_app
+        return self.server.handle_request(environ, start_response)

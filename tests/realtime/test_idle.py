@@ -26,7 +26,7 @@ from ediary.people.operations import end_sessions
 from ediary.realtime import (
     KIOSK_PING_INTERVAL,
     PEOPLE_PING_INTERVAL,
-    KioskSocketPath,
+    SocketPaths,
     ping_interval,
     pings,
 )
@@ -227,19 +227,38 @@ def test_the_sweeps_bookkeeping_follows_sockets_that_leave(swept: SweptRelay) ->
 
 
 @pytest.mark.parametrize("path", ["/socket.io/", "/kiosk/socket.io/"])
-def test_no_socket_is_offered_per_message_compression(path: str) -> None:
-    """simple-websocket accepts permessage-deflate whenever the client offers it, and a zlib
-    compressor then stays with the socket (~90 KB): the offer never reaches it."""
-    seen: list[dict[str, Any]] = []
+def test_a_socket_keeps_no_copy_of_its_request_and_is_not_offered_compression(
+    bare_app: Flask, path: str
+) -> None:
+    """Flask-SocketIO's middleware copied every socket's environ and python-engineio's defined a
+    class per request, both kept with the socket; and simple-websocket accepts permessage-deflate
+    whenever the client offers it, a zlib compressor (~90 KB) then staying with the socket."""
+    sockets: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
 
-    def inner(environ: dict[str, Any], _start_response: Any) -> list[bytes]:
-        seen.append(dict(environ))
+    class Server:
+        def handle_request(self, environ: dict[str, Any], _start_response: Any) -> list[bytes]:
+            sockets.append(environ)
+            return []
+
+    def app(environ: dict[str, Any], _start_response: Any) -> list[bytes]:
+        pages.append(environ)
         return []
 
-    app = KioskSocketPath(inner)
+    paths = SocketPaths(bare_app, Server(), app)
     offer = "permessage-deflate; client_max_window_bits"
-    app({"PATH_INFO": path, "HTTP_SEC_WEBSOCKET_EXTENSIONS": offer}, lambda *_: None)
-    app({"PATH_INFO": "/static/x.js", "HTTP_SEC_WEBSOCKET_EXTENSIONS": offer}, lambda *_: None)
-    assert seen[0]["PATH_INFO"] == "/socket.io/"
-    assert "HTTP_SEC_WEBSOCKET_EXTENSIONS" not in seen[0]
-    assert seen[1]["HTTP_SEC_WEBSOCKET_EXTENSIONS"] == offer  # nothing else is touched
+    handshake = {"PATH_INFO": path, "HTTP_SEC_WEBSOCKET_EXTENSIONS": offer}
+    paths(handshake, lambda *_: None)
+    paths({"PATH_INFO": "/static/x.js", "HTTP_SEC_WEBSOCKET_EXTENSIONS": offer}, lambda *_: None)
+    assert sockets == [handshake]  # the very dict: nothing copied, nothing else kept
+    assert handshake["PATH_INFO"] == "/socket.io/"
+    assert handshake["flask.app"] is bare_app  # what Flask-SocketIO's handlers read
+    assert "HTTP_SEC_WEBSOCKET_EXTENSIONS" not in handshake
+    assert set(handshake) == {"PATH_INFO", "flask.app"}  # no eventlet wrapper class either
+    assert pages[0]["HTTP_SEC_WEBSOCKET_EXTENSIONS"] == offer  # a page is not touched
+    assert "flask.app" not in pages[0]
+
+
+def test_the_app_routes_its_socket_paths_itself(bare_app: Flask) -> None:
+    assert isinstance(bare_app.wsgi_app, SocketPaths)
+    assert bare_app.wsgi_app.server is socketio.server
