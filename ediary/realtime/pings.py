@@ -5,8 +5,10 @@ task started for that one ping (`Socket.schedule_ping` -> `_send_ping`): under g
 per socket, asleep nearly all the time, with its saved C stack and its own page of Python frames,
 and one more greenlet spawned for every ping. At 10,000 idle sockets that was ~8 KB per socket
 and much of the process's CPU (bench/idle.py). A libev timer does the same wait for ~100 bytes,
-and its callback only queues the PING packet (the socket's writer greenlet sends it), which
-never blocks the loop. What a ping does, and when, is unchanged: Engine.IO's own `_send_ping`.
+and its callback writes the PING to the socket when it can go at once (the WebSocket of
+ediary.realtime.websocket: then the socket's writer greenlet need not wake), or else only queues
+it for that writer: it never blocks the loop. What a ping does, and when, is unchanged: Engine.IO's
+own `_send_ping`.
 
 Installed by the server's entry point (ediary/wsgi.py) under gevent; any other async mode (the
 tests' threading) keeps Engine.IO's own tasks.
@@ -21,7 +23,11 @@ import gevent
 from engineio import packet
 from engineio import socket as engineio_socket
 
+from ediary.realtime import websocket
+
 _engineio_schedule_ping = engineio_socket.Socket.schedule_ping
+_engineio_poll = engineio_socket.Socket.poll
+PING = packet.Packet(packet.PING).encode()
 
 
 def schedule_ping(socket: Any) -> None:
@@ -36,12 +42,40 @@ def schedule_ping(socket: Any) -> None:
 
 
 def send_ping(socket: Any, timer: Any) -> None:
-    """`Socket._send_ping` after its sleep, in the event loop: it only queues the packet."""
+    """`Socket._send_ping` after its sleep, in the event loop: the PING written to the socket's
+    WebSocket at once when it can go without waiting (ediary.realtime.websocket), else queued
+    for the socket's writer greenlet as Engine.IO does."""
     timer.close()
     if not socket.closing and not socket.closed:
         socket.last_ping = time.time()
-        socket.send(packet.Packet(packet.PING))
+        ws = websocket.OPEN.get(socket.sid)
+        if ws is None or socket.upgrading or not ws.send_now(PING):
+            socket.send(packet.Packet(packet.PING))
+
+
+def poll(socket: Any) -> list[Any]:
+    """`Socket.poll`, which Engine.IO's writer greenlet waits in for the packets to send: for a
+    socket on a WebSocket of ours, without a time limit. Engine.IO's writer gives up on a socket
+    after `ping_interval + ping_timeout` without a packet, counting on a PING being queued every
+    `ping_interval`; the pings written at once by `send_ping` are not queued, and a socket whose
+    pong is late is closed by the relay's check (`relay.check_pings`) instead, as before. The
+    rest is Engine.IO's: the packets queued meanwhile go in one batch, and None ends it."""
+    if socket.sid not in websocket.OPEN:
+        return _engineio_poll(socket)  # type: ignore[no-any-return]
+    packets = [socket.queue.get()]
+    socket.queue.task_done()
+    if packets == [None]:
+        return []
+    while not socket.queue.empty():
+        packet_ = socket.queue.get_nowait()
+        socket.queue.task_done()
+        if packet_ is None:
+            socket.queue.put(None)
+            break
+        packets.append(packet_)
+    return packets
 
 
 def install() -> None:
     engineio_socket.Socket.schedule_ping = schedule_ping
+    engineio_socket.Socket.poll = poll

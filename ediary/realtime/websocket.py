@@ -16,6 +16,7 @@ Installed by the server's entry point (ediary/wsgi.py) in place of the gevent dr
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -51,6 +52,10 @@ HANDSHAKE_HEADERS = {
 }
 
 _library_websocket = engineio_gevent._async["websocket"]
+
+# The open WebSockets by Engine.IO socket id, for the pings sent from the event loop
+# (ediary.realtime.pings); a socket leaves when its request ends.
+OPEN: dict[str, WebSocket] = {}
 
 
 def install() -> None:
@@ -105,7 +110,14 @@ class WebSocket:
         self.connection = handshake.connection
         del handshake, request  # its h11 state, not kept for the socket's life in this frame
         self.lock = gevent.lock.Semaphore()  # both greenlets send: a frame is never split
-        self.handler(self)
+        sid = getattr(getattr(self.handler, "__self__", None), "sid", None)  # Engine.IO's socket
+        if sid is not None:
+            OPEN[sid] = self
+        try:
+            self.handler(self)
+        finally:
+            if sid is not None:
+                OPEN.pop(sid, None)
         raise StopIteration  # gunicorn's sign that the app has had the connection to itself
 
     def wait(self) -> str | bytes | None:
@@ -150,6 +162,36 @@ class WebSocket:
         if self.connection is None:
             raise OSError("the WebSocket is closed")  # Engine.IO's writer stops on it
         self._send(event)
+
+    def send_now(self, message: str) -> bool:
+        """Sends a short text message from the event loop itself, if it can go at once: True if
+        it went, False to leave it to Engine.IO's writer (nothing went). For the pings
+        (ediary.realtime.pings): through the writer greenlet, each took a queue, a timed wait
+        and two greenlet switches to send three bytes (bench/README.md, idle sockets)."""
+        connection = self.connection
+        if connection is None or self.lock.locked():
+            return False  # closed, or a message is on its way: the ping goes after it
+        try:
+            data = connection.send(TextMessage(message))  # framing only: nothing sent yet
+        except LocalProtocolError:
+            return False  # closing
+        try:
+            # The socket is non-blocking under gevent; the event loop must not wait on it.
+            sent = os.write(self.sock.fileno(), data)
+        except OSError:
+            return False  # full (the writer will wait for room), or broken (it will find out)
+        if sent < len(data):  # the rest of the frame before anything else is sent
+            self.lock.acquire()  # free: checked above, and nothing ran since
+            gevent.spawn(self._send_rest, data[sent:])
+        return True
+
+    def _send_rest(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            pass  # a broken socket: its reader finds out
+        finally:
+            self.lock.release()
 
     def _send(self, event: Event, connection: Connection | None = None) -> None:
         connection = connection or self.connection

@@ -29,6 +29,7 @@ from ediary.realtime import (
     SocketPaths,
     ping_interval,
     pings,
+    websocket,
 )
 from ediary.realtime.relay import Relay, check_pings
 from ediary.realtime.rooms import KIOSK, LIVE
@@ -137,6 +138,30 @@ def test_a_ping_waits_on_a_timer_then_is_queued_as_engineio_would() -> None:
     queued = [socket.queue.get_nowait() for _ in range(socket.queue.qsize())]
     assert [p.packet_type for p in queued] == [packet.PING]
     assert socket.last_ping is not None  # its pong is awaited from now on
+
+
+@pytest.mark.parametrize("goes_at_once", [True, False])
+def test_a_ping_is_written_by_the_loop_itself_when_it_can_go_at_once(
+    goes_at_once: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = engineio.Server(async_mode="gevent", ping_interval=0)
+    socket = engineio_socket.Socket(server, "sid")
+    written: list[str] = []
+
+    class OpenWebSocket:  # ediary.realtime.websocket.WebSocket's part in a ping
+        def send_now(self, message: str) -> bool:
+            written.append(message)
+            return goes_at_once
+
+    monkeypatch.setitem(websocket.OPEN, "sid", OpenWebSocket())
+    socket.last_ping = 1.0
+    pings.schedule_ping(socket)
+    gevent.sleep(0.05)
+    assert written == ["2"]  # Engine.IO's PING
+    queued = [socket.queue.get_nowait() for _ in range(socket.queue.qsize())]
+    # Written: the writer greenlet is not woken. Not: queued for it, as Engine.IO does.
+    assert [p.packet_type for p in queued] == ([] if goes_at_once else [packet.PING])
+    assert socket.last_ping is not None
 
 
 def test_a_closed_socket_is_not_pinged() -> None:

@@ -9,13 +9,17 @@ the client side is wsproto's client, frame by frame. Every socket of the end-to-
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import engineio
 import gevent
 import greenlet
 import pytest
+from engineio import packet
+from engineio import socket as engineio_socket
 from gevent import socket as gsocket
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -29,6 +33,7 @@ from wsproto.events import (
 )
 from wsproto.frame_protocol import CloseReason
 
+from ediary.realtime import pings, websocket
 from ediary.realtime.websocket import WebSocket
 
 MAX_MESSAGE = 1000
@@ -39,6 +44,7 @@ class EngineIO:
     """Stands in for Engine.IO: its limit on a message, and a handler that echoes."""
 
     max_http_buffer_size: int = MAX_MESSAGE
+    sid: str = "engineio-sid"
     received: list[Any] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)
     ended: gevent.event.Event = field(default_factory=gevent.event.Event)
@@ -61,7 +67,10 @@ class EngineIO:
 class Client:
     """A WebSocket client on one end of the pair; the server's request greenlet on the other."""
 
-    def __init__(self, environ_headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, environ_headers: dict[str, str] | None = None, engineio_socket: Any = None
+    ) -> None:
+        self.engineio_socket = engineio_socket  # a real one, or the stand-in's handler
         self.sock, self.server_sock = gsocket.socketpair()
         self.ws = WSConnection(ConnectionType.CLIENT)
         request = self.ws.send(Request(host="ediary.test", target="/socket.io/"))
@@ -84,7 +93,11 @@ class Client:
         self.server = gevent.spawn(self._serve)
 
     def _serve(self) -> None:
-        transport = WebSocket(self.engineio.handler, self.engineio)
+        if self.engineio_socket is not None:
+            eio = self.engineio_socket
+            transport = WebSocket(eio._websocket_handler, eio.server)
+        else:
+            transport = WebSocket(self.engineio.handler, self.engineio)
         try:
             status = self.statuses.append
             self.outcome.append(transport(self.environ, lambda line, _headers: status(line)))
@@ -160,6 +173,7 @@ def test_the_clients_close_is_answered_and_ends_the_handler(client: Client) -> N
     assert client.outcome == [StopIteration]  # gunicorn: the connection was the app's
     with pytest.raises(OSError):
         client.engineio.socket.send("4late")  # type: ignore[union-attr]
+    assert client.engineio.socket.send_now("2") is False  # type: ignore[union-attr]
 
 
 def test_a_close_from_the_server_wakes_the_waiting_handler(client: Client) -> None:
@@ -216,4 +230,91 @@ def test_a_bad_handshake_is_refused_with_a_400(headers: dict[str, str | None]) -
     assert client.statuses == ["400 Bad Request"]
     assert client.outcome == [[b"Bad WebSocket handshake"]]
     assert client.engineio.socket is None  # the handler never ran
+    client.close()
+
+
+def test_an_open_socket_is_found_by_its_engineio_id_until_its_request_ends(
+    client: Client,
+) -> None:
+    assert websocket.OPEN["engineio-sid"] is client.engineio.socket
+    client.send(CloseConnection(code=CloseReason.NORMAL_CLOSURE))
+    client.server.join(5)
+    assert "engineio-sid" not in websocket.OPEN
+
+
+def test_the_event_loop_sends_a_ping_itself_when_it_can_go_at_once(client: Client) -> None:
+    ws = client.engineio.socket
+    assert ws is not None
+    # gunicorn sets its sockets blocking; gevent keeps the descriptor non-blocking all the same,
+    # which is what lets the loop write without ever waiting.
+    assert not os.get_blocking(client.server_sock.fileno())
+    sent: list[bool] = []
+    gevent.get_hub().loop.run_callback(lambda: sent.append(ws.send_now("2")))
+    assert [e.data for e in client.events()] == ["2"]
+    assert sent == [True] and not ws.lock.locked()
+
+
+def test_a_ping_is_left_to_the_writer_while_a_message_is_being_sent(client: Client) -> None:
+    ws = client.engineio.socket
+    assert ws is not None
+    with ws.lock:  # the writer is in the middle of a message
+        assert ws.send_now("2") is False
+    ws.send("4after")  # what the writer then sends: the ping was not written before it
+    assert [e.data for e in client.events()] == ["4after"]
+
+
+def test_a_ping_is_left_to_the_writer_when_the_socket_is_full(client: Client) -> None:
+    ws = client.engineio.socket
+    assert ws is not None
+    filled = 0
+    while True:  # the client reads nothing meanwhile
+        try:
+            filled += os.write(client.server_sock.fileno(), b"\x00" * 65536)
+        except BlockingIOError:
+            break
+    assert ws.send_now("2") is False and not ws.lock.locked()
+
+
+def test_the_rest_of_a_ping_written_in_part_follows_before_anything_else(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = client.engineio.socket
+    assert ws is not None
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:1]))
+    assert ws.send_now("2") is True
+    assert ws.lock.locked()  # nothing else is sent until the frame is whole
+    ws.send("4next")  # waits for the lock
+    assert [e.data for e in client.events()][:2] in (["2", "4next"], ["2"])
+    assert not ws.lock.locked()
+
+
+def test_engineios_socket_lives_on_pings_written_by_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As ediary.wsgi installs them. Engine.IO's writer gave up on a socket after ping_interval +
+    # ping_timeout without a packet to send: the pings written by the loop are not its packets.
+    monkeypatch.setattr(engineio_socket.Socket, "schedule_ping", pings.schedule_ping)
+    monkeypatch.setattr(engineio_socket.Socket, "poll", pings.poll)
+    server = engineio.Server(async_mode="gevent", ping_interval=0.1, ping_timeout=0.1)
+    eio = engineio_socket.Socket(server, "eio-sid")
+    server.sockets[eio.sid] = eio
+    client = Client(engineio_socket=eio)
+    client.open()
+    eio.schedule_ping()  # as Engine.IO's connect does
+    pinged = 0
+    with gevent.Timeout(5):
+        while pinged < 6:  # 0.6 s: three times the writer's old limit
+            for event in client.events():
+                assert event.data == "2"
+                pinged += 1
+                client.send(TextMessage("3"))
+    assert not eio.closed and eio.queue.qsize() == 0  # none of them went through the writer
+    eio.send(packet.Packet(packet.MESSAGE, data="hello"))  # and the writer still writes
+    with gevent.Timeout(5):
+        while "4hello" not in [e.data for e in client.events()]:
+            pass
+    eio.close(wait=False)
+    client.server.join(5)
+    assert client.outcome == [StopIteration] and "eio-sid" not in websocket.OPEN
     client.close()
