@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -21,6 +23,7 @@ from tests.servers import (
     Server,
     ServerConfig,
     ServerGroup,
+    process,
     schema_only_sqlite,
     start_or_skip,
 )
@@ -138,3 +141,35 @@ def test_nothing_started_outlives_the_interpreter_that_started_it(tmp_path: Path
     finally:
         for pid in _alive([child]):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_port_the_kernel_offers_twice_is_handed_out_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in the city drill where two servers got one port: the kernel offered it again as soon
+    # as the probe that found it was closed.
+    offered = iter([41001, 41001, 41001, 41002])
+
+    class Probe:
+        def __enter__(self) -> Probe:
+            return self
+
+        def __exit__(self, *_: Any) -> None:
+            pass
+
+        def bind(self, _address: Any) -> None:
+            self.port = next(offered)
+
+        def getsockname(self) -> tuple[str, int]:
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(process, "_handed_out", set())
+    monkeypatch.setattr(socket, "socket", Probe)
+    assert [process.free_port(), process.free_port()] == [41001, 41002]
+
+
+def test_a_handed_out_port_is_free_to_bind() -> None:
+    port = process.free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+    assert port not in {process.free_port() for _ in range(20)}

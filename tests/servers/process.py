@@ -37,10 +37,21 @@ def tool(name: str, package: str | None = None) -> str:
     return found
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now that this process has not handed out before. The kernel may offer a
+    port again as soon as the socket that found it is closed: in one city drill two of the
+    cluster's servers, asked for their ports one after the other, got the same one, and the
+    kiosks' process never started (its port was the people's)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_for_port(
