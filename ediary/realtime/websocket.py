@@ -19,7 +19,7 @@ import contextlib
 import os
 import socket
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import gevent.lock
 from engineio.async_drivers import gevent as engineio_gevent
@@ -92,10 +92,8 @@ class WebSocket:
     ) -> Iterable[bytes]:
         sock = environ.get("gunicorn.socket")
         if sock is None:
-            library: Iterable[bytes] = _library_websocket(self.handler, self.server)(
-                environ, start_response
-            )
-            return library
+            library = _library_websocket(self.handler, self.server)
+            return cast(Iterable[bytes], library(environ, start_response))
         handshake = H11Handshake(ConnectionType.SERVER)
         try:
             handshake.receive_data(upgrade_request(environ))
@@ -158,10 +156,9 @@ class WebSocket:
                 return
 
     def send(self, message: str | bytes) -> None:
-        event = BytesMessage(data=message) if isinstance(message, bytes) else TextMessage(message)
         if self.connection is None:
             raise OSError("the WebSocket is closed")  # Engine.IO's writer stops on it
-        self._send(event)
+        self._send(BytesMessage(message) if isinstance(message, bytes) else TextMessage(message))
 
     def send_now(self, message: str) -> bool:
         """Sends a short text message from the event loop itself, if it can go at once: True if

@@ -70,7 +70,12 @@ class Client:
     def __init__(
         self, environ_headers: dict[str, str] | None = None, engineio_socket: Any = None
     ) -> None:
-        self.engineio_socket = engineio_socket  # a real one, or the stand-in's handler
+        self.engineio = EngineIO()
+        # Engine.IO's real socket when one is given, else the stand-in's echo.
+        if engineio_socket is not None:
+            self.handler, self.limits = engineio_socket._websocket_handler, engineio_socket.server
+        else:
+            self.handler, self.limits = self.engineio.handler, self.engineio
         self.sock, self.server_sock = gsocket.socketpair()
         self.ws = WSConnection(ConnectionType.CLIENT)
         request = self.ws.send(Request(host="ediary.test", target="/socket.io/"))
@@ -87,17 +92,12 @@ class Client:
         }
         environ.update(environ_headers or {})
         self.environ = {key: value for key, value in environ.items() if value is not None}
-        self.engineio = EngineIO()
         self.statuses: list[str] = []
         self.outcome: list[Any] = []
         self.server = gevent.spawn(self._serve)
 
     def _serve(self) -> None:
-        if self.engineio_socket is not None:
-            eio = self.engineio_socket
-            transport = WebSocket(eio._websocket_handler, eio.server)
-        else:
-            transport = WebSocket(self.engineio.handler, self.engineio)
+        transport = WebSocket(self.handler, self.limits)
         try:
             status = self.statuses.append
             self.outcome.append(transport(self.environ, lambda line, _headers: status(line)))
