@@ -230,13 +230,15 @@ def _journal_rows() -> Iterator[list[JournalEvent]]:
 
 def fill_event_ids(session: Session) -> None:
     """`before_commit` (installed by `ediary.transactions`), after the journal rows got their
-    ids: each submission's stored result names them (the ack's `event_ids`). The result dict
+    ids: each submission's stored result names them (the ack's `event_ids`), and its key row
+    is added with that result, one INSERT instead of an INSERT and an UPDATE. The result dict
     `apply_submission` returned is the same object, so its caller reads them after the commit."""
     if session.get_nested_transaction() is not None:
         return
     for processed, stored, rows in _ACKS.get(session):
         stored["event_ids"] = sorted(row.id for row in rows)
         processed.result = dict(stored)
+        session.add(processed)  # inserted by the commit's flush, under the journal's lock
 
 
 @operation
@@ -254,12 +256,12 @@ def apply_submission(
 
     Entries wait for the lesson to begin (less the school's margin), checked at arrival."""
     require_started(lesson, utcnow())
-    processed = ProcessedSubmission(key=key, kiosk_id=kiosk.id, digest=digest, result={})
-    db.session.add(processed)
-    db.session.flush()  # the key first: a racing twin stops here
     with _journal_rows() as rows:
         result = KINDS[kind](actor, lesson, payload)
-    # The stored result is written once, at the commit, with the event ids (`fill_event_ids`).
+    # The key and its result are written once, at the commit, with the event ids
+    # (`fill_event_ids`). A twin with the same key racing this one fails there on the key's
+    # primary key, rolls back and replays this one's stored answer (receipt.py).
+    processed = ProcessedSubmission(key=key, kiosk_id=kiosk.id, digest=digest, result={})
     stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": []}
     _ACKS.add(db.session(), [(processed, stored, rows)])
     return stored

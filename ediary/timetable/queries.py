@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy.orm import aliased
 
 from ediary.db import db
 from ediary.schools.models import GroupMembership, Pupil, School, Term
@@ -28,12 +30,56 @@ def merged_into(lesson: Lesson) -> Sequence[Lesson]:
     return db.session.scalars(select(Lesson).where(Lesson.merged_into_id == lesson.id)).all()
 
 
+@functools.cache
+def _roster_query(*, grouped: bool, one: bool) -> Select[Pupil]:
+    """A lesson's roster as one statement, built once per shape and run with the lesson's ids
+    as parameters: a roster is read at every kiosk entry, and building this statement anew each
+    time (an alias, three subqueries, their cache key) cost more than the query. Its pupils: the
+    lesson's class, or the members of its group, and those of the lessons merged into it (see
+    `Lesson.merged_into_id`), active ones only."""
+    merged = aliased(Lesson)
+    # Correlated to the outer pupil two levels up (auto-correlation reaches one level only).
+    groups_of_pupil = (
+        select(GroupMembership.group_id)
+        .where(GroupMembership.pupil_id == Pupil.id)
+        .correlate_except(GroupMembership)
+    )
+    sits_in_merged = (
+        select(merged.id)
+        .where(
+            merged.merged_into_id == bindparam("lesson_id"),
+            merged.class_id == Pupil.class_id,
+            or_(merged.group_id.is_(None), merged.group_id.in_(groups_of_pupil)),
+        )
+        .exists()
+    )
+    by_timetable = Pupil.class_id == bindparam("class_id")
+    if grouped:
+        members = select(GroupMembership.pupil_id).where(
+            GroupMembership.group_id == bindparam("group_id")
+        )
+        by_timetable = and_(by_timetable, Pupil.id.in_(members))
+    query = select(Pupil).where(or_(by_timetable, sits_in_merged), Pupil.active.is_(True))
+    if one:
+        return query.where(Pupil.id == bindparam("pupil_id"))
+    return query.order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+
+
+def _roster_params(lesson: Lesson) -> dict[str, int | None]:
+    return {"lesson_id": lesson.id, "class_id": lesson.class_id, "group_id": lesson.group_id}
+
+
 def roster(lesson: Lesson) -> Sequence[Pupil]:
     """The pupils a lesson is for: the whole class, or the members of its group, and the
     pupils of the lessons merged into it (see `Lesson.merged_into_id`)."""
-    condition = or_(pupils_of(lesson), *(pupils_of(other) for other in merged_into(lesson)))
-    query = select(Pupil).where(condition, Pupil.active.is_(True))
-    return db.session.scalars(query.order_by(Pupil.last_name, Pupil.first_name, Pupil.id)).all()
+    query = _roster_query(grouped=lesson.group_id is not None, one=False)
+    return db.session.scalars(query, _roster_params(lesson)).all()
+
+
+def roster_pupil(lesson: Lesson, pupil_id: int) -> Pupil | None:
+    """The pupil `pupil_id` if it is on the lesson's roster: one row read, not the roster."""
+    query = _roster_query(grouped=lesson.group_id is not None, one=True)
+    return db.session.scalar(query, _roster_params(lesson) | {"pupil_id": pupil_id})
 
 
 def lessons_of_teacher(teacher_id: int, date: dt.date) -> Sequence[Lesson]:

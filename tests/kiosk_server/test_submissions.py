@@ -98,8 +98,41 @@ def test_a_submission_reads_its_school_once(
     statements.clear()
     ack = submit(kiosk, kiosk.token, "roll", lesson_id, payload)
     assert ack["ok"] is True and ack["status"] == "applied", ack
-    from_schools = [s for s in statements if re.search(r"\bFROM schools\b", s)]
+    # Read with the kiosk (a join), not again for the lesson's hours.
+    from_schools = [s for s in statements if re.search(r"\b(FROM|JOIN) schools\b", s)]
     assert len(from_schools) == 1, from_schools
+
+
+def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
+    kiosk: Any, kworld: KioskWorld, statements: list[str]
+) -> None:
+    """What every entry pays, in statements: the session, its teacher and the teacher's roles in
+    one; the pupil alone, not the roster; the key and its result in one INSERT at the commit."""
+    lesson_id = kworld.lesson.id
+    db.session.expunge_all()  # as in a server: nothing loaded that the test's world holds
+    statements.clear()
+    ack = submit(
+        kiosk,
+        kiosk.token,
+        "remark",
+        lesson_id,
+        {"pupil_id": kworld.pupil.id, "remark_kind": "positive", "text": "Pomaga."},
+    )
+    assert ack["ok"] is True and ack["status"] == "applied", ack
+
+    def sent(pattern: str) -> list[str]:
+        return [s for s in statements if re.search(pattern, s)]
+
+    assert len(sent(r"\bFROM kiosk_teacher_sessions\b")) == 1
+    assert sent(r"\bFROM memberships\b") == []  # joined to the session's statement
+    assert len(sent(r"\bJOIN memberships\b")) == 1
+    [pupils] = sent(r"^SELECT pupils\.id")
+    assert "pupils.id = " in pupils  # this pupil, not the whole roster
+    assert len(sent(r"^SELECT lessons\.")) == 1  # the lesson, once (merged ones in the roster's)
+    assert len(sent(r"^INSERT INTO processed_submissions")) == 1
+    assert sent(r"^UPDATE processed_submissions") == []
+    stored = db.session.get_one(ProcessedSubmission, ack["key"])
+    assert stored.result["event_ids"] == ack["event_ids"] != []
 
 
 def test_the_events_are_announced_as_delivered_after_the_ack(

@@ -20,10 +20,10 @@ from ediary.diary.operations import submit_roll
 from ediary.errors import Conflict, Refusal
 from ediary.people.models import Role, User
 from ediary.schools.models import DayOff
-from ediary.schools.operations import add_to_group
+from ediary.schools.operations import add_to_group, enrol_pupil
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import cancel_lesson, merge_lesson, substitute_lesson
-from ediary.timetable.queries import lesson_now, roster
+from ediary.timetable.queries import lesson_now, roster, roster_pupil
 from tests import factories
 from tests.events import capture_events
 from tests.factories import SYSTEM, World
@@ -62,6 +62,16 @@ def test_a_group_merged_into_the_other_groups_lesson(world: World, session: Sess
     assert lesson_now(world.room.id, world.teacher.id, groups.ours.starts_at) is None
     # ...and the other teacher's roll covers both groups; attendance goes on the lesson held.
     assert [p.id for p in roster(groups.theirs)] == [world.classmate.id, world.pupil.id]
+    # A pupil of 5a in neither group sits in neither lesson, merged or not.
+    neither = enrol_pupil(SYSTEM, world.class_a, "Ida", "Nowak")
+    assert neither.id not in {p.id for p in roster(groups.theirs)}
+    assert roster_pupil(groups.theirs, neither.id) is None
+    # One pupil of it, as a kiosk's remark or grade asks: the merged group's pupil is on it.
+    assert roster_pupil(groups.theirs, world.pupil.id) is world.pupil
+    assert roster_pupil(groups.theirs, world.classmate.id) is world.classmate
+    # The merged lesson's own roster is its group only; nobody sits in it any more.
+    assert roster_pupil(groups.ours, world.classmate.id) is None
+    assert roster_pupil(groups.theirs, 2**31 - 1) is None  # kiosk ids are 32-bit (schema)
     submit_roll(
         Actor(world.other_teacher, Channel.WEB),
         groups.theirs,
