@@ -11,11 +11,12 @@ here; `sender.py` sends outside any request.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, or_, select
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.contacts.models import ContactKind
@@ -100,16 +101,25 @@ def _first_slots(
     }
 
 
+@functools.cache
+def _readers_query() -> Any:
+    # Built once (every commit of an entry runs it): its joins and two subqueries cost more to
+    # build and key for the cache than to run. The pupils are an expanding parameter.
+    return (
+        _preferences(Guardianship.pupil_id)
+        .join(Guardianship, Guardianship.user_id == User.id)
+        .where(
+            Guardianship.pupil_id.in_(bindparam("pupil_ids", expanding=True)),
+            User.active.is_(True),
+        )
+        .order_by(Guardianship.pupil_id, NotificationPreference.user_id)
+    )
+
+
 def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowMapping]]:
     """Pupil id → the notification preferences and verified addresses of its active
     guardians."""
-    pref = NotificationPreference
-    rows = connection.execute(
-        _preferences(Guardianship.pupil_id)
-        .join(Guardianship, Guardianship.user_id == User.id)
-        .where(Guardianship.pupil_id.in_(pupil_ids), User.active.is_(True))
-        .order_by(Guardianship.pupil_id, pref.user_id)
-    ).mappings()
+    rows = connection.execute(_readers_query(), {"pupil_ids": sorted(pupil_ids)}).mappings()
     readers: dict[int, list[RowMapping]] = {}
     for reader in rows:
         readers.setdefault(reader["pupil_id"], []).append(reader)
@@ -185,12 +195,16 @@ def _preferences(key: Any) -> Any:
     ).join(User, User.id == pref.user_id)
 
 
-def _urgent_topics(connection: Connection, school_ids: set[int]) -> dict[int, set[str]]:
-    policies = connection.execute(
-        select(SchoolNotificationPolicy.school_id, SchoolNotificationPolicy.urgent_topics).where(
-            SchoolNotificationPolicy.school_id.in_(school_ids)
-        )
+@functools.cache
+def _urgent_topics_query() -> Any:
+    policy = SchoolNotificationPolicy
+    return select(policy.school_id, policy.urgent_topics).where(
+        policy.school_id.in_(bindparam("school_ids", expanding=True))
     )
+
+
+def _urgent_topics(connection: Connection, school_ids: set[int]) -> dict[int, set[str]]:
+    policies = connection.execute(_urgent_topics_query(), {"school_ids": sorted(school_ids)})
     return {school_id: set((urgent or "").split(",")) for school_id, urgent in policies}
 
 

@@ -11,10 +11,11 @@ caller rolls back, as for any refusal. Only flushes that write such rows pay the
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.diary.models import Attendance, Grade, Remark
@@ -52,36 +53,39 @@ def refuse_closed_years(session: Session, _ctx: UOWTransaction, _instances: Any)
         )
 
 
+@functools.cache
+def _closed_year_queries() -> dict[str, Select[str]]:
+    """The name of a closed year among some classes', lessons' or terms' years: one query per
+    kind, each built once and run with its ids as an expanding parameter (every flush of an
+    entry runs one; building it anew cost more than running it)."""
+    closed = SchoolYear.closed_at.is_not(None)
+    ids = bindparam("ids", type_=Integer, expanding=True)
+    return {
+        "classes": select(SchoolYear.name)
+        .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
+        .where(SchoolClass.id.in_(ids), closed)
+        .limit(1),
+        "lessons": select(SchoolYear.name)
+        .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
+        .join(Lesson, Lesson.class_id == SchoolClass.id)
+        .where(Lesson.id.in_(ids), closed)
+        .limit(1),
+        "terms": select(SchoolYear.name)
+        .join(Term, Term.year_id == SchoolYear.id)
+        .where(Term.id.in_(ids), closed)
+        .limit(1),
+    }
+
+
 def _closed_year(
     session: Session, class_ids: set[int], lesson_ids: set[int], term_ids: set[int]
 ) -> str | None:
-    closed = SchoolYear.closed_at.is_not(None)
-    queries = []
-    # A row whose parent is new in this flush has no parent id yet: its parent is checked.
-    class_ids, lesson_ids, term_ids = (
-        {i for i in ids if i} for ids in (class_ids, lesson_ids, term_ids)
-    )
-    if class_ids:
-        queries.append(
-            select(SchoolYear.name)
-            .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
-            .where(SchoolClass.id.in_(class_ids), closed)
-        )
-    if lesson_ids:
-        queries.append(
-            select(SchoolYear.name)
-            .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
-            .join(Lesson, Lesson.class_id == SchoolClass.id)
-            .where(Lesson.id.in_(lesson_ids), closed)
-        )
-    if term_ids:
-        queries.append(
-            select(SchoolYear.name)
-            .join(Term, Term.year_id == SchoolYear.id)
-            .where(Term.id.in_(term_ids), closed)
-        )
-    for query in queries:
-        name = session.scalar(query.limit(1))
-        if name is not None:
-            return name
+    queries = _closed_year_queries()
+    for kind, ids in (("classes", class_ids), ("lessons", lesson_ids), ("terms", term_ids)):
+        # A row whose parent is new in this flush has no parent id yet: its parent is checked.
+        known = sorted(i for i in ids if i)
+        if known:
+            name = session.scalar(queries[kind], {"ids": known})
+            if name is not None:
+                return name
     return None
