@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Connection, Date, RowMapping, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.contacts.models import ContactKind
@@ -82,23 +82,32 @@ def _first_slots(
     runs at every commit of a roll."""
     if not absences:
         return {}
-    pupil_ids = {row.payload["pupil_id"] for row in absences}
-    days = {dt.date.fromisoformat(row.payload["date"]) for row in absences}
+    params = {
+        "pupil_ids": sorted({row.payload["pupil_id"] for row in absences}),
+        "days": sorted({dt.date.fromisoformat(row.payload["date"]) for row in absences}),
+    }
+    return {
+        (pupil_id, day.isoformat()): first
+        for pupil_id, day, first in connection.execute(_first_slots_query(), params)
+    }
+
+
+@functools.cache
+def _first_slots_query() -> Any:
+    # Built once, run with expanding parameters: a roll's commit runs it, and building it anew
+    # (a join, a subquery, a grouping) cost more than running it.
     groups = select(GroupMembership.group_id).where(GroupMembership.pupil_id == Pupil.id)
-    query = (
+    return (
         select(Pupil.id, Lesson.date, func.min(Lesson.slot_number))
         .join(Lesson, Lesson.class_id == Pupil.class_id)
         .where(
-            Pupil.id.in_(pupil_ids),
-            Lesson.date.in_(days),
+            Pupil.id.in_(bindparam("pupil_ids", expanding=True)),
+            Lesson.date.in_(bindparam("days", type_=Date, expanding=True)),
             Lesson.status != LessonStatus.CANCELLED,
             or_(Lesson.group_id.is_(None), Lesson.group_id.in_(groups)),
         )
         .group_by(Pupil.id, Lesson.date)
     )
-    return {
-        (pupil_id, day.isoformat()): first for pupil_id, day, first in connection.execute(query)
-    }
 
 
 @functools.cache
