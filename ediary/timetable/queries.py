@@ -59,7 +59,14 @@ def _roster_query(*, grouped: bool, one: bool) -> Select[Pupil]:
             GroupMembership.group_id == bindparam("group_id")
         )
         by_timetable = and_(by_timetable, Pupil.id.in_(members))
-    query = select(Pupil).where(or_(by_timetable, sits_in_merged), Pupil.active.is_(True))
+    # The classes first, which the index on pupils.class_id finds: without them the OR below
+    # makes PostgreSQL read every pupil of the database and test each (15 ms a roll at 2,350).
+    classes = select(Lesson.class_id).where(
+        or_(Lesson.id == bindparam("lesson_id"), Lesson.merged_into_id == bindparam("lesson_id"))
+    )
+    query = select(Pupil).where(
+        Pupil.class_id.in_(classes), or_(by_timetable, sits_in_merged), Pupil.active.is_(True)
+    )
     if one:
         return query.where(Pupil.id == bindparam("pupil_id"))
     return query.order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
