@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -217,6 +217,30 @@ def _urgent_topics(connection: Connection, school_ids: set[int]) -> dict[int, se
     return {school_id: set((urgent or "").split(",")) for school_id, urgent in policies}
 
 
+class _UrgentTopics(Mapping[int, set[str]]):
+    """The schools' urgent topics (`_urgent_topics`), read at the first question: most entries
+    are told to nobody by e-mail, SMS or push (a remark, a present pupil's roll), and then the
+    policy is never needed."""
+
+    def __init__(self, connection: Connection, school_ids: set[int]) -> None:
+        self.connection, self.school_ids = connection, school_ids
+        self.found: dict[int, set[str]] | None = None
+
+    def _policies(self) -> dict[int, set[str]]:
+        if self.found is None:
+            self.found = _urgent_topics(self.connection, self.school_ids)
+        return self.found
+
+    def __getitem__(self, school_id: int) -> set[str]:
+        return self._policies()[school_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._policies())
+
+    def __len__(self) -> int:
+        return len(self._policies())
+
+
 def next_local_time(at: dt.time, now: dt.datetime) -> dt.datetime:
     """The next moment the clock in Warsaw shows `at` (today's if still ahead)."""
     local = now.astimezone(WARSAW)
@@ -230,16 +254,18 @@ def messages_for(
     row: JournalEvent,
     topics: list[Topic],
     readers: list[RowMapping],
-    urgent_topics: set[str],
+    urgent_topics: Mapping[int, set[str]],
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
+    """The e-mails and SMS of `row` for its `readers`; `urgent_topics`: school id → its urgent
+    topics, asked only for a reader who chose one of the row's topics."""
     rows = []
     for reader in readers:
         # Topics without an e-mail/SMS choice (excuse decisions) are Web Push only.
         topic = next((t for t in topics if reader.get(t.value)), None)
         if topic is None:
             continue
-        urgent = topic.value in urgent_topics
+        urgent = topic.value in urgent_topics.get(row.school_id, set())
         digest = bool(reader["digest"]) and not urgent
         due = next_local_time(reader["digest_at"], now) if digest else now
         for channel in _channels(reader):
@@ -343,7 +369,7 @@ def _outgoing(
     told = [row for row in events if topics[row]]
     if not told:
         return []
-    urgent = _urgent_topics(connection, {row.school_id for row in told})
+    urgent = _UrgentTopics(connection, {row.school_id for row in told})
     found = [
         Planned(row, OutgoingPush, values)  # Web Push: notifications/pushqueue.py
         for row, values in pushes_for(connection, told, topics, urgent, now)
@@ -357,9 +383,7 @@ def _outgoing(
     messages = [
         Planned(row, OutgoingMessage, message)
         for row in told
-        for message in messages_for(
-            row, topics[row], readers.get(row, []), urgent.get(row.school_id, set()), now
-        )
+        for message in messages_for(row, topics[row], readers.get(row, []), urgent, now)
     ]
     # The right to disconnect: a message's notice to staff waits for their working hours.
     held = held_until(

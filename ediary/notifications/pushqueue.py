@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select
@@ -53,7 +54,7 @@ def pushes_for(
     connection: Connection,
     events: list[JournalEvent],
     topics: dict[JournalEvent, list[Topic]],
-    urgent: dict[int, set[str]],
+    urgent: Mapping[int, set[str]],
     now: dt.datetime,
 ) -> list[tuple[JournalEvent, dict[str, Any]]]:
     """The `OutgoingPush` rows of `events`, each with its event: they may have no id yet (the

@@ -112,6 +112,25 @@ def test_parents_without_a_choice_or_an_address_get_no_message(world, session):
     assert [(m.channel, m.topic) for m in _queued()] == [(Channel.SMS, "grade")]
 
 
+def test_the_schools_urgent_topics_are_read_only_when_someone_is_told(world, session, statements):
+    def policy_reads() -> list[str]:
+        return [s for s in statements if "FROM school_notification_policies" in s]
+
+    a_school_day(world)  # grades, a remark, an absence: the parent chose nothing
+    statements.clear()
+    session.commit()  # who is told is planned at the commit
+    assert policy_reads() == [] and _queued() == []
+    _subscribe(world, Topic.GRADE, channels=(Channel.SMS,))
+    from ediary.diary.operations import record_grade
+
+    record_grade(teacher(world), pupil=world.pupil, subject=world.math, value="4",
+                 given_on=world.today)  # fmt: skip
+    statements.clear()
+    session.commit()
+    assert len(policy_reads()) == 1
+    assert [(m.topic, m.urgent) for m in _queued()] == [("grade", False)]
+
+
 def test_an_event_is_never_queued_twice_for_one_recipient_and_channel(world, session):
     _subscribe(world, Topic.ABSENCE, channels=(Channel.SMS,))
     absent_at(world, world.lesson)
