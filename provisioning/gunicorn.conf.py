@@ -18,6 +18,20 @@ bind = os.environ.get("EDIARY_BIND", "127.0.0.1:8000")
 worker_class = "gevent"
 workers = 1
 
+# Where the process starts again after its worker dies (`child_exit` below; the systemd units),
+# the application is loaded before the port opens. Otherwise the restarted master listens at
+# once while its worker still imports the application (1.5-1.8 s on a quiet machine, more in
+# the storm that follows a kill), nginx's least_conn prefers that empty process, and the kiosks
+# it sends there wait: 39 of 500 for 5 s in the city drill (bench/README.md). Loading it in the
+# master needs gevent's patching first, as the worker would have done it; the worker then only
+# forks. `ediary serve` and the demo keep loading it in the worker.
+_RESTARTED_BY_SYSTEMD = os.environ.get("EDIARY_EXIT_WITH_WORKER") == "1"
+if _RESTARTED_BY_SYSTEMD:
+    from gevent import monkey
+
+    monkey.patch_all()
+preload_app = _RESTARTED_BY_SYSTEMD
+
 # Every parent's phone holds one WebSocket open all day: connections, not requests, are the
 # limit. gunicorn's default of 1000 would refuse the 1001st parent of a process. 20000 needs
 # the open-files limit raised too (systemd: LimitNOFILE=65536).

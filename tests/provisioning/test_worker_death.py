@@ -11,6 +11,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from tests.servers import (
     Server,
     ServerConfig,
     ServerGroup,
+    free_port,
     schema_only_sqlite,
     self_signed,
 )
@@ -142,3 +145,54 @@ def test_through_nginx_a_kiosk_goes_to_the_other_process_at_once(
     # Each was refused by the dead process's closed port or went straight to the other one.
     assert {u.split(", ")[-1] for u in upstreams} == {f"127.0.0.1:{other.port}"}
     assert any(f"127.0.0.1:{dying.port}" in u for u in upstreams)
+
+
+# An application that takes 2 s to import and says when it has: the worker's import of the real
+# one takes 1.5-1.8 s on a quiet machine.
+SLOW_APP = """
+import os, pathlib, time
+time.sleep(2)
+pathlib.Path(os.environ["LOADED_MARKER"]).write_text("loaded")
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.parametrize("systemd", [True, False], ids=["systemd", "ediary-serve"])
+def test_a_process_systemd_restarts_listens_only_once_its_application_is_loaded(
+    tmp_path: Path, systemd: bool
+) -> None:
+    """gunicorn.conf.py's `preload_app` where the process restarts after its worker died: a
+    connection accepted by a port whose worker is still importing would wait for it (least_conn
+    sends kiosks to that empty process: bench/README.md, the city's kill9). `ediary serve` keeps
+    gunicorn's default, the port first, which the second case shows the test can tell apart."""
+    (tmp_path / "slow_app.py").write_text(SLOW_APP)
+    marker = tmp_path / "loaded"
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "EDIARY_EXIT_WITH_WORKER"}
+    env |= {"EDIARY_BIND": f"127.0.0.1:{port}", "LOADED_MARKER": str(marker)}
+    if systemd:
+        env["EDIARY_EXIT_WITH_WORKER"] = "1"
+    config = Path(__file__).parents[2] / "provisioning" / "gunicorn.conf.py"
+    with (tmp_path / "gunicorn.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(config), "slow_app:app"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while _refused(port):
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            assert time.monotonic() < deadline, "never listened"
+            time.sleep(0.02)
+        loaded_when_listening = marker.exists()
+    finally:
+        process.terminate()
+        process.wait(15)
+    assert loaded_when_listening is systemd
