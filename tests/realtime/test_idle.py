@@ -4,6 +4,7 @@ it small. The figures themselves are bench/idle.py's; these check the behaviour 
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,22 +128,82 @@ def test_the_ping_check_closes_the_silent_and_forgets_the_closed() -> None:
     assert sorted(eio.sockets) == ["leaving", "quiet"]
 
 
-def test_a_ping_waits_on_a_timer_then_is_queued_as_engineio_would() -> None:
-    server = engineio.Server(async_mode="gevent", ping_interval=0)
+@pytest.fixture
+def wheel(monkeypatch: pytest.MonkeyPatch) -> pings.PingWheel:
+    """The process's wheel, ticking every 10 ms so that the tests wait little."""
+    wheel = pings.PingWheel(0.01)
+    monkeypatch.setattr(pings, "WHEEL", wheel)
+    return wheel
+
+
+def test_a_ping_waits_for_its_tick_then_is_queued_as_engineio_would(
+    wheel: pings.PingWheel,
+) -> None:
+    server = engineio.Server(async_mode="gevent", ping_interval=0.05)
     socket = engineio_socket.Socket(server, "sid")
     socket.last_ping = 1.0  # a ping was sent, and its pong has just come
+    began = time.monotonic()
     pings.schedule_ping(socket)
     assert socket.last_ping is None  # waiting for the next ping: nothing is late
     pings.schedule_ping(socket)  # a second pong for the same ping schedules nothing more
-    gevent.sleep(0.05)  # the loop runs the (0 s) timer
+    assert sum(len(s) for s in wheel.due.values()) == 1
+    while socket.queue.qsize() == 0 and time.monotonic() - began < 5:
+        gevent.sleep(0.005)
     queued = [socket.queue.get_nowait() for _ in range(socket.queue.qsize())]
     assert [p.packet_type for p in queued] == [packet.PING]
+    assert time.monotonic() - began >= 0.05  # never before ping_interval
     assert socket.last_ping is not None  # its pong is awaited from now on
+    gevent.sleep(0.05)
+    assert wheel.timer is None  # nothing waits: the process's timer stopped
+
+
+def test_the_pings_due_in_one_tick_go_out_in_one_wake_up(wheel: pings.PingWheel) -> None:
+    server = engineio.Server(async_mode="gevent", ping_interval=0.02)
+    sockets = [engineio_socket.Socket(server, f"sid{n}") for n in range(50)]
+    sent_by_tick: list[int] = []
+    real_tick = wheel.tick
+
+    def counted_tick() -> None:
+        before = sum(s.queue.qsize() for s in sockets)
+        real_tick()
+        sent_by_tick.append(sum(s.queue.qsize() for s in sockets) - before)
+
+    wheel.timer = gevent.get_hub().loop.timer(0.01, 0.01)  # the wheel's own, counted
+    wheel.timer.start(counted_tick)
+    for socket in sockets:
+        socket.last_ping = 1.0
+        pings.schedule_ping(socket)
+    # One group per tick the pings are due in: one, or two if the loop above crossed a tick.
+    groups = [len(group) for _tick, group in sorted(wheel.due.items())]
+    assert sum(groups) == 50 and len(groups) <= 2
+    while any(s.queue.qsize() == 0 for s in sockets) and len(sent_by_tick) < 500:
+        gevent.sleep(0.005)
+    assert all(s.queue.qsize() == 1 for s in sockets)  # every socket had its ping
+    # ... and each tick sent a whole group or nothing: one wake-up per group.
+    assert [n for n in sent_by_tick if n] == groups, sent_by_tick
+
+
+def test_one_failing_socket_does_not_keep_the_others_of_its_tick_from_their_pings(
+    wheel: pings.PingWheel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = engineio.Server(async_mode="gevent", ping_interval=0)
+    first, broken, last = (engineio_socket.Socket(server, sid) for sid in ("a", "b", "c"))
+
+    def broken_send(pkt: Any) -> None:
+        raise RuntimeError("a broken socket")
+
+    monkeypatch.setattr(broken, "send", broken_send)
+    for socket in (first, broken, last):
+        socket.last_ping = 1.0
+        pings.schedule_ping(socket)
+    gevent.sleep(0.1)
+    assert first.queue.qsize() == last.queue.qsize() == 1
+    assert wheel.due == {} and wheel.timer is None
 
 
 @pytest.mark.parametrize("goes_at_once", [True, False])
 def test_a_ping_is_written_by_the_loop_itself_when_it_can_go_at_once(
-    goes_at_once: bool, monkeypatch: pytest.MonkeyPatch
+    goes_at_once: bool, wheel: pings.PingWheel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = engineio.Server(async_mode="gevent", ping_interval=0)
     socket = engineio_socket.Socket(server, "sid")
@@ -164,7 +225,7 @@ def test_a_ping_is_written_by_the_loop_itself_when_it_can_go_at_once(
     assert socket.last_ping is not None
 
 
-def test_a_closed_socket_is_not_pinged() -> None:
+def test_a_closed_socket_is_not_pinged(wheel: pings.PingWheel) -> None:
     server = engineio.Server(async_mode="gevent", ping_interval=0)
     socket = engineio_socket.Socket(server, "sid")
     socket.last_ping = 1.0

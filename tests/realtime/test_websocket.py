@@ -296,6 +296,7 @@ def test_engineios_socket_lives_on_pings_written_by_the_loop(
     # ping_timeout without a packet to send: the pings written by the loop are not its packets.
     monkeypatch.setattr(engineio_socket.Socket, "schedule_ping", pings.schedule_ping)
     monkeypatch.setattr(engineio_socket.Socket, "poll", pings.poll)
+    monkeypatch.setattr(pings, "WHEEL", pings.PingWheel(0.01))  # ticks of 10 ms, not 1 s
     server = engineio.Server(async_mode="gevent", ping_interval=0.1, ping_timeout=0.1)
     eio = engineio_socket.Socket(server, "eio-sid")
     server.sockets[eio.sid] = eio
