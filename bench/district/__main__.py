@@ -5,9 +5,10 @@ Starts (cluster.py) a PostgreSQL cluster of its own, Redis, N single-worker guni
 processes and nginx rendered from provisioning/; seeds a district (bench/world.py); connects
 kiosks (actors.KioskSim: the kiosk agent's own SQLite outbox, sender and supervised connection,
 a device credential, the teacher's login) and parents (actors.ParentSim: logged in through the
-login form, then `resume` on /live). Each connection to nginx leaves from its own loopback
-address (sources.py), so the sticky hashing spreads them over the servers and the per-address
-rate limits count each client apart, as for phones.
+login form, then `resume` on /live; in `parent_processes` processes of their own, crowd.py, so
+that the kiosks in this one never wait behind them). Each connection to nginx leaves from its own
+loopback address (sources.py), so the sticky hashing spreads them over the servers and the
+per-address rate limits count each client apart, as for phones.
 Then the phases:
 
 - lesson_start: every kiosk sends its class roll at a random moment within `spread` seconds;
@@ -58,6 +59,7 @@ from sqlalchemy import create_engine, func, select
 
 from bench.district.actors import Entry, KioskSim, ParentSim, http_login
 from bench.district.cluster import Cluster
+from bench.district.crowd import Crowd, RemoteParent
 from bench.district.figures import cpu_use, memory_per_socket
 from bench.district.netcut import NetCut
 from bench.district.sources import spread_sources
@@ -76,6 +78,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "ci": {
         "kiosks": 8,
         "parents": 150,
+        "parent_processes": 1,
         "processes": 2,
         "spread": 5.0,
         "stream_s": 10.0,
@@ -99,6 +102,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "full": {
         "kiosks": 94,
         "parents": 3000,
+        "parent_processes": 1,
         "processes": 2,
         "spread": 60.0,
         "stream_s": 90.0,
@@ -119,10 +123,12 @@ PROFILES: dict[str, dict[str, Any]] = {
     # Issue 19 item 5: a city on this machine. As many server processes as 2 cores allow (2 for
     # people, 2 for kiosks), 1,000 classrooms at a lower duty cycle (every roll of a lesson start
     # spread over 2 minutes; a remark per kiosk every 50 s in the fault stream, 20/s in all), as
-    # many parents as fit beside them. --kiosks, --parents and --spread shrink it.
+    # many parents as fit beside them, in 2 processes of the harness beside the kiosks' one.
+    # --kiosks, --parents and --spread shrink it.
     "city": {
         "kiosks": 1000,
         "parents": 3000,
+        "parent_processes": 2,
         "processes": 2,
         "kiosk_processes": 2,
         "phases": "lesson_start,kill9",
@@ -169,10 +175,11 @@ class Harness:
         self.p = profile
         self.cluster = Cluster(profile["processes"], profile.get("kiosk_processes", 0))
         self.kiosks: list[KioskSim] = []
-        self.parents: list[ParentSim] = []
+        self.crowd: Crowd | None = None
+        self.parents: list[RemoteParent] = []
         self.kiosk_proxy: NetCut | None = None
         self.parent_proxy: NetCut | None = None
-        self.cut_parents: list[ParentSim] = []
+        self.cut_parents: list[RemoteParent] = []
         self.world: BenchWorld | None = None
         self.engine: Any = None
         self.round = 0
@@ -209,12 +216,18 @@ class Harness:
         # Every tenth parent from the 1st, 2nd and 3rd on: 30 % reach the front through the
         # proxy that the parent_cut drill cuts (a mobile network going down).
         share = round(self.p["parent_cut_share"] * 10)
-        self.parents = [
-            ParentSim(uid, parent_proxy_url if n % 10 < share else url, cookies[uid])
-            for n, (uid, _) in enumerate(self.world.parents)
-        ]
+        self.crowd = Crowd(
+            [
+                (uid, parent_proxy_url if n % 10 < share else url, cookies[uid])
+                for n, (uid, _) in enumerate(self.world.parents)
+            ],
+            self.p["parent_processes"],
+            [self.cluster.port],
+        )
+        self.parents = self.crowd.parents
+        self.cluster.client_pids = [popen.pid for popen in self.crowd.popens]
         self.cut_parents = [p for p in self.parents if p.url == parent_proxy_url]
-        wait_all([p.resumed for p in self.parents], 60 + len(self.parents) / 10, "parents resumed")
+        self.crowd.wait_resumed(60 + len(self.parents) / 10)
         kiosk_proxy_url = f"https://127.0.0.1:{self.kiosk_proxy.port}"
 
         def kiosk(n: int) -> KioskSim:
@@ -385,6 +398,7 @@ class Harness:
             not p.resumed_since(restored) for p in self.cut_parents
         ):
             gevent.sleep(0.2)
+            self.refresh()
         back = [p.resumed_since(restored) for p in self.cut_parents]
         return {
             "parents_cut": len(self.cut_parents),
@@ -513,6 +527,7 @@ class Harness:
         ids = set(event_ids)
 
         def received() -> set[tuple[int, int]]:
+            self.refresh()
             return {(eid, p.user_id) for p in self.parents for eid in p.received if eid in ids}
 
         deadline = time.monotonic() + wait
@@ -611,6 +626,7 @@ class Harness:
                 print(f"  {phase}: {json.dumps(self.results[phase])}", flush=True)
                 continue
             kiosk_connects = sum(k.connects for k in self.kiosks)
+            self.refresh()
             parent_connects = sum(p.connects for p in self.parents)
             cpu_before = self.cluster.cpu_by_kind()
             entries, info = phases[phase]()
@@ -659,6 +675,7 @@ class Harness:
     def foreign_all(self) -> int:
         """Every event any parent received, whatever its source, checked against their pupils."""
         assert self.world is not None
+        self.refresh()
         everything = sorted({eid for p in self.parents for eid in p.received})
         with self.engine.connect() as conn:
             audience = {
@@ -679,11 +696,17 @@ class Harness:
             or f"pupil:{audience[eid][1]}" not in rooms.get(p.user_id, [])
         )
 
+    def refresh(self) -> None:
+        """The parents' state from their processes, as of now."""
+        if self.crowd is not None:
+            self.crowd.refresh()
+
     def close(self) -> None:
-        actors: list[KioskSim | ParentSim] = [*self.kiosks, *self.parents]
-        for actor in actors:
+        for kiosk in self.kiosks:
             with contextlib.suppress(Exception):  # tearing down whatever is left
-                actor.close()
+                kiosk.close()
+        if self.crowd is not None:
+            self.crowd.close()
         for proxy in (self.kiosk_proxy, self.parent_proxy):
             if proxy is not None:
                 proxy.close()
@@ -807,12 +830,17 @@ def main() -> int:
         help="kiosks in this many processes of their own (the production layout); 0: every "
         "process serves everyone (default: the profile's, else 0)",
     )
+    parser.add_argument(
+        "--parent-processes",
+        type=int,
+        help="the harness's processes for the parents (default: the profile's)",
+    )
     for name in ("kiosks", "parents"):
         parser.add_argument(f"--{name}", type=int, help=f"fewer (or more) {name} than the profile")
     parser.add_argument("--spread", type=float, help="the lesson start's window, s")
     args = parser.parse_args()
     profile = {"kiosk_processes": 0, **PROFILES[args.profile]}
-    for name in ("kiosk_processes", "kiosks", "parents", "spread"):
+    for name in ("kiosk_processes", "parent_processes", "kiosks", "parents", "spread"):
         if getattr(args, name) is not None:
             profile[name] = getattr(args, name)
     phases = profile.pop("phases", ",".join(PHASES))

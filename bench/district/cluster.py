@@ -71,6 +71,7 @@ class Cluster:
     port: int = 0
     closing: bool = False
     killed: list[str] = field(default_factory=list)  # the kind of each process killed
+    client_pids: list[int] = field(default_factory=list)  # the harness's crowd processes
 
     @property
     def url(self) -> str:
@@ -149,8 +150,9 @@ class Cluster:
     def pids_by_kind(self) -> dict[str, list[int]]:
         """Every process of the topology by what it is: the server processes by the sockets
         they serve (people, kiosks, or all), PostgreSQL (the postmaster and its backends),
-        Redis, nginx (master and workers), and this harness, whose clients run in it."""
-        kinds: dict[str, list[int]] = {"harness": [os.getpid()]}
+        Redis, nginx (master and workers), and this harness with its crowd processes
+        (`client_pids`): the clients."""
+        kinds: dict[str, list[int]] = {"harness": [os.getpid(), *self.client_pids]}
         for server in self.servers or []:
             if server.running:
                 kinds.setdefault(server.config.name, []).extend([server.pid, *server.worker_pids()])

@@ -10,7 +10,7 @@ from typing import Any
 def cpu_use(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, Any]:
     """CPU seconds of each component over a phase, and as a percentage of one core: the one
     nearest its limit saturated first (a server process has one worker, so 100 % is its limit;
-    the harness's clients run in one process too)."""
+    the harness's clients run in its own process and its crowd processes, summed here)."""
     # A process that died meanwhile took its CPU time with it (kill9): no figure, not a wrong one.
     used: dict[str, float | None] = {
         kind: round(after[kind] - before.get(kind, 0.0), 1)

@@ -17,19 +17,22 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
-# 127.1.0.1 .. 127.1.63.250: more addresses than the city profile makes connections (its
-# 1,000 kiosks enroll and connect, 3,000 parents log in and connect).
+# 127.<network>.0.1 .. 127.<network>.63.250: more addresses than the city profile makes
+# connections (its 1,000 kiosks enroll and connect, 3,000 parents log in and connect). Each of the
+# harness's processes takes a network of its own (bench/district/crowd.py), so that no two of
+# its clients share an address.
 POOL = 16000
 
 
-def address(n: int) -> str:
+def address(n: int, network: int = 1) -> str:
     n %= POOL
-    return f"127.1.{n // 250}.{n % 250 + 1}"
+    return f"127.{network}.{n // 250}.{n % 250 + 1}"
 
 
-def spread_sources(ports: Iterable[int]) -> None:
+def spread_sources(ports: Iterable[int], network: int = 1) -> None:
     """From now on, every new IPv4 connection to 127.0.0.1:<port in ports> leaves from its own
-    loopback address. Call after gevent's monkey-patching (the class patched is gevent's)."""
+    loopback address in 127.<network>.0.0/16. Call after gevent's monkey-patching (the class
+    patched is gevent's)."""
     targets = {("127.0.0.1", port) for port in ports}
     numbers = itertools.count()
     cls: Any = socket.socket
@@ -41,7 +44,7 @@ def spread_sources(ports: Iterable[int]) -> None:
             and tuple(target) in targets
             and self.getsockname()[1] == 0  # not bound yet: the caller did not choose
         ):
-            self.bind((address(next(numbers)), 0))
+            self.bind((address(next(numbers), network), 0))
         return original(self, target)
 
     cls.connect = connect
