@@ -37,6 +37,7 @@ from tests.servers import (
 
 SECRET = "district-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway cluster
 UNIT = ROOT / "provisioning/server/systemd/ediary-kiosk-server@.service"
+PEOPLE_UNIT = ROOT / "provisioning/server/systemd/ediary-server@.service"
 
 
 def reaped_cpu_seconds(pid: int) -> float:
@@ -53,6 +54,13 @@ def restart_seconds(unit: str) -> float:
     if found is None:
         raise ValueError("the unit sets no RestartSec")
     return float(found.group(1))
+
+
+def unit_nice(unit: str) -> int:
+    """The unit's Nice= (0 when it sets none): the people's processes run at a lower priority
+    than the kiosks' (provisioning/server/systemd/ediary-server@.service)."""
+    found = re.search(r"^Nice=(-?\d+)$", unit, re.M)
+    return int(found.group(1)) if found else 0
 
 
 @dataclass
@@ -98,6 +106,8 @@ class Cluster:
         split = self.kiosk_processes > 0
 
         def config(sockets: str) -> ServerConfig:
+            # As the units run them: a people's process at its unit's Nice=, below the kiosks'.
+            nice = unit_nice(PEOPLE_UNIT.read_text()) if sockets == "people" else 0
             return ServerConfig(
                 self.database_url,
                 provisioned=True,
@@ -113,6 +123,7 @@ class Cluster:
                     "EDIARY_EXIT_WITH_WORKER": "1",
                 },
                 name=sockets,
+                nice=nice,
             )
 
         configs = [config("people" if split else "all")] * self.processes

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.district.cluster import unit_nice
 from tests.provisioning.conftest import (
     PROVISIONING,
     ROOT,
@@ -22,6 +23,7 @@ from tests.provisioning.conftest import (
     require_tools,
     self_signed,
 )
+from tests.servers import Server, ServerConfig
 
 SERVER = PROVISIONING / "server"
 
@@ -181,19 +183,33 @@ def test_the_server_units_run_the_realtime_gunicorn_settings(unit_file: str, soc
     assert "WantedBy=ediary-server.target" in unit and "PartOf=ediary-server.target" in unit
 
 
-def test_the_two_kinds_of_process_differ_only_in_what_they_serve() -> None:
+def test_the_two_kinds_of_process_differ_only_in_what_they_serve_and_who_goes_first() -> None:
     people = (SERVER / "systemd/ediary-server@.service").read_text()
     kiosks = (SERVER / "systemd/ediary-kiosk-server@.service").read_text()
+    priority = ("Nice=", "CPUWeight=")
 
     def settings(unit: str) -> list[str]:
         lines = [line for line in unit.splitlines() if line and not line.startswith("#")]
         return [
             line
             for line in lines
-            if not line.startswith(("Description=", "Environment=EDIARY_SOCKETS="))
+            if not line.startswith(("Description=", "Environment=EDIARY_SOCKETS=", *priority))
         ]
 
     assert settings(people) == settings(kiosks)
+    # Under a full CPU the kiosks' processes go first, with or without systemd's CPU controller
+    # (the kiosks' unit keeps the defaults: Nice=0, CPUWeight=100).
+    assert [line for line in kiosks.splitlines() if line.startswith(priority)] == []
+    assert unit_nice(people) == 10 and unit_nice(kiosks) == 0
+    assert re.findall(r"^CPUWeight=(\d+)$", people, re.M) == ["25"]
+
+
+def test_the_drill_runs_the_peoples_processes_at_their_units_priority() -> None:
+    # bench/district/cluster.py reads the unit, as RestartSec; gunicorn starts under nice.
+    assert unit_nice("[Service]\nNice=10\n") == 10 and unit_nice("[Service]\n") == 0
+    niced = Server(ServerConfig(None, nice=10), Path("/nonexistent"), port=1)
+    assert niced.command[:3] == ["nice", "-n", "10"] and "gunicorn" in niced.command
+    assert Server(ServerConfig(None), Path("/nonexistent"), port=1).command[0] != "nice"
 
 
 # -- nginx ---------------------------------------------------------------------------------------

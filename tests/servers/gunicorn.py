@@ -41,6 +41,7 @@ class ServerConfig:
     provisioned: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
     name: str = "server"  # the log's name: <name>-<port>.log
+    nice: int = 0  # the niceness it runs at, as a systemd unit's Nice= sets it
 
 
 class Server(Process):
@@ -76,6 +77,8 @@ class Server(Process):
             env["EDIARY_REDIS_URL"] = redis_url
         env.update(config.env)
         command = [sys.executable, "-m", "gunicorn"]
+        if config.nice:
+            command = ["nice", "-n", str(config.nice), *command]  # nice execs: the same pid
         if config.provisioned:
             command += ["-c", str(PROVISIONED)]  # binds to EDIARY_BIND
         else:
