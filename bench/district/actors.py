@@ -224,6 +224,11 @@ def reconnection_delay(attempt: int) -> float:
     return min(delay, LIVE_DELAY_MAX_S)
 
 
+def first_after(moments: list[float], moment: float) -> float | None:
+    """The first of `moments` after `moment` (a parent's resumes: when service was back)."""
+    return next((t for t in moments if t > moment), None)
+
+
 class ParentSim:
     """A parent's phone: /live with the login's cookie; on every (re)connect `resume` from the
     newest id applied; ignores an id not greater than that one (counted as `reoffered`)."""
@@ -292,7 +297,7 @@ class ParentSim:
                 attempt += 1
 
     def resumed_since(self, moment: float) -> float | None:
-        return next((t for t in self.resumes if t > moment), None)
+        return first_after(self.resumes, moment)
 
     def close(self) -> None:
         self.stopped = True

@@ -48,19 +48,24 @@ def reaped_cpu_seconds(pid: int) -> float:
     return 0.0
 
 
+def unit_setting(unit: str, name: str, value: str) -> str | None:
+    """The unit's `name=` setting where it matches the pattern `value`, else None."""
+    found = re.search(rf"^{name}=({value})$", unit, re.M)
+    return found.group(1) if found else None
+
+
 def restart_seconds(unit: str) -> float:
     """The unit's RestartSec: how long systemd waits before it starts a process that exited."""
-    found = re.search(r"^RestartSec=(\d+(?:\.\d+)?)s?$", unit, re.M)
+    found = unit_setting(unit, "RestartSec", r"\d+(?:\.\d+)?s?")  # "2", "2.5" or "2s"
     if found is None:
         raise ValueError("the unit sets no RestartSec")
-    return float(found.group(1))
+    return float(found.removesuffix("s"))
 
 
 def unit_nice(unit: str) -> int:
     """The unit's Nice= (0 when it sets none): the people's processes run at a lower priority
     than the kiosks' (provisioning/server/systemd/ediary-server@.service)."""
-    found = re.search(r"^Nice=(-?\d+)$", unit, re.M)
-    return int(found.group(1)) if found else 0
+    return int(unit_setting(unit, "Nice", r"-?\d+") or 0)
 
 
 @dataclass

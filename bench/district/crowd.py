@@ -27,7 +27,7 @@ import time
 
 import gevent
 
-from bench.district.actors import ParentSim
+from bench.district.actors import ParentSim, first_after
 from bench.district.sources import spread_sources
 from tests.servers import ROOT
 
@@ -47,7 +47,7 @@ class RemoteParent:
         self.reoffered = 0
 
     def resumed_since(self, moment: float) -> float | None:
-        return next((t for t in self.resumes if t > moment), None)
+        return first_after(self.resumes, moment)
 
 
 class Crowd:
