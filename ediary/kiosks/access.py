@@ -72,7 +72,23 @@ def token_of(session_row: KioskTeacherSession) -> str:
 def load_teacher_session(
     kiosk: Kiosk, token: str, now: dt.datetime, *, for_entries: bool = False
 ) -> tuple[KioskTeacherSession, User]:
-    """The teacher's session on this kiosk behind `token`, and the teacher.
+    """The teacher's session on this kiosk behind `token`, and the teacher (`check_teacher_session`
+    says when they are refused)."""
+    session_id = session_id_of(token)
+    row, teacher = _session_with_teacher(session_id) if session_id is not None else (None, None)
+    return check_teacher_session(kiosk, token, row, teacher, now, for_entries=for_entries)
+
+
+def check_teacher_session(
+    kiosk: Kiosk,
+    token: str,
+    row: KioskTeacherSession | None,
+    teacher: User | None,
+    now: dt.datetime,
+    *,
+    for_entries: bool = False,
+) -> tuple[KioskTeacherSession, User]:
+    """The session row read for `token` (None: no such row) and its teacher, if they may act.
 
     For reading and unlocking, the session must be open: not ended, not past its hard logout,
     not locked, and the account unchanged since the login (a password change or a disabled
@@ -83,8 +99,6 @@ def load_teacher_session(
     a network outage, is still theirs and is accepted when it arrives, up to `LATE_SYNC_DAYS`
     later. The account must still be active and a teacher of the school.
     """
-    session_id = session_id_of(token)
-    row, teacher = _session_with_teacher(session_id) if session_id is not None else (None, None)
     if (
         row is None
         or row.kiosk_id != kiosk.id
@@ -146,7 +160,14 @@ def live_session_of(kiosk: Kiosk, teacher_id: int, now: dt.datetime) -> KioskTea
 
 
 def load_kiosk_lesson(kiosk: Kiosk, session_row: KioskTeacherSession, lesson_id: int) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
+    return check_kiosk_lesson(kiosk, session_row, db.session.get(Lesson, lesson_id))
+
+
+def check_kiosk_lesson(
+    kiosk: Kiosk, session_row: KioskTeacherSession, lesson: Lesson | None
+) -> Lesson:
+    """The lesson read for an id (None: no such lesson), if this kiosk's session may record it
+    (the module's rule)."""
     if (
         lesson is None
         or lesson.school_id != kiosk.school_id

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ediary.db import db
 from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.queries import attendance_types, default_type
-from ediary.kiosks.models import Kiosk, ProcessedSubmission
+from ediary.kiosks.models import Kiosk
 from ediary.people.models import User
 from ediary.schools.models import School
 from ediary.timetable.models import Lesson, LessonStatus
@@ -42,10 +42,6 @@ def end_of_day(school: School, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone).astimezone(
         dt.UTC
     )
-
-
-def stored_submission(key: str) -> ProcessedSubmission | None:
-    return db.session.get(ProcessedSubmission, key, populate_existing=True)
 
 
 def room_lessons(kiosk: Kiosk, day: dt.date) -> Sequence[Lesson]:

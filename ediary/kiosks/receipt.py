@@ -7,22 +7,27 @@ stored answer for a known key, else applied and committed, retried on contention
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
 from ediary.extensions import socketio
-from ediary.kiosks.access import load_kiosk_lesson, load_teacher_session
-from ediary.kiosks.models import Kiosk, ProcessedSubmission
-from ediary.kiosks.queries import stored_submission
+from ediary.kiosks.access import check_kiosk_lesson, check_teacher_session
+from ediary.kiosks.auth import session_id_of
+from ediary.kiosks.models import Kiosk, KioskTeacherSession, ProcessedSubmission
 from ediary.kiosks.rooms import NAMESPACE
 from ediary.kiosks.submissions import apply_submission, digest_of
+from ediary.people.models import User
 from ediary.realtime.relay import local_relay
+from ediary.timetable.models import Lesson
 
 # Contention (two kiosks writing the same lesson at the same instant) is retried this often.
 ATTEMPTS = 3
@@ -53,11 +58,13 @@ def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
     )
     digest = digest_of(kind, lesson_id, payload)
     for _attempt in range(ATTEMPTS):
-        stored = stored_submission(key)
+        stored, row, teacher, lesson = _read_for_submission(kiosk, key, data["session"], lesson_id)
         if stored is not None:
             return _replay(stored, kiosk, digest)
-        row, teacher = load_teacher_session(kiosk, data["session"], utcnow(), for_entries=True)
-        lesson = load_kiosk_lesson(kiosk, row, lesson_id)
+        row, teacher = check_teacher_session(
+            kiosk, data["session"], row, teacher, utcnow(), for_entries=True
+        )
+        lesson = check_kiosk_lesson(kiosk, row, lesson)
         try:
             result = apply_submission(
                 Actor(teacher, Channel.KIOSK, kiosk.id),
@@ -81,6 +88,42 @@ def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
         "message": _("Serwer jest zajęty. Wpis zostanie wysłany ponownie."),
         "retry": True,
     }
+
+
+@functools.cache
+def _submission_query() -> Select[ProcessedSubmission, KioskTeacherSession, User, Lesson]:
+    """The key's stored answer, the session with its teacher and the teacher's roles, and the
+    lesson, each None when there is none: one statement, built once and run with parameters.
+    Every entry reads them: they were three of a remark's thirteen statements.
+    The kiosk's own row only anchors them (it was read, and checked, by the event's guard)."""
+    return (
+        select(ProcessedSubmission, KioskTeacherSession, User, Lesson)
+        .select_from(Kiosk)
+        .outerjoin(ProcessedSubmission, ProcessedSubmission.key == bindparam("key"))
+        .outerjoin(KioskTeacherSession, KioskTeacherSession.id == bindparam("session_id"))
+        .outerjoin(User, User.id == KioskTeacherSession.teacher_id)
+        .outerjoin(Lesson, Lesson.id == bindparam("lesson_id"))
+        .where(Kiosk.id == bindparam("kiosk_id"))
+        .options(joinedload(User.memberships))
+        # Fresh from the database: a retry after a rollback reads what the other writer left.
+        .execution_options(populate_existing=True)
+    )
+
+
+def _read_for_submission(
+    kiosk: Kiosk, key: str, token: str, lesson_id: int
+) -> tuple[ProcessedSubmission | None, KioskTeacherSession | None, User | None, Lesson | None]:
+    """What a submission is checked against (`_submission_query`); the checks are the callers'."""
+    params = {
+        "kiosk_id": kiosk.id,
+        "key": key,
+        "session_id": session_id_of(token),  # None for a malformed token: no session matches
+        "lesson_id": lesson_id,
+    }
+    found = db.session.execute(_submission_query(), params).unique().first()
+    if found is None:  # no kiosk row (kiosks are never deleted): as for an unknown session
+        return None, None, None, None
+    return found[0], found[1], found[2], found[3]
 
 
 def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.operations import record_grade, set_topic, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
-from ediary.kiosks import queries, receipt
-from ediary.kiosks.models import ProcessedSubmission
+from ediary.kiosks import receipt
+from ediary.kiosks.models import Kiosk, ProcessedSubmission
 from ediary.kiosks.operations import create_kiosk, revoke_kiosk
 from ediary.people.operations import disable_user
 from ediary.timetable.operations import cancel_lesson
@@ -106,8 +106,9 @@ def test_a_submission_reads_its_school_once(
 def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
     kiosk: Any, kworld: KioskWorld, statements: list[str]
 ) -> None:
-    """What every entry pays, in statements: the session, its teacher and the teacher's roles in
-    one; the pupil alone, not the roster; the key and its result in one INSERT at the commit."""
+    """What every entry pays, in statements: the key's stored answer, the session, its teacher,
+    the teacher's roles and the lesson in one; the pupil alone, not the roster; the key and its
+    result in one INSERT at the commit."""
     lesson_id = kworld.lesson.id
     db.session.expunge_all()  # as in a server: nothing loaded that the test's world holds
     statements.clear()
@@ -123,12 +124,15 @@ def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
     def sent(pattern: str) -> list[str]:
         return [s for s in statements if re.search(pattern, s)]
 
-    assert len(sent(r"\bFROM kiosk_teacher_sessions\b")) == 1
+    [read] = sent(r"\bkiosk_teacher_sessions\b")
+    assert re.search(r"\bJOIN processed_submissions\b", read)  # the key's answer: none yet
+    assert re.search(r"\bJOIN lessons\b", read)
+    assert sent(r"\b(FROM|JOIN) processed_submissions\b") == [read]
     assert sent(r"\bFROM memberships\b") == []  # joined to the session's statement
-    assert len(sent(r"\bJOIN memberships\b")) == 1
+    assert sent(r"\bJOIN memberships\b") == [read]
     [pupils] = sent(r"^SELECT pupils\.id")
     assert "pupils.id = " in pupils  # this pupil, not the whole roster
-    assert len(sent(r"^SELECT lessons\.")) == 1  # the lesson, once (merged ones in the roster's)
+    assert sent(r"^SELECT lessons\.") == []  # the lesson came with the session
     assert len(sent(r"^INSERT INTO processed_submissions")) == 1
     assert sent(r"^UPDATE processed_submissions") == []
     stored = db.session.get_one(ProcessedSubmission, ack["key"])
@@ -243,14 +247,15 @@ def test_racing_twins_store_once(
     first = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
     before = counts()
     lookups: list[str] = []
-    real = queries.stored_submission
+    real = receipt._read_for_submission
 
-    def blind_first_time(k: str) -> ProcessedSubmission | None:
+    def blind_first_time(kiosk: Kiosk, k: str, *rest: Any) -> Any:
         # As if the twin's row had not been committed yet when this one looked.
         lookups.append(k)
-        return None if len(lookups) == 1 else real(k)
+        stored, *others = real(kiosk, k, *rest)
+        return (None, *others) if len(lookups) == 1 else (stored, *others)
 
-    monkeypatch.setattr(receipt, "stored_submission", blind_first_time)
+    monkeypatch.setattr(receipt, "_read_for_submission", blind_first_time)
     twin = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
     assert len(lookups) == 2  # tried, collided, rolled back, looked again
     assert twin["status"] == "duplicate" and twin["result"] == first["result"]
@@ -294,7 +299,7 @@ def test_a_database_out_of_reach_asks_the_kiosk_to_retry(
     def unreachable(*_args: Any, **_kwargs: Any) -> Any:
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(receipt, "load_teacher_session", unreachable)
+    monkeypatch.setattr(receipt, "_read_for_submission", unreachable)
     before = counts()
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
     assert ack["error"] == "internal" and ack["retry"] is True
