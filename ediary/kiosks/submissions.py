@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, operation
@@ -212,7 +213,8 @@ KINDS: dict[str, Apply] = {
 
 # A submission's stored result and the journal rows it published: their ids are known at the
 # commit only (realtime/delivery.py numbers them there), when `fill_event_ids` writes them in.
-_ACKS: TransactionNotes[tuple[ProcessedSubmission, dict[str, Any], list[JournalEvent]]] = (
+# Each as (its key's columns, its stored result, its journal rows).
+_ACKS: TransactionNotes[tuple[dict[str, Any], dict[str, Any], list[JournalEvent]]] = (
     TransactionNotes("ediary.kiosks.acks")
 )
 
@@ -231,14 +233,18 @@ def _journal_rows() -> Iterator[list[JournalEvent]]:
 def fill_event_ids(session: Session) -> None:
     """`before_commit` (installed by `ediary.transactions`), after the journal rows got their
     ids: each submission's stored result names them (the ack's `event_ids`), and its key row
-    is added with that result, one INSERT instead of an INSERT and an UPDATE. The result dict
+    is inserted with that result, one INSERT instead of an INSERT and an UPDATE. The result dict
     `apply_submission` returned is the same object, so its caller reads them after the commit."""
     if session.get_nested_transaction() is not None:
         return
-    for processed, stored, rows in _ACKS.get(session):
+    keys = []
+    for key, stored, rows in _ACKS.get(session):
         stored["event_ids"] = sorted(row.id for row in rows)
-        processed.result = dict(stored)
-        session.add(processed)  # inserted by the commit's flush, under the journal's lock
+        keys.append(key | {"result": dict(stored), "at": utcnow()})
+    if keys:
+        # With Core, not `session.add`: the commit's flush of this one row (the unit of work's
+        # set-up for it) cost more than the INSERT. A twin's key fails here, in the commit.
+        session.connection().execute(insert(ProcessedSubmission), keys)
 
 
 @operation
@@ -261,7 +267,6 @@ def apply_submission(
     # The key and its result are written once, at the commit, with the event ids
     # (`fill_event_ids`). A twin with the same key racing this one fails there on the key's
     # primary key, rolls back and replays this one's stored answer (receipt.py).
-    processed = ProcessedSubmission(key=key, kiosk_id=kiosk.id, digest=digest, result={})
     stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": []}
-    _ACKS.add(db.session(), [(processed, stored, rows)])
+    _ACKS.add(db.session(), [({"key": key, "kiosk_id": kiosk.id, "digest": digest}, stored, rows)])
     return stored
