@@ -44,7 +44,6 @@ from ediary.config import Config
 from ediary.db import db
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.receipt import receive_submission
-from ediary.kiosks.sockets import device_of
 from ediary.notifications.models import (
     NotificationPreference,
     OutgoingPush,
@@ -204,7 +203,7 @@ def run(url: str, *, kiosks: int, parents: int, spread: float) -> None:
                 },
             }
             with app.app_context():
-                ack = receive_submission(device_of(devices[n]), data)
+                ack = receive_submission(devices[n], data)
             if ack.get("status") != "applied":
                 raise SystemExit(f"roll not applied: {ack}")
             done = time.time()

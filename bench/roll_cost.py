@@ -6,8 +6,8 @@ Creates the database named in the URL (it must not exist yet; a SQLite file like
 the load benchmark's district in it (bench/world.py: 94 kiosks, 25 pupils each, 3,000 parents,
 here with e-mail notifications switched on so that absences queue messages), opens every
 teacher's kiosk session, then applies rolls one after another through the code the `/kiosk`
-`submit` handler runs (`sockets.device_of` + `receipt.receive_submission`), each in its own app
-context as each socket event has its own session. Round 0 records every pupil (inserts), later
+`submit` handler runs (`receipt.receive_submission`), each in its own app context as each socket
+event has its own session. Round 0 records every pupil (inserts), later
 rounds change every pupil's state (updates), as bench/run.py does. Drops the database at the end.
 
 Prints medians: wall ms per roll (one process, nothing else running: mostly server CPU), the
@@ -48,7 +48,6 @@ from ediary.kiosks.access import token_of
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import open_teacher_session
 from ediary.kiosks.receipt import receive_submission
-from ediary.kiosks.sockets import device_of
 from ediary.notifications.models import NotificationPreference
 from ediary.people.models import User
 from ediary.realtime.delivery import JOURNAL_LOCK_KEY
@@ -216,7 +215,7 @@ def run(
             if profiler is not None:
                 profiler.enable()
             with app.app_context():
-                ack = receive_submission(device_of(devices[n]), data)
+                ack = receive_submission(devices[n], data)
             if profiler is not None:
                 profiler.disable()
             elapsed = (time.perf_counter() - started) * 1000

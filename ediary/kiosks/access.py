@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -41,6 +42,20 @@ from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.queries import roster_pupil
 
 LATE_SYNC_DAYS = 7
+
+
+class DeviceRefused(Refusal):
+    """The socket's kiosk was revoked or enrolled again since it connected."""
+
+    status = 401
+
+
+def check_device(kiosk: Kiosk | None, device: dict[str, Any]) -> Kiosk:
+    """The kiosk read for a socket's device (`{"kiosk_id", "secret_hash"}` as it connected;
+    None: no such row), if it is still that device: not revoked, not enrolled again since."""
+    if kiosk is None or kiosk.revoked_at is not None or kiosk.secret_hash != device["secret_hash"]:
+        raise DeviceRefused("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
+    return kiosk
 
 
 class SessionEnded(Refusal):

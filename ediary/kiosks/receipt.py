@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ediary.audit.recording import Actor, Channel
 from ediary.db import db, utcnow
 from ediary.extensions import socketio
-from ediary.kiosks.access import check_kiosk_lesson, check_teacher_session
+from ediary.kiosks.access import check_device, check_kiosk_lesson, check_teacher_session
 from ediary.kiosks.auth import session_id_of
 from ediary.kiosks.models import Kiosk, KioskTeacherSession, ProcessedSubmission
 from ediary.kiosks.rooms import NAMESPACE
@@ -35,8 +35,8 @@ ATTEMPTS = 3
 DELIVERY_WAIT_SECONDS = 5.0
 
 
-def submit(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
-    ack = receive_submission(kiosk, data)
+def submit(device: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    ack = receive_submission(device, data)
     if ack.get("status") == "applied" and not ack["delivered"]:
         socketio.start_background_task(
             _announce_delivered,
@@ -47,9 +47,11 @@ def submit(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
     return ack
 
 
-def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
-    """A validated submission from `kiosk`, below the socket (bench/roll_cost.py calls it too):
-    the stored answer for a known key, else applied and committed, retried on contention."""
+def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A validated submission from the socket's `device` (`{"kiosk_id", "secret_hash"}` as it
+    connected), below the socket (bench/roll_cost.py calls it too): refused if the kiosk was cut
+    off since, else the stored answer for a known key, else applied and committed, retried on
+    contention."""
     key, kind, lesson_id, payload = (
         data["key"],
         data["kind"],
@@ -58,7 +60,10 @@ def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
     )
     digest = digest_of(kind, lesson_id, payload)
     for _attempt in range(ATTEMPTS):
-        stored, row, teacher, lesson = _read_for_submission(kiosk, key, data["session"], lesson_id)
+        kiosk, stored, row, teacher, lesson = _read_for_submission(
+            device, key, data["session"], lesson_id
+        )
+        kiosk = check_device(kiosk, device)
         if stored is not None:
             return _replay(stored, kiosk, digest)
         row, teacher = check_teacher_session(
@@ -91,39 +96,46 @@ def receive_submission(kiosk: Kiosk, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @functools.cache
-def _submission_query() -> Select[ProcessedSubmission, KioskTeacherSession, User, Lesson]:
-    """The key's stored answer, the session with its teacher and the teacher's roles, and the
-    lesson, each None when there is none: one statement, built once and run with parameters.
-    Every entry reads them: they were three of a remark's thirteen statements.
-    The kiosk's own row only anchors them (it was read, and checked, by the event's guard)."""
+def _submission_query() -> Select[Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson]:
+    """The kiosk with its school, the key's stored answer, the session with its teacher and the
+    teacher's roles, and the lesson, each None when there is none: one statement, built once and
+    run with parameters. Every entry reads them: they were four of a remark's thirteen
+    statements."""
     return (
-        select(ProcessedSubmission, KioskTeacherSession, User, Lesson)
+        select(Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson)
         .select_from(Kiosk)
         .outerjoin(ProcessedSubmission, ProcessedSubmission.key == bindparam("key"))
         .outerjoin(KioskTeacherSession, KioskTeacherSession.id == bindparam("session_id"))
         .outerjoin(User, User.id == KioskTeacherSession.teacher_id)
         .outerjoin(Lesson, Lesson.id == bindparam("lesson_id"))
         .where(Kiosk.id == bindparam("kiosk_id"))
-        .options(joinedload(User.memberships))
+        .options(joinedload(Kiosk.school), joinedload(User.memberships))
         # Fresh from the database: a retry after a rollback reads what the other writer left.
         .execution_options(populate_existing=True)
     )
 
 
 def _read_for_submission(
-    kiosk: Kiosk, key: str, token: str, lesson_id: int
-) -> tuple[ProcessedSubmission | None, KioskTeacherSession | None, User | None, Lesson | None]:
-    """What a submission is checked against (`_submission_query`); the checks are the callers'."""
+    device: dict[str, Any], key: str, token: str, lesson_id: int
+) -> tuple[
+    Kiosk | None,
+    ProcessedSubmission | None,
+    KioskTeacherSession | None,
+    User | None,
+    Lesson | None,
+]:
+    """What a submission is checked against (`_submission_query`); the checks are the caller's.
+    Nothing at all for a socket with no device or a kiosk id with no row."""
     params = {
-        "kiosk_id": kiosk.id,
+        "kiosk_id": device.get("kiosk_id"),
         "key": key,
         "session_id": session_id_of(token),  # None for a malformed token: no session matches
         "lesson_id": lesson_id,
     }
     found = db.session.execute(_submission_query(), params).unique().first()
-    if found is None:  # no kiosk row (kiosks are never deleted): as for an unknown session
-        return None, None, None, None
-    return found[0], found[1], found[2], found[3]
+    if found is None:
+        return None, None, None, None, None
+    return found[0], found[1], found[2], found[3], found[4]
 
 
 def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:

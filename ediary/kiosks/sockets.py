@@ -37,6 +37,7 @@ from ediary.extensions import socketio
 from ediary.homework.kiosk import homework_dates
 from ediary.kiosks import heartbeat, lessons, logins, receipt
 from ediary.kiosks import schema as s
+from ediary.kiosks.access import DeviceRefused, check_device
 from ediary.kiosks.auth import verify_secret
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.rooms import NAMESPACE
@@ -55,16 +56,20 @@ SERVER_ERROR = _l("Błąd serwera. Spróbuj ponownie za chwilę.")
 SERVER_BUG = _l("Błąd serwera: wpisu nie przyjęto. Zgłoś to administratorowi szkoły.")
 
 
-class DeviceRefused(Refusal):
-    status = 401
+# Called with the kiosk, read again, and the validated request; with `reads_device=False`, with
+# the socket's device as it connected (`{"kiosk_id", "secret_hash"}`) instead of the kiosk.
+Handler = Callable[[Any, dict[str, Any]], dict[str, Any]]
 
 
-Handler = Callable[[Kiosk, dict[str, Any]], dict[str, Any]]
-
-
-def kiosk_event(event: str) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
+def kiosk_event(
+    event: str, *, reads_device: bool = True
+) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
     """Validates the event's one argument (the schema's `<event>.request`), re-reads the device,
-    and turns every failure into an error acknowledgement after rolling back."""
+    and turns every failure into an error acknowledgement after rolling back.
+
+    A handler that reads the kiosk itself, with what else it reads (`submit`, receipt.py: one
+    statement an entry), gets the socket's device and checks it with `check_device`: the same
+    refusal, caught here the same way."""
 
     def decorate(fn: Handler) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
@@ -77,7 +82,7 @@ def kiosk_event(event: str) -> Callable[[Handler], Callable[..., dict[str, Any]]
                     data = validate_submission(data)
                 else:
                     data = s.validate(f"{event}.request", data)
-                return fn(_device(), data)
+                return fn(_device() if reads_device else _device_info(), data)
             except DeviceRefused as refusal:
                 db.session.rollback()
                 emit("revoked", refusal.as_dict())
@@ -107,9 +112,15 @@ def kiosk_event(event: str) -> Callable[[Handler], Callable[..., dict[str, Any]]
     return decorate
 
 
+def _device_info() -> dict[str, Any]:
+    """The device this socket connected as: `{"kiosk_id", "secret_hash"}`, or {} (none)."""
+    info: dict[str, Any] = session.get(_DEVICE) or {}
+    return info
+
+
 def _device() -> Kiosk:
     """The connected kiosk, read again: revoked or re-enrolled since the connect is refused."""
-    return device_of(session.get(_DEVICE) or {})
+    return device_of(_device_info())
 
 
 @functools.cache
@@ -122,9 +133,7 @@ def _device_query() -> Select[Kiosk]:
 def device_of(info: dict[str, Any]) -> Kiosk:
     """The kiosk a socket connected as (`{"kiosk_id", "secret_hash"}`), or `DeviceRefused`."""
     kiosk = db.session.scalar(_device_query(), {"kiosk_id": info["kiosk_id"]}) if info else None
-    if kiosk is None or kiosk.revoked_at is not None or kiosk.secret_hash != info["secret_hash"]:
-        raise DeviceRefused("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
-    return kiosk
+    return check_device(kiosk, info)
 
 
 def _refused(code: str, message: str) -> Refused:
@@ -192,7 +201,7 @@ class KioskNamespace(GuardedNamespace):
     on_teacher_logout = kiosk_event("teacher_logout")(logins.teacher_logout)
     on_lessons = kiosk_event("lessons")(lessons.lessons)
     on_roster = kiosk_event("roster")(lessons.roster)
-    on_submit = kiosk_event("submit")(receipt.submit)
+    on_submit = kiosk_event("submit", reads_device=False)(receipt.submit)
     on_homework_dates = kiosk_event("homework_dates")(homework_dates)  # issue 18 (ediary/homework)
 
 

@@ -21,7 +21,7 @@ from ediary.diary.operations import record_grade, set_topic, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
 from ediary.kiosks import receipt
-from ediary.kiosks.models import Kiosk, ProcessedSubmission
+from ediary.kiosks.models import ProcessedSubmission
 from ediary.kiosks.operations import create_kiosk, revoke_kiosk
 from ediary.people.operations import disable_user
 from ediary.timetable.operations import cancel_lesson
@@ -106,9 +106,9 @@ def test_a_submission_reads_its_school_once(
 def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
     kiosk: Any, kworld: KioskWorld, statements: list[str]
 ) -> None:
-    """What every entry pays, in statements: the key's stored answer, the session, its teacher,
-    the teacher's roles and the lesson in one; the pupil alone, not the roster; the key and its
-    result in one INSERT at the commit."""
+    """What every entry pays, in statements: the kiosk, the key's stored answer, the session, its
+    teacher, the teacher's roles and the lesson in one; the pupil alone, not the roster; the key
+    and its result in one INSERT at the commit."""
     lesson_id = kworld.lesson.id
     db.session.expunge_all()  # as in a server: nothing loaded that the test's world holds
     statements.clear()
@@ -128,6 +128,7 @@ def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
     assert re.search(r"\bJOIN processed_submissions\b", read)  # the key's answer: none yet
     assert re.search(r"\bJOIN lessons\b", read)
     assert sent(r"\b(FROM|JOIN) processed_submissions\b") == [read]
+    assert sent(r"\b(FROM|JOIN) kiosks\b") == [read]  # the device, checked on this read
     assert sent(r"\bFROM memberships\b") == []  # joined to the session's statement
     assert sent(r"\bJOIN memberships\b") == [read]
     [pupils] = sent(r"^SELECT pupils\.id")
@@ -249,11 +250,11 @@ def test_racing_twins_store_once(
     lookups: list[str] = []
     real = receipt._read_for_submission
 
-    def blind_first_time(kiosk: Kiosk, k: str, *rest: Any) -> Any:
+    def blind_first_time(device: dict[str, Any], k: str, *rest: Any) -> Any:
         # As if the twin's row had not been committed yet when this one looked.
         lookups.append(k)
-        stored, *others = real(kiosk, k, *rest)
-        return (None, *others) if len(lookups) == 1 else (stored, *others)
+        kiosk, stored, *others = real(device, k, *rest)
+        return (kiosk, None, *others) if len(lookups) == 1 else (kiosk, stored, *others)
 
     monkeypatch.setattr(receipt, "_read_for_submission", blind_first_time)
     twin = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
