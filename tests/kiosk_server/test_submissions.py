@@ -101,6 +101,9 @@ def test_a_submission_reads_its_school_once(
     # Read with the kiosk (a join), not again for the lesson's hours.
     from_schools = [s for s in statements if re.search(r"\b(FROM|JOIN) schools\b", s)]
     assert len(from_schools) == 1, from_schools
+    # The subject that the roll's events name came with the lesson, in the same statement.
+    [subjects] = [s for s in statements if re.search(r"\b(FROM|JOIN) subjects\b", s)]
+    assert subjects == from_schools[0]
 
 
 def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
