@@ -49,17 +49,6 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 transactions.install()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `long` (a minute or more each) run first, the rest in their order.
-
-    Collected in file order, the throwaway Debian came near the end of a run and kept one
-    worker busy for a minute and a half after the other had nothing left. pytest-xdist hands
-    out tests in collection order, so first means they overlap with the rest. Only whole
-    modules are marked: moving one test of a module would set its module's fixtures up twice.
-    """
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
 def test_config(database_url: str, **overrides: object) -> Config:
     """A configuration for tests: cheap password hashing, no rate limits unless a test asks."""
     return Config(

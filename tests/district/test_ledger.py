@@ -21,7 +21,6 @@ from tests.servers import PG_BIN, ROOT
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.long,
     pytest.mark.skipif(
         not (PG_BIN / "initdb").exists()
         or not shutil.which("nginx", path="/usr/sbin:/usr/bin")

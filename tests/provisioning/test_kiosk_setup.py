@@ -31,7 +31,7 @@ import pytest
 from tests.provisioning.conftest import ROOT, policy_for_port, require_root, require_tools
 from tests.servers import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.long]
+pytestmark = pytest.mark.slow
 
 MIRROR = os.environ.get("EDIARY_TEST_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SERVER_CODE = "KOD-1234-ABCD"
