@@ -7,8 +7,8 @@ the load benchmark's district in it (bench/world.py: 94 kiosks, 25 pupils each, 
 here with e-mail notifications switched on so that absences queue messages), opens every
 teacher's kiosk session, then applies rolls one after another through the code the `/kiosk`
 `submit` handler runs (`receipt.receive_submission`), each in its own app context as each socket
-event has its own session. Round 0 records every pupil (inserts), later
-rounds change every pupil's state (updates), as bench/run.py does. Drops the database at the end.
+event has its own session. Round 0 records every pupil (inserts), later rounds change every
+pupil's state (updates), as bench/run.py does. Drops the database at the end.
 
 Prints medians: wall ms per roll (one process, nothing else running: mostly server CPU), the
 CPU ms of this process per roll (`time.process_time`: the server's Python, not PostgreSQL's), SQL

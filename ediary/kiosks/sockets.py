@@ -56,20 +56,18 @@ SERVER_ERROR = _l("Błąd serwera. Spróbuj ponownie za chwilę.")
 SERVER_BUG = _l("Błąd serwera: wpisu nie przyjęto. Zgłoś to administratorowi szkoły.")
 
 
-# Called with the kiosk, read again, and the validated request; with `reads_device=False`, with
-# the socket's device as it connected (`{"kiosk_id", "secret_hash"}`) instead of the kiosk.
+# Called with the kiosk, read again, and the validated request; `submit`'s handler with the
+# socket's device as it connected (`{"kiosk_id", "secret_hash"}`) instead of the kiosk.
 Handler = Callable[[Any, dict[str, Any]], dict[str, Any]]
 
 
-def kiosk_event(
-    event: str, *, reads_device: bool = True
-) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
+def kiosk_event(event: str) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
     """Validates the event's one argument (the schema's `<event>.request`), re-reads the device,
     and turns every failure into an error acknowledgement after rolling back.
 
-    A handler that reads the kiosk itself, with what else it reads (`submit`, receipt.py: one
-    statement an entry), gets the socket's device and checks it with `check_device`: the same
-    refusal, caught here the same way."""
+    An entry (`submit`) reads the kiosk itself, in the one statement that reads what else it is
+    checked against (receipt.py), and checks it with `check_device`: the same refusal, caught
+    here the same way."""
 
     def decorate(fn: Handler) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
@@ -79,10 +77,8 @@ def kiosk_event(
                     raise s.Invalid("$")
                 data = args[0] if args else {}
                 if event == "submit":
-                    data = validate_submission(data)
-                else:
-                    data = s.validate(f"{event}.request", data)
-                return fn(_device() if reads_device else _device_info(), data)
+                    return fn(_device_info(), validate_submission(data))
+                return fn(_device(), s.validate(f"{event}.request", data))
             except DeviceRefused as refusal:
                 db.session.rollback()
                 emit("revoked", refusal.as_dict())
@@ -201,7 +197,7 @@ class KioskNamespace(GuardedNamespace):
     on_teacher_logout = kiosk_event("teacher_logout")(logins.teacher_logout)
     on_lessons = kiosk_event("lessons")(lessons.lessons)
     on_roster = kiosk_event("roster")(lessons.roster)
-    on_submit = kiosk_event("submit", reads_device=False)(receipt.submit)
+    on_submit = kiosk_event("submit")(receipt.submit)
     on_homework_dates = kiosk_event("homework_dates")(homework_dates)  # issue 18 (ediary/homework)
 
 

@@ -237,14 +237,14 @@ def fill_event_ids(session: Session) -> None:
     `apply_submission` returned is the same object, so its caller reads them after the commit."""
     if session.get_nested_transaction() is not None:
         return
-    keys = []
-    for key, stored, rows in _ACKS.get(session):
+    key_rows = []
+    for columns, stored, rows in _ACKS.get(session):
         stored["event_ids"] = sorted(row.id for row in rows)
-        keys.append(key | {"result": dict(stored), "at": utcnow()})
-    if keys:
+        key_rows.append(columns | {"result": dict(stored), "at": utcnow()})
+    if key_rows:
         # With Core, not `session.add`: the commit's flush of this one row (the unit of work's
         # set-up for it) cost more than the INSERT. A twin's key fails here, in the commit.
-        session.connection().execute(insert(ProcessedSubmission), keys)
+        session.connection().execute(insert(ProcessedSubmission), key_rows)
 
 
 @operation
