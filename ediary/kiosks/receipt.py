@@ -25,8 +25,10 @@ from ediary.kiosks.auth import session_id_of
 from ediary.kiosks.models import Kiosk, KioskTeacherSession, ProcessedSubmission
 from ediary.kiosks.rooms import NAMESPACE
 from ediary.kiosks.submissions import apply_submission, digest_of
+from ediary.office.rollover.closed import note_open_lessons
 from ediary.people.models import User
 from ediary.realtime.relay import local_relay
+from ediary.schools.models import SchoolClass, SchoolYear
 from ediary.timetable.models import Lesson
 
 # Contention (two kiosks writing the same lesson at the same instant) is retried this often.
@@ -60,7 +62,7 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
     )
     digest = digest_of(kind, lesson_id, payload)
     for _attempt in range(ATTEMPTS):
-        kiosk, stored, row, teacher, lesson = _read_for_submission(
+        kiosk, stored, row, teacher, lesson, year_closed = _read_for_submission(
             device, key, data["session"], lesson_id
         )
         kiosk = check_device(kiosk, device)
@@ -70,6 +72,10 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
             kiosk, data["session"], row, teacher, utcnow(), for_entries=True
         )
         lesson = check_kiosk_lesson(kiosk, row, lesson)
+        if not year_closed:
+            # Read in this transaction: the flush's closed-year check need not ask again. A
+            # closed year is left to that check, which refuses the entry in Polish.
+            note_open_lessons(db.session(), [lesson.id])
         try:
             result = apply_submission(
                 Actor(teacher, Channel.KIOSK, kiosk.id),
@@ -96,18 +102,30 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
 
 
 @functools.cache
-def _submission_query() -> Select[Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson]:
+def _submission_query() -> Select[
+    Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson, bool
+]:
     """The kiosk with its school, the key's stored answer, the session with its teacher and the
-    teacher's roles, and the lesson with its subject, each None when there is none: one
-    statement, built once and run with parameters. Every entry reads them: they were four of a
-    remark's thirteen statements, five of a roll's eighteen."""
+    teacher's roles, the lesson with its subject, and whether the lesson's school year is
+    closed, each None when there is none: one statement, built once and run with parameters.
+    Every entry reads them: they were four of a remark's thirteen statements and the flush's
+    closed-year check, five of a roll's eighteen."""
     return (
-        select(Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson)
+        select(
+            Kiosk,
+            ProcessedSubmission,
+            KioskTeacherSession,
+            User,
+            Lesson,
+            SchoolYear.closed_at.is_not(None),
+        )
         .select_from(Kiosk)
         .outerjoin(ProcessedSubmission, ProcessedSubmission.key == bindparam("key"))
         .outerjoin(KioskTeacherSession, KioskTeacherSession.id == bindparam("session_id"))
         .outerjoin(User, User.id == KioskTeacherSession.teacher_id)
         .outerjoin(Lesson, Lesson.id == bindparam("lesson_id"))
+        .outerjoin(SchoolClass, SchoolClass.id == Lesson.class_id)
+        .outerjoin(SchoolYear, SchoolYear.id == SchoolClass.year_id)
         .where(Kiosk.id == bindparam("kiosk_id"))
         .options(
             joinedload(Kiosk.school),
@@ -127,6 +145,7 @@ def _read_for_submission(
     KioskTeacherSession | None,
     User | None,
     Lesson | None,
+    bool | None,
 ]:
     """What a submission is checked against (`_submission_query`); the checks are the caller's.
     Nothing at all for a socket with no device or a kiosk id with no row."""
@@ -138,8 +157,8 @@ def _read_for_submission(
     }
     found = db.session.execute(_submission_query(), params).unique().first()
     if found is None:
-        return None, None, None, None, None
-    return found[0], found[1], found[2], found[3], found[4]
+        return None, None, None, None, None, None
+    return found[0], found[1], found[2], found[3], found[4], found[5]
 
 
 def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:

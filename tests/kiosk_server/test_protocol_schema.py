@@ -32,6 +32,7 @@ SENDERS = [
     "ediary/errors.py",
     "ediary/homework/operations.py",  # issue 18: the kiosk's `homework` entry
     "ediary/homework/kiosk.py",
+    "ediary/office/rollover/closed.py",  # every flush of a diary row: a closed school year
 ]
 # Codes those modules send, but never to a kiosk, each with the reason.
 NOT_TO_A_KIOSK = {

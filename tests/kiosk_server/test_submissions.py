@@ -9,13 +9,13 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
 from ediary.audit.recording import Actor, Channel
-from ediary.db import db
+from ediary.db import db, utcnow
 from ediary.diary.models import Attendance, Grade, GradeCategory, Remark
 from ediary.diary.operations import record_grade, set_topic, submit_roll
 from ediary.extensions import socketio
@@ -24,6 +24,7 @@ from ediary.kiosks import receipt
 from ediary.kiosks.models import ProcessedSubmission
 from ediary.kiosks.operations import create_kiosk, revoke_kiosk
 from ediary.people.operations import disable_user
+from ediary.schools.models import SchoolYear
 from ediary.timetable.operations import cancel_lesson
 from tests import factories
 from tests.kiosk_server.conftest import (
@@ -137,6 +138,7 @@ def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
     [pupils] = sent(r"^SELECT pupils\.id")
     assert "pupils.id = " in pupils  # this pupil, not the whole roster
     assert sent(r"^SELECT lessons\.") == []  # the lesson came with the session
+    assert sent(r"\bschool_years\b") == [read]  # its year's closing, not asked again at the flush
     assert len(sent(r"^INSERT INTO processed_submissions")) == 1
     assert sent(r"^UPDATE processed_submissions") == []
     stored = db.session.get_one(ProcessedSubmission, ack["key"])
@@ -513,6 +515,24 @@ def test_a_cancelled_lesson_is_refused_by_name(kiosk: Any, kworld: KioskWorld) -
     before = counts()
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
     assert ack["error"] == "lesson_cancelled" and ack["message"] == "Ta lekcja została odwołana."
+    assert counts() == before
+
+
+def test_an_entry_in_a_closed_year_is_refused_in_polish(kiosk: Any, kworld: KioskWorld) -> None:
+    """The entry's read finds its lesson's year closed and leaves it to the flush's check, which
+    refuses it (only a year read open spares that check its query)."""
+    db.session.execute(
+        update(SchoolYear)
+        .where(SchoolYear.id == kworld.lesson.school_class.year_id)
+        .values(closed_at=utcnow())
+    )
+    db.session.commit()
+    before = counts()
+    remark = {"pupil_id": kworld.pupil.id, "remark_kind": "positive", "text": "Pomaga."}
+    for kind, payload in (("roll", _roll(kworld, pupil="nb")), ("remark", remark)):
+        ack = submit(kiosk, kiosk.token, kind, kworld.lesson.id, payload)
+        assert ack["ok"] is False and ack["error"] == "year_closed", ack
+        assert "jest zamknięty" in ack["message"]
     assert counts() == before
 
 

@@ -6,22 +6,35 @@ substitutions, the kiosk and imports all write diary rows through different oper
 forgotten call would let a closed year change. It looks at the diary rows the flush writes
 (lessons, attendance, grades, remarks, teaching assignments), finds their year with one query
 per kind, and refuses the flush with a Polish `Refusal` when a year is closed; the operation's
-caller rolls back, as for any refusal. Only flushes that write such rows pay the query.
+caller rolls back, as for any refusal. Only flushes that write such rows pay the query, and
+only for the lessons the transaction has not already read open: a kiosk entry reads its lesson's
+year with the lesson (kiosks/receipt.py) and notes it here (`note_open_lessons`).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, UOWTransaction
 
+from ediary.db import TransactionNotes
 from ediary.diary.models import Attendance, Grade, Remark
 from ediary.errors import Refusal
 from ediary.schools.models import SchoolClass, SchoolYear, Term
 from ediary.timetable.models import Lesson, TeachingAssignment
+
+# Lessons whose school year this transaction read open, in the same transaction as its writes:
+# the same guarantee as the query at the flush, which is no lock either (a rollover closing the
+# year between the read and the commit is a race the flush's query has as well).
+OPEN_LESSONS: TransactionNotes[int] = TransactionNotes("ediary.rollover.open_lessons")
+
+
+def note_open_lessons(session: Session, lesson_ids: Iterable[int]) -> None:
+    OPEN_LESSONS.add(session, lesson_ids)
 
 
 def refuse_closed_years(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
@@ -39,6 +52,7 @@ def refuse_closed_years(session: Session, _ctx: UOWTransaction, _instances: Any)
             term_ids.add(obj.term_id)
         elif isinstance(obj, Remark) and obj.lesson_id is not None:
             lesson_ids.add(obj.lesson_id)
+    lesson_ids.difference_update(OPEN_LESSONS.get(session))
     if not (class_ids or lesson_ids or term_ids):
         return
     with session.no_autoflush:
