@@ -31,10 +31,12 @@ from ediary.notifications.models import (
     NotificationPreference,
     OutgoingMessage,
     OutgoingPush,
+    PushChoice,
+    PushSubscription,
     SchoolNotificationPolicy,
     Topic,
 )
-from ediary.notifications.pushqueue import pushes_for
+from ediary.notifications.pushqueue import PupilChoice, pushes_for
 from ediary.people.models import User
 from ediary.realtime import delivery
 from ediary.schools.models import GroupMembership, Guardianship, Pupil
@@ -111,28 +113,65 @@ def _first_slots_query() -> Any:
 
 
 @functools.cache
-def _readers_query() -> Any:
-    # Built once (every commit of an entry runs it): its joins and two subqueries cost more to
-    # build and key for the cache than to run. The pupils are an expanding parameter.
+def _guardians_query() -> Any:
+    """The active guardians of some pupils, each with their notification preferences and
+    verified addresses (None without a preference row) and, a row each, their push choices for
+    some topics with each of their devices: an entry's e-mail and SMS readers and its Web Push
+    choices in one statement (two before). Built once: every commit of an entry runs it; the
+    pupils and topics are expanding parameters (no topics: no choices)."""
+    pref = NotificationPreference
     return (
-        _preferences(Guardianship.pupil_id)
-        .join(Guardianship, Guardianship.user_id == User.id)
+        select(
+            *_preference_columns(Guardianship.pupil_id),
+            Guardianship.user_id.label("guardian_id"),
+            PushChoice.topic.label("push_topic"),
+            PushSubscription.id.label("subscription_id"),
+        )
+        .select_from(Guardianship)
+        .join(User, User.id == Guardianship.user_id)
+        .outerjoin(pref, pref.user_id == Guardianship.user_id)
+        .outerjoin(
+            PushChoice,
+            (PushChoice.user_id == Guardianship.user_id)
+            & (PushChoice.pupil_id == Guardianship.pupil_id)
+            & PushChoice.topic.in_(bindparam("topics", expanding=True)),
+        )
+        .outerjoin(PushSubscription, PushSubscription.user_id == PushChoice.user_id)
         .where(
             Guardianship.pupil_id.in_(bindparam("pupil_ids", expanding=True)),
             User.active.is_(True),
         )
-        .order_by(Guardianship.pupil_id, NotificationPreference.user_id)
+        .order_by(Guardianship.pupil_id, Guardianship.user_id)
     )
+
+
+def _guardians(
+    connection: Connection, pupil_ids: set[int], push_topics: set[str]
+) -> tuple[dict[int, list[RowMapping]], list[PupilChoice]]:
+    """Pupil id → the notification preferences and verified addresses of its active guardians
+    (who have preferences), and the guardians' push choices of `push_topics` for these pupils,
+    one per device (`pushes_for` reads them as it reads its own query's rows)."""
+    readers: dict[int, list[RowMapping]] = {}
+    choices: list[PupilChoice] = []
+    if not pupil_ids:
+        return readers, choices
+    params = {"pupil_ids": sorted(pupil_ids), "topics": sorted(push_topics)}
+    seen: set[tuple[int, int]] = set()
+    for row in connection.execute(_guardians_query(), params).mappings():
+        pupil_id, user_id = row["pupil_id"], row["guardian_id"]
+        if row["user_id"] is not None and (pupil_id, user_id) not in seen:
+            seen.add((pupil_id, user_id))  # one row per device and choice: the reader once
+            readers.setdefault(pupil_id, []).append(row)
+        if row["subscription_id"] is not None:
+            choice = PupilChoice(user_id, pupil_id, row["push_topic"], row["subscription_id"])
+            choices.append(choice)
+    return readers, choices
 
 
 def _readers(connection: Connection, pupil_ids: set[int]) -> dict[int, list[RowMapping]]:
     """Pupil id → the notification preferences and verified addresses of its active
     guardians."""
-    rows = connection.execute(_readers_query(), {"pupil_ids": sorted(pupil_ids)}).mappings()
-    readers: dict[int, list[RowMapping]] = {}
-    for reader in rows:
-        readers.setdefault(reader["pupil_id"], []).append(reader)
-    return readers
+    return _guardians(connection, pupil_ids, set())[0]
 
 
 def _event_readers(
@@ -183,8 +222,12 @@ def _event_readers(
 def _preferences(key: Any) -> Any:
     """The columns `messages_for` reads of a reader, keyed by `key`, from users and their
     preferences (the caller joins whatever names its readers)."""
+    return select(*_preference_columns(key)).join(User, User.id == NotificationPreference.user_id)
+
+
+def _preference_columns(key: Any) -> list[Any]:
     pref = NotificationPreference
-    return select(
+    return [
         key,
         pref.user_id,
         pref.email.label("by_email"),
@@ -201,7 +244,7 @@ def _preferences(key: Any) -> Any:
         # Only addresses their owners proved (ediary/contacts): never one just typed in.
         verified_address_of(pref.user_id, ContactKind.EMAIL).label("email"),
         verified_address_of(pref.user_id, ContactKind.PHONE).label("phone"),
-    ).join(User, User.id == pref.user_id)
+    ]
 
 
 @functools.cache
@@ -370,12 +413,16 @@ def _outgoing(
     if not told:
         return []
     urgent = _UrgentTopics(connection, {row.school_id for row in told})
+    about_pupils = [row for row in told if "pupil_id" in row.payload]
+    by_pupil, choices = _guardians(
+        connection,
+        {row.payload["pupil_id"] for row in about_pupils},
+        {topic.value for row in told for topic in topics[row]},
+    )
     found = [
         Planned(row, OutgoingPush, values)  # Web Push: notifications/pushqueue.py
-        for row, values in pushes_for(connection, told, topics, urgent, now)
+        for row, values in pushes_for(connection, told, topics, urgent, now, choices)
     ]
-    about_pupils = [row for row in told if "pupil_id" in row.payload]
-    by_pupil = _readers(connection, {row.payload["pupil_id"] for row in about_pupils})
     readers = {row: by_pupil.get(row.payload["pupil_id"], []) for row in about_pupils}
     readers.update(_event_readers(connection, [row for row in told if row not in readers]))
     if not any(readers.values()):

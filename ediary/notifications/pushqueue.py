@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, or_, select
 
@@ -23,6 +23,15 @@ from ediary.journal.models import JournalEvent
 from ediary.notifications.models import PushChoice, PushSubscription, Topic
 from ediary.people.models import User
 from ediary.schools.models import Guardianship, Pupil
+
+
+class PupilChoice(NamedTuple):
+    """A guardian's push choice of a topic for a pupil, on one of the guardian's devices."""
+
+    user_id: int
+    pupil_id: int
+    topic: str
+    subscription_id: int
 
 
 @functools.cache
@@ -56,9 +65,12 @@ def pushes_for(
     topics: dict[JournalEvent, list[Topic]],
     urgent: Mapping[int, set[str]],
     now: dt.datetime,
+    pupil_choices: list[PupilChoice] | None = None,
 ) -> list[tuple[JournalEvent, dict[str, Any]]]:
     """The `OutgoingPush` rows of `events`, each with its event: they may have no id yet (the
-    caller fills `event_id` in once the journal numbered them, realtime/delivery.py)."""
+    caller fills `event_id` in once the journal numbered them, realtime/delivery.py).
+    `pupil_choices`: the choices of the topics of `events` for every pupil an event is about,
+    if the caller read them already (`enqueue` reads them with the guardians' preferences)."""
     about_child = [row for row in events if isinstance(row.payload.get("pupil_id"), int)]
     about_user = [row for row in events if row not in about_child and row.audience == "person"]
     about_class = [
@@ -86,8 +98,14 @@ def pushes_for(
     users = {row.audience_id for row in about_user}
     if not (pupils or users):
         return []
-    params = {"topics": sorted(wanted), "pupils": sorted(pupils), "users": sorted(users)}
-    for user_id, pupil_id, topic, subscription_id in connection.execute(_choices_query(), params):
+    read: list[Any] = []
+    if pupil_choices is not None:
+        read.extend(pupil_choices)
+        pupils.difference_update(row.payload["pupil_id"] for row in about_child)
+    if pupils or users:
+        params = {"topics": sorted(wanted), "pupils": sorted(pupils), "users": sorted(users)}
+        read.extend(connection.execute(_choices_query(), params))
+    for user_id, pupil_id, topic, subscription_id in read:
         choices.setdefault((user_id, pupil_id), set()).add(topic)
         any_child.setdefault(user_id, set()).add(topic)
         subs = devices.setdefault(user_id, [])

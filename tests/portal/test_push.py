@@ -16,7 +16,9 @@ from ediary.db import db
 from ediary.journal.models import JournalEvent
 from ediary.notifications.enqueue import next_local_time, topics_of
 from ediary.notifications.models import (
+    Channel,
     MessageStatus,
+    OutgoingMessage,
     OutgoingPush,
     PushChoice,
     PushSubscription,
@@ -34,6 +36,7 @@ from ediary.notifications.push import (
 from ediary.notifications.pushviews import save_choices, subscribe
 from ediary.schools.models import Guardianship
 from tests.clock import DEFAULT
+from tests.contacts.helpers import verified_contacts
 from tests.html import csrf_token
 from tests.portal.pushfake import fake_push_service, verify_vapid
 from tests.portal.world import absent_at, second_lesson, teacher
@@ -211,6 +214,34 @@ def test_an_absence_reaches_every_device_encrypted_and_signed_once(world, app, s
         assert _sender(app, service, lambda: NOON).run_once().sent == 0
         assert len(service.received) == 2
         assert {r.status for r in _pushes()} == {MessageStatus.SENT}
+
+
+def test_an_absence_s_e_mails_and_pushes_come_from_one_read_of_its_guardians(
+    world, session, statements
+):
+    """Who is told of an entry about a pupil, by e-mail, SMS and Web Push, is one statement
+    (every entry's commit runs it): a guardian with two devices is one reader, with two pushes."""
+    with fake_push_service() as service:
+        _subscribed(world, service, Topic.ABSENCE, Topic.FIRST_ABSENCE, devices=2)
+        parent = verified_contacts(world.parent, "maria@example.test", "+48500100200")
+        save_preferences(
+            Actor(parent, AuditChannel.WEB), parent, channels={Channel.EMAIL},
+            topics={Topic.FIRST_ABSENCE}, digest=False, quiet_from=dt.time(21),
+            quiet_until=dt.time(7),
+        )  # fmt: skip
+        session.commit()
+        absent_at(world, world.lesson)
+        statements.clear()
+        session.commit()
+    [read] = [s for s in statements if "push_choices" in s]
+    assert "notification_preferences" in read
+    pushes = _pushes()
+    assert [(p.user_id, p.topic) for p in pushes] == [(world.parent.id, "first_absence")] * 2
+    assert len({p.subscription_id for p in pushes}) == 2
+    messages = db.session.scalars(select(OutgoingMessage)).all()
+    assert [(m.user_id, m.channel, m.topic) for m in messages] == [
+        (world.parent.id, Channel.EMAIL, "first_absence")
+    ]
 
 
 def test_the_vapid_check_of_the_fake_refuses_a_wrong_audience_and_a_forged_signature():
