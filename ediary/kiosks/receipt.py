@@ -28,8 +28,9 @@ from ediary.kiosks.submissions import apply_submission, digest_of
 from ediary.office.rollover.closed import note_open_lessons
 from ediary.people.models import User
 from ediary.realtime.relay import local_relay
-from ediary.schools.models import SchoolClass, SchoolYear
+from ediary.schools.models import Pupil, SchoolClass, SchoolYear
 from ediary.timetable.models import Lesson
+from ediary.timetable.queries import note_on_roster, on_roster_of_joined_lesson
 
 # Contention (two kiosks writing the same lesson at the same instant) is retried this often.
 ATTEMPTS = 3
@@ -61,9 +62,10 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
         data["payload"],
     )
     digest = digest_of(kind, lesson_id, payload)
+    pupil_id = payload.get("pupil_id")  # a grade's or a remark's: read with its lesson
     for _attempt in range(ATTEMPTS):
-        kiosk, stored, row, teacher, lesson, year_closed = _read_for_submission(
-            device, key, data["session"], lesson_id
+        kiosk, stored, row, teacher, lesson, year_closed, pupil = _read_for_submission(
+            device, key, data["session"], lesson_id, pupil_id
         )
         kiosk = check_device(kiosk, device)
         if stored is not None:
@@ -76,6 +78,8 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
             # Read in this transaction: the flush's closed-year check need not ask again. A
             # closed year is left to that check, which refuses the entry in Polish.
             note_open_lessons(db.session(), [lesson.id])
+        if pupil is not None:  # on this lesson's roster: its entry asks no more
+            note_on_roster(db.session(), lesson, pupil)
         try:
             result = apply_submission(
                 Actor(teacher, Channel.KIOSK, kiosk.id),
@@ -103,13 +107,14 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
 
 @functools.cache
 def _submission_query() -> Select[
-    Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson, bool
+    Kiosk, ProcessedSubmission, KioskTeacherSession, User, Lesson, bool, Pupil
 ]:
     """The kiosk with its school, the key's stored answer, the session with its teacher and the
-    teacher's roles, the lesson with its subject, and whether the lesson's school year is
-    closed, each None when there is none: one statement, built once and run with parameters.
-    Every entry reads them: they were four of a remark's thirteen statements and the flush's
-    closed-year check, five of a roll's eighteen."""
+    teacher's roles, the lesson with its subject, whether the lesson's school year is closed,
+    and the entry's pupil if it is on the lesson's roster, each None when there is none: one
+    statement, built once and run with parameters. Every entry reads them: they were four of a
+    remark's thirteen statements, its pupil and the flush's closed-year check, five of a roll's
+    eighteen."""
     return (
         select(
             Kiosk,
@@ -118,6 +123,7 @@ def _submission_query() -> Select[
             User,
             Lesson,
             SchoolYear.closed_at.is_not(None),
+            Pupil,
         )
         .select_from(Kiosk)
         .outerjoin(ProcessedSubmission, ProcessedSubmission.key == bindparam("key"))
@@ -126,6 +132,7 @@ def _submission_query() -> Select[
         .outerjoin(Lesson, Lesson.id == bindparam("lesson_id"))
         .outerjoin(SchoolClass, SchoolClass.id == Lesson.class_id)
         .outerjoin(SchoolYear, SchoolYear.id == SchoolClass.year_id)
+        .outerjoin(Pupil, (Pupil.id == bindparam("pupil_id")) & on_roster_of_joined_lesson())
         .where(Kiosk.id == bindparam("kiosk_id"))
         .options(
             joinedload(Kiosk.school),
@@ -138,7 +145,7 @@ def _submission_query() -> Select[
 
 
 def _read_for_submission(
-    device: dict[str, Any], key: str, token: str, lesson_id: int
+    device: dict[str, Any], key: str, token: str, lesson_id: int, pupil_id: int | None
 ) -> tuple[
     Kiosk | None,
     ProcessedSubmission | None,
@@ -146,6 +153,7 @@ def _read_for_submission(
     User | None,
     Lesson | None,
     bool | None,
+    Pupil | None,
 ]:
     """What a submission is checked against (`_submission_query`); the checks are the caller's.
     Nothing at all for a socket with no device or a kiosk id with no row."""
@@ -154,11 +162,12 @@ def _read_for_submission(
         "key": key,
         "session_id": session_id_of(token),  # None for a malformed token: no session matches
         "lesson_id": lesson_id,
+        "pupil_id": pupil_id,  # None: no pupil matches
     }
     found = db.session.execute(_submission_query(), params).unique().first()
     if found is None:
-        return None, None, None, None, None, None
-    return found[0], found[1], found[2], found[3], found[4], found[5]
+        return None, None, None, None, None, None, None
+    return found[0], found[1], found[2], found[3], found[4], found[5], found[6]
 
 
 def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from ediary.db import db
+from ediary.db import TransactionNotes, db
 from ediary.schools.models import GroupMembership, Pupil, School, Term
 from ediary.timetable.models import Lesson, LessonStatus
 
@@ -35,13 +35,9 @@ def merged_into(lesson: Lesson) -> Sequence[Lesson]:
     return db.session.scalars(select(Lesson).where(Lesson.merged_into_id == lesson.id)).all()
 
 
-@functools.cache
-def _roster_query(*, grouped: bool, one: bool) -> Select[Pupil]:
-    """A lesson's roster as one statement, built once per shape and run with the lesson's ids
-    as parameters: a roster is read at every kiosk entry, and building this statement anew each
-    time (an alias, three subqueries, their cache key) cost more than the query. Its pupils: the
-    lesson's class, or the members of its group, and those of the lessons merged into it (see
-    `Lesson.merged_into_id`), active ones only."""
+def _sits_in_merged(lesson_id: Any) -> ColumnElement[bool]:
+    """Whether a pupil sits in the lesson `lesson_id` (a parameter, or a column of the outer
+    statement) because their own lesson was merged into it (see `Lesson.merged_into_id`)."""
     merged = aliased(Lesson)
     # Correlated to the outer pupil two levels up (auto-correlation reaches one level only).
     groups_of_pupil = (
@@ -49,15 +45,47 @@ def _roster_query(*, grouped: bool, one: bool) -> Select[Pupil]:
         .where(GroupMembership.pupil_id == Pupil.id)
         .correlate_except(GroupMembership)
     )
-    sits_in_merged = (
+    return (
         select(merged.id)
         .where(
-            merged.merged_into_id == bindparam("lesson_id"),
+            merged.merged_into_id == lesson_id,
             merged.class_id == Pupil.class_id,
             or_(merged.group_id.is_(None), merged.group_id.in_(groups_of_pupil)),
         )
         .exists()
     )
+
+
+def on_roster_of_joined_lesson() -> ColumnElement[bool]:
+    """Whether a pupil is on the roster of the `Lesson` of the outer statement, as `roster`
+    has it (active pupils of its class, or of its group, and those of the lessons merged into
+    it), with the lesson's columns rather than its values: a kiosk entry reads its pupil in the
+    statement that reads its lesson (kiosks/receipt.py)."""
+    members = select(GroupMembership.pupil_id).where(GroupMembership.group_id == Lesson.group_id)
+    by_timetable = and_(
+        Pupil.class_id == Lesson.class_id,
+        or_(Lesson.group_id.is_(None), Pupil.id.in_(members)),
+    )
+    return and_(Pupil.active.is_(True), or_(by_timetable, _sits_in_merged(Lesson.id)))
+
+
+# Pupils this transaction read on a lesson's roster together with the lesson (a kiosk entry's
+# one read): `roster_pupil` answers for them without a query. (lesson id, the pupil): holding
+# the pupil keeps it in the session's identity map, which holds objects weakly.
+ON_ROSTER: TransactionNotes[tuple[int, Pupil]] = TransactionNotes("ediary.timetable.on_roster")
+
+
+def note_on_roster(session: Session, lesson: Lesson, pupil: Pupil) -> None:
+    ON_ROSTER.add(session, [(lesson.id, pupil)])
+
+
+@functools.cache
+def _roster_query(*, grouped: bool, one: bool) -> Select[Pupil]:
+    """A lesson's roster as one statement, built once per shape and run with the lesson's ids
+    as parameters: a roster is read at every kiosk entry, and building this statement anew each
+    time (an alias, three subqueries, their cache key) cost more than the query. Its pupils: the
+    lesson's class, or the members of its group, and those of the lessons merged into it (see
+    `Lesson.merged_into_id`), active ones only."""
     by_timetable = _class_or_group(
         bindparam("class_id"), bindparam("group_id") if grouped else None
     )
@@ -67,7 +95,9 @@ def _roster_query(*, grouped: bool, one: bool) -> Select[Pupil]:
         or_(Lesson.id == bindparam("lesson_id"), Lesson.merged_into_id == bindparam("lesson_id"))
     )
     query = select(Pupil).where(
-        Pupil.class_id.in_(classes), or_(by_timetable, sits_in_merged), Pupil.active.is_(True)
+        Pupil.class_id.in_(classes),
+        or_(by_timetable, _sits_in_merged(bindparam("lesson_id"))),
+        Pupil.active.is_(True),
     )
     if one:
         return query.where(Pupil.id == bindparam("pupil_id"))
@@ -86,7 +116,11 @@ def roster(lesson: Lesson) -> Sequence[Pupil]:
 
 
 def roster_pupil(lesson: Lesson, pupil_id: int) -> Pupil | None:
-    """The pupil `pupil_id` if it is on the lesson's roster: one row read, not the roster."""
+    """The pupil `pupil_id` if it is on the lesson's roster: one row read, not the roster (none
+    if the transaction read it with the lesson, `note_on_roster`)."""
+    for lesson_id, pupil in ON_ROSTER.get(db.session()):
+        if lesson_id == lesson.id and pupil.id == pupil_id:
+            return pupil
     query = _roster_query(grouped=lesson.group_id is not None, one=True)
     return db.session.scalar(query, _roster_params(lesson) | {"pupil_id": pupil_id})
 

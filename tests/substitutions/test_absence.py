@@ -19,11 +19,16 @@ from ediary.audit.recording import Actor, Channel
 from ediary.diary.operations import submit_roll
 from ediary.errors import Conflict, Refusal
 from ediary.people.models import Role, User
-from ediary.schools.models import DayOff
+from ediary.schools.models import DayOff, Pupil
 from ediary.schools.operations import add_to_group, enrol_pupil
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.operations import cancel_lesson, merge_lesson, substitute_lesson
-from ediary.timetable.queries import lesson_now, roster, roster_pupil
+from ediary.timetable.queries import (
+    lesson_now,
+    on_roster_of_joined_lesson,
+    roster,
+    roster_pupil,
+)
 from tests import factories
 from tests.events import capture_events
 from tests.factories import SYSTEM, World
@@ -72,6 +77,14 @@ def test_a_group_merged_into_the_other_groups_lesson(world: World, session: Sess
     # The merged lesson's own roster is its group only; nobody sits in it any more.
     assert roster_pupil(groups.ours, world.classmate.id) is None
     assert roster_pupil(groups.theirs, 2**31 - 1) is None  # kiosk ids are 32-bit (schema)
+    # The same rosters as a kiosk entry reads its pupil: in the statement that reads its lesson.
+    for lesson in (groups.theirs, groups.ours, world.lesson):
+        joined = (
+            select(Pupil.id)
+            .join(Lesson, Lesson.id == lesson.id)
+            .where(on_roster_of_joined_lesson())
+        )
+        assert set(session.scalars(joined)) == {p.id for p in roster(lesson)}, lesson.id
     submit_roll(
         Actor(world.other_teacher, Channel.WEB),
         groups.theirs,
