@@ -32,7 +32,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_socketio import SocketIO
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from ediary.access.scope import scope_of_user_id
@@ -162,9 +162,8 @@ class Relay:
         # connection may be held by a writer queueing for the writers' lock, and the pushes must
         # not queue behind them (they did: the herd's pushes all came at its very end).
         assert db.engine is not None
-        url = db.engine.url.render_as_string(hide_password=False)
-        options = {**self.app.config.get("ENGINE_OPTIONS", {}), "pool_size": 2, "max_overflow": 2}
-        db.session.registry.set(Session(bind=make_engine(url, **options), expire_on_commit=False))
+        engine = pump_engine(db.engine, self.app.config.get("ENGINE_OPTIONS", {}))
+        db.session.registry.set(Session(bind=engine, expire_on_commit=False))
         with self.app.app_context():
             while True:
                 try:
@@ -494,6 +493,18 @@ class Relay:
         for stream in list(self.streams.values()):
             if (stream.user_id, stream.session_version) in ended:
                 self.end(stream.namespace, stream.sid, "session_ended")
+
+
+def pump_engine(engine: Engine, options: dict[str, Any]) -> Engine:
+    """The relay's own small pool, to the app's database. It only reads, and on PostgreSQL
+    each read runs in autocommit: under READ COMMITTED every statement takes a fresh snapshot
+    anyway, and a cycle no longer pays a BEGIN and a ROLLBACK round trip around its read (a
+    quarter of the relay's CPU per remark in a py-spy profile of `bench.run`'s remarks)."""
+    url = engine.url.render_as_string(hide_password=False)
+    options = {**options, "pool_size": 2, "max_overflow": 2}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return make_engine(url, **options)
 
 
 def check_pings(eio: Any) -> None:

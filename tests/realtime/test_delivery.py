@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, update
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
@@ -24,7 +26,7 @@ from ediary.people.operations import disable_user, end_sessions, set_password
 from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, SESSIONS, Control
 from ediary.realtime.doorbell import PEER_SECONDS, Peers, Ring, encode, parse
 from ediary.realtime.queries import journal_head, oldest_kept_id
-from ediary.realtime.relay import Relay
+from ediary.realtime.relay import Relay, pump_engine
 from ediary.realtime.retention import prune_journal
 from ediary.schools.operations import (
     add_to_group,
@@ -175,6 +177,24 @@ def test_delivered_is_not_said_after_the_wait(app: Flask) -> None:
     alone.head = 5
     assert alone.wait_delivered(5, timeout=0.2) is True
     assert relay.wait_delivered(0, timeout=0) is False  # with Redis: peers unknown yet
+
+
+def test_the_relay_s_reads_hold_no_transaction_on_postgresql(app: Flask) -> None:
+    """The relay only reads: on PostgreSQL each read is its own transaction (autocommit), so a
+    cycle pays no BEGIN and ROLLBACK round trips and holds nothing open between its reads."""
+    assert db.engine is not None
+    engine = pump_engine(db.engine, {})
+    try:
+        with Session(bind=engine) as reads:
+            reads.scalar(select(func.count(JournalEvent.id)))
+            raw = reads.connection().connection.dbapi_connection
+            if engine.dialect.name != "postgresql":
+                pytest.skip("SQLite: the relay's reads keep their transaction (a WAL snapshot)")
+            assert raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
+            reads.scalar(select(func.count(JournalEvent.id)))  # and reads again, as a cycle does
+            assert raw.info.transaction_status == TransactionStatus.IDLE
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
