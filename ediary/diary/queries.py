@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 
 from ediary.db import db
 from ediary.diary.models import Attendance, AttendanceType, Grade, GradeKind, Presence
@@ -17,6 +18,7 @@ from ediary.diary.values import numeric
 from ediary.gradingrules.years import YearRuleSet, rules_for_term, rules_for_year
 from ediary.schools.models import ImprovementPolicy, Pupil, School, SchoolYear
 from ediary.timetable.models import Lesson, LessonStatus
+from ediary.timetable.queries import roster_statement
 
 
 def attendance_types(school_id: int) -> dict[str, AttendanceType]:
@@ -24,6 +26,30 @@ def attendance_types(school_id: int) -> dict[str, AttendanceType]:
     query = select(AttendanceType).where(AttendanceType.school_id == school_id)
     types = db.session.scalars(query.order_by(AttendanceType.position, AttendanceType.id))
     return {t.code: t for t in types}
+
+
+def roster_with_attendance(lesson: Lesson) -> list[tuple[Pupil, Attendance | None]]:
+    """The lesson's roster (`timetable.queries.roster`), each pupil with their attendance at the
+    lesson, in one statement: a roll reads both, and they were two statements of its thirteen.
+    Fresh from the database, not the session's copies: a roll compares with what the server has
+    now (a caller may have read these rows before another writer committed)."""
+    statement, params = roster_statement(lesson)
+    return [
+        (pupil, record) for pupil, record in db.session.execute(_with_attendance(statement), params)
+    ]
+
+
+@functools.cache
+def _with_attendance(roster: Select[Any]) -> Select[Any]:
+    """Built once per shape of the roster's statement (itself built once per shape)."""
+    return (
+        roster.add_columns(Attendance)
+        .outerjoin(
+            Attendance,
+            (Attendance.pupil_id == Pupil.id) & (Attendance.lesson_id == bindparam("lesson_id")),
+        )
+        .execution_options(populate_existing=True)
+    )
 
 
 def default_type(types: Iterable[AttendanceType]) -> AttendanceType | None:

@@ -115,6 +115,12 @@ def roster(lesson: Lesson) -> Sequence[Pupil]:
     return db.session.scalars(query, _roster_params(lesson)).all()
 
 
+def roster_statement(lesson: Lesson) -> tuple[Select[Pupil], dict[str, int | None]]:
+    """The statement `roster` runs for this lesson, and its parameters: for a caller that reads
+    more in the same statement (the roll, each pupil's attendance)."""
+    return _roster_query(grouped=lesson.group_id is not None, one=False), _roster_params(lesson)
+
+
 def roster_pupil(lesson: Lesson, pupil_id: int) -> Pupil | None:
     """The pupil `pupil_id` if it is on the lesson's roster: one row read, not the roster (none
     if the transaction read it with the lesson, `note_on_roster`)."""

@@ -105,6 +105,9 @@ def test_a_submission_reads_its_school_once(
     # The subject that the roll's events name came with the lesson, in the same statement.
     [subjects] = [s for s in statements if re.search(r"\b(FROM|JOIN) subjects\b", s)]
     assert subjects == from_schools[0]
+    # The roster and what each pupil has recorded: one statement.
+    [attendance] = [s for s in statements if re.search(r"^SELECT .*\battendance\.", s)]
+    assert re.search(r"\bFROM pupils\b.*\bJOIN attendance\b", attendance, flags=re.DOTALL)
 
 
 def test_a_remark_reads_each_thing_once_and_writes_its_key_once(

@@ -18,18 +18,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ediary.audit.queries import LastChange, last_changes
 from ediary.audit.recording import Actor, operation, update_in_bulk
 from ediary.db import db
 from ediary.diary.models import Attendance, AttendanceType
 from ediary.diary.operations.common import MAX_TOPIC, lesson_fields, require_open
-from ediary.diary.queries import attendance_types, default_type
+from ediary.diary.queries import attendance_types, default_type, roster_with_attendance
 from ediary.errors import Refusal
 from ediary.journal.operations import publish
 from ediary.timetable.models import Lesson, LessonStatus
-from ediary.timetable.queries import roster
 
 
 def _same(a: str | None, b: str | None, default: str | None) -> bool:
@@ -69,7 +67,8 @@ def submit_roll(
     """
     require_open(lesson)
     types = attendance_types(lesson.school_id)
-    pupils = [p.id for p in roster(lesson)]
+    listed = roster_with_attendance(lesson)
+    pupils = [pupil.id for pupil, _record in listed]
     foreign = sorted(set(states) - set(pupils))
     if foreign:
         raise Refusal(
@@ -89,16 +88,8 @@ def submit_roll(
     # Read before the loop: a lazy load inside it would autoflush the first changed row, and
     # with it take the journal lock (realtime/delivery.py) for the rest of the loop.
     fields = lesson_fields(lesson)
-    # Fresh from the database, not the session's copies: the comparison is with what the
-    # server has now (a caller may have read these rows before another writer committed).
-    existing = {
-        a.pupil_id: a
-        for a in db.session.scalars(
-            select(Attendance)
-            .where(Attendance.lesson_id == lesson.id)
-            .execution_options(populate_existing=True)
-        )
-    }
+    # Read fresh with the roster: the comparison is with what the server has now.
+    existing = {pupil.id: record for pupil, record in listed if record is not None}
     server = {pupil_id: record.type.code for pupil_id, record in existing.items()}
 
     wanted: dict[int, AttendanceType] = {}
