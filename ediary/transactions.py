@@ -80,10 +80,14 @@ HOOKS: tuple[Hook, ...] = (
     Hook("before_commit", submissions.fill_event_ids),
     # The declared revocations placed in journal order: the newest id, read under the lock.
     Hook("before_commit", delivery.place_controls),
-    # --- after the commit: the one after-commit step -------------------------------------------
+    # --- after the commit ------------------------------------------------------------------------
+    # The lock went with the commit: the connection's round trips yield to other greenlets again.
+    Hook("after_commit", delivery.release_exclusive),
     # Rings the relays with the committed events and revocations; they push and cut sockets.
     Hook("after_commit", delivery.deliver),
     # --- rollbacks: forgetting ------------------------------------------------------------------
+    # A rollback releases the lock too: the same as after a commit.
+    Hook("after_rollback", delivery.release_exclusive),
     # A savepoint that rolled back takes its notes with it (its journal rows, its declarations,
     # its held journal rows).
     Hook("after_soft_rollback", forget_savepoint),

@@ -77,7 +77,9 @@ def test_the_hooks_are_installed_by_create_app_alone_in_their_written_order() ->
         "before_commit",  # their planned messages inserted with their ids
         "before_commit",  # a kiosk submission's event ids, known only now
         "before_commit",  # controls after the newest id, still under the lock
+        "after_commit",  # the connection's round trips yield to other greenlets again
         "after_commit",
+        "after_rollback",  # the same after a rollback
         "after_soft_rollback",
         "after_transaction_end",
     ]

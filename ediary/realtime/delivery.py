@@ -53,7 +53,7 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.audit.recording import current_actor
-from ediary.db import TransactionNotes, db, utcnow
+from ediary.db import TransactionNotes, db, set_exclusive, utcnow
 from ediary.journal.models import JournalEvent
 from ediary.realtime.controls import Control
 from ediary.realtime.doorbell import publish_external
@@ -71,6 +71,8 @@ JOURNAL_ROWS: TransactionNotes[JournalEvent] = TransactionNotes("ediary.delivery
 CONTROLS: TransactionNotes[Control] = TransactionNotes("ediary.delivery.controls")
 # The writers' lock is held (taken at the commit; held until the transaction ends).
 WRITERS_LOCK: TransactionNotes[bool] = TransactionNotes("ediary.delivery.writers_lock")
+# The DBAPI connection whose waits stopped yielding once it held the lock (`db.ExclusiveWaits`).
+EXCLUSIVE: TransactionNotes[Any] = TransactionNotes("ediary.delivery.exclusive")
 # The newest journal id when the controls were placed, at the commit.
 TAIL: TransactionNotes[int] = TransactionNotes("ediary.delivery.tail")
 
@@ -92,7 +94,20 @@ def _take_writers_lock(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOURNAL_LOCK_KEY})
+        # Granted: from here to the end of COMMIT every writer of the district waits for this
+        # transaction, so its few round trips no longer let this process's other greenlets run
+        # first (`db.ExclusiveWaits`); `release_exclusive` undoes it when the transaction ends.
+        raw = connection.connection.dbapi_connection
+        set_exclusive(raw, True)
+        EXCLUSIVE.add(session, [raw])
     WRITERS_LOCK.add(session, [True])
+
+
+def release_exclusive(session: Session, *_args: Any) -> None:
+    """`after_commit` and `after_rollback`: the lock is gone with the transaction, and the
+    connection's waits yield again (its return to the pool would also see to it)."""
+    for raw in EXCLUSIVE.get(session):
+        set_exclusive(raw, False)
 
 
 def hold_events(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:

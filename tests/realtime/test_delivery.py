@@ -14,6 +14,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from ediary import db as ediary_db
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
 from ediary.diary.operations import record_grade, submit_roll
@@ -23,6 +24,7 @@ from ediary.kiosks.operations import revoke_kiosk
 from ediary.notifications.models import NotificationPreference, OutgoingMessage
 from ediary.people.models import User
 from ediary.people.operations import disable_user, end_sessions, set_password
+from ediary.realtime import delivery
 from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, SESSIONS, Control
 from ediary.realtime.doorbell import PEER_SECONDS, Peers, Ring, encode, parse
 from ediary.realtime.queries import journal_head, oldest_kept_id
@@ -370,6 +372,59 @@ def test_the_writers_lock_is_taken_at_the_commit_only(world: World, session: Any
         event.remove(db.engine, "before_cursor_execute", note)
     (row,) = session.scalars(select(JournalEvent).where(JournalEvent.id > before))
     assert row.payload["value"] == "5"
+
+
+def test_under_the_writers_lock_the_round_trips_do_not_yield(
+    world: World, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the lock is granted, the commit's round trips wait in psycopg's C wait (poll(2),
+    which gevent does not make cooperative): the process's other greenlets run their work
+    after this commit, not inside its hold of the lock every writer waits for. Waiting for the
+    lock yields, and so does everything after the commit or a rollback, or a connection back
+    in the pool."""
+    assert db.engine is not None
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time anyway")
+    session.commit()
+    blocking: list[int] = []
+    real = ediary_db._blocking_wait
+    assert real is not None  # psycopg's C module is installed (psycopg[binary])
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        blocking.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ediary_db, "_blocking_wait", counted)
+    sent: list[tuple[str, bool]] = []
+
+    def note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append((" ".join(statement.split()[:3]), conn.connection.dbapi_connection.exclusive))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        record_grade(
+            _teacher(world), pupil=world.pupil, subject=world.math, value="5", given_on=world.today
+        )
+        session.commit()
+        session.scalar(select(func.count(JournalEvent.id)))  # after the commit
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    lock = next(n for n, (s, _exclusive) in enumerate(sent) if "pg_advisory_xact_lock" in s)
+    assert not any(exclusive for _s, exclusive in sent[: lock + 1])  # the work, the lock's wait
+    assert sent[lock + 1][0].startswith("INSERT INTO journal") and sent[lock + 1][1]
+    assert sent[-1] == ("SELECT count(journal.id) AS", False)
+    assert blocking  # and those waits were psycopg's C wait
+    # A rollback releases the lock: the waits yield again.
+    delivery._take_writers_lock(db.session())
+    raw = session.connection().connection.dbapi_connection
+    assert raw.exclusive is True
+    session.rollback()
+    assert raw.exclusive is False
+    # Whatever happened, a connection back in the pool yields for its next user.
+    with db.engine.connect() as connection:
+        pooled = connection.connection.dbapi_connection
+        ediary_db.set_exclusive(pooled, True)
+    assert pooled.exclusive is False
 
 
 @operation
