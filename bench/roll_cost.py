@@ -146,16 +146,12 @@ def _open_sessions(app: Flask, world: BenchWorld) -> list[str]:
         return [token_of(row) for row in tokens]
 
 
-def run(
-    url: str,
-    *,
-    kiosks: int,
-    rounds: int,
-    parents: int,
-    show: bool,
-    profile: str | None = None,
-    kind: str = "roll",
-) -> None:
+def prepare(
+    url: str, *, kiosks: int, parents: int
+) -> tuple[Flask, BenchWorld, list[str], list[dict[str, Any]]]:
+    """The district built in the database of `url` (e-mail of absences switched on), its app,
+    every teacher's kiosk session token, and each kiosk's device (`{"kiosk_id", "secret_hash"}`,
+    as the socket knows it), in the order of `world.kiosks`."""
     world = build(url, kiosks=kiosks, parents=parents)
     app = create_app(
         Config(DATABASE_URL=url, SECRET_KEY="roll-cost-" + uuid.uuid4().hex, REDIS_URL=None)
@@ -176,7 +172,21 @@ def run(
             kiosk = db.session.get(Kiosk, info["id"])
             assert kiosk is not None
             devices.append({"kiosk_id": kiosk.id, "secret_hash": kiosk.secret_hash})
+    return app, world, tokens, devices
 
+
+def run(
+    url: str,
+    *,
+    kiosks: int,
+    rounds: int,
+    parents: int,
+    show: bool,
+    profile: str | None = None,
+    kind: str = "roll",
+) -> None:
+    app, world, tokens, devices = prepare(url, kiosks=kiosks, parents=parents)
+    assert db.engine is not None
     meter = Meter()
     event.listen(db.engine, "before_cursor_execute", meter.before_execute)
     event.listen(db.engine, "after_cursor_execute", meter.after_execute)
