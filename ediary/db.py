@@ -108,6 +108,7 @@ class ExclusiveWaits(psycopg.Connection[Any]):
 
     exclusive = False
 
+    # interval: psycopg's own default (its private `_WAIT_INTERVAL`), for callers that give none.
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         if self.exclusive and _blocking_wait is not None:
             # psycopg's C wait: poll(2) itself, which gevent does not make cooperative.

@@ -165,9 +165,7 @@ def _read_for_submission(
         "pupil_id": pupil_id,  # None: no pupil matches
     }
     found = db.session.execute(_submission_query(), params).unique().first()
-    if found is None:
-        return None, None, None, None, None, None, None
-    return found[0], found[1], found[2], found[3], found[4], found[5], found[6]
+    return (None,) * 7 if found is None else tuple(found)  # type: ignore[return-value]
 
 
 def _replay(stored: ProcessedSubmission, kiosk: Kiosk, digest: str) -> dict[str, Any]:

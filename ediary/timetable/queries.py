@@ -25,9 +25,14 @@ def _class_or_group(class_id: Any, group_id: Any) -> ColumnElement[bool]:
     not None: values, or parameters of a statement built once (`_roster_query`)."""
     condition: ColumnElement[bool] = Pupil.class_id == class_id
     if group_id is not None:
-        members = select(GroupMembership.pupil_id).where(GroupMembership.group_id == group_id)
-        condition = and_(condition, Pupil.id.in_(members))
+        condition = and_(condition, _in_group(group_id))
     return condition
+
+
+def _in_group(group_id: Any) -> ColumnElement[bool]:
+    """Whether a pupil is a member of the group `group_id` (a value, a parameter or a column)."""
+    members = select(GroupMembership.pupil_id).where(GroupMembership.group_id == group_id)
+    return Pupil.id.in_(members)
 
 
 def merged_into(lesson: Lesson) -> Sequence[Lesson]:
@@ -61,10 +66,10 @@ def on_roster_of_joined_lesson() -> ColumnElement[bool]:
     has it (active pupils of its class, or of its group, and those of the lessons merged into
     it), with the lesson's columns rather than its values: a kiosk entry reads its pupil in the
     statement that reads its lesson (kiosks/receipt.py)."""
-    members = select(GroupMembership.pupil_id).where(GroupMembership.group_id == Lesson.group_id)
+    # `_class_or_group`, with the group a column that may be NULL (a class's lesson).
     by_timetable = and_(
         Pupil.class_id == Lesson.class_id,
-        or_(Lesson.group_id.is_(None), Pupil.id.in_(members)),
+        or_(Lesson.group_id.is_(None), _in_group(Lesson.group_id)),
     )
     return and_(Pupil.active.is_(True), or_(by_timetable, _sits_in_merged(Lesson.id)))
 
