@@ -31,4 +31,7 @@
     clearTimeout(timer);
     timer = setTimeout(ask, 150);
   });
+  // Typed before this script arrived (a slow line, the field has autofocus): those keys fired no
+  // listener, so ask once now rather than wait for a key that may not come.
+  if (input.value !== input.defaultValue) { ask(); }
 })();
