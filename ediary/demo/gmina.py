@@ -62,7 +62,11 @@ def board_morning(actor: Actor, now: dt.datetime) -> int:
 
 
 def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int, n: int) -> int:
-    start = (now - dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    zone = ZoneInfo(school.timezone)
+    # Begun `minutes` ago, but not before the school's midnight: just after it, a lesson begun
+    # "yesterday" would be on yesterday's page of the diary, and the board shows today's.
+    midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time(), tzinfo=zone)
+    start = max((now - dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0), midnight)
     end = start + LESSON
     classes_busy, teachers_busy, rooms_busy = _busy(start, end)
     classes = db.session.scalars(
@@ -71,7 +75,7 @@ def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int
     running = _busy(now, now + dt.timedelta(seconds=1))[0] & {c.id for c in classes}
     if len(running) * 2 >= len(classes):
         return 0  # a real morning: the timetable's lessons are under way
-    day = start.astimezone(ZoneInfo(school.timezone)).date()
+    day = start.astimezone(zone).date()
     lessons: list[Lesson] = []
     for school_class in classes:
         if school_class.id in classes_busy:
