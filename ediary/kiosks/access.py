@@ -37,6 +37,7 @@ from ediary.kiosks.operations import CODE_INVALID, code_digest
 from ediary.kiosks.queries import school_of, school_today
 from ediary.people.auth import may_log_in
 from ediary.people.models import Role, User
+from ediary.realtime.controls import REVOKED_KIOSK_TEXT
 from ediary.schools.models import Pupil
 from ediary.timetable.models import Lesson, LessonStatus
 from ediary.timetable.queries import roster_pupil
@@ -54,7 +55,7 @@ def check_device(kiosk: Kiosk | None, device: dict[str, Any]) -> Kiosk:
     """The kiosk read for a socket's device (`{"kiosk_id", "secret_hash"}` as it connected;
     None: no such row), if it is still that device: not revoked, not enrolled again since."""
     if kiosk is None or kiosk.revoked_at is not None or kiosk.secret_hash != device["secret_hash"]:
-        raise DeviceRefused("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
+        raise DeviceRefused("kiosk_revoked", REVOKED_KIOSK_TEXT)
     return kiosk
 
 

@@ -42,6 +42,7 @@ from ediary.kiosks.auth import verify_secret
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.rooms import NAMESPACE
 from ediary.kiosks.submissions import validate_submission
+from ediary.realtime.controls import REVOKED_KIOSK_TEXT
 from ediary.realtime.namespace import GuardedNamespace
 from ediary.realtime.relay import ensure_relay
 from ediary.realtime.rooms import kiosk_room
@@ -158,7 +159,7 @@ class KioskNamespace(GuardedNamespace):
         if kiosk is None or not known:
             raise _refused("kiosk_unknown", _("Nieznane urządzenie albo błędny klucz urządzenia."))
         if kiosk.revoked_at is not None:
-            raise _refused("kiosk_revoked", _("Ten komputer został odłączony od dziennika."))
+            raise _refused("kiosk_revoked", str(REVOKED_KIOSK_TEXT))
         if not current_app.testing:
             # The relay pushes the kiosk its events and applies its revocation; it starts with
             # the first socket of a process, which may well be a kiosk's at 7:55.

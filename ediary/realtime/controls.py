@@ -23,9 +23,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 SESSIONS = "sessions"
 ACCESS = "access"
 KIOSK_REVOKED = "kiosk"
+# What a revoked kiosk is told, by the relay cutting its sockets (`KIOSK_REVOKED`), at its next
+# event and when it connects again (docs/protocol.md, `kiosk_revoked`): one text, one msgid.
+REVOKED_KIOSK_TEXT = _l("Ten komputer został odłączony od dziennika.")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 from flask_socketio import SocketIO
 from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
@@ -40,7 +39,7 @@ from ediary.db import db, make_engine
 from ediary.journal.models import JournalEvent
 from ediary.people.auth import valid_session_versions
 from ediary.realtime import doorbell
-from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, SESSIONS, Control
+from ediary.realtime.controls import ACCESS, KIOSK_REVOKED, REVOKED_KIOSK_TEXT, SESSIONS, Control
 from ediary.realtime.doorbell import HEARTBEAT_SECONDS, Peers, Ring
 from ediary.realtime.rooms import (
     BOARD_EVENTS,
@@ -63,7 +62,7 @@ SWEEP_SECONDS = 2.0  # backstop for session ends made where no doorbell rings (n
 BATCH = 500
 REPLAY_LIMIT = 5000  # a longer gap is cheaper to reload than to replay
 # What a kiosk's sockets are told before a `kiosk` control cuts them (docs/protocol.md, /kiosk).
-KIOSK_CUT_OFF = ("kiosk_revoked", _l("Ten komputer został odłączony od dziennika."))
+KIOSK_CUT_OFF = ("kiosk_revoked", REVOKED_KIOSK_TEXT)
 
 
 _relay: Relay | None = None
