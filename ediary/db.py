@@ -92,6 +92,8 @@ def unreachable(error: BaseException) -> bool:
 
 
 RV = TypeVar("RV")
+# In psycopg's C module (psycopg[binary], a dependency); without it every wait yields.
+_blocking_wait = getattr(waiting, "wait_c", None)
 
 
 class ExclusiveWaits(psycopg.Connection[Any]):
@@ -115,10 +117,6 @@ class ExclusiveWaits(psycopg.Connection[Any]):
             done: RV = _blocking_wait(gen, self.pgconn.socket, interval=interval, timeout=timeout)
             return done
         return super().wait(gen, interval=interval, timeout=timeout)
-
-
-# In psycopg's C module (psycopg[binary], a dependency); without it every wait yields.
-_blocking_wait = getattr(waiting, "wait_c", None)
 
 
 def set_exclusive(connection: Any, exclusive: bool) -> None:

@@ -28,15 +28,13 @@ def attendance_types(school_id: int) -> dict[str, AttendanceType]:
     return {t.code: t for t in types}
 
 
-def roster_with_attendance(lesson: Lesson) -> list[tuple[Pupil, Attendance | None]]:
+def roster_with_attendance(lesson: Lesson) -> Sequence[tuple[Pupil, Attendance | None]]:
     """The lesson's roster (`timetable.queries.roster`), each pupil with their attendance at the
     lesson, in one statement: a roll reads both, and they were two statements of its thirteen.
     Fresh from the database, not the session's copies: a roll compares with what the server has
     now (a caller may have read these rows before another writer committed)."""
     statement, params = roster_statement(lesson)
-    return [
-        (pupil, record) for pupil, record in db.session.execute(_with_attendance(statement), params)
-    ]
+    return db.session.execute(_with_attendance(statement), params).all()  # rows: tuples
 
 
 @functools.cache

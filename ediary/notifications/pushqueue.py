@@ -65,12 +65,12 @@ def pushes_for(
     topics: dict[JournalEvent, list[Topic]],
     urgent: Mapping[int, set[str]],
     now: dt.datetime,
-    pupil_choices: list[PupilChoice] | None = None,
+    pupil_choices: list[PupilChoice],
 ) -> list[tuple[JournalEvent, dict[str, Any]]]:
     """The `OutgoingPush` rows of `events`, each with its event: they may have no id yet (the
     caller fills `event_id` in once the journal numbered them, realtime/delivery.py).
     `pupil_choices`: the choices of the topics of `events` for every pupil an event is about,
-    if the caller read them already (`enqueue` reads them with the guardians' preferences)."""
+    which the caller read with the guardians' preferences (`enqueue._guardians`)."""
     about_child = [row for row in events if isinstance(row.payload.get("pupil_id"), int)]
     about_user = [row for row in events if row not in about_child and row.audience == "person"]
     about_class = [
@@ -98,11 +98,9 @@ def pushes_for(
     users = {row.audience_id for row in about_user}
     if not (pupils or users):
         return []
-    read: list[Any] = []
-    if pupil_choices is not None:
-        read.extend(pupil_choices)
-        pupils.difference_update(row.payload["pupil_id"] for row in about_child)
-    if pupils or users:
+    read: list[Any] = list(pupil_choices)
+    pupils.difference_update(row.payload["pupil_id"] for row in about_child)
+    if pupils or users:  # a class's pupils, people
         params = {"topics": sorted(wanted), "pupils": sorted(pupils), "users": sorted(users)}
         read.extend(connection.execute(_choices_query(), params))
     for user_id, pupil_id, topic, subscription_id in read:

@@ -116,8 +116,7 @@ def _roster_params(lesson: Lesson) -> dict[str, int | None]:
 def roster(lesson: Lesson) -> Sequence[Pupil]:
     """The pupils a lesson is for: the whole class, or the members of its group, and the
     pupils of the lessons merged into it (see `Lesson.merged_into_id`)."""
-    query = _roster_query(grouped=lesson.group_id is not None, one=False)
-    return db.session.scalars(query, _roster_params(lesson)).all()
+    return db.session.scalars(*roster_statement(lesson)).all()
 
 
 def roster_statement(lesson: Lesson) -> tuple[Select[Pupil], dict[str, int | None]]:
