@@ -14,7 +14,8 @@ round trips once it holds the lock:
 - `exclusive`: as deployed, they do not yield to the other greenlets (`db.ExclusiveWaits`);
 - `yielding`: as before, they do (`db._blocking_wait` set to None for the round).
 
-Prints, per way, the ms each roll held the lock (from the lock's grant to the end of its COMMIT;
+Prints, per way, the ms each roll held the lock (from the end of the statement that took it, the
+journal's INSERT, to the end of its COMMIT: the INSERT's own work after the grant is not counted;
 median, p90, max, and the sum over a round, which the other writers of the district wait for)
 and the round's wall time. The first round (every pupil recorded for the first time) only warms
 up. Figures only: nothing is asserted.
@@ -47,7 +48,7 @@ from ediary.kiosks.receipt import receive_submission  # noqa: E402
 
 
 class Holds:
-    """The lock's grant (the lock statement's end) to the end of COMMIT, per greenlet."""
+    """The lock's statement's end to the end of COMMIT, per greenlet."""
 
     def __init__(self) -> None:
         self.granted: dict[Any, float] = {}

@@ -13,8 +13,9 @@ pupil's state (updates), as bench/run.py does. Drops the database at the end.
 Prints medians: wall ms per roll (one process, nothing else running: mostly server CPU), the
 CPU ms of this process per roll (`time.process_time`: the server's Python, not PostgreSQL's), SQL
 statements per roll (`before_cursor_execute`; one executemany or insertmanyvalues batch counts
-once), and ms from the moment the journal's advisory lock is granted to the end of COMMIT, the
-part that 94 simultaneous rolls serialise on (0 on SQLite, which has no such lock).
+once), and ms from the end of the statement that takes the journal's advisory lock (the journal's
+INSERT, which takes it first) to the end of COMMIT, the part that 94 simultaneous rolls serialise
+on (0 on SQLite, which has no such lock).
 Figures only: nothing is asserted.
 """
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ediary import db as ediary_db
@@ -337,6 +337,22 @@ def test_a_revocation_of_a_rolled_back_savepoint_rings_nothing(
     assert rings == []
 
 
+def _locking_insert_plan(session: Session) -> str:
+    """PostgreSQL's plan (EXPLAIN: not run) for the INSERT that numbers two held rows."""
+    statement, _processors = delivery._locking_insert(session.get_bind().dialect)
+    row = {
+        "at": utcnow(),
+        "type": "grade.added",
+        "school_id": 1,
+        "audience": "pupil",
+        "audience_id": 1,
+        "payload": "{}",
+    }
+    given = {name: [value, value] for name, value in row.items()}
+    plan = session.execute(text("EXPLAIN " + statement.text), given)
+    return "\n".join(line for (line,) in plan)
+
+
 def test_the_writers_lock_is_taken_at_the_commit_only(world: World, session: Any) -> None:
     """The work of a transaction, savepoints included, runs without the journal's lock and
     writes no journal row; its commit takes the lock, then inserts the rows (their ids)."""
@@ -365,9 +381,12 @@ def test_the_writers_lock_is_taken_at_the_commit_only(world: World, session: Any
         assert not any("pg_advisory" in s or s.startswith("INSERT INTO journal") for s in work)
         session.commit()
         commit = sent[len(work) :]
-        lock = next(n for n, s in enumerate(commit) if "pg_advisory_xact_lock" in s)
-        journal = next(n for n, s in enumerate(commit) if s.startswith("INSERT INTO journal"))
-        assert lock < journal
+        (journal,) = [s for s in commit if s.startswith("INSERT INTO journal")]
+        (locking,) = [s for s in commit if "pg_advisory_xact_lock" in s]
+        assert locking == journal  # the INSERT takes the lock itself, before its rows get ids
+        plan = _locking_insert_plan(session)
+        # PostgreSQL takes the lock once, before it reads the first row to insert.
+        assert plan.index("One-Time Filter") < plan.index("Function Scan"), plan
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
     (row,) = session.scalars(select(JournalEvent).where(JournalEvent.id > before))
@@ -395,12 +414,22 @@ def test_under_the_writers_lock_the_round_trips_do_not_yield(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ediary_db, "_blocking_wait", counted)
-    sent: list[tuple[str, bool]] = []
+    # Each statement: its first words, whether its wait was exclusive, and how many C waits had
+    # been made once it returned.
+    sent: list[tuple[str, bool, int]] = []
 
     def note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append((" ".join(statement.split()[:3]), conn.connection.dbapi_connection.exclusive))
+        exclusive = conn.connection.dbapi_connection.exclusive
+        sent.append((" ".join(statement.split()[:3]), exclusive, -1))
+
+    def returned(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words, exclusive, _ = sent[-1]
+        sent[-1] = (words, exclusive, len(blocking))
+        if "pg_advisory_xact_lock" in statement:
+            sent[-1] = ("the lock: " + words, exclusive, len(blocking))
 
     event.listen(db.engine, "before_cursor_execute", note)
+    event.listen(db.engine, "after_cursor_execute", returned)
     try:
         record_grade(
             _teacher(world), pupil=world.pupil, subject=world.math, value="5", given_on=world.today
@@ -409,11 +438,15 @@ def test_under_the_writers_lock_the_round_trips_do_not_yield(
         session.scalar(select(func.count(JournalEvent.id)))  # after the commit
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
-    lock = next(n for n, (s, _exclusive) in enumerate(sent) if "pg_advisory_xact_lock" in s)
-    assert not any(exclusive for _s, exclusive in sent[: lock + 1])  # the work, the lock's wait
-    assert sent[lock + 1][0].startswith("INSERT INTO journal") and sent[lock + 1][1]
-    assert sent[-1] == ("SELECT count(journal.id) AS", False)
-    assert blocking  # and those waits were psycopg's C wait
+        event.remove(db.engine, "after_cursor_execute", returned)
+    lock = next(n for n, (s, _exclusive, _c) in enumerate(sent) if s.startswith("the lock: "))
+    # The journal's INSERT takes the lock: it and the work before it yield while they wait.
+    assert sent[lock] == ("the lock: INSERT INTO journal", False, 0)
+    assert not any(exclusive for _s, exclusive, _c in sent[:lock])
+    # Once the lock is held, the commit's waits are psycopg's C wait (its COMMIT, or here the
+    # test's savepoint's RELEASE), and not after it.
+    assert blocking
+    assert sent[-1][:2] == ("SELECT count(journal.id) AS", False)
     # A rollback releases the lock: the waits yield again.
     delivery._take_writers_lock(db.session())
     raw = session.connection().connection.dbapi_connection
@@ -452,10 +485,10 @@ def test_under_the_writers_lock_the_commit_only_inserts(
     sent = [" ".join(statement.split()) for statement in statements]
     lock = next(n for n, s in enumerate(sent) if "pg_advisory_xact_lock" in s)
     before = sent[:lock]
-    under = [s for s in sent[lock + 1 :] if "SAVEPOINT" not in s]  # the test's outer transaction
+    under = [s for s in sent[lock:] if "SAVEPOINT" not in s]  # the test's outer transaction
     assert any("notification_preferences" in s for s in before)  # planned before the lock
     assert [s.split()[0] for s in under] == ["INSERT", "INSERT"], under
-    assert under[0].startswith("INSERT INTO journal")
+    assert under[0].startswith("INSERT INTO journal")  # it takes the lock
     assert under[1].startswith("INSERT INTO outgoing_messages")
     (grade_event,) = session.scalars(
         select(JournalEvent).where(JournalEvent.type == "grade.added").order_by(JournalEvent.id)
