@@ -19,10 +19,10 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, cast
 
-from sqlalchemy import bindparam, event, insert, inspect, update
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import Table, Update, bindparam, event, insert, inspect, update
+from sqlalchemy.orm import Mapper, Session, UOWTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -189,18 +189,7 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
     version = mapper.version_id_col
     assert version is not None and callable(mapper.version_id_generator)
     keys = list(changes[0][1])
-    columns = {key: mapper.columns[key] for key in keys}
-    statement = (
-        update(mapper.local_table)
-        .where(
-            mapper.primary_key[0] == bindparam("b_pk"),
-            version == bindparam("b_version"),
-        )
-        .values(
-            {column: bindparam(f"b_{key}") for key, column in columns.items()}
-            | {version: bindparam("b_new_version")}
-        )
-    )
+    statement = _bulk_update(mapper, tuple(keys))
     params = []
     history = []
     versions = []
@@ -231,7 +220,9 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
             f"{len(params)} row(s); {result.rowcount} were matched."
         )
     stale = [
-        rel.key for rel in mapper.relationships if set(rel.local_columns) & set(columns.values())
+        rel.key
+        for rel in mapper.relationships
+        if set(rel.local_columns) & {mapper.columns[key] for key in keys}
     ]
     version_key = mapper.get_property_by_column(version).key
     for (obj, values), new_version in zip(changes, versions, strict=True):
@@ -245,6 +236,26 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
 
         rows = [_history_row(actor, obj, "update", old, new) for obj, old, new in history]
         connection.execute(insert(HistoryEntry), rows)
+
+
+@functools.cache
+def _bulk_update(mapper: Mapper[Any], keys: tuple[str, ...]) -> Update:
+    """`update_in_bulk`'s statement for one class and its changed attributes, with the version
+    check: built once and run with parameters (a roll built it anew at every commit)."""
+    version = mapper.version_id_col
+    assert version is not None
+    columns = {key: mapper.columns[key] for key in keys}
+    return (
+        update(cast(Table, mapper.local_table))  # every audited class maps one table
+        .where(
+            mapper.primary_key[0] == bindparam("b_pk"),
+            version == bindparam("b_version"),
+        )
+        .values(
+            {column: bindparam(f"b_{key}") for key, column in columns.items()}
+            | {version: bindparam("b_new_version")}
+        )
+    )
 
 
 def require_operation(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
