@@ -8,8 +8,11 @@ few minutes ago and lasting 45 minutes, each with its own teacher in its usual r
 the usual operations (history rows included). Then the morning's news, as at 8:15 in a real
 gmina: most rolls taken (a few absences), some still missing (the schools where that is more
 than ten minutes after the bell show as behind), a substitution and a cancellation here and
-there. Nobody is in two places at once; the demo teacher's lesson (made before) is left alone
-for the person trying the kiosk.
+there. Where the timetable's own lessons are under way, the news is theirs: the demo seeds no
+rolls for the hour it runs at. In a break between the timetable's lessons the board shows the
+break, as a real one would: an extra lesson there would overlap the next bell. Nobody is in
+two places at once; the demo teacher's lesson (made before) is left alone for the person trying
+the kiosk.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from sqlalchemy import select
 
 from ediary.audit.recording import Actor
 from ediary.db import db
-from ediary.demo.now import LESSON, add_extra_lesson
+from ediary.demo.now import DEMO_TEACHER, LESSON, add_extra_lesson
+from ediary.diary.models import Attendance
 from ediary.diary.operations import submit_roll
 from ediary.people.models import User
 from ediary.schools.models import Pupil, School, SchoolClass
@@ -74,7 +78,8 @@ def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int
     ).all()
     running = _busy(now, now + dt.timedelta(seconds=1))[0] & {c.id for c in classes}
     if len(running) * 2 >= len(classes):
-        return 0  # a real morning: the timetable's lessons are under way
+        _timetable_news(actor, school, now, n, teachers_busy)  # a real morning
+        return 0
     day = start.astimezone(zone).date()
     lessons: list[Lesson] = []
     for school_class in classes:
@@ -113,7 +118,39 @@ def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int
             rooms_busy.add(room)
             lessons.append(lesson)
             break
-    free = db.session.scalars(
+    _news(actor, lessons, minutes, n, _free_teacher(school, teachers_busy))
+    return len(lessons)
+
+
+def _timetable_news(
+    actor: Actor, school: School, now: dt.datetime, n: int, teachers_busy: set[int]
+) -> None:
+    """The morning's news for the timetable's lessons under way at `school`, once: not where a
+    roll was taken already (an earlier run, or a teacher), nor in the demo teacher's lesson
+    (`ediary.demo.now` may have given them one of the timetable's)."""
+    demo_teacher = db.session.scalar(select(User.id).where(User.login == DEMO_TEACHER))
+    lessons = db.session.scalars(
+        select(Lesson)
+        .where(
+            Lesson.school_id == school.id,
+            Lesson.teacher_id != demo_teacher,  # theirs is for the person trying the kiosk
+            Lesson.status != LessonStatus.CANCELLED,
+            Lesson.starts_at <= now,
+            Lesson.ends_at > now,
+        )
+        .order_by(Lesson.class_id, Lesson.id)
+    ).all()
+    taken = db.session.scalar(
+        select(Attendance.id).where(Attendance.lesson_id.in_([x.id for x in lessons])).limit(1)
+    )
+    if not lessons or taken is not None:
+        return
+    minutes = int((now - min(x.starts_at for x in lessons)).total_seconds() // 60)
+    _news(actor, list(lessons), minutes, n, _free_teacher(school, teachers_busy))
+
+
+def _free_teacher(school: School, teachers_busy: set[int]) -> int | None:
+    return db.session.scalars(
         select(TeachingAssignment.teacher_id)
         .where(
             TeachingAssignment.school_id == school.id,
@@ -121,8 +158,6 @@ def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int
         )
         .order_by(TeachingAssignment.teacher_id)
     ).first()
-    _news(actor, lessons, minutes, n, free)
-    return len(lessons)
 
 
 def _news(actor: Actor, lessons: list[Lesson], minutes: int, n: int, free: int | None) -> None:
