@@ -8,8 +8,6 @@ a test marked `calendar` is green only if it holds on every date of the sweep.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 import pytest
 
@@ -44,13 +42,13 @@ INI = """[pytest]
 addopts = -p no:cacheprovider -p no:xdist -rf
 markers =
     calendar: sweep
-    shared_clock: the suite's clock
+    real_clock: not pinned
     slow: real servers
     browser: chromium
 """
 
 
-@pytest.mark.shared_clock  # it pins its own clock, in the session it starts
+@pytest.mark.real_clock  # it pins its own clock, in the session it starts
 def test_the_sweep_fails_date_naive_tests_on_the_dates_they_are_wrong(
     pytester: pytest.Pytester,
 ) -> None:
@@ -95,22 +93,3 @@ def test_the_sweep_covers_the_dates_the_issue_names() -> None:
     late = local["warsaw-00.00-utc-yesterday"]
     assert late.hour == 0 and late.astimezone(dt.UTC).date() < late.date()
     assert DEFAULT.at.tzinfo is WARSAW and DEFAULT.local.weekday() == 2  # a Wednesday
-
-
-NOW_IN_A_CHILD = "import datetime as dt; print(dt.datetime.now(dt.UTC).isoformat())"
-
-
-@pytest.mark.shared_clock
-def test_a_process_a_test_starts_reads_the_suites_clock() -> None:
-    """A server, a kiosk agent or a command started by a test agrees with the test on "now":
-    both are on the suite's shared clock (`DEFAULT` at the session's start, ticking), not the
-    real date, so a world built for "today" is still today when the process reads it."""
-    child = subprocess.run(
-        [sys.executable, "-c", NOW_IN_A_CHILD], capture_output=True, text=True, check=True
-    )
-    theirs = dt.datetime.fromisoformat(child.stdout.strip())
-    ours = dt.datetime.now(dt.UTC)
-    assert abs(theirs - ours) < dt.timedelta(seconds=30)
-    # The suite takes minutes, not the hours to the next day from 10:30.
-    assert theirs.astimezone(WARSAW).date() == DEFAULT.local.date()
-    assert DEFAULT.utc <= ours < DEFAULT.utc + dt.timedelta(hours=13)
