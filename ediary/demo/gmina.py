@@ -60,12 +60,16 @@ def board_morning(actor: Actor, now: dt.datetime) -> int:
     Needs an app context; the caller commits."""
     made = 0
     schools = db.session.scalars(select(School).order_by(School.id)).all()
+    demo_teacher = db.session.scalar(select(User.id).where(User.login == DEMO_TEACHER))
     for index, school in enumerate(schools):
-        made += _school_morning(actor, school, now, MINUTES_IN[index % len(MINUTES_IN)], index)
+        minutes = MINUTES_IN[index % len(MINUTES_IN)]
+        made += _school_morning(actor, school, now, minutes, index, demo_teacher)
     return made
 
 
-def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int, n: int) -> int:
+def _school_morning(
+    actor: Actor, school: School, now: dt.datetime, minutes: int, n: int, demo_teacher: int | None
+) -> int:
     zone = ZoneInfo(school.timezone)
     # Begun `minutes` ago, but not before the school's midnight: just after it, a lesson begun
     # "yesterday" would be on yesterday's page of the diary, and the board shows today's.
@@ -78,7 +82,7 @@ def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int
     ).all()
     running = _busy(now, now + dt.timedelta(seconds=1))[0] & {c.id for c in classes}
     if len(running) * 2 >= len(classes):
-        _timetable_news(actor, school, now, n, teachers_busy)  # a real morning
+        _timetable_news(actor, school, now, n, teachers_busy, demo_teacher)  # a real morning
         return 0
     day = start.astimezone(zone).date()
     lessons: list[Lesson] = []
@@ -123,12 +127,16 @@ def _school_morning(actor: Actor, school: School, now: dt.datetime, minutes: int
 
 
 def _timetable_news(
-    actor: Actor, school: School, now: dt.datetime, n: int, teachers_busy: set[int]
+    actor: Actor,
+    school: School,
+    now: dt.datetime,
+    n: int,
+    teachers_busy: set[int],
+    demo_teacher: int | None,
 ) -> None:
     """The morning's news for the timetable's lessons under way at `school`, once: not where a
     roll was taken already (an earlier run, or a teacher), nor in the demo teacher's lesson
     (`ediary.demo.now` may have given them one of the timetable's)."""
-    demo_teacher = db.session.scalar(select(User.id).where(User.login == DEMO_TEACHER))
     lessons = db.session.scalars(
         select(Lesson)
         .where(
@@ -140,10 +148,12 @@ def _timetable_news(
         )
         .order_by(Lesson.class_id, Lesson.id)
     ).all()
+    if not lessons:
+        return
     taken = db.session.scalar(
         select(Attendance.id).where(Attendance.lesson_id.in_([x.id for x in lessons])).limit(1)
     )
-    if not lessons or taken is not None:
+    if taken is not None:
         return
     minutes = int((now - min(x.starts_at for x in lessons)).total_seconds() // 60)
     _news(actor, list(lessons), minutes, n, _free_teacher(school, teachers_busy))

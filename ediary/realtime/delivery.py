@@ -104,11 +104,11 @@ def _take_writers_lock(session: Session) -> None:
 def _granted(session: Session, connection: Connection) -> None:
     """The lock is held: from here to the end of COMMIT every writer of the district waits for
     this transaction, so its few round trips no longer let this process's other greenlets run
-    first (`db.ExclusiveWaits`); `release_exclusive` undoes it when the transaction ends."""
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.dbapi_connection
-        set_exclusive(raw, True)
-        EXCLUSIVE.add(session, [raw])
+    first (`db.ExclusiveWaits`; a no-op on SQLite's connections); `release_exclusive` undoes it
+    when the transaction ends."""
+    raw = connection.connection.dbapi_connection
+    set_exclusive(raw, True)
+    EXCLUSIVE.add(session, [raw])
     WRITERS_LOCK.add(session, [True])
 
 
@@ -153,7 +153,9 @@ def number_events(session: Session) -> None:
 _FIELDS = ("at", "type", "school_id", "audience", "audience_id", "payload")
 
 
-@functools.cache
+# Per dialect, as each engine has its own (its JSON serializer is the payload's processor); a
+# few are enough, and a bounded cache keeps the tests' many apps from piling up.
+@functools.lru_cache(maxsize=8)
 def _locking_insert(dialect: Dialect) -> tuple[TextClause, dict[str, Any]]:
     """The INSERT that numbers the held rows on PostgreSQL and first takes the writers' lock,
     with each column's bind processor (the JSON payload's serializer, the UTC timestamps').

@@ -424,9 +424,9 @@ def test_under_the_writers_lock_the_round_trips_do_not_yield(
 
     def returned(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         words, exclusive, _ = sent[-1]
-        sent[-1] = (words, exclusive, len(blocking))
         if "pg_advisory_xact_lock" in statement:
-            sent[-1] = ("the lock: " + words, exclusive, len(blocking))
+            words = "the lock: " + words
+        sent[-1] = (words, exclusive, len(blocking))
 
     event.listen(db.engine, "before_cursor_execute", note)
     event.listen(db.engine, "after_cursor_execute", returned)
