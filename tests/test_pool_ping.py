@@ -1,0 +1,79 @@
+"""A pooled PostgreSQL connection is pinged before use only after it sat idle (`db.make_engine`).
+
+Each test ends the connection's server process behind the pool's back (`pg_terminate_backend`),
+as a restart of the database does, and reads what the next checkout does with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from ediary import db as database
+from tests.servers import drop_pg_database, make_pg_database
+
+
+@pytest.fixture
+def engine(pg_server: str) -> Iterator[Engine]:
+    url = make_pg_database(pg_server)
+    engine = database.make_engine(url, pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()
+    drop_pg_database(pg_server, url)
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as connection:
+        pid = connection.scalar(text("SELECT pg_backend_pid()"))
+    assert isinstance(pid, int)
+    return pid
+
+
+def _terminate(pg_server: str, pid: int) -> None:
+    admin = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        ended = connection.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()
+        assert ended == (True,)
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(engine: Engine, pg_server: str) -> None:
+    _terminate(pg_server, _backend(engine))
+    # No ping: the statement itself meets the dead connection, as a disconnect.
+    with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+        connection.scalar(text("SELECT 1"))
+    assert failed.value.connection_invalidated
+    # ...which replaced the pool's connections: the next use gets a live one.
+    assert _backend(engine) > 0
+
+
+def test_an_idle_connection_is_pinged_and_replaced(
+    engine: Engine, pg_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = _backend(engine)
+    _terminate(pg_server, dead)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection is "idle"
+    with engine.connect() as connection:  # the ping fails, the checkout opens a new one
+        assert connection.scalar(text("SELECT 1")) == 1
+        assert connection.scalar(text("SELECT pg_backend_pid()")) != dead
+
+
+def test_an_idle_live_connection_is_kept(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _backend(engine)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert _backend(engine) == first  # pinged, answered, used
+
+
+def test_a_pre_ping_asked_for_is_sqlalchemys(pg_server: str) -> None:
+    url = make_pg_database(pg_server)
+    engine = database.make_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0)
+    try:
+        dead = _backend(engine)
+        _terminate(pg_server, dead)
+        assert _backend(engine) != dead  # its ping at every checkout found the dead one
+    finally:
+        engine.dispose()
+        drop_pg_database(pg_server, url)
