@@ -91,8 +91,10 @@ def redis_server(directory: Path) -> Iterator[str]:
         server.stop()
 
 
+# Through the local socket, as the provisioning's settings connect the server to a database on
+# the same machine (TCP to 127.0.0.1 cost an entry an eighth more of the server's CPU).
 PG_ADMIN_URL = os.environ.get(
-    "EDIARY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "EDIARY_BENCH_PG_URL", "postgresql+psycopg://postgres@/postgres?host=/var/run/postgresql"
 )
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import make_url, text
 
 from ediary.cli import main as ediary_cli
 from ediary.config import Config
+from ediary.db import make_engine
 from ediary.deploy.checks import (
     KNOWN_OTHER_PREFIXES,
     KNOWN_OTHER_VARIABLES,
@@ -174,6 +176,30 @@ def test_a_connection_that_turns_off_synchronous_commit_is_refused(pg_url: str) 
     found = check_deploy(safe_config(DATABASE_URL=url), {})
     assert [p.code for p in found] == ["database-durability"]
     assert "synchronous_commit=off" in found[0].message
+
+
+def test_the_example_database_url_reaches_postgresql_through_its_local_socket(
+    pg_url: str,
+) -> None:
+    # The example's URL with this machine's role and database in it: host, port and the rest are
+    # the example's own (the socket's directory in the query, as libpq reads it).
+    example = next(
+        line.split("=", 1)[1]
+        for line in (PROVISIONING / "server" / "ediary.env.example").read_text().splitlines()
+        if line.startswith("EDIARY_DATABASE_URL=")
+    )
+    ours = make_url(pg_url)
+    url = make_url(example).set(username=ours.username, database=ours.database)
+    assert url.host is None and url.query == {"host": "/var/run/postgresql"}
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:  # no server address: not TCP
+            assert connection.scalar(text("SELECT inet_server_addr() IS NULL")) is True
+    finally:
+        engine.dispose()
+    assert (
+        check_deploy(safe_config(DATABASE_URL=url.render_as_string(hide_password=False)), {}) == []
+    )
 
 
 def test_sqlite_settings_are_read_from_the_application_engine(tmp_path: Path) -> None:
