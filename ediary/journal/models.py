@@ -29,7 +29,14 @@ class JournalEvent(Base):
 
     def as_message(self) -> dict[str, Any]:
         """The wire form of an event (see docs/protocol.md)."""
-        return {"id": self.id, "type": self.type, "at": self.at.isoformat(), **self.payload}
+        return wire_form(self.id, self.type, self.at, self.payload)
+
+
+def wire_form(
+    event_id: int, type_: str, at: dt.datetime, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """An event as clients receive it (see docs/protocol.md), from its row's columns."""
+    return {"id": event_id, "type": type_, "at": at.isoformat(), **payload}
 
 
 refuse_change(JournalEvent)
