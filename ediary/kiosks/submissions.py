@@ -12,12 +12,13 @@ The key row is inserted first, so a racing twin waits on it (PostgreSQL) before 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.orm import Session
 
 from ediary.audit.recording import Actor, operation
@@ -244,7 +245,13 @@ def fill_event_ids(session: Session) -> None:
     if key_rows:
         # With Core, not `session.add`: the commit's flush of this one row (the unit of work's
         # set-up for it) cost more than the INSERT. A twin's key fails here, in the commit.
-        session.connection().execute(insert(ProcessedSubmission), key_rows)
+        session.connection().execute(_key_insert(), key_rows)
+
+
+@functools.cache
+def _key_insert() -> Insert:
+    """The keys' INSERT, built once: every entry runs it at its commit."""
+    return insert(ProcessedSubmission)
 
 
 @operation
