@@ -1,11 +1,16 @@
-"""The clock of the in-process tests: pinned, so that the suite passes on any date.
+"""The clock of the tests: pinned, so that the suite passes on any date and at any hour.
 
 Every in-process test runs with "now" pinned (time-machine, ticking from there) at one ordinary
 instant, `DEFAULT`: a Wednesday morning in term time, after the factories' first lessons began.
 A test marked `calendar` runs once at each instant of `SWEEP` instead: the dates and hours where
-date-naive code breaks. Tests that start real server processes (`slow`, `browser`) or read data
-that one made (`real_clock`) cannot be pinned, since another process reads the real clock: they
-build their data relative to the real now.
+date-naive code breaks.
+
+Tests that start real processes (`slow`, `browser`) or read data that one made (`shared_clock`)
+run on the suite's shared clock instead (`share_the_clock`): `DEFAULT` at the session's start,
+ticking in real time, in the test's process and in every Python process a test starts (servers,
+kiosk agents, commands: tests/shared_clock/sitecustomize.py), so that they agree on "now". Before,
+they read the real clock, and a run that passed midnight in Warsaw failed: a module's world,
+built before midnight for "today", was checked after it.
 
 The instants are given in Warsaw time and handed to time-machine in UTC, so the process's own
 time zone (TZ) is left alone, as a server's would be.
@@ -14,11 +19,18 @@ time zone (TZ) is left alone, as a server's would be.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import runpy
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from tests.shared_clock.sitecustomize import OFFSET_VARIABLE
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -68,7 +80,23 @@ SWEEP = (
     Instant("warsaw-00.00-utc-yesterday", warsaw(2026, 12, 1, 0, 0, 30)),
 )
 
-UNPINNED_MARKERS = ("slow", "browser", "real_clock")
+# On the suite's shared clock, not pinned at each test's start (see the module's docstring).
+SHARED_CLOCK_MARKERS = ("slow", "browser", "shared_clock")
+SITE = Path(__file__).parent / "shared_clock"
+
+
+def share_the_clock() -> None:
+    """Puts this process, and every Python process started from it, on the suite's clock:
+    `DEFAULT` at the session's start, ticking. The first process of a session (pytest, or
+    xdist's controller) fixes the offset from the real clock; its workers and the processes
+    tests start inherit it (environment), and `sitecustomize` applies it at their start-up."""
+    if OFFSET_VARIABLE not in os.environ:
+        os.environ[OFFSET_VARIABLE] = repr(DEFAULT.utc.timestamp() - time.time())
+        path = [str(SITE), *filter(None, [os.environ.get("PYTHONPATH")])]
+        os.environ["PYTHONPATH"] = os.pathsep.join(path)
+    if getattr(sys.modules.get("sitecustomize"), "TRAVEL", None) is None:
+        # This process began before the variable was set: it starts its clock here.
+        runpy.run_path(str(SITE / "sitecustomize.py"), run_name="sitecustomize")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -78,9 +106,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(autouse=True)
 def clock(request: pytest.FixtureRequest) -> Iterator[Instant | None]:
-    """The instant this test runs at (None: the real clock). `time_machine.shift(...)` or
-    `time_machine.move_to(...)` moves it on within a test."""
-    if any(request.node.get_closest_marker(name) for name in UNPINNED_MARKERS):
+    """The instant this test runs at (None: the suite's shared clock). `time_machine.shift(...)`
+    or `time_machine.move_to(...)` moves it on within a test."""
+    if any(request.node.get_closest_marker(name) for name in SHARED_CLOCK_MARKERS):
         yield None
         return
     instant: Instant = getattr(request, "param", DEFAULT)

@@ -36,7 +36,7 @@ from ediary.people.models import User
 from ediary.realtime import delivery
 from ediary.realtime.controls import Control
 from tests import factories
-from tests.clock import clock, pytest_generate_tests  # noqa: F401 - the pinned clock, the sweep
+from tests.clock import clock, pytest_generate_tests, share_the_clock  # noqa: F401 - the sweep
 from tests.servers import drop_pg_database, make_pg_database, postgres_unreachable
 
 PG_ADMIN_URL = os.environ.get(
@@ -44,6 +44,8 @@ PG_ADMIN_URL = os.environ.get(
 )
 BACKENDS = [b for b in os.environ.get("EDIARY_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+share_the_clock()  # before any test, world or server reads the time
 
 # As `create_app` does: tests that write through a bare app (`bound_to`, a seed) need the hooks.
 transactions.install()
@@ -182,7 +184,7 @@ def school_hours(time_machine: Any) -> dt.datetime:
     """The clock moved (and ticking) to 10:00 of the pinned day at the school: the world's lesson
     (8:00) has begun, so entries are open. It moves the test's own time-machine, so a test can
     still `time_machine.shift(...)` on from there. In-process only: a server process started by
-    a test keeps the real clock."""
+    a test keeps the suite's shared clock."""
     zone = ZoneInfo("Europe/Warsaw")
     at = dt.datetime.combine(dt.datetime.now(zone).date(), dt.time(10), tzinfo=zone)
     time_machine.move_to(at, tick=True)

@@ -258,8 +258,9 @@ def _retime(actor: Actor, lesson: Lesson, starts: dt.datetime) -> None:
 
 def begun(lesson: Lesson) -> Lesson:
     """A lesson of today, moved to have begun by now: at its bell if that has rung, else ten
-    minutes ago (never before midnight). For worlds served by a server process, which keeps the
-    real clock and takes no entries for a lesson that has not begun (issue 10, item 3)."""
+    minutes ago (never before midnight). For worlds served by a server process, on the suite's
+    shared clock (tests/clock.py), which takes no entries for a lesson that has not begun
+    (issue 10, item 3)."""
     zone = ZoneInfo("Europe/Warsaw")
     midnight = dt.datetime.combine(lesson.date, dt.time(), tzinfo=zone)
     earlier = dt.datetime.now(zone) - dt.timedelta(minutes=10)
@@ -298,7 +299,7 @@ def _stretch_year(actor: Actor, world: World, day: dt.date) -> None:
 
 def cover_days(world: World, *days: dt.date) -> None:
     """Stretches the world's school year (and its last term) over `days`: tests whose server
-    process reads the real clock take the coming weekdays, which in summer fall after the
+    process reads the clock take the coming weekdays, which in summer fall after the
     year's end (26 June) and before the next one begins."""
     for day in days:
         _stretch_year(SYSTEM, world, day)

@@ -33,8 +33,9 @@ from tests import test_demo_seed as seed
 from tests.servers import Process, free_port, wait_for_port
 from tests.test_demo_seed import CHEAP_HASHING, ROOT, login, run_cli
 
-# The demo district is seeded by a real `ediary` process, at the real date (tests/clock.py).
-pytestmark = pytest.mark.real_clock
+# The demo district is seeded by a real `ediary` process, on the suite's shared clock
+# (tests/clock.py).
+pytestmark = pytest.mark.shared_clock
 
 # The seeded demo district and the app fixture, shared with the seed's tests.
 demo_district = seed.demo_district

@@ -8,10 +8,14 @@ a test marked `calendar` is green only if it holds on every date of the sweep.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import time
 
 import pytest
 
 from tests.clock import DEFAULT, SWEEP, WARSAW
+from tests.shared_clock.sitecustomize import against_monotonic
 
 pytest_plugins = ["pytester"]
 
@@ -42,13 +46,13 @@ INI = """[pytest]
 addopts = -p no:cacheprovider -p no:xdist -rf
 markers =
     calendar: sweep
-    real_clock: not pinned
+    shared_clock: the suite's clock
     slow: real servers
     browser: chromium
 """
 
 
-@pytest.mark.real_clock  # it pins its own clock, in the session it starts
+@pytest.mark.shared_clock  # it pins its own clock, in the session it starts
 def test_the_sweep_fails_date_naive_tests_on_the_dates_they_are_wrong(
     pytester: pytest.Pytester,
 ) -> None:
@@ -93,3 +97,50 @@ def test_the_sweep_covers_the_dates_the_issue_names() -> None:
     late = local["warsaw-00.00-utc-yesterday"]
     assert late.hour == 0 and late.astimezone(dt.UTC).date() < late.date()
     assert DEFAULT.at.tzinfo is WARSAW and DEFAULT.local.weekday() == 2  # a Wednesday
+
+
+NOW_IN_A_CHILD = "import datetime as dt; print(dt.datetime.now(dt.UTC).isoformat())"
+
+
+@pytest.mark.shared_clock
+def test_a_process_a_test_starts_reads_the_suites_clock() -> None:
+    """A server, a kiosk agent or a command started by a test agrees with the test on "now":
+    both are on the suite's shared clock (`DEFAULT` at the session's start, ticking), not the
+    real date, so a world built for "today" is still today when the process reads it."""
+    child = subprocess.run(
+        [sys.executable, "-c", NOW_IN_A_CHILD], capture_output=True, text=True, check=True
+    )
+    theirs = dt.datetime.fromisoformat(child.stdout.strip())
+    ours = dt.datetime.now(dt.UTC)
+    assert abs(theirs - ours) < dt.timedelta(seconds=30)
+    # The suite takes minutes, not the hours to the next day from 10:30.
+    assert theirs.astimezone(WARSAW).date() == DEFAULT.local.date()
+    assert DEFAULT.utc <= ours < DEFAULT.utc + dt.timedelta(hours=13)
+
+
+CLOCK_LESS_MONOTONIC = (
+    "import time; from tests.shared_clock.sitecustomize import against_monotonic;"
+    " print(repr(against_monotonic(time.time)))"
+)
+
+
+@pytest.mark.shared_clock
+def test_the_processes_a_test_starts_agree_on_now_to_the_microsecond() -> None:
+    """Not only to the second: a session cookie signed by a server whose clock ran a few ms
+    ahead of another's was refused by the other as signed in the future (itsdangerous), when a
+    second began in between, and the teacher's login was lost (tests/realtime/test_multiprocess
+    failed in 1 run of 3 beside tests/kiosk). Each process's clock less CLOCK_MONOTONIC, which
+    they all share with the real clock, is the same in every one."""
+    theirs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", CLOCK_LESS_MONOTONIC],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(4)
+    ]
+    readings = [*theirs, against_monotonic(time.time)]
+    assert max(readings) - min(readings) < 10e-6

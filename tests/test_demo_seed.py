@@ -36,8 +36,9 @@ from tests import conftest
 from tests.html import csrf_token
 from tests.servers import CHEAP_HASHING  # test processes hash cheaply: logins verify it
 
-# The demo district is seeded by a real `ediary` process, at the real date (tests/clock.py).
-pytestmark = pytest.mark.real_clock
+# The demo district is seeded by a real `ediary` process, on the suite's shared clock
+# (tests/clock.py).
+pytestmark = pytest.mark.shared_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 WARSAW = ZoneInfo("Europe/Warsaw")

@@ -47,7 +47,7 @@ def _build_world(database_url: str) -> Site:
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         world, earlier = make_graded_world()
-        begun(world.lesson)  # the server keeps the real clock: the roll must be open
+        begun(world.lesson)  # the server keeps the suite's clock: the roll must be open
         # The roll the teacher took at the classroom computer: everyone present, in the
         # world's lesson and in an earlier one, so the card has attendance to show.
         at_kiosk = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)

@@ -36,7 +36,7 @@ class Site:
 
 
 def _school_days_ahead() -> tuple[dt.date, dt.date]:
-    """The next two weekdays after today (the real clock: a server process reads it too)."""
+    """The next two weekdays after today (the suite's clock: a server process reads it too)."""
     day = dt.datetime.now(ZoneInfo("Europe/Warsaw")).date()
     found: list[dt.date] = []
     while len(found) < 2:

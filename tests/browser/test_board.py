@@ -43,7 +43,7 @@ def board_site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> 
         assert db.engine is not None
         Base.metadata.create_all(db.engine)
         world = make_world()
-        begun(world.lesson)  # the server keeps the real clock: the roll is open at any hour
+        begun(world.lesson)  # the server keeps the suite's clock: the roll is open at any hour
         ids = (world.district.id, world.school.id, world.lesson.id, world.pupil.id)
         logins = (world.district_admin.login, world.teacher.login)
     with running_server(url, directory) as server:

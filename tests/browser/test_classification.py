@@ -1,7 +1,7 @@
 """Classification in a real Chromium: the teacher proposes a grade from the start page, the
 parent's open page shows it live and the parent acknowledges it, the form tutor sees when.
 
-The shared site keeps the real clock (a server process) and sets no council date, so nothing
+The shared site keeps the suite's clock (a server process) and sets no council date, so nothing
 here depends on the day: the deadlines and the lock are tests/classification's, pinned."""
 
 from __future__ import annotations

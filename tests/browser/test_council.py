@@ -1,6 +1,6 @@
 """The behaviour grade in a real Chromium (issue 15 item 5): a teacher gives an opinion from the
 start page, the form tutor reads it beside the pupil and sets the proposed and the final grade,
-and the council sheet shows it. The server keeps the real clock: the term is today's, with no
+and the council sheet shows it. The server keeps the suite's clock: the term is today's, with no
 council date set, so nothing is locked."""
 
 from __future__ import annotations

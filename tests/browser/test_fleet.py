@@ -1,6 +1,6 @@
 """The gmina's fleet page in Chromium: reached by clicking from the start page, filtered by
 state with the keyboard, a kiosk's outage history one click further; no teacher's name anywhere.
-Its own server and world (kiosk reports written relative to the real clock, which the server
+Its own server and world (kiosk reports written relative to the suite's clock, which the server
 keeps)."""
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ lesson page; it is the class's fourth that week, so the form warns first and the
 confirms; the parent's week (on a phone, open since before) shows it without a reload, next to
 a substituted lesson.
 
-The server process keeps the real clock (tests/clock.py: another process cannot be pinned), so
-the world is built on the week after the real one: the same on any day of the week.
+The server process keeps the suite's shared clock (tests/clock.py), not a test's pinned one, so
+the world is built on the week after the current one: the same on any day of the week.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The director opens the new school year's wizard in a real Chromium from the start page,
-ticks a repeater with the keyboard and asks for the dry run. The server keeps the real clock,
+ticks a repeater with the keyboard and asks for the dry run. The server keeps the suite's clock,
 so in term time the year has not ended: the wizard says until when and offers no "apply" (the
 apply itself is tested in-process at a pinned end of August, tests/officedata)."""
 
@@ -55,7 +55,7 @@ def test_the_wizard_shows_the_dry_run_with_a_repeater(rollover_site: Site, page:
     log_in(page, rollover_site.url, rollover_site.admin_login)
     page.get_by_role("link", name="Nowy rok szkolny").click()
     expect(page.get_by_role("heading", name="Nowy rok szkolny", level=1)).to_be_visible()
-    # The real clock: during the school year the wizard says until when it lasts (July and
+    # The suite's clock: during the school year the wizard says until when it lasts (July and
     # August, after the factories' year has ended, it would offer to apply instead).
     summer = dt.datetime.now(WARSAW).month in (7, 8)
     if not summer:

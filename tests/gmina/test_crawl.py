@@ -21,7 +21,7 @@ from ediary.people.models import Membership, User
 from ediary.schools.models import District, Guardianship, Pupil
 from tests.test_demo_seed import Demo, demo_staff_login
 
-pytestmark = pytest.mark.real_clock
+pytestmark = pytest.mark.shared_clock
 
 HREF = re.compile(r'<a\s[^>]*href="([^"#]+)"')
 

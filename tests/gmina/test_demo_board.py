@@ -22,7 +22,7 @@ from ediary.schools.models import District
 from ediary.timetable.models import Lesson, LessonStatus
 from tests.test_demo_seed import Demo
 
-pytestmark = pytest.mark.real_clock
+pytestmark = pytest.mark.shared_clock
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 

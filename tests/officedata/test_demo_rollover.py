@@ -31,9 +31,9 @@ from tests.test_demo_seed import (  # noqa: F401 - fixtures
     login,
 )
 
-# The demo is seeded by a real process at the real date; the rollover then runs at the end of
-# the August after the demo's year, in this process.
-pytestmark = pytest.mark.real_clock
+# The demo is seeded by a real process on the suite's shared clock; the rollover then runs at
+# the end of the August after the demo's year, in this process.
+pytestmark = pytest.mark.shared_clock
 
 
 def test_the_demo_rolls_over_and_still_works(

@@ -17,7 +17,7 @@ from ediary.schools.models import Pupil
 from tests.factories import make_world
 from tests.worlds import bound
 
-pytestmark = pytest.mark.real_clock
+pytestmark = pytest.mark.shared_clock
 
 
 @operation

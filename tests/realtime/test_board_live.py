@@ -1,7 +1,7 @@
 """The gmina's 8:15 board live, end to end: a real gunicorn+gevent server, a real WebSocket of the
 district administrator, a roll taken through the lesson form. The `board` signal arrives within
 2 s and names only the school; the board's figures read after it show the roll. The server keeps
-the real clock (tests/clock.py): the seeded lesson has begun today, so the day's figures hold at
+the suite's clock (tests/clock.py): the seeded lesson has begun today, so the day's figures hold at
 any hour."""
 
 from __future__ import annotations

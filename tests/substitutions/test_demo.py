@@ -15,7 +15,7 @@ from ediary.demo.twofactor import demo_code
 from tests.html import csrf_token, text
 from tests.test_demo_seed import app_on, demo_district, login, sql  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.real_clock
+pytestmark = pytest.mark.shared_clock
 
 
 def _today() -> str:

@@ -17,7 +17,7 @@ from tests.test_demo_seed import (  # noqa: F401 - fixtures
     sql,
 )
 
-pytestmark = pytest.mark.real_clock
+pytestmark = pytest.mark.shared_clock
 
 
 def test_no_seeded_assignment_is_placed_over_its_weekly_hours(sql):  # noqa: F811
