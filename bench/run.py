@@ -31,6 +31,7 @@ monkey.patch_all()
 # ruff: noqa: E402 - the imports must come after monkey-patching
 import argparse
 import functools
+import gc
 import json
 import os
 import random
@@ -54,6 +55,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 
 REMARKS = 10  # per kiosk in the `remarks` scenario
+ROLL_SCENARIOS = ("lesson_start", "herd")  # each a round of rolls (`states_for`)
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -239,6 +241,27 @@ def base_for(kiosk: Kiosk, round_number: int) -> dict[str, str | None]:
     return dict(states_for(kiosk, round_number - 1))
 
 
+class CollectorPauses:
+    """The longest garbage collection of this process (the clients, which timestamp every
+    receipt) while a scenario runs: a pause here delays the receipts it stamps, and reads as
+    the server's latency."""
+
+    def __init__(self) -> None:
+        self.began = 0.0
+        self.longest = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self.began = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self.began)
+
+    def stop(self) -> float:
+        gc.callbacks.remove(self._note)
+        return round(self.longest * 1000, 1)
+
+
 def drive(
     kiosks: list[Kiosk], offsets: list[float], round_number: int, *, remarks: int = 0
 ) -> tuple[float, list[Submitted]]:
@@ -415,11 +438,14 @@ def run_config(
         }
         plans = {name: offsets for name, offsets in plans.items() if name in scenarios}
         workers = servers.worker_pids()
-        for n, (scenario, offsets) in enumerate(plans.items()):
+        rolls = 0  # each roll scenario takes the next round, from the state the last one left
+        for scenario, offsets in plans.items():
+            pauses = CollectorPauses()
             cpu_before = cpu_seconds(workers)
             origin, submitted = drive(
-                kiosks, offsets, round_base + n, remarks=REMARKS if scenario == "remarks" else 0
+                kiosks, offsets, round_base + rolls, remarks=REMARKS if scenario == "remarks" else 0
             )
+            rolls += scenario in ROLL_SCENARIOS
             event_pupils = pupils_of_events(None if bare else world.url, submitted)
             result = measure(world, parents, origin, submitted, event_pupils)
             # The server processes' CPU from the first submission to the last delivery (and the
@@ -429,6 +455,7 @@ def run_config(
             result["server_cpu_ms_per_submission"] = round(cpu_ms / len(submitted), 2)
             result["rss_kb_per_connection"] = round((rss_after - rss_before) / connections, 1)
             result["processes"] = processes
+            result["client_gc_longest_ms"] = pauses.stop()
             results[scenario] = result
             print(f"  {label} {scenario}: {json.dumps(result)}", flush=True)
             for parent in parents:
@@ -509,7 +536,9 @@ def main() -> None:
                     if args.baseline
                     else {}
                 )
-                round_base += 2
+                # The next configuration's rolls start where this one's left the rolls: a
+                # round's `base` is the round before it (`base_for`), or its rolls change nothing.
+                round_base += sum(scenario in ROLL_SCENARIOS for scenario in scenarios)
                 suffix = "" if processes == 1 else f"_{processes}proc"
                 for scenario, result in ours.items():
                     base = bare.get(scenario, {}).get("write_to_parent_ms", {})
