@@ -23,9 +23,18 @@ from ediary.timetable.queries import roster_statement
 
 def attendance_types(school_id: int) -> dict[str, AttendanceType]:
     """The school's attendance types by code, in its tap order."""
-    query = select(AttendanceType).where(AttendanceType.school_id == school_id)
-    types = db.session.scalars(query.order_by(AttendanceType.position, AttendanceType.id))
+    types = db.session.scalars(_attendance_types_query(), {"school_id": school_id})
     return {t.code: t for t in types}
+
+
+@functools.cache
+def _attendance_types_query() -> Select[AttendanceType]:
+    """Built once and run with the school as a parameter: every roll reads it."""
+    return (
+        select(AttendanceType)
+        .where(AttendanceType.school_id == bindparam("school_id"))
+        .order_by(AttendanceType.position, AttendanceType.id)
+    )
 
 
 def roster_with_attendance(lesson: Lesson) -> Sequence[tuple[Pupil, Attendance | None]]:
