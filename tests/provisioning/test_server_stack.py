@@ -428,7 +428,8 @@ def test_through_nginx_a_kiosk_reaches_the_kiosks_process_and_a_parent_does_not(
         _kiosk, secret = enroll_kiosk(factories.SYSTEM, code, utcnow())
         db.session.commit()
 
-    def kiosk_connects(path: str) -> bool:
+    def kiosk_refused(path: str) -> str | None:
+        """Why the kiosk could not connect and read its room on `path`; None if it did."""
         http = stack.session()
         client = socketio.Client(reconnection=False, http_session=http)
         try:
@@ -440,15 +441,18 @@ def test_through_nginx_a_kiosk_reaches_the_kiosks_process_and_a_parent_does_not(
                 socketio_path=path,
                 wait_timeout=10,
             )
-        except socketio.exceptions.ConnectionError:
-            return False
+        except socketio.exceptions.ConnectionError as error:
+            return f"connect: {error}"
         try:
-            return bool(client.call("room", {}, namespace="/kiosk", timeout=10)["ok"])
+            answer = client.call("room", {}, namespace="/kiosk", timeout=10)
+            return None if answer["ok"] else f"room: {answer}"
         finally:
             client.disconnect()
 
-    assert kiosk_connects(KioskConfig().socketio_path)
-    assert not kiosk_connects("socket.io")
+    # Once it failed beside the rest of the suite: the refusal and the kiosks' process's log.
+    refused = kiosk_refused(KioskConfig().socketio_path)
+    assert refused is None, f"{refused}\n{stack.kiosk_server.tail()}"
+    assert kiosk_refused("socket.io") is not None
     kiosk_port = stack.kiosk_server.port
     deadline = time.monotonic() + 10
     while f"upstream=127.0.0.1:{kiosk_port}" not in stack.access_log.read_text():
