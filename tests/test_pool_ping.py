@@ -6,7 +6,8 @@ as a restart of the database does, and reads what the next checkout does with it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -18,12 +19,24 @@ from tests.servers import drop_pg_database, make_pg_database
 
 
 @pytest.fixture
-def engine(pg_server: str) -> Iterator[Engine]:
-    url = make_pg_database(pg_server)
-    engine = database.make_engine(url, pool_size=1, max_overflow=0)
-    yield engine
-    engine.dispose()
-    drop_pg_database(pg_server, url)
+def new_engine(pg_server: str) -> Iterator[Callable[..., Engine]]:
+    """Makes `db.make_engine`'s engines of one pooled connection, each on a database of its own."""
+    made: list[tuple[Engine, str]] = []
+
+    def make(**options: Any) -> Engine:
+        url = make_pg_database(pg_server)
+        made.append((database.make_engine(url, pool_size=1, max_overflow=0, **options), url))
+        return made[-1][0]
+
+    yield make
+    for engine, url in made:
+        engine.dispose()
+        drop_pg_database(pg_server, url)
+
+
+@pytest.fixture
+def engine(new_engine: Callable[..., Engine]) -> Engine:
+    return new_engine()
 
 
 def _backend(engine: Engine) -> int:
@@ -67,13 +80,10 @@ def test_an_idle_live_connection_is_kept(engine: Engine, monkeypatch: pytest.Mon
     assert _backend(engine) == first  # pinged, answered, used
 
 
-def test_a_pre_ping_asked_for_is_sqlalchemys(pg_server: str) -> None:
-    url = make_pg_database(pg_server)
-    engine = database.make_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0)
-    try:
-        dead = _backend(engine)
-        _terminate(pg_server, dead)
-        assert _backend(engine) != dead  # its ping at every checkout found the dead one
-    finally:
-        engine.dispose()
-        drop_pg_database(pg_server, url)
+def test_a_pre_ping_asked_for_is_sqlalchemys(
+    new_engine: Callable[..., Engine], pg_server: str
+) -> None:
+    engine = new_engine(pool_pre_ping=True)
+    dead = _backend(engine)
+    _terminate(pg_server, dead)
+    assert _backend(engine) != dead  # its ping at every checkout found the dead one

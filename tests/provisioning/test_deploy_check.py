@@ -24,6 +24,7 @@ from ediary.deploy.checks import (
     Problem,
     check_deploy,
 )
+from ediary.deploy.cli import read_env_file
 from tests.conftest import drop_pg_database, make_pg_database
 from tests.provisioning.conftest import PROVISIONING, ROOT
 
@@ -183,11 +184,7 @@ def test_the_example_database_url_reaches_postgresql_through_its_local_socket(
 ) -> None:
     # The example's URL with this machine's role and database in it: host, port and the rest are
     # the example's own (the socket's directory in the query, as libpq reads it).
-    example = next(
-        line.split("=", 1)[1]
-        for line in (PROVISIONING / "server" / "ediary.env.example").read_text().splitlines()
-        if line.startswith("EDIARY_DATABASE_URL=")
-    )
+    example = read_env_file(PROVISIONING / "server" / "ediary.env.example")["EDIARY_DATABASE_URL"]
     ours = make_url(pg_url)
     url = make_url(example).set(username=ours.username, database=ours.database)
     assert url.host is None and url.query == {"host": "/var/run/postgresql"}

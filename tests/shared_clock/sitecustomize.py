@@ -9,6 +9,7 @@ test that checks it, whatever the real date and hour. Without the variable it do
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 OFFSET_VARIABLE = "EDIARY_TEST_CLOCK_OFFSET"
@@ -37,7 +38,7 @@ def _travel() -> Any:
     return traveller
 
 
-def against_monotonic(clock: Any) -> float:
+def against_monotonic(clock: Callable[[], float]) -> float:
     """`clock()` less `time.monotonic()`, from the closest of a few bracketed readings (a
     reading the scheduler interrupted is discarded)."""
     import time
