@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bench.roll_cost import CODES, prepare, scratch_database
+from bench.roll_cost import prepare, scratch_database, submission_for
 from ediary.db import db
 from ediary.kiosks.receipt import receive_submission
 
@@ -64,28 +64,6 @@ class Recorded:
         return statements
 
 
-def _submission(info: dict[str, Any], token: str, round_number: int, kind: str) -> dict[str, Any]:
-    if kind == "remark":
-        pupil = info["pupils"][round_number % len(info["pupils"])]
-        payload: dict[str, Any] = {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga."}
-    else:
-        pupils = info["pupils"]
-        payload = {
-            "states": {str(p): CODES[(k + round_number) % 3] for k, p in enumerate(pupils)},
-            "base": {
-                str(p): CODES[(k + round_number - 1) % 3] if round_number else None
-                for k, p in enumerate(pupils)
-            },
-        }
-    return {
-        "key": str(uuid.uuid4()),
-        "session": token,
-        "lesson_id": info["lesson"],
-        "kind": kind,
-        "payload": payload,
-    }
-
-
 def _core(connection: Any, statements: list[tuple[str, Any, bool]]) -> None:
     with connection.begin():
         for text, params, many in statements:
@@ -114,7 +92,7 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, kind: str) -> None:
     for round_number in range(rounds):
         recorded: list[Recorded] = []
         for n, info in enumerate(world.kiosks):
-            data = _submission(info, tokens[n], round_number, kind)
+            data = submission_for(info, tokens[n], round_number, kind)
             log = Recorded()
             event.listen(db.engine, "before_cursor_execute", log.before_execute)
             started, cpu_started = time.perf_counter(), time.process_time()

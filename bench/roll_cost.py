@@ -176,6 +176,35 @@ def prepare(
     return app, world, tokens, devices
 
 
+def submission_for(
+    info: dict[str, Any], token: str, round_number: int, kind: str
+) -> dict[str, Any]:
+    """A kiosk's submission of round `round_number`: a remark about the round's pupil, or a
+    roll changing every pupil's state from the previous round's (none before the first)."""
+    if kind == "remark":
+        pupil = info["pupils"][round_number % len(info["pupils"])]
+        payload: dict[str, Any] = {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga."}
+    else:
+        pupils = info["pupils"]
+        payload = {
+            "states": {
+                str(pupil): CODES[(k + round_number) % len(CODES)] for k, pupil in enumerate(pupils)
+            },
+            # The previous round's states are what the screen showed.
+            "base": {
+                str(pupil): CODES[(k + round_number - 1) % len(CODES)] if round_number else None
+                for k, pupil in enumerate(pupils)
+            },
+        }
+    return {
+        "key": str(uuid.uuid4()),
+        "session": token,
+        "lesson_id": info["lesson"],
+        "kind": kind,
+        "payload": payload,
+    }
+
+
 def run(
     url: str,
     *,
@@ -198,29 +227,7 @@ def run(
     database = _DatabaseMeter(db.engine)
     for round_number in range(rounds):
         for n, info in enumerate(world.kiosks):
-            if kind == "remark":
-                pupil = info["pupils"][round_number % len(info["pupils"])]
-                submission = {
-                    "kind": "remark",
-                    "payload": {"pupil_id": pupil, "remark_kind": "positive", "text": "Pomaga."},
-                }
-            else:
-                states = {
-                    str(pupil): CODES[(k + round_number) % len(CODES)]
-                    for k, pupil in enumerate(info["pupils"])
-                }
-                # The previous round's states are what the screen showed (none before the first).
-                base = {
-                    str(pupil): CODES[(k + round_number - 1) % len(CODES)] if round_number else None
-                    for k, pupil in enumerate(info["pupils"])
-                }
-                submission = {"kind": "roll", "payload": {"states": states, "base": base}}
-            data = {
-                "key": str(uuid.uuid4()),
-                "session": tokens[n],
-                "lesson_id": info["lesson"],
-                **submission,
-            }
+            data = submission_for(info, tokens[n], round_number, kind)
             meter.statements, meter.lock_ms = 0, None
             started, cpu_started = time.perf_counter(), time.process_time()
             if profiler is not None:
