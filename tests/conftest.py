@@ -200,7 +200,9 @@ def world(session: object) -> factories.World:
 def rings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, list[Control]]]:
     """What each commit rings the relays with (`(newest id, controls)`), instead of ringing."""
     heard: list[tuple[int | None, list[Control]]] = []
-    monkeypatch.setattr(delivery, "ring", lambda newest, controls: heard.append((newest, controls)))
+    monkeypatch.setattr(
+        delivery, "ring", lambda newest, controls, _rows=(): heard.append((newest, controls))
+    )
     return heard
 
 

@@ -8,13 +8,15 @@ must cause is a journal event or a declared control, applied by the relays in jo
 that no operation ever emits on Socket.IO itself. Nothing is rung on rollback, and what a
 rolled-back savepoint noted is forgotten with it (`TransactionNotes`).
 
-The doorbell carries no events. Each server process reads the journal itself, in id order, from
-the last id it has dispatched, and a client resumes from the last id it applied: the journal is
-the source of truth (DESIGN.md), Redis only makes it fast. That works only if ids become visible
-in id order, so no reader ever sees id 11 before id 10 commits and skips 10 for good. SQLite
-gives that for free (one writer at a time). On PostgreSQL a sequence hands out ids in insert
-order, not commit order, so ids are handed out **at the commit only**, under one
-transaction-scoped advisory lock held from the journal's INSERT to the end of COMMIT:
+The doorbell between processes carries no events. Each server process reads the journal itself,
+in id order, from the last id it has dispatched (its own commits' rows it may push as they are,
+when they follow that id without a gap: `relay._push_committed`), and a client resumes from the
+last id it applied: the journal is the source of truth (DESIGN.md), Redis only makes it fast.
+That works only if ids become visible in id order, so no reader ever sees id 11 before id 10
+commits and skips 10 for good. SQLite gives that for free (one writer at a time). On PostgreSQL
+a sequence hands out ids in insert order, not commit order, so ids are handed out **at the
+commit only**, under one transaction-scoped advisory lock held from the journal's INSERT to the
+end of COMMIT:
 
 1. During the transaction's work no lock is taken. A journal row an operation publishes is held
    back at each flush (`hold_events`, `before_flush`): it waits in the transaction's notes, without
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -240,23 +243,25 @@ def place_controls(session: Session) -> None:
 
 def deliver(session: Session) -> None:
     """`after_commit`: rings the relays with the committed events and the revocations."""
-    ids = [row.id for row in JOURNAL_ROWS.get(session)]
+    rows = JOURNAL_ROWS.get(session)
+    ids = [row.id for row in rows]
     controls = list(dict.fromkeys(CONTROLS.get(session)))  # once each, in declaration order
     tail = max(TAIL.get(session), default=0)
     if not ids and not controls:
         return
     newest = max([tail, *ids])
     try:
-        ring(newest if ids else None, [c.placed_after(newest) for c in controls])
+        ring(newest if ids else None, [c.placed_after(newest) for c in controls], rows)
     except Exception:  # the commit stands; the relays' poll delivers within a second
         log.exception("could not announce committed journal events")
 
 
-def ring(newest_id: int | None, controls: list[Control]) -> None:
-    """Tells the relays that events up to `newest_id` are committed, and what was revoked."""
+def ring(newest_id: int | None, controls: list[Control], rows: Sequence[JournalEvent] = ()) -> None:
+    """Tells the relays that events up to `newest_id` are committed, and what was revoked; this
+    process's relay also gets the committed `rows`, which it may push without reading them."""
     relay = local_relay()
     if relay is not None:
-        relay.notify(newest_id, controls)
+        relay.notify(newest_id, controls, rows)
         return
     url = current_app.config.get("REDIS_URL") if has_app_context() else None
     if url:

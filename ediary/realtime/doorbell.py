@@ -39,6 +39,8 @@ class Ring:
     controls: list[Control]
     origin: str | None = None  # the relay that rang from another process; None from this one
     head: int | None = None  # that relay had dispatched every id up to this when it rang
+    # A commit of this process: its journal rows, with their ids (never sent to the peers).
+    rows: tuple[Any, ...] = ()
 
 
 class Peers:
