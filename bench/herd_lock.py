@@ -27,7 +27,6 @@ monkey.patch_all()
 
 # The imports below come after the patch on purpose: psycopg chooses its wait function when it
 # is imported, as it does in a server process.
-import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -40,7 +39,7 @@ from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.roll_cost import CODES, prepare, scratch_database  # noqa: E402
+from bench.roll_cost import CODES, district_arguments, prepare, scratch_database  # noqa: E402
 from bench.world import BenchWorld  # noqa: E402
 from ediary import db as ediary_db  # noqa: E402
 from ediary.db import db  # noqa: E402
@@ -145,12 +144,7 @@ def run(url: str, *, kiosks: int, parents: int, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", required=True, help="a database to create and drop")
-    parser.add_argument("--kiosks", type=int, default=94)
-    parser.add_argument("--parents", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3, help="herds of each way")
-    args = parser.parse_args()
+    args = district_arguments(__doc__, rounds=3, rounds_help="herds of each way").parse_args()
     with scratch_database(args.database_url) as url:
         run(url, kiosks=args.kiosks, parents=args.parents, rounds=args.rounds)
 

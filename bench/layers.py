@@ -1,5 +1,7 @@
-"""What each layer costs of an entry: its statements as ediary sends them, then the very same
-statements again through SQLAlchemy's Core alone and through psycopg alone.
+"""What each layer costs of an entry: ediary, then SQLAlchemy's Core alone, then psycopg alone.
+
+Its statements as ediary sends them, then the very same statements again through SQLAlchemy's
+Core alone and through psycopg alone.
 
     python -m bench.layers --database-url postgresql+psycopg://postgres@127.0.0.1:5432/layers
 
@@ -21,7 +23,6 @@ between two rows is what a layer adds. Figures only: nothing is asserted.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import uuid
@@ -31,7 +32,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bench.roll_cost import prepare, scratch_database, submission_for
+from bench.roll_cost import district_arguments, prepare, scratch_database, submission_for
 from ediary.db import db
 from ediary.kiosks.receipt import receive_submission
 
@@ -109,7 +110,6 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, kind: str) -> None:
             continue
         with db.engine.connect() as connection:
             raw = connection.connection.dbapi_connection
-            connection.commit()  # the pool's own BEGIN out of the way of the driver's rounds
             for log in recorded:
                 for way in ("core", "psycopg"):
                     replays += 1
@@ -133,11 +133,7 @@ def run(url: str, *, kiosks: int, rounds: int, parents: int, kind: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", required=True, help="a database to create and drop")
-    parser.add_argument("--kiosks", type=int, default=94)
-    parser.add_argument("--rounds", type=int, default=4, help="the first only warms up")
-    parser.add_argument("--parents", type=int, default=3000)
+    parser = district_arguments(__doc__, rounds=4, rounds_help="the first only warms up")
     parser.add_argument("--kind", choices=("remark", "roll"), default="remark")
     args = parser.parse_args()
     if make_url(args.database_url).get_backend_name() != "postgresql":

@@ -21,13 +21,13 @@ Figures only: nothing is asserted.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import cProfile
 import pstats
 import statistics
 import time
 import uuid
+from argparse import ArgumentParser
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -317,12 +317,19 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def district_arguments(description: str | None, *, rounds: int, rounds_help: str) -> ArgumentParser:
+    """The command line every benchmark of the load district shares (`prepare`): the database
+    to create and drop, the district's size and how many rounds to run."""
+    parser = ArgumentParser(description=(description or "").split("\n")[0])
     parser.add_argument("--database-url", required=True, help="a database to create and drop")
     parser.add_argument("--kiosks", type=int, default=94)
-    parser.add_argument("--rounds", type=int, default=3, help="rolls per kiosk")
     parser.add_argument("--parents", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=rounds, help=rounds_help)
+    return parser
+
+
+def main() -> None:
+    parser = district_arguments(__doc__, rounds=3, rounds_help="rolls per kiosk")
     parser.add_argument("--show-statements", action="store_true", help="statements per roll")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the rolls into FILE")
     parser.add_argument(

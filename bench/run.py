@@ -241,7 +241,7 @@ def base_for(kiosk: Kiosk, round_number: int) -> dict[str, str | None]:
     return dict(states_for(kiosk, round_number - 1))
 
 
-class CollectorPauses:
+class CollectorOff:
     """The longest garbage collection of this process (the clients, which timestamp every
     receipt) while a scenario runs: a pause here delays the receipts it stamps, and reads as
     the server's latency. So the collector is off while a scenario runs (a collection was 61-86
@@ -445,7 +445,7 @@ def run_config(
         workers = servers.worker_pids()
         rolls = 0  # each roll scenario takes the next round, from the state the last one left
         for scenario, offsets in plans.items():
-            pauses = CollectorPauses()
+            pauses = CollectorOff()
             cpu_before = cpu_seconds(workers)
             origin, submitted = drive(
                 kiosks, offsets, round_base + rolls, remarks=REMARKS if scenario == "remarks" else 0

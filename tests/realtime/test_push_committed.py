@@ -9,7 +9,6 @@ The relay is driven by hand (`_cycle`, the pump's step) and its sockets are in m
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -92,16 +91,21 @@ def test_a_revocation_in_the_same_cycle_reads_the_journal_in_its_order(
     relay: Relay, world: factories.World, statements: list[str]
 ) -> None:
     """A revocation is applied at its place in the journal's order, which only the read keeps:
-    the rows of the cycle are then read, not pushed."""
+    with a commit before it and one after it in the same cycle, the rows are read, not pushed,
+    and the revocation comes between the two events (pushed, both would go out before it)."""
     sockets = Sockets(relay)
     resume(relay, world, "parent", relay.head)
-    newer = grade(world, "5")
-    seen: list[Any] = []
-    relay.apply = seen.append  # type: ignore[method-assign,assignment]
-    control = Control(SESSIONS, world.parent.id).placed_after(newer)
+    before = grade(world, "5")
+    control = Control(SESSIONS, world.parent.id).placed_after(before)
     relay.notify(None, [control])
+    after = grade(world, "3")
+
+    def apply(applied: Control) -> None:  # noted where the events are, in their order
+        sockets.sent.append(("parent", "control", {"id": applied}))
+
+    relay.apply = apply  # type: ignore[method-assign,assignment]
     statements.clear()
     cycle(relay)
-    assert seen == [control]
-    assert sockets.events("parent") == [newer]
+    order = [data["id"] for sid, name, data in sockets.sent if name in ("event", "control")]
+    assert order == [before, control, after]
     assert journal_reads(statements)
