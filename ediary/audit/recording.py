@@ -179,11 +179,16 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
     A row whose version moved meanwhile raises `StaleDataError`, as a flush would; unlike a
     flush this does not mark the transaction failed, so the caller must roll back, as every
     caller of a write already does on an error (kiosks/sockets.py retries from a rollback).
+    A row of a closed school year is refused before anything is sent, as the flush refuses it.
     """
+    # The module imports the diary's models, which import this one.
+    from ediary.office.rollover.closed import refuse_closed_rows
+
     current_actor("update_in_bulk")
     session = db.session()
     if not changes:
         return
+    refuse_closed_rows(session, [obj for obj, _values in changes])
     cls = type(changes[0][0])
     mapper = inspect(cls)
     version = mapper.version_id_col

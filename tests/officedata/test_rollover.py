@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from time_machine import TimeMachineFixture
 
 from ediary.audit.models import HistoryEntry
-from ediary.audit.recording import Actor, Channel
+from ediary.audit.recording import Actor, Channel, operation, update_in_bulk
+from ediary.diary.models import Attendance
 from ediary.diary.operations import record_grade, set_topic
 from ediary.diary.queries import attendance_types
 from ediary.errors import Refusal
@@ -187,6 +188,44 @@ def test_a_closed_year_refuses_every_change_in_polish(august: World, session: Se
         session.rollback()
         assert refused.value.code == "year_closed"
         assert "2026/2027 jest zamknięty" in str(refused.value.message)
+
+
+@operation
+def _mark(actor: Actor, record: Attendance, code: str) -> None:
+    """A roll's change of one pupil's attendance, as `submit_roll` writes it: no flush."""
+    types = attendance_types(record.school_id)
+    update_in_bulk(actor, [(record, {"type_id": types[code].id})])
+
+
+def test_a_closed_year_refuses_a_change_written_without_a_flush(
+    august: World, session: Session
+) -> None:
+    teacher = Actor(august.teacher, Channel.KIOSK)
+    present = attendance_types(august.school.id)["ob"]
+    record = Attendance(
+        school_id=august.school.id,
+        lesson_id=august.lesson.id,
+        pupil_id=august.pupil.id,
+        type=present,
+    )
+    operation(lambda _actor: session.add(record))(teacher)
+    _mark(teacher, record, "nb")  # while the year is open: changed, with its history
+    session.commit()
+    assert record.type.code == "nb" and record.version == 2
+    roll_over(
+        Actor(august.school_admin, Channel.WEB),
+        make_rollover_plan(august.school, dt.date(2027, 8, 28), set()),
+    )
+    session.commit()
+    written = session.scalar(select(func.count()).select_from(HistoryEntry))
+
+    with pytest.raises(Refusal) as refused:
+        _mark(teacher, record, "ob")
+    session.rollback()
+    assert refused.value.code == "year_closed"
+    session.expire_all()
+    assert (record.type.code, record.version) == ("nb", 2)
+    assert session.scalar(select(func.count()).select_from(HistoryEntry)) == written
 
 
 def test_before_the_year_ends_the_rollover_is_refused(office_world: World, login_as: Login) -> None:

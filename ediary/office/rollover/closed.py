@@ -6,9 +6,11 @@ substitutions, the kiosk and imports all write diary rows through different oper
 forgotten call would let a closed year change. It looks at the diary rows the flush writes
 (lessons, attendance, grades, remarks, teaching assignments), finds their year with one query
 per kind, and refuses the flush with a Polish `Refusal` when a year is closed; the operation's
-caller rolls back, as for any refusal. Only flushes that write such rows pay the query, and
-only for the lessons the transaction has not already read open: a kiosk entry reads its lesson's
-year with the lesson (kiosks/receipt.py) and notes it here (`note_open_lessons`).
+caller rolls back, as for any refusal. The rows `audit.recording.update_in_bulk` writes without
+a flush (a roll's changed attendance) go through the same check (`refuse_closed_rows`).
+Only writes of such rows pay the query, and only for the lessons the transaction has not already
+read open: a kiosk entry reads its lesson's year with the lesson (kiosks/receipt.py) and notes
+it here (`note_open_lessons`).
 """
 
 from __future__ import annotations
@@ -38,12 +40,23 @@ def note_open_lessons(session: Session, lesson_ids: Iterable[int]) -> None:
 
 
 def refuse_closed_years(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    refuse_closed_rows(
+        session,
+        (
+            obj
+            for obj in (*session.new, *session.dirty, *session.deleted)
+            if obj not in session.dirty or session.is_modified(obj)
+        ),
+    )
+
+
+def refuse_closed_rows(session: Session, rows: Iterable[object]) -> None:
+    """The check itself, for rows about to be written: the flush's, and those a statement
+    writes without a flush (`audit.recording.update_in_bulk`)."""
     class_ids: set[int] = set()
     lesson_ids: set[int] = set()
     term_ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if obj in session.dirty and not session.is_modified(obj):
-            continue
+    for obj in rows:
         if isinstance(obj, Lesson | TeachingAssignment):
             class_ids.add(obj.class_id)
         elif isinstance(obj, Attendance):
