@@ -7,7 +7,8 @@ digest of the content and the result) in the same transaction as the effect, so:
   second entry;
 - two identical submissions racing on two sockets collide on the key's primary key: one commits,
   the other rolls back and answers from the stored row.
-The key row is inserted first, so a racing twin waits on it (PostgreSQL) before doing any work.
+The key row is inserted at the commit, with its events' ids (`fill_event_ids`): a racing twin
+does its work too, and fails on the key there, before anything of it is committed.
 """
 
 from __future__ import annotations
