@@ -102,6 +102,14 @@ def unreachable(error: BaseException) -> bool:
 RV = TypeVar("RV")
 # In psycopg's C module (psycopg[binary], a dependency); without it every wait yields.
 _blocking_wait = getattr(waiting, "wait_c", None)
+# How long one round trip under the journal's lock may keep the whole process to itself. Such a
+# round trip takes a millisecond or two; one that takes longer means the database is the slow
+# part (a stall, a lost network), and the process's other greenlets (the parents' sockets, the
+# kiosks' acknowledgements, the pings that keep every socket open) run again while it waits.
+EXCLUSIVE_SECONDS = 0.1
+# What psycopg's waits raise when their timeout expires (a private name of psycopg's): the
+# generator stays where it was, and another wait takes it up from there.
+_WaitTimeout = psycopg.errors._WaitTimeout
 
 
 class ExclusiveWaits(psycopg.Connection[Any]):
@@ -114,7 +122,8 @@ class ExclusiveWaits(psycopg.Connection[Any]):
     a roll held the lock for 21 ms (median) instead of the 4 ms it holds alone, and the herd
     took the sum of those holds. Set by `delivery` once the lock is granted (waiting for it
     still yields), cleared at the transaction's end and whenever the connection goes back to
-    the pool (`make_engine`)."""
+    the pool (`make_engine`). A round trip longer than `EXCLUSIVE_SECONDS` goes on yielding:
+    a database that stalls under the lock stalls its writers, not the process's sockets."""
 
     exclusive = False
 
@@ -122,8 +131,19 @@ class ExclusiveWaits(psycopg.Connection[Any]):
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         if self.exclusive and _blocking_wait is not None:
             # psycopg's C wait: poll(2) itself, which gevent does not make cooperative.
-            done: RV = _blocking_wait(gen, self.pgconn.socket, interval=interval, timeout=timeout)
-            return done
+            if timeout is not None and timeout <= EXCLUSIVE_SECONDS:
+                done: RV = _blocking_wait(
+                    gen, self.pgconn.socket, interval=interval, timeout=timeout
+                )
+                return done
+            try:
+                done = _blocking_wait(
+                    gen, self.pgconn.socket, interval=interval, timeout=EXCLUSIVE_SECONDS
+                )
+                return done
+            except _WaitTimeout:
+                if timeout is not None:
+                    timeout -= EXCLUSIVE_SECONDS
         return super().wait(gen, interval=interval, timeout=timeout)
 
 
