@@ -57,8 +57,8 @@ class Recorded:
         fresh = str(uuid.uuid4())
         statements = []
         for text, params, many in self.statements:
-            if text.startswith(KEY_INSERT):
-                params = {**params, "key": fresh}
+            if KEY_INSERT in text:  # on PostgreSQL, in the journal's statement
+                params = {**params, "w_key" if "w_key" in params else "key": fresh}
             elif text.startswith(MESSAGES_INSERT):
                 params = [{**row, "event_id": row["event_id"] + replay * 10**12} for row in params]
             statements.append((text, params, many))

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, SessionEvents
 from ediary.access import revocation
 from ediary.audit import recording
 from ediary.db import forget_savepoint, forget_transaction
-from ediary.kiosks import submissions
 from ediary.notifications import enqueue
 from ediary.office.rollover import closed
 from ediary.realtime import delivery
@@ -71,13 +70,12 @@ HOOKS: tuple[Hook, ...] = (
     Hook("before_commit", enqueue.plan_messages),
     # The journal's commit-order lock (PostgreSQL advisory lock), held from here to the end of
     # COMMIT, and the held journal rows inserted under it in one statement: their ids, in
-    # commit order, and the rows noted for the relays.
+    # commit order, and the rows noted for the relays; with them the rows that name their ids
+    # (a kiosk submission's key and its stored result: `delivery.insert_with_ids`).
     Hook("before_commit", delivery.number_events),
     # The e-mails, SMS and pushes planned for those rows, inserted with their ids, under the
     # lock: the event and its messages commit together or not at all (the durable queue).
     Hook("before_commit", enqueue.queue_planned),
-    # A kiosk submission's stored result names its events' ids, known only now.
-    Hook("before_commit", submissions.fill_event_ids),
     # The declared revocations placed in journal order: the newest id, read under the lock.
     Hook("before_commit", delivery.place_controls),
     # --- after the commit ------------------------------------------------------------------------

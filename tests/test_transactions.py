@@ -73,9 +73,8 @@ def test_the_hooks_are_installed_by_create_app_alone_in_their_written_order() ->
         "after_flush",
         "before_commit",  # declarations checked, after the work's last flush
         "before_commit",  # who is told of the held rows, read before the lock
-        "before_commit",  # the lock, and the journal rows numbered under it
+        "before_commit",  # the lock, the journal rows numbered under it, a key with their ids
         "before_commit",  # their planned messages inserted with their ids
-        "before_commit",  # a kiosk submission's event ids, known only now
         "before_commit",  # controls after the newest id, still under the lock
         "after_commit",  # the connection's round trips yield to other greenlets again
         "after_commit",

@@ -7,23 +7,21 @@ digest of the content and the result) in the same transaction as the effect, so:
   second entry;
 - two identical submissions racing on two sockets collide on the key's primary key: one commits,
   the other rolls back and answers from the stored row.
-The key row is inserted at the commit, with its events' ids (`fill_event_ids`): a racing twin
-does its work too, and fails on the key there, before anything of it is committed.
+The key row is inserted at the commit, with its events' ids (`delivery.insert_with_ids`): a
+racing twin does its work too, and fails on the key there, before anything of it is committed.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Table
 
 from ediary.audit.recording import Actor, operation
-from ediary.db import TransactionNotes, db, utcnow
+from ediary.db import db, utcnow
 from ediary.diary.models import RemarkKind
 from ediary.diary.operations import (
     add_remark,
@@ -213,14 +211,6 @@ KINDS: dict[str, Apply] = {
 # --- the operation ----------------------------------------------------------------------------
 
 
-# A submission's stored result and the journal rows it published: their ids are known at the
-# commit only (realtime/delivery.py numbers them there), when `fill_event_ids` writes them in.
-# Each as (its key's columns, its stored result, its journal rows).
-_ACKS: TransactionNotes[tuple[dict[str, Any], dict[str, Any], list[JournalEvent]]] = (
-    TransactionNotes("ediary.kiosks.acks")
-)
-
-
 @contextmanager
 def _journal_rows() -> Iterator[list[JournalEvent]]:
     """The journal rows published inside the block (held without ids until the commit)."""
@@ -230,29 +220,6 @@ def _journal_rows() -> Iterator[list[JournalEvent]]:
     yield rows
     session.flush()  # the block's rows are held at their flush
     rows.extend(row for row in delivery.held(session) if id(row) not in before)
-
-
-def fill_event_ids(session: Session) -> None:
-    """`before_commit` (installed by `ediary.transactions`), after the journal rows got their
-    ids: each submission's stored result names them (the ack's `event_ids`), and its key row
-    is inserted with that result, one INSERT instead of an INSERT and an UPDATE. The result dict
-    `apply_submission` returned is the same object, so its caller reads them after the commit."""
-    if session.get_nested_transaction() is not None:
-        return
-    key_rows = []
-    for columns, stored, rows in _ACKS.get(session):
-        stored["event_ids"] = sorted(row.id for row in rows)
-        key_rows.append(columns | {"result": dict(stored), "at": utcnow()})
-    if key_rows:
-        # With Core, not `session.add`: the commit's flush of this one row (the unit of work's
-        # set-up for it) cost more than the INSERT. A twin's key fails here, in the commit.
-        session.connection().execute(_key_insert(), key_rows)
-
-
-@functools.cache
-def _key_insert() -> Insert:
-    """The keys' INSERT, built once: every entry runs it at its commit."""
-    return insert(ProcessedSubmission)
 
 
 @operation
@@ -272,9 +239,15 @@ def apply_submission(
     require_started(lesson, utcnow())
     with _journal_rows() as rows:
         result = KINDS[kind](actor, lesson, payload)
-    # The key and its result are written once, at the commit, with the event ids
-    # (`fill_event_ids`). A twin with the same key racing this one fails there on the key's
-    # primary key, rolls back and replays this one's stored answer (receipt.py).
+    # The key and its result are written once, at the commit, with the event ids, which only
+    # the commit gives (`delivery.insert_with_ids`): `stored` is the result written, so its
+    # caller reads them after the commit. A twin with the same key racing this one fails there
+    # on the key's primary key, rolls back and replays this one's stored answer (receipt.py).
     stored = {"kind": kind, "lesson_id": lesson.id, **result, "event_ids": []}
-    _ACKS.add(db.session(), [({"key": key, "kiosk_id": kiosk.id, "digest": digest}, stored, rows)])
+    key_row = {"key": key, "kiosk_id": kiosk.id, "digest": digest, "result": stored, "at": utcnow()}
+    delivery.insert_with_ids(delivery.WithIds(_KEYS, key_row, "result", rows))
     return stored
+
+
+# The keys' table (a `WithIds` row names its table).
+_KEYS = cast(Table, ProcessedSubmission.__table__)

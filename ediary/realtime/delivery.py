@@ -23,10 +23,10 @@ end of COMMIT:
    an id, and a rolled-back savepoint forgets it with its other rows.
 2. At the commit (`number_events`, `before_commit`, after the work's last flush) the transaction
    inserts its held rows with one statement that first takes the lock (`_locking_insert`): they
-   get their ids once it is granted, and everything that depends on an id is written right
-   after, still under the lock: the messages queued for each event
-   (`notifications.enqueue.queue_planned`), a kiosk submission's stored event ids
-   (`kiosks.submissions.fill_event_ids`), the revocations placed after the newest id
+   get their ids once it is granted, and everything that depends on an id is written with
+   them or right after, still under the lock: a kiosk submission's key with its events' ids
+   (`insert_with_ids`, in the same statement), the messages queued for each event
+   (`notifications.enqueue.queue_planned`), the revocations placed after the newest id
    (`place_controls`). Then COMMIT, which releases the lock once the rows are visible.
 
 So any two transactions that write journal rows take their ids one after the other and become
@@ -51,10 +51,10 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app, has_app_context
-from sqlalchemy import Connection, Dialect, TextClause, func, insert, inspect, select, text
+from sqlalchemy import Connection, Dialect, Table, TextClause, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.audit.recording import current_actor
@@ -82,10 +82,39 @@ EXCLUSIVE: TransactionNotes[Any] = TransactionNotes("ediary.delivery.exclusive")
 TAIL: TransactionNotes[int] = TransactionNotes("ediary.delivery.tail")
 
 
+class WithIds(NamedTuple):
+    """A row that names the ids some of its transaction's journal rows get at the commit: a
+    kiosk submission's key, whose stored result lists its events (kiosks/submissions.py).
+
+    `values` are all its columns; the JSON object in `values[into]` gets "event_ids", the ids of
+    `rows` in order. It is inserted at the commit with the journal's rows: on PostgreSQL in
+    their statement, so that under the writers' lock it costs no round trip of its own."""
+
+    table: Table
+    values: dict[str, Any]
+    into: str
+    rows: list[JournalEvent]
+
+
+# The rows to insert with the journal's ids, at the commit (`insert_with_ids`).
+WITH_IDS: TransactionNotes[WithIds] = TransactionNotes("ediary.delivery.with_ids")
+
+
 def declare(*controls: Control) -> None:
     """Adds controls to the operation's transaction: rung to every relay after its commit."""
     current_actor("a revocation")
     CONTROLS.add(db.session(), controls)
+
+
+def insert_with_ids(row: WithIds) -> None:
+    """Adds a row to the transaction, inserted at its commit with its journal rows' ids (see
+    `WithIds`). A constraint it breaks (a twin's key) fails the commit."""
+    current_actor("a row with event ids")
+    # Every column given: on PostgreSQL the row is inserted by text, where no default applies.
+    missing = {column.key for column in row.table.columns} - set(row.values)
+    if missing:
+        raise ValueError(f"{row.table.name}: columns {sorted(missing)} not given")
+    WITH_IDS.add(db.session(), [row])
 
 
 def held(session: Session) -> list[JournalEvent]:
@@ -146,10 +175,13 @@ def number_events(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint's release: the whole transaction is numbered at its commit
     rows = HELD.get(session)
+    with_ids = WITH_IDS.get(session)
     if rows:
-        _insert_numbered(session, rows)
-    elif CONTROLS.get(session):
+        _insert_numbered(session, rows, with_ids)
+        return
+    if CONTROLS.get(session):
         _take_writers_lock(session)
+    _insert_with_ids(session, with_ids)  # ids of no rows: none
 
 
 # The journal's columns a held row gives; its id comes from the sequence, at the commit.
@@ -159,9 +191,13 @@ _FIELDS = ("at", "type", "school_id", "audience", "audience_id", "payload")
 # Per dialect, as each engine has its own (its JSON serializer is the payload's processor); a
 # few are enough, and a bounded cache keeps the tests' many apps from piling up.
 @functools.lru_cache(maxsize=8)
-def _locking_insert(dialect: Dialect) -> tuple[TextClause, dict[str, Any]]:
+def _locking_insert(
+    dialect: Dialect, with_ids: tuple[Table, tuple[str, ...], str] | None = None
+) -> tuple[TextClause, dict[str, Any]]:
     """The INSERT that numbers the held rows on PostgreSQL and first takes the writers' lock,
-    with each column's bind processor (the JSON payload's serializer, the UTC timestamps').
+    with each column's bind processor (the JSON payload's serializer, the UTC timestamps'); and
+    with `with_ids` (a `WithIds` row's table, columns and JSON column), that row's INSERT too,
+    as a second data-modifying part of the same statement (`_with_ids_part`).
 
     The lock is an uncorrelated subquery in the WHERE: PostgreSQL runs it once, as a one-time
     filter, before it reads the first row, so no row reaches the sequence before the lock is
@@ -178,7 +214,7 @@ def _locking_insert(dialect: Dialect) -> tuple[TextClause, dict[str, Any]]:
     )
     fields = ", ".join(_FIELDS)
     # Built from the table's own column names and types: no input reaches the text.
-    statement = text(
+    numbering = (
         f"INSERT INTO journal ({fields}) SELECT {fields}"  # noqa: S608
         f" FROM unnest({arrays}) WITH ORDINALITY AS held({fields}, n)"
         f" WHERE (SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY})) IS NOT NULL"
@@ -187,12 +223,51 @@ def _locking_insert(dialect: Dialect) -> tuple[TextClause, dict[str, Any]]:
     processors = {
         name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _FIELDS
     }
-    return statement, processors
+    if with_ids is None:
+        return text(numbering), processors
+    other, columns, _into = with_ids
+    processors |= {
+        f"w_{name}": other.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in columns
+    }
+    return text(f"WITH numbered AS ({numbering}), {_with_ids_part(dialect, *with_ids)}"), processors
 
 
-def _insert_numbered(session: Session, rows: list[JournalEvent]) -> None:
+def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], into: str) -> str:
+    """The rest of `_locking_insert`'s statement for a `WithIds` row: its INSERT, whose JSON
+    column `into` gets the ids of the held rows at `:w_positions` (their places among the held
+    rows, from 1), read from the journal's INSERT's RETURNING (`numbered`), which a statement's
+    other parts see, unlike the table itself. The statement returns the journal's ids.
+
+    A held row's place is the rank of its id: ids follow the held rows' order (`ORDER BY n`).
+    Built from the table's own column names and types: no input reaches the text."""
+
+    def cast(name: str) -> str:
+        return f"CAST(:w_{name} AS {table.c[name].type.dialect_impl(dialect).compile(dialect)})"
+
+    ids = (
+        "(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) FROM ranked"
+        " WHERE n = ANY(CAST(:w_positions AS bigint[])))"
+    )
+    values = ", ".join(
+        f"CAST(CAST(:w_{name} AS jsonb) || jsonb_build_object('event_ids', {ids})"
+        f" AS {table.c[name].type.dialect_impl(dialect).compile(dialect)})"
+        if name == into
+        else cast(name)
+        for name in columns
+    )
+    return (
+        "ranked AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM numbered),"  # noqa: S608
+        f" with_ids AS (INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}))"
+        " SELECT id FROM numbered"
+    )
+
+
+def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[WithIds]) -> None:
     """The held rows in one INSERT, their ids in the order they were published; on PostgreSQL
-    the same statement takes the writers' lock (`_locking_insert`).
+    the same statement takes the writers' lock (`_locking_insert`) and inserts the transaction's
+    `WithIds` row when it has one (a kiosk submission's key); more than one, or on SQLite, are
+    inserted right after (`_insert_with_ids`).
 
     With Core, not `add_all` and a flush: the unit of work's bookkeeping for a roll's 25 rows
     was most of the time the lock is held (a profile of `bench.roll_cost`), and these rows are
@@ -203,12 +278,25 @@ def _insert_numbered(session: Session, rows: list[JournalEvent]) -> None:
     for row in rows:
         row.at = row.at or now  # the column's default, as a flush would have set it
     connection = session.connection()
+    folded = None  # the `WithIds` row the journal's statement inserts, if any
     if connection.dialect.name == "postgresql":
-        statement, processors = _locking_insert(connection.dialect)
-        columns = {}
-        for name, process in processors.items():
+        folded = with_ids[0] if len(with_ids) == 1 else None
+        shape = None
+        if folded is not None:
+            shape = (folded.table, tuple(folded.values), folded.into)
+        statement, processors = _locking_insert(connection.dialect, shape)
+        columns: dict[str, Any] = {}
+        for name in _FIELDS:
+            process = processors[name]
             given = [getattr(row, name) for row in rows]
             columns[name] = [process(value) for value in given] if process else given
+        if folded is not None:
+            for name, value in folded.values.items():
+                process = processors[f"w_{name}"]
+                columns[f"w_{name}"] = process(value) if process else value
+            place = {id(row): n for n, row in enumerate(rows, 1)}
+            columns["w_positions"] = [place[id(row)] for row in folded.rows]
+            with_ids = []  # inserted by the statement; its ids are filled in below
         ids = sorted(connection.scalars(statement, columns))
         _granted(session, connection)
     else:  # SQLite: one writer at a time, no lock to take
@@ -221,6 +309,18 @@ def _insert_numbered(session: Session, rows: list[JournalEvent]) -> None:
     for row, new_id in zip(rows, ids, strict=True):
         row.id = new_id
     JOURNAL_ROWS.add(session, rows)
+    if folded is not None:
+        folded.values[folded.into]["event_ids"] = sorted(row.id for row in folded.rows)
+    _insert_with_ids(session, with_ids)
+
+
+def _insert_with_ids(session: Session, with_ids: list[WithIds]) -> None:
+    """`WithIds` rows not inserted with the journal's rows, once those have their ids: with
+    Core, not `session.add`, as the commit's flush of one row (the unit of work's set-up for
+    it) cost more than the INSERT."""
+    for row in with_ids:
+        row.values[row.into]["event_ids"] = sorted(r.id for r in row.rows)
+        session.connection().execute(insert(row.table), [row.values])
 
 
 def collect_journal_rows(session: Session, _ctx: UOWTransaction) -> None:

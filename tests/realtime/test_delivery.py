@@ -20,6 +20,7 @@ from ediary.db import db, utcnow
 from ediary.diary.operations import record_grade, submit_roll
 from ediary.extensions import socketio
 from ediary.journal.models import JournalEvent
+from ediary.kiosks.models import ProcessedSubmission
 from ediary.kiosks.operations import revoke_kiosk
 from ediary.notifications.models import NotificationPreference, OutgoingMessage
 from ediary.people.models import User
@@ -498,3 +499,63 @@ def test_under_the_writers_lock_the_commit_only_inserts(
     )
     assert message.event_id == grade_event.id
     assert message.topic == "grade"
+
+
+@operation
+def _keyed_grades(actor: Actor, world: World, key: str, values: list[str]) -> dict[str, Any]:
+    """Grades, and a submission's key whose stored result names their events (as a kiosk's
+    entry has it: `delivery.insert_with_ids`)."""
+    session = db.session()
+    before = {id(row) for row in delivery.held(session)}
+    for value in values:
+        record_grade(
+            actor, pupil=world.pupil, subject=world.math, value=value, given_on=world.today
+        )
+    session.flush()  # the rows are held at their flush
+    rows = [row for row in delivery.held(session) if id(row) not in before]
+    stored: dict[str, Any] = {"kind": "grade", "event_ids": []}
+    values_of_key = {"key": key, "kiosk_id": world.kiosk.id, "digest": "d", "result": stored}
+    table = ProcessedSubmission.__table__
+    with pytest.raises(ValueError, match=r"\['at'\] not given"):  # its default would not apply
+        delivery.insert_with_ids(delivery.WithIds(table, values_of_key, "result", rows))  # type: ignore[arg-type]
+    values_of_key["at"] = utcnow()
+    table = ProcessedSubmission.__table__
+    delivery.insert_with_ids(delivery.WithIds(table, values_of_key, "result", rows))  # type: ignore[arg-type]
+    return stored
+
+
+def _grade_events_after(session: Any, before: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(JournalEvent.id).where(JournalEvent.id > before).order_by(JournalEvent.id)
+        )
+    )
+
+
+def test_a_row_with_ids_names_its_own_rows_ids_and_no_other(world: World, session: Any) -> None:
+    """A transaction's other journal rows are not the key's: before it, between two keys, or in
+    a rolled-back savepoint (whose key is forgotten with them). One key is written in the
+    journal's statement on PostgreSQL, two after it; each the same."""
+    session.commit()
+    for keys in (["alone"], ["first", "second"]):
+        before = journal_head()
+        teacher = _teacher(world)
+        record_grade(
+            teacher, pupil=world.pupil, subject=world.math, value="3", given_on=world.today
+        )
+        stored = [_keyed_grades(teacher, world, keys[0], ["5", "4"])]
+        nested = session.begin_nested()
+        _keyed_grades(teacher, world, "rolled back", ["1"])
+        nested.rollback()
+        if len(keys) == 2:
+            record_grade(
+                teacher, pupil=world.pupil, subject=world.math, value="2", given_on=world.today
+            )
+            stored.append(_keyed_grades(teacher, world, keys[1], ["6"]))
+        session.commit()
+        ids = _grade_events_after(session, before)
+        named = [ids[1:3], ids[4:5]][: len(keys)]
+        assert [result["event_ids"] for result in stored] == named
+        written = [session.get(ProcessedSubmission, key).result["event_ids"] for key in keys]
+        assert written == named
+        assert session.get(ProcessedSubmission, "rolled back") is None
