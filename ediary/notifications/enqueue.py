@@ -383,7 +383,7 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
     """`after_flush`: the messages and pushes of journal rows written by a flush rather than
     held for the commit. None is today: every journal row is held and numbered at the commit,
     where `queue_planned` queues its messages. Such a row would be planned here, under the
-    lock."""
+    lock (tests/realtime/test_delivery.py publishes one to hold this)."""
     events = sorted(
         (obj for obj in session.new if isinstance(obj, JournalEvent)), key=lambda e: e.id
     )

@@ -501,6 +501,31 @@ def test_under_the_writers_lock_the_commit_only_inserts(
     assert message.topic == "grade"
 
 
+def test_an_event_published_under_the_lock_is_flushed_with_its_messages(
+    world: World, session: Any, rings: list
+) -> None:
+    """The fallback of `hold_events`: a journal row published once the commit holds the lock
+    (no step of the commit publishes one today) is written by its flush, not held, and still
+    gets its messages (`enqueue.queue_messages`) and its ring."""
+    _wants_grades_by_email(SYSTEM, world.parent)
+    session.commit()
+    rings.clear()
+    delivery._take_writers_lock(db.session())  # as a step of the commit after `number_events`
+    record_grade(
+        _teacher(world), pupil=world.pupil, subject=world.math, value="4", given_on=world.today
+    )
+    assert delivery.held(db.session()) == []  # flushed, not held
+    session.commit()
+    (event,) = session.scalars(
+        select(JournalEvent).where(JournalEvent.type == "grade.added").order_by(JournalEvent.id)
+    ).all()[-1:]
+    (message,) = session.scalars(
+        select(OutgoingMessage).where(OutgoingMessage.user_id == world.parent.id)
+    )
+    assert (message.event_id, message.topic) == (event.id, "grade")
+    assert rings == [(event.id, [])]
+
+
 @operation
 def _keyed_grades(actor: Actor, world: World, key: str, values: list[str]) -> dict[str, Any]:
     """Grades, and a submission's key whose stored result names their events (as a kiosk's
