@@ -130,20 +130,17 @@ class ExclusiveWaits(psycopg.Connection[Any]):
     # interval: psycopg's own default (its private `_WAIT_INTERVAL`), for callers that give none.
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         if self.exclusive and _blocking_wait is not None:
-            # psycopg's C wait: poll(2) itself, which gevent does not make cooperative.
-            if timeout is not None and timeout <= EXCLUSIVE_SECONDS:
-                done: RV = _blocking_wait(
-                    gen, self.pgconn.socket, interval=interval, timeout=timeout
-                )
-                return done
+            # psycopg's C wait: poll(2) itself, which gevent does not make cooperative; for
+            # `EXCLUSIVE_SECONDS` at most (or the caller's shorter timeout), then cooperatively.
+            bound = EXCLUSIVE_SECONDS if timeout is None else min(timeout, EXCLUSIVE_SECONDS)
             try:
-                done = _blocking_wait(
-                    gen, self.pgconn.socket, interval=interval, timeout=EXCLUSIVE_SECONDS
-                )
+                done: RV = _blocking_wait(gen, self.pgconn.socket, interval=interval, timeout=bound)
                 return done
             except _WaitTimeout:
                 if timeout is not None:
-                    timeout -= EXCLUSIVE_SECONDS
+                    timeout -= bound
+                    if timeout <= 0:
+                        raise  # the caller's own timeout
         return super().wait(gen, interval=interval, timeout=timeout)
 
 

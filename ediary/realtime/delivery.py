@@ -209,8 +209,7 @@ def _locking_insert(
     SQLAlchemy's own `sort_by_parameter_order` relies on."""
     table = JournalEvent.__table__
     arrays = ", ".join(
-        f"CAST(:{name} AS {table.c[name].type.dialect_impl(dialect).compile(dialect)}[])"
-        for name in _FIELDS
+        f"CAST(:{name} AS {_sql_type(table.c[name], dialect)}[])" for name in _FIELDS
     )
     fields = ", ".join(_FIELDS)
     # Built from the table's own column names and types: no input reaches the text.
@@ -220,17 +219,21 @@ def _locking_insert(
         f" WHERE (SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY})) IS NOT NULL"
         " ORDER BY n RETURNING id"
     )
-    processors = {
-        name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _FIELDS
-    }
+    processors = {name: _processor(table.c[name], dialect) for name in _FIELDS}
     if with_ids is None:
         return text(numbering), processors
     other, columns, _into = with_ids
-    processors |= {
-        f"w_{name}": other.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in columns
-    }
+    processors |= {f"w_{name}": _processor(other.c[name], dialect) for name in columns}
     return text(f"WITH numbered AS ({numbering}), {_with_ids_part(dialect, *with_ids)}"), processors
+
+
+def _sql_type(column: Any, dialect: Dialect) -> str:
+    return str(column.type.dialect_impl(dialect).compile(dialect))
+
+
+def _processor(column: Any, dialect: Dialect) -> Any:
+    """The column's bind processor (its type's conversion of a Python value), if any."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], into: str) -> str:
@@ -242,20 +245,18 @@ def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], int
     A held row's place is the rank of its id: ids follow the held rows' order (`ORDER BY n`).
     Built from the table's own column names and types: no input reaches the text."""
 
-    def cast(name: str) -> str:
-        return f"CAST(:w_{name} AS {table.c[name].type.dialect_impl(dialect).compile(dialect)})"
-
     ids = (
         "(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) FROM ranked"
         " WHERE n = ANY(CAST(:w_positions AS bigint[])))"
     )
-    values = ", ".join(
-        f"CAST(CAST(:w_{name} AS jsonb) || jsonb_build_object('event_ids', {ids})"
-        f" AS {table.c[name].type.dialect_impl(dialect).compile(dialect)})"
-        if name == into
-        else cast(name)
-        for name in columns
-    )
+
+    def value(name: str) -> str:
+        given = f":w_{name}"
+        if name == into:
+            given = f"CAST({given} AS jsonb) || jsonb_build_object('event_ids', {ids})"
+        return f"CAST({given} AS {_sql_type(table.c[name], dialect)})"
+
+    values = ", ".join(value(name) for name in columns)
     return (
         "ranked AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM numbered),"  # noqa: S608
         f" with_ids AS (INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}))"
@@ -296,7 +297,6 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
                 columns[f"w_{name}"] = process(value) if process else value
             place = {id(row): n for n, row in enumerate(rows, 1)}
             columns["w_positions"] = [place[id(row)] for row in folded.rows]
-            with_ids = []  # inserted by the statement; its ids are filled in below
         ids = sorted(connection.scalars(statement, columns))
         _granted(session, connection)
     else:  # SQLite: one writer at a time, no lock to take
@@ -309,18 +309,19 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
     for row, new_id in zip(rows, ids, strict=True):
         row.id = new_id
     JOURNAL_ROWS.add(session, rows)
-    if folded is not None:
-        folded.values[folded.into]["event_ids"] = sorted(row.id for row in folded.rows)
-    _insert_with_ids(session, with_ids)
+    _insert_with_ids(session, with_ids, inserted=folded)
 
 
-def _insert_with_ids(session: Session, with_ids: list[WithIds]) -> None:
-    """`WithIds` rows not inserted with the journal's rows, once those have their ids: with
-    Core, not `session.add`, as the commit's flush of one row (the unit of work's set-up for
-    it) cost more than the INSERT."""
+def _insert_with_ids(
+    session: Session, with_ids: list[WithIds], inserted: WithIds | None = None
+) -> None:
+    """The `WithIds` rows name their journal rows' ids (which those have by now), and those not
+    `inserted` with the journal's rows already are inserted: with Core, not `session.add`, as
+    the commit's flush of one row (the unit of work's set-up for it) cost more than the INSERT."""
     for row in with_ids:
         row.values[row.into]["event_ids"] = sorted(r.id for r in row.rows)
-        session.connection().execute(insert(row.table), [row.values])
+        if row is not inserted:
+            session.connection().execute(insert(row.table), [row.values])
 
 
 def collect_journal_rows(session: Session, _ctx: UOWTransaction) -> None:

@@ -544,7 +544,6 @@ def _keyed_grades(actor: Actor, world: World, key: str, values: list[str]) -> di
     with pytest.raises(ValueError, match=r"\['at'\] not given"):  # its default would not apply
         delivery.insert_with_ids(delivery.WithIds(table, values_of_key, "result", rows))  # type: ignore[arg-type]
     values_of_key["at"] = utcnow()
-    table = ProcessedSubmission.__table__
     delivery.insert_with_ids(delivery.WithIds(table, values_of_key, "result", rows))  # type: ignore[arg-type]
     return stored
 
