@@ -205,17 +205,23 @@ def _locking_insert(
     own round trip and statement, which every entry paid. The rows come as one array per
     column (`unnest`), so the statement is the same for any number of rows and SQLAlchemy
     compiles it once (its VALUES construct is never cached: a roll's 25 rows were compiled anew
-    at every commit). Ids follow `ORDER BY held.n`, the order the rows were published in, as
-    SQLAlchemy's own `sort_by_parameter_order` relies on."""
+    at every commit). The payloads come as one JSON array instead (`json_array_elements`):
+    psycopg writes a text array's elements one at a time in Python, escaping each quote with a
+    regex substitution, and a roll's 25 payloads had ~800 quotes (0.68 ms a roll, against
+    0.04 ms for the JSON array, this machine). Ids follow `ORDER BY held.n`, the order the rows
+    were published in, as SQLAlchemy's own `sort_by_parameter_order` relies on."""
     table = JournalEvent.__table__
     arrays = ", ".join(
-        f"CAST(:{name} AS {_sql_type(table.c[name], dialect)}[])" for name in _FIELDS
+        "json_array_elements(CAST(:payload AS JSON))"
+        if name == "payload"
+        else f"unnest(CAST(:{name} AS {_sql_type(table.c[name], dialect)}[]))"
+        for name in _FIELDS
     )
     fields = ", ".join(_FIELDS)
     # Built from the table's own column names and types: no input reaches the text.
     numbering = (
         f"INSERT INTO journal ({fields}) SELECT {fields}"  # noqa: S608
-        f" FROM unnest({arrays}) WITH ORDINALITY AS held({fields}, n)"
+        f" FROM ROWS FROM ({arrays}) WITH ORDINALITY AS held({fields}, n)"
         f" WHERE (SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY})) IS NOT NULL"
         " ORDER BY n RETURNING id"
     )
@@ -290,7 +296,10 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
         for name in _FIELDS:
             process = processors[name]
             given = [getattr(row, name) for row in rows]
-            columns[name] = [process(value) for value in given] if process else given
+            if name == "payload":  # one JSON array (see `_locking_insert`)
+                columns[name] = process(given)
+            else:
+                columns[name] = [process(value) for value in given] if process else given
         if folded is not None:
             for name, value in folded.values.items():
                 process = processors[f"w_{name}"]

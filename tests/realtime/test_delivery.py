@@ -347,9 +347,9 @@ def _locking_insert_plan(session: Session) -> str:
         "school_id": 1,
         "audience": "pupil",
         "audience_id": 1,
-        "payload": "{}",
     }
-    given = {name: [value, value] for name, value in row.items()}
+    given: dict[str, Any] = {name: [value, value] for name, value in row.items()}
+    given["payload"] = "[{}, {}]"  # the payloads as one JSON array
     plan = session.execute(text("EXPLAIN " + statement.text), given)
     return "\n".join(line for (line,) in plan)
 
