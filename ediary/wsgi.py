@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: `gunicorn -k gevent -w 1 ediary.wsgi:app`.
+"""The WSGI entry point: `gunicorn -k ediary.deploy.worker.Worker -w 1 ediary.wsgi:app`.
 
 gunicorn's gevent worker monkey-patches before it imports this module; configuration comes from
 EDIARY_* environment variables (see ediary/config.py).

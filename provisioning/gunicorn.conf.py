@@ -15,7 +15,10 @@ import os
 from typing import Any
 
 bind = os.environ.get("EDIARY_BIND", "127.0.0.1:8000")
-worker_class = "gevent"
+# gunicorn's gevent worker, whose quick shutdown (Ctrl+C) prints no traceback
+# (ediary/deploy/worker.py). A name, not an import: the master must not import gevent before it
+# patches (below).
+worker_class = "ediary.deploy.worker.Worker"
 workers = 1
 
 # Where the process starts again after its worker dies (`child_exit` below; the systemd units),

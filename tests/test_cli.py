@@ -26,6 +26,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import text
 
 from ediary.cli import main
+from ediary.cli.serving import WORKER_CLASS
 from ediary.db import db, make_engine
 from ediary.demo.accounts import DEMO_PASSWORD
 from ediary.kiosks.operations import code_digest
@@ -492,7 +493,7 @@ def test_demo_adds_this_and_next_weeks_lessons_to_an_older_demo(
     assert f"Added {expected} lessons for this week and the next." in result.output
     assert f"Every demo account has the password: {DEMO_PASSWORD}" in result.output
     (started,) = no_serving
-    assert started.server[-1] == "ediary.wsgi:app" and "gevent" in started.server
+    assert started.server[-1] == "ediary.wsgi:app" and WORKER_CLASS in started.server
     assert started.server[started.server.index("--bind") + 1] == f"127.0.0.1:{port}"
     assert started.environ["EDIARY_DATABASE_URL"] == demo_copy.url
     assert started.environ["EDIARY_DEMO_MODE"] == "true"
@@ -576,7 +577,7 @@ def test_demo_serves_in_demo_mode_and_prints_the_accounts(demo_copy, tmp_path):
     assert f"Every demo account has the password: {DEMO_PASSWORD}" in output
     for account in ("nauczyciel1", "wychowawca1", "rodzic1", "sekretariat1", "dyrektor1"):
         assert f"  {account} " in output
-    assert "Using worker: gevent" in output  # gunicorn with the gevent worker
+    assert f"Using worker: {WORKER_CLASS}" in output  # gunicorn with ediary's gevent worker
     assert f"Demo kiosk: open http://127.0.0.1:{kiosk_port}/" in output
     assert "Traceback" not in output
 

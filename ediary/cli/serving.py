@@ -15,6 +15,8 @@ from ediary.config import Config
 from ediary.extensions import socketio
 
 ROOT = Path(__file__).resolve().parents[2]
+# The server's gunicorn worker (ediary/deploy/worker.py), by name: importing it imports gevent.
+WORKER_CLASS = "ediary.deploy.worker.Worker"
 # gevent has to patch the standard library before anything imports it, so the development server
 # starts in a fresh interpreter whose first statement is the patch.
 _DEV_SERVER = (
@@ -45,7 +47,7 @@ def server_command(url: str, host: str, port: int, *, dev: bool) -> list[str]:
     else:
         # One gevent worker per process: Flask-SocketIO's rule (see DESIGN.md); the command line
         # wins over the configuration file for the worker and the address.
-        args = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1"]
+        args = [sys.executable, "-m", "gunicorn", "-k", WORKER_CLASS, "-w", "1"]
         args += ["--bind", f"{host}:{port}"]
         config = _gunicorn_config()
         if config is not None:

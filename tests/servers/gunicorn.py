@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
+from ediary.cli.serving import WORKER_CLASS
 from tests.servers.process import ROOT, Process, Started, free_port
 
 PROVISIONED = ROOT / "provisioning" / "gunicorn.conf.py"
@@ -45,7 +46,7 @@ class ServerConfig:
 
 
 class Server(Process):
-    """`gunicorn -k gevent -w 1 <app>` on 127.0.0.1:`port`, logging to `log_dir`."""
+    """`gunicorn -k <ediary's worker> -w 1 <app>` on 127.0.0.1:`port`, logging to `log_dir`."""
 
     port: int
     log: Path
@@ -82,7 +83,7 @@ class Server(Process):
         if config.provisioned:
             command += ["-c", str(PROVISIONED)]  # binds to EDIARY_BIND
         else:
-            command += ["-k", "gevent", "-w", "1", "--bind", env["EDIARY_BIND"]]
+            command += ["-k", WORKER_CLASS, "-w", "1", "--bind", env["EDIARY_BIND"]]
             command += ["--graceful-timeout", "2"]
         # gunicorn 27 opens a control socket at one path per user: every server of a test run
         # would take it from the one before and remove it on stopping.
