@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from ediary.audit.models import HistoryEntry
-from ediary.audit.recording import Actor, Channel
+from ediary.audit.recording import Actor, Channel, update_in_bulk
 from ediary.diary.models import Attendance
-from ediary.diary.operations import submit_roll
+from ediary.diary.operations import roll, submit_roll
 from ediary.diary.queries import attendance_by_subject
 from ediary.errors import Refusal
 from ediary.timetable.operations import cancel_lesson
@@ -82,7 +82,7 @@ def test_a_change_gives_the_row_its_next_version(world, session):
     assert (record.version, record.type.code) == (2, "sp")
 
 
-def test_a_row_changed_meanwhile_fails_the_roll(world, session):
+def test_a_row_changed_meanwhile_fails_the_roll(world, session, monkeypatch):
     """Rows are versioned: a roll compares with the rows it reads, and another writer that
     commits between that read and the roll's write fails the roll (the kiosk retries from a
     fresh read, where the comparison sees that writer's value) instead of overwriting what the
@@ -93,23 +93,20 @@ def test_a_row_changed_meanwhile_fails_the_roll(world, session):
         select(Attendance).where(Attendance.pupil_id == world.classmate.id)
     ).one()
 
-    def other_writer(flushing: Session, *_args: object) -> None:
-        # The roll has read the rows; its first flush comes before it writes them.
-        flushing.connection().execute(
+    def other_writer_first(actor: Actor, changes: Any) -> None:
+        # The roll has read the rows and compared; another writer changes one before it writes.
+        session.connection().execute(
             update(Attendance)
             .where(Attendance.id == record.id)
             .values(version=Attendance.version + 1)
         )
+        update_in_bulk(actor, changes)
 
-    event.listen(Session, "before_flush", other_writer, once=True)
-    try:
-        with pytest.raises(StaleDataError):
-            submit_roll(
-                actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"}, base=None
-            )
-    finally:
-        if event.contains(Session, "before_flush", other_writer):
-            event.remove(Session, "before_flush", other_writer)
+    monkeypatch.setattr(roll, "update_in_bulk", other_writer_first)
+    with pytest.raises(StaleDataError):
+        submit_roll(
+            actor, world.lesson, {world.classmate.id: "sp", world.pupil.id: "nb"}, base=None
+        )
     session.rollback()
 
 

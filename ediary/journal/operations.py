@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any, Literal, Unpack, overload
 
 from ediary.audit.recording import current_actor
-from ediary.db import db
 from ediary.journal.catalogue import (
     EVENT_TYPES,
     AnnouncementPublished,
@@ -37,6 +36,7 @@ from ediary.journal.catalogue import (
     TimetableChanged,
 )
 from ediary.journal.models import JournalEvent
+from ediary.realtime import delivery
 
 
 class UnknownEvent(ValueError):
@@ -196,5 +196,5 @@ def publish(type_name: str, *, school_id: int, audience_id: int, **payload: Any)
         audience_id=audience_id,
         payload=payload,
     )
-    db.session.add(row)
+    delivery.hold(row)  # numbered at the commit
     return row

@@ -218,7 +218,6 @@ def _journal_rows() -> Iterator[list[JournalEvent]]:
     before = {id(row) for row in delivery.held(session)}
     rows: list[JournalEvent] = []
     yield rows
-    session.flush()  # the block's rows are held at their flush
     rows.extend(row for row in delivery.held(session) if id(row) not in before)
 
 
