@@ -150,6 +150,18 @@ def set_exclusive(connection: Any, exclusive: bool) -> None:
         connection.exclusive = exclusive
 
 
+def sql_type(column: Any, dialect: Dialect) -> str:
+    """A column's type as the dialect writes it (`INTEGER`, `TIMESTAMP WITH TIME ZONE`), for
+    the statements written as text (`realtime.delivery`, `audit.recording.insert_audited`)."""
+    return str(column.type.dialect_impl(dialect).compile(dialect))
+
+
+def bind_processor(column: Any, dialect: Dialect) -> Any:
+    """The column's bind processor (its type's conversion of a Python value), if any: what
+    SQLAlchemy applies to a value of it, applied by such a statement itself."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from ediary.audit.models import AppendOnly, HistoryEntry
-from ediary.audit.recording import Actor, Audited, Channel, UnauditedWrite
+from ediary.audit.recording import (
+    Actor,
+    Audited,
+    Channel,
+    UnauditedWrite,
+    insert_audited,
+    operation,
+)
 from ediary.classification.operations import (
     acknowledge_proposals,
     correct_final_grade,
@@ -20,8 +28,14 @@ from ediary.contacts.operations import change_contact
 from ediary.council.models import BehaviourKind
 from ediary.council.operations import give_opinion, set_behaviour
 from ediary.db import Base
-from ediary.diary.models import Grade, GradeKind, RemarkKind
-from ediary.diary.operations import add_remark, correct_grade, record_grade, submit_roll
+from ediary.diary.models import Grade, GradeKind, Remark, RemarkKind
+from ediary.diary.operations import (
+    add_remark,
+    correct_grade,
+    correct_remark,
+    record_grade,
+    submit_roll,
+)
 from ediary.excuses.operations import request_excuse
 from ediary.gradebook.operations import create_assessment
 from ediary.gradingrules.models import YearRules
@@ -41,6 +55,7 @@ from ediary.people.twofactor.operations import new_recovery_codes, offer_authent
 from ediary.records.models import YearArchive
 from ediary.schools.models import ClassGroup, DayOff, GroupMembership
 from ediary.timetable.models import TeachingAssignment
+from ediary.timetable.queries import term_on
 from tests.factories import SYSTEM, _add
 
 # Tables that are not school records: the history itself, the journal, the idempotency store,
@@ -287,3 +302,108 @@ def test_a_refused_operation_leaves_neither_row_nor_history(world, session):
         )
     assert session.scalar(text("select count(*) from history")) == before
     assert session.scalar(select(Grade.id).where(Grade.value == "7")) is None
+
+
+def _history_as_stored(session, entity, entity_id):
+    """The "create" history row of a row as its columns are stored (`new` as its text)."""
+    row = session.execute(
+        text(
+            "SELECT actor_id, channel, kiosk_id, school_id, pupil_id, entity, action,"
+            " CAST(old AS TEXT), CAST(new AS TEXT) FROM history"
+            " WHERE entity = :entity AND entity_id = :id"
+        ),
+        {"entity": entity, "id": entity_id},
+    ).one()
+    return tuple(row)
+
+
+def _written_both_ways(session, actor, make):
+    """Two rows made by `make()`: one by the session's flush, one by `insert_audited`."""
+
+    @operation
+    def by_flush(actor: Actor, row: Audited) -> None:
+        session.add(row)
+
+    @operation
+    def in_one_go(actor: Actor, row: Audited) -> None:
+        insert_audited(row)
+
+    written = []
+    for write in (by_flush, in_one_go):
+        row = make()
+        write(actor, row)
+        assert row in session and row not in session.dirty and row.version == 1
+        written.append(row)
+    session.commit()
+    entity = type(written[0]).__tablename__
+    first, second = (_history_as_stored(session, entity, row.id) for row in written)
+    assert second[:-1] == first[:-1]
+    assert second[-1] == first[-1].replace(f'"id": {written[0].id}', f'"id": {written[1].id}')
+    assert json.loads(second[-1])["id"] == written[1].id  # the id the INSERT gave, in its place
+    return written
+
+
+def test_a_remark_and_its_history_written_in_one_go_are_what_a_flush_writes(world, session):
+    """`insert_audited` (one statement on PostgreSQL) leaves the row and its history row as the
+    session's flush leaves them, to the history's text, and the row persistent and versioned:
+    its correction in the same session is the usual versioned UPDATE with its history."""
+    actor = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
+    written = _written_both_ways(
+        session,
+        actor,
+        lambda: Remark(
+            school_id=world.school.id,
+            pupil_id=world.pupil.id,
+            teacher=world.teacher,
+            lesson_id=world.lesson.id,
+            kind=RemarkKind.NEGATIVE,
+            text='Rozmawia "na lekcji"',
+            given_on=world.today,
+        ),
+    )
+    assert [(r.removed, r.teacher_id) for r in written] == [(False, world.teacher.id)] * 2
+
+    correct_remark(actor, written[1], kind=RemarkKind.NEUTRAL, text="Rozmawia", base_version=1)
+    session.commit()
+    assert written[1].version == 2
+    changed = session.scalars(
+        select(HistoryEntry).where(
+            HistoryEntry.entity == "remarks",
+            HistoryEntry.entity_id == written[1].id,
+            HistoryEntry.action == "update",
+        )
+    ).one()
+    assert changed.new == {"kind": "neutral", "text": "Rozmawia"}
+
+
+def test_a_grade_in_one_go_is_what_a_flush_writes(world, session):
+    """A grade names its subject, teacher and category as objects: their ids are written as the
+    flush writes them, and its kind's default is set."""
+    term = term_on(world.school.id, world.today)
+    assert term is not None
+    written = _written_both_ways(
+        session,
+        Actor(world.teacher, Channel.WEB),
+        lambda: Grade(
+            school_id=world.school.id,
+            pupil_id=world.pupil.id,
+            subject=world.math,
+            term_id=term.id,
+            teacher=world.teacher,
+            value="4+",
+            category=world.test_category,
+            given_on=world.today,
+        ),
+    )
+    assert {(g.kind, g.subject_id, g.teacher_id, g.category_id) for g in written} == {
+        (GradeKind.ONGOING, world.math.id, world.teacher.id, world.test_category.id)
+    }
+
+
+def test_a_row_in_one_go_outside_an_operation_is_refused_and_not_written(world, session):
+    remark = Remark(school_id=world.school.id, pupil_id=world.pupil.id, teacher=world.teacher,
+                    kind=RemarkKind.POSITIVE, text="Pomaga", given_on=world.today)  # fmt: skip
+    with pytest.raises(UnauditedWrite):
+        insert_audited(remark)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Remark)) == 0

@@ -16,17 +16,31 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Insert, Table, Update, bindparam, event, insert, inspect, update
-from sqlalchemy.orm import Mapper, Session, UOWTransaction
+from sqlalchemy import (
+    Insert,
+    Table,
+    TextClause,
+    Update,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    text,
+    update,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapper, Session, UOWTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import MANYTOONE
 
-from ediary.db import db, utcnow
+from ediary.db import bind_processor, db, sql_type, utcnow
 
 if TYPE_CHECKING:
     from ediary.people.models import User
@@ -300,3 +314,116 @@ def _history_insert() -> Insert:
     from ediary.audit.models import HistoryEntry  # the model module imports this one
 
     return insert(HistoryEntry)
+
+
+# The id's place in a new row's snapshot, before the INSERT gives it (`insert_audited`).
+_ID_MARK = "\x00ediary.id"
+
+
+def insert_audited(obj: Audited) -> None:
+    """Writes a new audited row as a flush would, its history row with it, and leaves it
+    persistent in the session. On PostgreSQL both rows are one statement (`_insert_with_history`):
+    the row's INSERT returns its id, and the history's INSERT reads it from there. Elsewhere,
+    the session's flush.
+
+    Written by hand because the flush of one new row, with its two statements and the unit of
+    work's set-up, cost a kiosk's remark 1.4-2.1 ms of CPU where this one statement costs
+    0.7-0.8 (both with a savepoint, this machine): a third of what a remark costs below its
+    socket. What the flush's hooks do for a new row is done here: the operation's actor is
+    required (`require_operation`), a closed school year refuses it (`refuse_closed_rows`),
+    and the history row is the one `write_history` would write, to its text.
+    """
+    session = db.session()
+    actor: Actor | None = session.info.get("actor")
+    if actor is None:
+        raise UnauditedWrite(f"{type(obj).__name__} written outside an operation")
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.add(obj)
+        session.flush()
+        return
+    from ediary.office.rollover.closed import refuse_closed_rows  # imports the diary's models
+
+    refuse_closed_rows(session, [obj])
+    mapper = inspect(type(obj))
+    table = cast(Table, mapper.local_table)
+    (key,) = mapper.primary_key
+    assert getattr(obj, key.key) is None, "a new row: its id comes from the INSERT"
+    for relationship in mapper.relationships:  # a many-to-one given as an object, as the flush
+        target = getattr(obj, relationship.key)
+        if relationship.direction is not MANYTOONE or target is None:
+            continue
+        for local, remote in relationship.local_remote_pairs or ():
+            source = relationship.mapper.get_property_by_column(remote).key
+            setattr(obj, mapper.get_property_by_column(local).key, getattr(target, source))
+    for column in table.columns:  # the Python-side defaults, as the flush sets them
+        attribute = mapper.get_property_by_column(column).key
+        if column is key or getattr(obj, attribute) is not None:
+            continue
+        if column.server_default is not None:  # the flush would read it back: not done here
+            raise ValueError(f"{table.name}.{column.name}: a server default")
+        if column.default is not None and column.default.is_scalar:
+            setattr(obj, attribute, column.default.arg)  # type: ignore[attr-defined]
+        elif column.default is not None:  # a callable: SQLAlchemy's wrapper takes a context
+            setattr(obj, attribute, column.default.arg(None))  # type: ignore[attr-defined]
+    values = {
+        column.key: getattr(obj, mapper.get_property_by_column(column).key)
+        for column in table.columns
+        if column is not key
+    }
+    setattr(obj, key.key, _ID_MARK)
+    history = _history_row(actor, obj, "create", None, _snapshot(obj))
+    setattr(obj, key.key, None)
+    head, tail = json.dumps(history.pop("new")).split(json.dumps(_ID_MARK))
+    statement, processors = _insert_with_history(table, tuple(values), connection.dialect)
+    params = {f"r_{name}": value for name, value in values.items()}
+    params |= {f"h_{name}": value for name, value in history.items() if name != "entity_id"}
+    params |= {"h_new_head": head, "h_new_tail": tail}
+    for name, process in processors.items():
+        if process is not None:
+            params[name] = process(params[name])
+    setattr(obj, key.key, connection.execute(statement, params).scalar_one())
+    make_transient_to_detached(obj)
+    session.add(obj)
+
+
+@functools.lru_cache(maxsize=8)  # per table, columns and dialect (each engine has its own)
+def _insert_with_history(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[TextClause, dict[str, Any]]:
+    """`insert_audited`'s statement: the row's INSERT returning its id, and the history's
+    INSERT of its "create" row, whose `entity_id` is that id and whose `new` is the row's
+    snapshot with that id in its place (`:h_new_head || id || :h_new_tail`); with each
+    parameter's bind processor. Built from the tables' own names and types: no input reaches
+    the text."""
+    from ediary.audit.models import HistoryEntry  # the model module imports this one
+
+    history = cast(Table, HistoryEntry.__table__)
+    quote = dialect.identifier_preparer.quote
+    (key,) = table.primary_key.columns
+    given = [f"CAST(:r_{name} AS {sql_type(table.c[name], dialect)})" for name in columns]
+    history_columns = [c.name for c in history.columns if c.name != "id"]
+
+    def history_value(name: str) -> str:
+        if name == "entity_id":
+            return f"entry.{quote(key.name)}"
+        if name == "new":
+            return f"CAST(:h_new_head || entry.{quote(key.name)} || :h_new_tail AS JSON)"
+        return f"CAST(:h_{name} AS {sql_type(history.c[name], dialect)})"
+
+    statement = (
+        f"WITH entry AS (INSERT INTO {quote(table.name)}"  # noqa: S608
+        f" ({', '.join(quote(name) for name in columns)}) VALUES ({', '.join(given)})"
+        f" RETURNING {quote(key.name)}),"
+        f" logged AS (INSERT INTO {quote(history.name)}"
+        f" ({', '.join(quote(name) for name in history_columns)})"
+        f" SELECT {', '.join(history_value(name) for name in history_columns)} FROM entry)"
+        f" SELECT {quote(key.name)} FROM entry"
+    )
+    processors = {f"r_{name}": bind_processor(table.c[name], dialect) for name in columns}
+    processors |= {
+        f"h_{name}": bind_processor(history.c[name], dialect)
+        for name in history_columns
+        if name not in ("entity_id", "new")
+    }
+    return text(statement), processors

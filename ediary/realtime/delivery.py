@@ -59,7 +59,7 @@ from sqlalchemy import Connection, Dialect, Table, TextClause, func, insert, ins
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ediary.audit.recording import current_actor
-from ediary.db import TransactionNotes, db, set_exclusive, utcnow
+from ediary.db import TransactionNotes, bind_processor, db, set_exclusive, sql_type, utcnow
 from ediary.journal.models import JournalEvent
 from ediary.realtime.controls import Control
 from ediary.realtime.doorbell import publish_external
@@ -232,7 +232,7 @@ def _locking_insert(
     arrays = ", ".join(
         "json_array_elements(CAST(:payload AS JSON))"
         if name == "payload"
-        else f"unnest(CAST(:{name} AS {_sql_type(table.c[name], dialect)}[]))"
+        else f"unnest(CAST(:{name} AS {sql_type(table.c[name], dialect)}[]))"
         for name in _FIELDS
     )
     fields = ", ".join(_FIELDS)
@@ -243,21 +243,12 @@ def _locking_insert(
         f" WHERE (SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY})) IS NOT NULL"
         " ORDER BY n RETURNING id"
     )
-    processors = {name: _processor(table.c[name], dialect) for name in _FIELDS}
+    processors = {name: bind_processor(table.c[name], dialect) for name in _FIELDS}
     if with_ids is None:
         return text(numbering), processors
     other, columns, _into = with_ids
-    processors |= {f"w_{name}": _processor(other.c[name], dialect) for name in columns}
+    processors |= {f"w_{name}": bind_processor(other.c[name], dialect) for name in columns}
     return text(f"WITH numbered AS ({numbering}), {_with_ids_part(dialect, *with_ids)}"), processors
-
-
-def _sql_type(column: Any, dialect: Dialect) -> str:
-    return str(column.type.dialect_impl(dialect).compile(dialect))
-
-
-def _processor(column: Any, dialect: Dialect) -> Any:
-    """The column's bind processor (its type's conversion of a Python value), if any."""
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], into: str) -> str:
@@ -278,7 +269,7 @@ def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], int
         given = f":w_{name}"
         if name == into:
             given = f"CAST({given} AS jsonb) || jsonb_build_object('event_ids', {ids})"
-        return f"CAST({given} AS {_sql_type(table.c[name], dialect)})"
+        return f"CAST({given} AS {sql_type(table.c[name], dialect)})"
 
     values = ", ".join(value(name) for name in columns)
     return (

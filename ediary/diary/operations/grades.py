@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
-from ediary.audit.recording import Actor, operation
+from ediary.audit.recording import Actor, insert_audited, operation
 from ediary.db import db
 from ediary.diary.models import Grade, GradeCategory, GradeKind
 from ediary.diary.operations.common import check_version
@@ -105,8 +105,7 @@ def record_grade(
         improves_id=improves.id if improves is not None else None,
         assessment_id=assessment_id,
     )
-    db.session.add(grade)
-    db.session.flush()
+    insert_audited(grade)  # with its history row: one statement on PostgreSQL
     publish("grade.added", school_id=grade.school_id, audience_id=pupil.id, **_grade_payload(grade))
     return grade
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
-from ediary.audit.recording import Actor, operation
+from ediary.audit.recording import Actor, insert_audited, operation
 from ediary.db import db
 from ediary.diary.models import Remark, RemarkKind
 from ediary.diary.operations.common import MAX_REMARK, check_version
@@ -59,8 +59,7 @@ def add_remark(
         text=_clean_remark(text),
         given_on=given_on,
     )
-    db.session.add(remark)
-    db.session.flush()
+    insert_audited(remark)  # with its history row: one statement on PostgreSQL
     publish(
         "remark.added",
         school_id=remark.school_id,
