@@ -28,7 +28,7 @@ from ediary.contacts.operations import change_contact
 from ediary.council.models import BehaviourKind
 from ediary.council.operations import give_opinion, set_behaviour
 from ediary.db import Base
-from ediary.diary.models import Grade, GradeKind, Remark, RemarkKind
+from ediary.diary.models import Grade, GradeCategory, GradeKind, Remark, RemarkKind
 from ediary.diary.operations import (
     add_remark,
     correct_grade,
@@ -398,6 +398,31 @@ def test_a_grade_in_one_go_is_what_a_flush_writes(world, session):
     assert {(g.kind, g.subject_id, g.teacher_id, g.category_id) for g in written} == {
         (GradeKind.ONGOING, world.math.id, world.teacher.id, world.test_category.id)
     }
+
+
+def test_a_row_in_one_go_names_a_row_still_pending_before_it(world, session):
+    """What is pending is written first, as the flush writes it with the row: a grade in a
+    category added in the same operation names that category's id, and both have history."""
+    term = term_on(world.school.id, world.today)
+    assert term is not None
+
+    @operation
+    def grade_in_a_new_category(actor: Actor) -> Grade:
+        category = GradeCategory(school_id=world.school.id, name="Projekt", weight=2)
+        session.add(category)
+        grade = Grade(school_id=world.school.id, pupil_id=world.pupil.id, subject=world.math,
+                      term_id=term.id, teacher=world.teacher, value="5", category=category,
+                      given_on=world.today)  # fmt: skip
+        insert_audited(grade)
+        return grade
+
+    grade = grade_in_a_new_category(Actor(world.teacher, Channel.WEB))
+    session.commit()
+    assert grade.category_id is not None and grade.category.name == "Projekt"
+    created = session.scalars(
+        select(HistoryEntry.entity).where(HistoryEntry.action == "create")
+    ).all()
+    assert {"grade_categories", "grades"} <= set(created)
 
 
 def test_a_row_in_one_go_outside_an_operation_is_refused_and_not_written(world, session):

@@ -337,11 +337,12 @@ def insert_audited(obj: Audited) -> None:
     actor: Actor | None = session.info.get("actor")
     if actor is None:
         raise UnauditedWrite(f"{type(obj).__name__} written outside an operation")
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if session.connection().dialect.name != "postgresql":
         session.add(obj)
         session.flush()
         return
+    session.flush()  # what is pending first, as the flush would write it before this row
+    connection = session.connection()
     from ediary.office.rollover.closed import refuse_closed_rows  # imports the diary's models
 
     refuse_closed_rows(session, [obj])
@@ -374,7 +375,8 @@ def insert_audited(obj: Audited) -> None:
     setattr(obj, key.key, _ID_MARK)
     history = _history_row(actor, obj, "create", None, _snapshot(obj))
     setattr(obj, key.key, None)
-    head, tail = json.dumps(history.pop("new")).split(json.dumps(_ID_MARK))
+    # The id is the snapshot's first column: its mark's first place (a text may hold it too).
+    head, tail = json.dumps(history.pop("new")).split(json.dumps(_ID_MARK), 1)
     statement, processors = _insert_with_history(table, tuple(values), connection.dialect)
     params = {f"r_{name}": value for name, value in values.items()}
     params |= {f"h_{name}": value for name, value in history.items() if name != "entity_id"}
