@@ -418,7 +418,8 @@ def test_a_row_in_one_go_names_a_row_still_pending_before_it(world, session):
 
     grade = grade_in_a_new_category(Actor(world.teacher, Channel.WEB))
     session.commit()
-    assert grade.category_id is not None and grade.category.name == "Projekt"
+    assert grade.category is not None and grade.category_id == grade.category.id
+    assert grade.category.name == "Projekt"
     created = session.scalars(
         select(HistoryEntry.entity).where(HistoryEntry.action == "create")
     ).all()
