@@ -378,7 +378,7 @@ def test_the_writers_lock_is_taken_at_the_commit_only(world: World, session: Any
         )
         savepoint.rollback()
         work = list(sent)
-        assert any(s.startswith("INSERT INTO grades") for s in work)
+        assert any("INSERT INTO grades" in s for s in work)  # with its history on PostgreSQL
         assert not any("pg_advisory" in s or s.startswith("INSERT INTO journal") for s in work)
         session.commit()
         commit = sent[len(work) :]
