@@ -46,7 +46,7 @@ HOOKS: tuple[Hook, ...] = (
     # Last, so nothing above sees a row it would not write.
     Hook("before_flush", delivery.hold_events),
     # --- after each flush ----------------------------------------------------------------------
-    # No journal row reaches them: rows are held at each flush and inserted at the commit by
+    # No journal row reaches them: rows are held as published and inserted at the commit by
     # `delivery.number_events`, outside the unit of work.
     # The history rows (§21), the legal record of exactly the rows this flush wrote: first, so a
     # failure anywhere below leaves no flush without its history (the flush fails whole).

@@ -337,12 +337,12 @@ def insert_audited(obj: Audited) -> None:
     actor: Actor | None = session.info.get("actor")
     if actor is None:
         raise UnauditedWrite(f"{type(obj).__name__} written outside an operation")
-    if session.connection().dialect.name != "postgresql":
+    session.flush()  # what is pending first, as the flush would write it before this row
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
         session.add(obj)
         session.flush()
         return
-    session.flush()  # what is pending first, as the flush would write it before this row
-    connection = session.connection()
     from ediary.office.rollover.closed import refuse_closed_rows  # imports the diary's models
 
     refuse_closed_rows(session, [obj])
