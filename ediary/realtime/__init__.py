@@ -18,7 +18,6 @@ import engineio
 from flask import Flask, request
 
 from ediary.extensions import socketio
-from ediary.realtime.live import LiveNamespace
 from ediary.realtime.queries import journal_head
 from ediary.realtime.rooms import KIOSK, KIOSK_SOCKETIO_PATH, LIVE, serves
 
@@ -42,6 +41,11 @@ def init_app(app: Flask) -> None:
     """Registers `/live` on the app's Socket.IO server (after `socketio.init_app`) when this
     process serves people, and answers the kiosks' Socket.IO path (the kiosk namespace registers
     itself: ediary/kiosks/api.py)."""
+    # Imported here: the namespace reaches far into the domain (scopes, the second factor, and
+    # through them `access.revocation`, which imports `realtime.delivery`), and a module that
+    # needs only `delivery` must not import it all, nor meet that cycle half-way.
+    from ediary.realtime.live import LiveNamespace
+
     if serves(app.config, LIVE):
         socketio.on_namespace(LiveNamespace(LIVE))
     middleware = app.wsgi_app  # Flask-SocketIO's, around the app's own
