@@ -20,10 +20,10 @@ from ediary.cli.parents import (
     urgent_topics_command,
     vapid_keys_command,
 )
+from ediary.cli.privacy import privacy_group
 from ediary.cli.records import archive_group, export_xml_command
 from ediary.cli.serving import serve_command
 from ediary.deploy.cli import check_command
-from ediary.privacy.cli import privacy_group
 
 COMMANDS: list[click.Command] = [
     db_group,
