@@ -14,6 +14,9 @@ worker's exit (from gevent's `threading._shutdown`, which runs the greenlets sti
 So this worker starts one quit greenlet at most, and its loop, once it ends, waits for that
 greenlet: the `SystemExit(0)` then reaches the main greenlet as gunicorn means it to. A subclass,
 not a gunicorn hook: no hook runs at the quit signal before the greenlet is spawned.
+
+gunicorn's master imports this module before the worker patches the standard library, so it
+imports gunicorn and gevent only, and its packages nothing (ediary/__init__.py says why).
 """
 
 from __future__ import annotations
