@@ -33,23 +33,21 @@ pytestmark = pytest.mark.slow
 
 HELLO = 'def app(environ, start_response):\n    start_response("200 OK", [])\n    return [b"ok"]\n'
 
-# An application that imports psycopg, as ediary's does: `/wait` waits in the database for a lock
-# the test holds, `/` answers at once.
-WAITING = """
+LOCK = 73_101_526
+# An application that imports psycopg, as ediary's does: `/wait` waits in the database for the
+# lock the test holds, `/` answers at once.
+WAITING = f"""
 import os
 import psycopg
-
-LOCK = 73_101_526
 
 
 def app(environ, start_response):
     if environ["PATH_INFO"] == "/wait":
         with psycopg.connect(os.environ["WAIT_DSN"], autocommit=True) as connection:
-            connection.execute("SELECT pg_advisory_lock(%s)", [LOCK])
+            connection.execute("SELECT pg_advisory_lock(%s)", [{LOCK}])
     start_response("200 OK", [])
     return [b"ok"]
 """
-LOCK = 73_101_526
 
 
 def _serve(
@@ -84,8 +82,8 @@ def test_a_request_waiting_in_the_database_lets_the_others_be_answered(
     a blocking wait would answer it only once the lock is released, so the test knows by order,
     not by time."""
     (tmp_path / "waiting.py").write_text(WAITING)
-    url = make_url(pg_server)
-    dsn = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
+    # The same server as a libpq URL (its password too, if it has one).
+    dsn = make_url(pg_server).set(drivername="postgresql").render_as_string(hide_password=False)
     engine = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     master, port = _serve(tmp_path, WORKER_CLASS, "waiting:app", WAIT_DSN=dsn)
     waiting: list[bytes] = []

@@ -333,10 +333,8 @@ def insert_audited(obj: Audited) -> None:
     required (`require_operation`), a closed school year refuses it (`refuse_closed_rows`),
     and the history row is the one `write_history` would write, to its text.
     """
+    actor = current_actor(f"{type(obj).__name__} written")
     session = db.session()
-    actor: Actor | None = session.info.get("actor")
-    if actor is None:
-        raise UnauditedWrite(f"{type(obj).__name__} written outside an operation")
     session.flush()  # what is pending first, as the flush would write it before this row
     connection = session.connection()
     if connection.dialect.name != "postgresql":
