@@ -15,6 +15,7 @@ from ediary.audit.recording import (
     Channel,
     UnauditedWrite,
     insert_audited,
+    insert_many_audited,
     operation,
 )
 from ediary.classification.operations import (
@@ -27,8 +28,16 @@ from ediary.contacts.models import ContactKind
 from ediary.contacts.operations import change_contact
 from ediary.council.models import BehaviourKind
 from ediary.council.operations import give_opinion, set_behaviour
-from ediary.db import Base
-from ediary.diary.models import Grade, GradeCategory, GradeKind, Remark, RemarkKind
+from ediary.db import Base, utcnow
+from ediary.diary.models import (
+    Attendance,
+    AttendanceType,
+    Grade,
+    GradeCategory,
+    GradeKind,
+    Remark,
+    RemarkKind,
+)
 from ediary.diary.operations import (
     add_remark,
     correct_grade,
@@ -53,7 +62,7 @@ from ediary.office.operations import GuardianDetails, add_guardian
 from ediary.people.activation.operations import issue_activation_code
 from ediary.people.twofactor.operations import new_recovery_codes, offer_authenticator
 from ediary.records.models import YearArchive
-from ediary.schools.models import ClassGroup, DayOff, GroupMembership
+from ediary.schools.models import ClassGroup, DayOff, GroupMembership, Pupil
 from ediary.timetable.models import TeachingAssignment
 from ediary.timetable.queries import term_on
 from tests.factories import SYSTEM, _add
@@ -398,6 +407,65 @@ def test_a_grade_in_one_go_is_what_a_flush_writes(world, session):
     assert {(g.kind, g.subject_id, g.teacher_id, g.category_id) for g in written} == {
         (GradeKind.ONGOING, world.math.id, world.teacher.id, world.test_category.id)
     }
+
+
+def test_rows_in_one_go_are_what_a_flush_writes_each_with_its_own_id(world, session):
+    """`insert_many_audited` (a class roll's new rows): each row and its history row as the
+    session's flush leaves them, to the history's text; each object gets the id of its own row
+    (the INSERT's ids come back in the order given), its type given as an object is written as
+    its id, and its defaults are set, the callable one (`recorded_at`) included."""
+    types = {t.code: t for t in session.scalars(
+        select(AttendanceType).where(AttendanceType.school_id == world.school.id))}  # fmt: skip
+    codes = ["nb", "sp"]
+
+    def roll(pupils: list[Pupil]) -> list[Attendance]:
+        return [Attendance(school_id=world.school.id, lesson_id=world.lesson.id,
+                           pupil_id=pupil.id, type=types[code])
+                for pupil, code in zip(pupils, codes, strict=True)]  # fmt: skip
+
+    @operation
+    def by_flush(actor: Actor, rows: list[Attendance]) -> None:
+        session.add_all(rows)
+
+    @operation
+    def in_one_go(actor: Actor, rows: list[Attendance]) -> None:
+        insert_many_audited(rows)
+
+    actor = Actor(world.teacher, Channel.KIOSK, world.kiosk.id)
+    flushed = roll([world.pupil, world.classmate])
+    in_bulk = roll([world.sibling, world.pupil_b])
+    by_flush(actor, flushed)
+    in_one_go(actor, in_bulk)
+    for row in in_bulk:
+        assert row in session and row not in session.dirty and row.version == 1
+        assert row.recorded_at is not None
+        assert flushed[0].recorded_at <= row.recorded_at <= utcnow()  # its default, set now
+    session.commit()
+    stored = dict(session.execute(select(Attendance.id, Attendance.pupil_id)).all())
+    assert {row.id: row.pupil_id for row in in_bulk} == {
+        i: stored[i] for i in stored if i not in {r.id for r in flushed}
+    }
+    assert [row.type_id for row in in_bulk] == [types[code].id for code in codes]
+    for before, after in zip(flushed, in_bulk, strict=True):
+        first, second = (_history_as_stored(session, "attendance", r.id) for r in (before, after))
+        assert second[:4] + second[5:-1] == first[:4] + first[5:-1]  # all but pupil_id and new
+        assert second[4] == after.pupil_id
+        expected = json.loads(first[-1]) | {"id": after.id, "pupil_id": after.pupil_id}
+        assert list(json.loads(second[-1]).items()) == list(expected.items())
+
+
+def test_rows_in_one_go_outside_an_operation_are_refused_and_not_written(world, session):
+    present = session.scalars(
+        select(AttendanceType).where(
+            AttendanceType.school_id == world.school.id, AttendanceType.code == "ob"
+        )
+    ).one()
+    row = Attendance(school_id=world.school.id, lesson_id=world.lesson.id,
+                     pupil_id=world.pupil.id, type=present)  # fmt: skip
+    with pytest.raises(UnauditedWrite):
+        insert_many_audited([row])
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 0
 
 
 def test_a_row_in_one_go_names_a_row_still_pending_before_it(world, session):

@@ -20,8 +20,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ediary.audit.queries import LastChange, last_changes
-from ediary.audit.recording import Actor, operation, update_in_bulk
-from ediary.db import db
+from ediary.audit.recording import Actor, insert_many_audited, operation, update_in_bulk
 from ediary.diary.models import Attendance, AttendanceType
 from ediary.diary.operations.common import MAX_TOPIC, lesson_fields, require_open
 from ediary.diary.queries import attendance_types, default_type, roster_with_attendance
@@ -116,8 +115,11 @@ def submit_roll(
             wanted[pupil_id] = default
 
     changed = 0
-    # Changed rows are written in one statement after the loop (`update_in_bulk`): the flush
-    # would send one UPDATE per versioned row.
+    # Rows are written after the loop, the new ones in one INSERT (`insert_many_audited`) and the
+    # changed ones in one UPDATE (`update_in_bulk`), each with its history rows: the flush would
+    # send one UPDATE per versioned row, and its unit of work cost a first roll more than its
+    # statements did.
+    new_rows: list[Attendance] = []
     updates: list[tuple[Attendance, dict[str, Any]]] = []
     for pupil_id in pupils:
         record = existing.get(pupil_id)
@@ -125,10 +127,11 @@ def submit_roll(
         if target is None or (record is not None and record.type_id == target.id):
             continue
         if record is None:
-            record = Attendance(
-                school_id=lesson.school_id, lesson_id=lesson.id, pupil_id=pupil_id, type=target
+            new_rows.append(
+                Attendance(
+                    school_id=lesson.school_id, lesson_id=lesson.id, pupil_id=pupil_id, type=target
+                )
             )
-            db.session.add(record)
         else:
             updates.append((record, {"type_id": target.id, "recorded_at": dt.datetime.now(dt.UTC)}))
         changed += 1
@@ -144,9 +147,8 @@ def submit_roll(
             excused=target.excused,
             previous_code=server.get(pupil_id),
         )
-    if updates:
-        db.session.flush()  # the new rows (the journal events wait for the commit)
-        update_in_bulk(actor, updates)
+    insert_many_audited(new_rows)  # the journal events wait for the commit
+    update_in_bulk(actor, updates)
 
     who = last_changes("attendance", [existing[p].id for p in clashes])
     conflicts: list[dict[str, Any]] = [
