@@ -374,9 +374,10 @@ def insert_many_audited(objs: Sequence[Audited]) -> None:
     unit of work's set-up, ordering and bookkeeping for each row, to send the same two
     statements as here; that flush was 38 % of a first roll's samples in a py-spy profile of
     `bench.run`'s herd. `bench.roll_cost`'s first round (inserts), three runs each alternating:
-    8.39 ms of CPU a roll (median) with the flush, 7.57 with this. The flush's hooks for new rows are done here as `insert_audited` does
-    them: the operation's actor is required, a closed school year refuses the rows, and each
-    history row is the one `write_history` would write, to its text."""
+    8.39 ms of CPU a roll (median) with the flush, 7.57 with this. The flush's hooks for new
+    rows are done here as `insert_audited` does them: the operation's actor is required, a
+    closed school year refuses the rows, and each history row is the one `write_history` would
+    write, to its text."""
     if not objs:
         return
     actor = current_actor(f"{type(objs[0]).__name__} written")

@@ -67,7 +67,7 @@ def submit_roll(
     require_open(lesson)
     types = attendance_types(lesson.school_id)
     listed = roster_with_attendance(lesson)
-    pupils = [pupil.id for pupil, _record in listed]
+    pupils = [pupil_id for pupil_id, _record in listed]
     foreign = sorted(set(states) - set(pupils))
     if foreign:
         raise Refusal(
@@ -88,7 +88,7 @@ def submit_roll(
     # with it take the journal lock (realtime/delivery.py) for the rest of the loop.
     fields = lesson_fields(lesson)
     # Read fresh with the roster: the comparison is with what the server has now.
-    existing = {pupil.id: record for pupil, record in listed if record is not None}
+    existing = {pupil_id: record for pupil_id, record in listed if record is not None}
     server = {pupil_id: record.type.code for pupil_id, record in existing.items()}
 
     wanted: dict[int, AttendanceType] = {}
