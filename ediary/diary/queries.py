@@ -50,7 +50,7 @@ def roster_with_attendance(lesson: Lesson) -> Sequence[tuple[int, Attendance | N
 
 
 @functools.cache
-def _with_attendance(roster: Select[Any]) -> Select[Any]:
+def _with_attendance(roster: Select[Any]) -> Select[int, Attendance]:
     """Built once per shape of the roster's statement (itself built once per shape)."""
     return (
         roster.with_only_columns(Pupil.id, Attendance)
