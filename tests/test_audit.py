@@ -6,7 +6,8 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import String, func, inspect, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ediary.audit.models import AppendOnly, HistoryEntry
 from ediary.audit.recording import (
@@ -14,6 +15,7 @@ from ediary.audit.recording import (
     Audited,
     Channel,
     UnauditedWrite,
+    _new_row_values,
     insert_audited,
     insert_many_audited,
     operation,
@@ -501,3 +503,25 @@ def test_a_row_in_one_go_outside_an_operation_is_refused_and_not_written(world, 
         insert_audited(remark)
     session.commit()
     assert session.scalar(select(func.count()).select_from(Remark)) == 0
+
+
+def test_a_new_row_whose_column_only_the_database_fills_is_refused_by_hand():
+    """`insert_audited` and `insert_many_audited` set the Python-side defaults as the flush
+    does; a column with only a server default the flush would read back, which they do not, so
+    such a row is refused before anything is sent (no audited class has one today)."""
+
+    class Scratch(DeclarativeBase):  # a registry of its own: the app's metadata is left alone
+        pass
+
+    class Probe(Audited, Scratch):
+        __tablename__ = "probes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        label: Mapped[str] = mapped_column(String(10), default="x")
+        stamped: Mapped[int] = mapped_column(server_default="0")
+
+    mapper = inspect(Probe)
+    with pytest.raises(ValueError, match=r"probes\.stamped: a server default"):
+        _new_row_values(mapper, Probe())
+    given = Probe(stamped=3)
+    assert _new_row_values(mapper, given) == {"label": "x", "stamped": 3}
+    assert given.label == "x"  # the Python-side default, set on the object as the flush sets it
