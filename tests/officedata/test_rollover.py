@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from time_machine import TimeMachineFixture
 
 from ediary.audit.models import HistoryEntry
-from ediary.audit.recording import Actor, Channel, operation, update_in_bulk
+from ediary.audit.recording import Actor, Channel, insert_many_audited, operation, update_in_bulk
 from ediary.diary.models import Attendance
 from ediary.diary.operations import record_grade, set_topic
 from ediary.diary.queries import attendance_types
@@ -299,3 +299,32 @@ def test_the_new_year_starts_with_the_old_year_s_grading_rules(
     with pytest.raises(Refusal) as refused:  # and, closed, is only shown
         save(august.year, "5")
     assert refused.value.code == "year_closed"
+
+
+def test_a_closed_year_refuses_new_rows_written_without_a_flush(
+    august: World, session: Session
+) -> None:
+    """A first roll's new rows, as `submit_roll` writes them (`insert_many_audited`): refused in
+    a closed year like a flush's, and nothing written."""
+    teacher = Actor(august.teacher, Channel.KIOSK)
+    roll_over(
+        Actor(august.school_admin, Channel.WEB),
+        make_rollover_plan(august.school, dt.date(2027, 8, 28), set()),
+    )
+    session.commit()
+    written = session.scalar(select(func.count()).select_from(HistoryEntry))
+    absent = attendance_types(august.school.id)["nb"]
+    row = Attendance(
+        school_id=august.school.id,
+        lesson_id=august.lesson.id,
+        pupil_id=august.pupil.id,
+        type=absent,
+    )
+
+    with pytest.raises(Refusal) as refused:
+        operation(lambda _actor: insert_many_audited([row]))(teacher)
+    session.rollback()
+    assert refused.value.code == "year_closed"
+    assert "2026/2027 jest zamknięty" in str(refused.value.message)
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 0
+    assert session.scalar(select(func.count()).select_from(HistoryEntry)) == written
