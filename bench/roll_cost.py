@@ -39,6 +39,7 @@ from sqlalchemy import create_engine, event, insert, literal, select, text, upda
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.by_layer import LayerClock
 from bench.world import BenchWorld, build
 from ediary import create_app
 from ediary.audit.recording import Actor, Channel, operation
@@ -214,6 +215,7 @@ def run(
     show: bool,
     profile: str | None = None,
     kind: str = "roll",
+    by_layer: bool = False,
 ) -> None:
     app, world, tokens, devices = prepare(url, kiosks=kiosks, parents=parents)
     assert db.engine is not None
@@ -224,24 +226,29 @@ def run(
     event.listen(Session, "after_rollback", meter.transaction_end)
     samples: dict[str, list[tuple[float, float, int, float]]] = {"insert": [], "update": []}
     profiler = cProfile.Profile() if profile else None
+    clock = LayerClock() if by_layer else None
     database = _DatabaseMeter(db.engine)
-    for round_number in range(rounds):
-        for n, info in enumerate(world.kiosks):
-            data = submission_for(info, tokens[n], round_number, kind)
-            meter.statements, meter.lock_ms = 0, None
-            started, cpu_started = time.perf_counter(), time.process_time()
-            if profiler is not None:
-                profiler.enable()
-            with app.app_context():
-                ack = receive_submission(devices[n], data)
-            if profiler is not None:
-                profiler.disable()
-            elapsed = (time.perf_counter() - started) * 1000
-            cpu = (time.process_time() - cpu_started) * 1000
-            if ack.get("status") != "applied":
-                raise SystemExit(f"roll not applied: {ack}")
-            sample = "insert" if round_number == 0 else "update"
-            samples[sample].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
+    with clock.installed() if clock is not None else contextlib.nullcontext():
+        for round_number in range(rounds):
+            for n, info in enumerate(world.kiosks):
+                data = submission_for(info, tokens[n], round_number, kind)
+                meter.statements, meter.lock_ms = 0, None
+                started, cpu_started = time.perf_counter(), time.process_time()
+                if profiler is not None:
+                    profiler.enable()
+                with app.app_context():
+                    if clock is not None:
+                        ack = clock.submission(receive_submission, devices[n], data)
+                    else:
+                        ack = receive_submission(devices[n], data)
+                if profiler is not None:
+                    profiler.disable()
+                elapsed = (time.perf_counter() - started) * 1000
+                cpu = (time.process_time() - cpu_started) * 1000
+                if ack.get("status") != "applied":
+                    raise SystemExit(f"roll not applied: {ack}")
+                sample = "insert" if round_number == 0 else "update"
+                samples[sample].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
     database_cost = database.per_submission(rounds * len(world.kiosks))
     event.remove(db.engine, "before_cursor_execute", meter.before_execute)
     event.remove(db.engine, "after_cursor_execute", meter.after_execute)
@@ -270,6 +277,11 @@ def run(
             f"PostgreSQL per submission: {cpu_ms:.2f} ms of CPU (every postgres process of this "
             f"machine, its background writers included), {wal_bytes:,.0f} bytes of WAL"
         )
+    if clock is not None:
+        print("\nCPU ms per submission by layer, each layer's own (bench/by_layer.py):")
+        for layer, ms in clock.per_submission_ms():
+            print(f"{ms:7.3f}  {layer}")
+        print(f"{sum(ms for _layer, ms in clock.per_submission_ms()):7.3f}  all")
     if profiler is not None and profile:
         profiler.dump_stats(profile)
         print(f"\nprofile of the rolls only: {profile} (python -m pstats {profile})")
@@ -333,6 +345,9 @@ def main() -> None:
     parser.add_argument("--show-statements", action="store_true", help="statements per roll")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the rolls into FILE")
     parser.add_argument(
+        "--by-layer", action="store_true", help="CPU per submission by layer (bench/by_layer.py)"
+    )
+    parser.add_argument(
         "--kind", choices=("roll", "remark"), default="roll", help="what each kiosk submits"
     )
     args = parser.parse_args()
@@ -345,6 +360,7 @@ def main() -> None:
             show=args.show_statements,
             profile=args.profile,
             kind=args.kind,
+            by_layer=args.by_layer,
         )
 
 
