@@ -71,3 +71,101 @@ def test_a_slow_round_trip_under_the_lock_lets_the_process_run_again(pg_server: 
     assert during and during[0] >= EXCLUSIVE_SECONDS * 0.9
     # ... then the other greenlets ran while the database was slow (a tick each 10 ms).
     assert len(during) >= 10
+
+
+COOPERATIVE = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import json, sys, time
+
+import gevent
+import greenlet
+from psycopg import generators, waiting
+
+from ediary import db
+
+connection = db.ExclusiveWaits.connect(sys.argv[1])
+ticks = []
+
+
+def tick():
+    while True:
+        ticks.append(time.monotonic())
+        gevent.sleep(0.01)
+
+
+def to_hub():
+    # How often this greenlet hands the process to gevent's hub while `fn` runs.
+    switches = []
+
+    def trace(event, args):
+        if event == "switch" and args[1] is gevent.get_hub():
+            switches.append(1)
+
+    return switches, trace
+
+
+def executemany(rows):
+    switches, trace = to_hub()
+    previous = greenlet.settrace(trace)
+    try:
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO probe VALUES (%s, %s)", rows)
+    finally:
+        greenlet.settrace(previous)
+    return len(switches)
+
+
+gevent.spawn(tick)
+connection.execute("CREATE TEMP TABLE probe (n integer, label text)")
+rows = [(n, "x" * 40) for n in range(200)]
+found = {"ready_first": executemany(rows)}
+# psycopg's own wait under gevent, as every wait was before `wait_ready_first`.
+db._gevent_patched = lambda: False
+found["wait_poll"] = executemany(rows)
+db._gevent_patched = lambda: True
+found["rows"] = connection.execute("SELECT count(*), sum(n) FROM probe").fetchone()
+
+start = time.monotonic()
+found["slept"] = connection.execute("SELECT pg_sleep(0.3), 42").fetchone()[1]
+found["ticks"] = len([t for t in ticks if start < t < time.monotonic()])
+
+# A timeout: psycopg's wait timeout, and the generator goes on where it was.
+connection.pgconn.send_query(b"SELECT pg_sleep(0.4), 7")
+gen = generators.execute(connection.pgconn)
+start = time.monotonic()
+try:
+    db.wait_ready_first(gen, connection.pgconn.socket, 0.1, timeout=0.1)
+    found["timed_out"] = None
+except Exception as error:
+    found["timed_out"] = [type(error).__name__, round(time.monotonic() - start, 2)]
+results = db.wait_ready_first(gen, connection.pgconn.socket, 0.1)
+found["resumed"] = results[-1].get_value(0, 1).decode()
+print(json.dumps(found))
+"""
+
+
+def test_a_cooperative_wait_goes_to_the_hub_only_when_the_socket_is_not_ready(
+    pg_server: str,
+) -> None:
+    """Under gevent a wait that does not hold the journal's lock yields to the process's other
+    greenlets, but only when the database has not answered yet (`db.wait_ready_first`): an
+    executemany in a pipeline no longer hands the process to gevent's hub at each of its steps."""
+    dsn = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    done = subprocess.run(
+        [sys.executable, "-c", COOPERATIVE, dsn],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found = json.loads(done.stdout)
+    assert found["rows"] == [400, 2 * sum(range(200))]  # both executemanys, whole
+    assert found["ready_first"] * 5 <= found["wait_poll"], found
+    # A slow statement still lets the others run: a tick each 10 ms during 0.3 s.
+    assert (found["slept"], found["ticks"] >= 10) == (42, True), found
+    assert found["timed_out"][0] == "_WaitTimeout" and found["timed_out"][1] < 0.35, found
+    assert found["resumed"] == "7"
