@@ -144,14 +144,14 @@ class ExclusiveWaits(psycopg.Connection[Any]):
                     if timeout <= 0:
                         raise  # the caller's own timeout
         if _gevent_patched():
-            return wait_ready_first(gen, self.pgconn.socket, interval, timeout)
+            return wait_ready_first(gen, self.pgconn.socket, timeout)
         return super().wait(gen, interval=interval, timeout=timeout)
 
 
 def _gevent_patched() -> bool:
     """Whether gevent patched this process's `select` (a server process), where psycopg's own
     wait would be `wait_poll` over gevent's `poll`. Asked at each wait, not once: a process may
-    use the database before it patches (a test, a command), never after it."""
+    use the database before gevent patches it (a test, a command), and the answer changes then."""
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and bool(monkey.is_module_patched("select"))
 
@@ -164,9 +164,7 @@ _POLL_MASKS = {
 _POLL_BAD = select.POLLERR | select.POLLHUP | select.POLLNVAL
 
 
-def wait_ready_first(
-    gen: PQGen[RV], fileno: int, _interval: float, timeout: float | None = None
-) -> RV:
+def wait_ready_first(gen: PQGen[RV], fileno: int, timeout: float | None = None) -> RV:
     """psycopg's wait for a process patched by gevent: at each step of psycopg's generator the
     socket is first asked with a real poll(2) that does not block, and only a socket not ready
     yet is waited for in gevent's hub, where the process's other greenlets run meanwhile.
@@ -177,8 +175,8 @@ def wait_ready_first(
     psycopg's share of its CPU was 3.48 ms under gevent against 2.21 ms without it
     (`bench.roll_cost --by-layer`, the same code patched and not). Written by hand: psycopg
     offers no wait that yields to gevent only when it has to. `timeout` raises psycopg's wait
-    timeout, as `wait_poll`'s does; its `interval`, with which psycopg wakes the generator to
-    notice a Ctrl-C, is not needed in the hub, which takes signals itself."""
+    timeout, as `wait_poll`'s does; psycopg's `interval`, with which it wakes the generator to
+    notice a Ctrl-C, is not taken: the hub takes signals itself."""
     real_poll, in_hub = _gevent_waits()
     poller = real_poll()
     deadline = None if timeout is None else time.monotonic() + timeout

@@ -33,7 +33,6 @@ from ediary.council.operations import give_opinion, set_behaviour
 from ediary.db import Base, utcnow
 from ediary.diary.models import (
     Attendance,
-    AttendanceType,
     Grade,
     GradeCategory,
     GradeKind,
@@ -47,6 +46,7 @@ from ediary.diary.operations import (
     record_grade,
     submit_roll,
 )
+from ediary.diary.queries import attendance_types
 from ediary.excuses.operations import request_excuse
 from ediary.gradebook.operations import create_assessment
 from ediary.gradingrules.models import YearRules
@@ -416,8 +416,7 @@ def test_rows_in_one_go_are_what_a_flush_writes_each_with_its_own_id(world, sess
     session's flush leaves them, to the history's text; each object gets the id of its own row
     (the INSERT's ids come back in the order given), its type given as an object is written as
     its id, and its defaults are set, the callable one (`recorded_at`) included."""
-    types = {t.code: t for t in session.scalars(
-        select(AttendanceType).where(AttendanceType.school_id == world.school.id))}  # fmt: skip
+    types = attendance_types(world.school.id)
     codes = ["nb", "sp"]
 
     def roll(pupils: list[Pupil]) -> list[Attendance]:
@@ -457,11 +456,7 @@ def test_rows_in_one_go_are_what_a_flush_writes_each_with_its_own_id(world, sess
 
 
 def test_rows_in_one_go_outside_an_operation_are_refused_and_not_written(world, session):
-    present = session.scalars(
-        select(AttendanceType).where(
-            AttendanceType.school_id == world.school.id, AttendanceType.code == "ob"
-        )
-    ).one()
+    present = attendance_types(world.school.id)["ob"]
     row = Attendance(school_id=world.school.id, lesson_id=world.lesson.id,
                      pupil_id=world.pupil.id, type=present)  # fmt: skip
     with pytest.raises(UnauditedWrite):

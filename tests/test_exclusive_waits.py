@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ediary.db import EXCLUSIVE_SECONDS
 
@@ -48,22 +49,23 @@ print(json.dumps({"value": value, "after": after, "during": during}))
 """
 
 
-def _probe(pg_server: str, seconds: float) -> dict[str, object]:
+def _probe(script: str, pg_server: str, *args: str) -> dict[str, Any]:
+    """What `script` prints, run under gevent in a process of its own against `pg_server`."""
     dsn = pg_server.replace("postgresql+psycopg://", "postgresql://")
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, dsn, str(seconds)],
+        [sys.executable, "-c", script, dsn, *args],
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    found: dict[str, object] = json.loads(done.stdout)
+    found: dict[str, Any] = json.loads(done.stdout)
     return found
 
 
 def test_a_slow_round_trip_under_the_lock_lets_the_process_run_again(pg_server: str) -> None:
-    found = _probe(pg_server, 0.6)
+    found = _probe(PROBE, pg_server, "0.6")
     assert (found["value"], found["after"]) == (42, 7)  # the statement and the next are whole
     during = found["during"]
     assert isinstance(during, list)
@@ -97,7 +99,7 @@ def tick():
 
 
 def to_hub():
-    # How often this greenlet hands the process to gevent's hub while `fn` runs.
+    # Counts how often this greenlet hands the process to gevent's hub while `trace` is set.
     switches = []
 
     def trace(event, args):
@@ -137,11 +139,11 @@ connection.pgconn.send_query(b"SELECT pg_sleep(0.4), 7")
 gen = generators.execute(connection.pgconn)
 start = time.monotonic()
 try:
-    db.wait_ready_first(gen, connection.pgconn.socket, 0.1, timeout=0.1)
+    db.wait_ready_first(gen, connection.pgconn.socket, timeout=0.1)
     found["timed_out"] = None
 except Exception as error:
     found["timed_out"] = [type(error).__name__, round(time.monotonic() - start, 2)]
-results = db.wait_ready_first(gen, connection.pgconn.socket, 0.1)
+results = db.wait_ready_first(gen, connection.pgconn.socket)
 found["resumed"] = results[-1].get_value(0, 1).decode()
 print(json.dumps(found))
 """
@@ -153,16 +155,7 @@ def test_a_cooperative_wait_goes_to_the_hub_only_when_the_socket_is_not_ready(
     """Under gevent a wait that does not hold the journal's lock yields to the process's other
     greenlets, but only when the database has not answered yet (`db.wait_ready_first`): an
     executemany in a pipeline no longer hands the process to gevent's hub at each of its steps."""
-    dsn = pg_server.replace("postgresql+psycopg://", "postgresql://")
-    done = subprocess.run(
-        [sys.executable, "-c", COOPERATIVE, dsn],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    found = json.loads(done.stdout)
+    found = _probe(COOPERATIVE, pg_server)
     assert found["rows"] == [400, 2 * sum(range(200))]  # both executemanys, whole
     assert found["ready_first"] * 5 <= found["wait_poll"], found
     # A slow statement still lets the others run: a tick each 10 ms during 0.3 s.

@@ -197,17 +197,21 @@ def _mark(actor: Actor, record: Attendance, code: str) -> None:
     update_in_bulk(actor, [(record, {"type_id": types[code].id})])
 
 
+def _attendance(world: World, code: str) -> Attendance:
+    """The world's pupil's new attendance at its lesson, of the type `code`, not yet written."""
+    return Attendance(
+        school_id=world.school.id,
+        lesson_id=world.lesson.id,
+        pupil_id=world.pupil.id,
+        type=attendance_types(world.school.id)[code],
+    )
+
+
 def test_a_closed_year_refuses_a_change_written_without_a_flush(
     august: World, session: Session
 ) -> None:
     teacher = Actor(august.teacher, Channel.KIOSK)
-    present = attendance_types(august.school.id)["ob"]
-    record = Attendance(
-        school_id=august.school.id,
-        lesson_id=august.lesson.id,
-        pupil_id=august.pupil.id,
-        type=present,
-    )
+    record = _attendance(august, "ob")
     operation(lambda _actor: session.add(record))(teacher)
     _mark(teacher, record, "nb")  # while the year is open: changed, with its history
     session.commit()
@@ -313,13 +317,7 @@ def test_a_closed_year_refuses_new_rows_written_without_a_flush(
     )
     session.commit()
     written = session.scalar(select(func.count()).select_from(HistoryEntry))
-    absent = attendance_types(august.school.id)["nb"]
-    row = Attendance(
-        school_id=august.school.id,
-        lesson_id=august.lesson.id,
-        pupil_id=august.pupil.id,
-        type=absent,
-    )
+    row = _attendance(august, "nb")
 
     with pytest.raises(Refusal) as refused:
         operation(lambda _actor: insert_many_audited([row]))(teacher)
