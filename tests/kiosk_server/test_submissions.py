@@ -592,6 +592,39 @@ def test_a_state_changed_meanwhile_is_kept_and_reported_as_a_conflict(
     assert db.session.get_one(type(kworld.lesson), kworld.lesson.id).topic == "Z sieci"
 
 
+def test_a_state_the_server_never_had_is_a_conflict_not_an_error(
+    kiosk: Any, kworld: KioskWorld
+) -> None:
+    """A screen that showed the pupil absent where the server has nothing recorded (a roll of
+    its that never arrived): the change is a conflict with nobody behind the server's side,
+    the pupil stays unrecorded, and the rest of the roll applies."""
+    before = counts()
+    payload = {
+        "states": {str(kworld.pupil.id): "sp", str(kworld.classmate.id): "nb"},
+        "base": {str(kworld.pupil.id): "nb", str(kworld.classmate.id): None},
+    }
+    ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload)
+    assert ack["ok"] is True and ack["status"] == "applied", ack
+    assert ack["result"]["conflicts"] == [
+        {
+            "pupil_id": kworld.pupil.id,
+            "base": "nb",
+            "server": None,
+            "wanted": "sp",
+            "by": None,
+            "at": None,
+            "channel": None,
+        }
+    ]
+    assert ack["result"]["states"] == {str(kworld.pupil.id): None, str(kworld.classmate.id): "nb"}
+    recorded = db.session.scalars(
+        select(Attendance).where(Attendance.lesson_id == kworld.lesson.id)
+    ).all()
+    assert {a.pupil_id: a.type.code for a in recorded} == {kworld.classmate.id: "nb"}
+    after = counts()
+    assert after["processed"] - before["processed"] == 1
+
+
 def test_the_roster_shows_states_types_in_tap_order_and_grades(
     kiosk: Any, kworld: KioskWorld
 ) -> None:

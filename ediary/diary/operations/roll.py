@@ -150,14 +150,16 @@ def submit_roll(
     insert_many_audited(new_rows)  # the journal events wait for the commit
     update_in_bulk(actor, updates)
 
-    who = last_changes("attendance", [existing[p].id for p in clashes])
+    # A clash over a pupil with nothing recorded (a screen that showed a state the server never
+    # had) has no row, and no one who changed it.
+    who = last_changes("attendance", [existing[p].id for p in clashes if p in existing])
     conflicts: list[dict[str, Any]] = [
         {
             "pupil_id": pupil_id,
             "base": base[pupil_id] if base is not None else None,
             "server": server.get(pupil_id),
             "wanted": states[pupil_id],
-            **_who(who.get(existing[pupil_id].id)),
+            **_who(who.get(existing[pupil_id].id) if pupil_id in existing else None),
         }
         for pupil_id in sorted(clashes)
     ]
