@@ -24,7 +24,17 @@ import psycopg
 from greenlet import getcurrent
 from psycopg import waiting
 from psycopg.abc import PQGen
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import (
     DBAPIError,
@@ -237,6 +247,19 @@ def sql_type(column: Any, dialect: Dialect) -> str:
     """A column's type as the dialect writes it (`INTEGER`, `TIMESTAMP WITH TIME ZONE`), for
     the statements written as text (`realtime.delivery`, `audit.recording.insert_audited`)."""
     return str(column.type.dialect_impl(dialect).compile(dialect))
+
+
+def cast_type(column: Any, dialect: Dialect) -> str:
+    """The type to which a statement written as text casts a parameter for `column`: its own
+    (`sql_type`), but a string's without its length. PostgreSQL's explicit CAST to
+    `VARCHAR(n)` cuts a longer text without a word; the column itself refuses it on INSERT or
+    UPDATE, as it refuses it from SQLAlchemy's own statements."""
+    impl = column.type.dialect_impl(dialect)
+    if isinstance(impl, TypeDecorator):
+        impl = impl.impl_instance
+    if isinstance(impl, String) and not (isinstance(impl, Enum) and impl.native_enum):
+        return "TEXT"
+    return sql_type(column, dialect)
 
 
 def bind_processor(column: Any, dialect: Dialect) -> Any:

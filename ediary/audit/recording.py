@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar, cast
 
 from sqlalchemy import (
+    Connection,
     Insert,
     Table,
     TextClause,
@@ -40,7 +41,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import MANYTOONE
 
-from ediary.db import bind_processor, db, sql_type, utcnow
+from ediary import bulk
+from ediary.db import bind_processor, cast_type, db, utcnow
 
 if TYPE_CHECKING:
     from ediary.people.models import User
@@ -184,7 +186,8 @@ def _history_row(actor: Actor, obj: Audited, action: str, old: Any, new: Any) ->
 
 def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, Any]]]) -> None:
     """Writes `(row, {column attribute: new value})` changes of one versioned class as a single
-    executemany UPDATE, with the version check and the history rows a flush would make.
+    UPDATE, with the version check and the history rows a flush would make: on PostgreSQL one
+    statement with the rows as arrays (`ediary.bulk`), elsewhere an executemany.
 
     The ORM's flush updates versioned rows one statement at a time (to check each row count);
     a class roll made 25 round trips there. The caller flushes first (its pending rows; its
@@ -208,7 +211,7 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
     version = mapper.version_id_col
     assert version is not None and callable(mapper.version_id_generator)
     keys = list(changes[0][1])
-    statement = _bulk_update(mapper, tuple(keys))
+    names = {key: mapper.columns[key].name for key in keys}
     params = []
     history = []
     versions = []
@@ -218,9 +221,9 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
         new_version = mapper.version_id_generator(old_version)
         versions.append(new_version)
         params.append(
-            {"b_pk": inspect(obj).identity[0], "b_version": old_version}
-            | {f"b_{key}": value for key, value in values.items()}
-            | {"b_new_version": new_version}
+            {"w_id": inspect(obj).identity[0], "w_version": old_version}
+            | {f"v_{names[key]}": value for key, value in values.items()}
+            | {f"v_{version.name}": new_version}
         )
         old: dict[str, Any] = {}
         new: dict[str, Any] = {}
@@ -232,7 +235,14 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
         if new:
             history.append((obj, old, new))
     connection = session.connection()
-    result = connection.execute(statement, params)
+    if bulk.in_arrays(connection):
+        table = cast(Table, mapper.local_table)  # every audited class maps one table
+        statement, source = bulk.update_statement(
+            table, tuple(names.values()), version.name, connection.dialect
+        )
+        result = connection.execute(statement, bulk.params(source, params))
+    else:
+        result = connection.execute(_bulk_update(mapper, tuple(keys)), params)
     if result.rowcount != len(params):
         raise StaleDataError(
             f"UPDATE statement on table '{mapper.local_table}' expected to update "
@@ -251,28 +261,24 @@ def update_in_bulk(actor: Actor, changes: Sequence[tuple[Audited, Mapping[str, A
         if stale:
             session.expire(obj, stale)
     if history:
-        from ediary.audit.models import HistoryEntry  # the model module imports this one
-
         rows = [_history_row(actor, obj, "update", old, new) for obj, old, new in history]
-        connection.execute(insert(HistoryEntry), rows)
+        _insert_history(connection, rows)
 
 
 @functools.cache
 def _bulk_update(mapper: Mapper[Any], keys: tuple[str, ...]) -> Update:
-    """`update_in_bulk`'s statement for one class and its changed attributes, with the version
-    check: built once and run with parameters (a roll built it anew at every commit)."""
+    """`update_in_bulk`'s executemany where rows do not go as arrays (SQLite): the statement
+    for one class and its changed attributes, with the version check, built once and run with
+    parameters (a roll built it anew at every commit)."""
     version = mapper.version_id_col
     assert version is not None
-    columns = {key: mapper.columns[key] for key in keys}
+    columns = [mapper.columns[key] for key in keys]
     return (
         update(cast(Table, mapper.local_table))  # every audited class maps one table
-        .where(
-            mapper.primary_key[0] == bindparam("b_pk"),
-            version == bindparam("b_version"),
-        )
+        .where(mapper.primary_key[0] == bindparam("w_id"), version == bindparam("w_version"))
         .values(
-            {column: bindparam(f"b_{key}") for key, column in columns.items()}
-            | {version: bindparam("b_new_version")}
+            {column: bindparam(f"v_{column.name}") for column in columns}
+            | {version: bindparam(f"v_{version.name}")}
         )
     )
 
@@ -304,16 +310,14 @@ def write_history(session: Session, _ctx: UOWTransaction) -> None:
         if isinstance(obj, Audited):
             rows.append(_history_row(actor, obj, "delete", _snapshot(obj), None))
     if rows:
-        session.connection().execute(_history_insert(), rows)
+        _insert_history(session.connection(), rows)
 
 
-@functools.cache
-def _history_insert() -> Insert:
-    """The history's INSERT, built once: every audited flush runs it (building it and its cache
-    key anew was a tenth of the history's time in a profile of `bench.run`'s remarks)."""
+def _insert_history(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """History rows (`_history_row`'s) in one statement (`bulk.insert_rows`)."""
     from ediary.audit.models import HistoryEntry  # the model module imports this one
 
-    return insert(HistoryEntry)
+    bulk.insert_rows(connection, cast(Table, HistoryEntry.__table__), rows)
 
 
 # The id's place in a new row's snapshot, before the INSERT gives it (`insert_audited`).
@@ -392,11 +396,17 @@ def insert_many_audited(objs: Sequence[Audited]) -> None:
     (key,) = mapper.primary_key
     connection = session.connection()
     rows = [_new_row_values(mapper, obj) for obj in objs]
-    ids = connection.execute(_insert_returning(table), rows).scalars().all()
+    if bulk.in_arrays(connection):
+        statement, source = bulk.insert_statement(
+            table, tuple(rows[0]), connection.dialect, returning=True
+        )
+        ids = sorted(connection.scalars(statement, bulk.params(source, rows)))
+    else:
+        ids = list(connection.scalars(_insert_returning(table), rows))
     for obj, new_id in zip(objs, ids, strict=True):
         setattr(obj, key.key, new_id)
     history = [_history_row(actor, obj, "create", None, _snapshot(obj)) for obj in objs]
-    connection.execute(_history_insert(), history)
+    _insert_history(connection, history)
     for obj in objs:
         make_transient_to_detached(obj)
         session.add(obj)
@@ -418,8 +428,7 @@ def _new_row_values(mapper: Mapper[Any], obj: Audited) -> dict[str, Any]:
     for column, attribute, default in plan.columns:
         value = getattr(obj, attribute)
         if value is None and default is not None:
-            # A callable default is SQLAlchemy's wrapper of it, which takes a context.
-            value = default.arg if default.is_scalar else default.arg(None)
+            value = bulk.default_value(default)
             setattr(obj, attribute, value)
         elif value is None and attribute in plan.server_defaults:
             raise ValueError(f"{plan.table}.{column}: a server default")
@@ -486,7 +495,7 @@ def _insert_with_history(
     history = cast(Table, HistoryEntry.__table__)
     quote = dialect.identifier_preparer.quote
     (key,) = table.primary_key.columns
-    given = [f"CAST(:r_{name} AS {sql_type(table.c[name], dialect)})" for name in columns]
+    given = [f"CAST(:r_{name} AS {cast_type(table.c[name], dialect)})" for name in columns]
     history_columns = [c.name for c in history.columns if c.name != "id"]
 
     def history_value(name: str) -> str:
@@ -494,7 +503,7 @@ def _insert_with_history(
             return f"entry.{quote(key.name)}"
         if name == "new":
             return f"CAST(:h_new_head || entry.{quote(key.name)} || :h_new_tail AS JSON)"
-        return f"CAST(:h_{name} AS {sql_type(history.c[name], dialect)})"
+        return f"CAST(:h_{name} AS {cast_type(history.c[name], dialect)})"
 
     statement = (
         f"WITH entry AS (INSERT INTO {quote(table.name)}"  # noqa: S608

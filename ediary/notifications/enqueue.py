@@ -13,12 +13,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Date, RowMapping, bindparam, delete, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    RowMapping,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, UOWTransaction
 
+from ediary import bulk
 from ediary.contacts.models import ContactKind
 from ediary.contacts.queries import verified_address_of
 from ediary.db import TransactionNotes, utcnow
@@ -393,12 +405,16 @@ def queue_messages(session: Session, _ctx: UOWTransaction) -> None:
 
 
 def _insert(session: Session, notes: list[Planned]) -> None:
-    for table in (OutgoingPush, OutgoingMessage):
+    """The planned rows of each table in one statement (`bulk.insert_rows`: a roll's absences
+    queue an e-mail or two each)."""
+    connection = session.connection()
+    for model in (OutgoingPush, OutgoingMessage):
         values = [
-            note.values | {"event_id": note.event.id} for note in notes if note.table is table
+            note.values | {"event_id": note.event.id} for note in notes if note.table is model
         ]
-        if values:
-            session.connection().execute(insert(table), values)
+        if not values:
+            continue
+        bulk.insert_rows(connection, cast(Table, model.__table__), values)
 
 
 def _outgoing(

@@ -58,8 +58,16 @@ from flask import current_app, has_app_context
 from sqlalchemy import Connection, Dialect, Table, TextClause, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
+from ediary import bulk
 from ediary.audit.recording import current_actor
-from ediary.db import TransactionNotes, bind_processor, db, set_exclusive, sql_type, utcnow
+from ediary.db import (
+    TransactionNotes,
+    bind_processor,
+    cast_type,
+    db,
+    set_exclusive,
+    utcnow,
+)
 from ediary.journal.models import JournalEvent
 from ediary.realtime.controls import Control
 from ediary.realtime.doorbell import publish_external
@@ -211,44 +219,38 @@ _FIELDS = ("at", "type", "school_id", "audience", "audience_id", "payload")
 @functools.lru_cache(maxsize=8)
 def _locking_insert(
     dialect: Dialect, with_ids: tuple[Table, tuple[str, ...], str] | None = None
-) -> tuple[TextClause, dict[str, Any]]:
+) -> tuple[TextClause, bulk.Arrays, dict[str, Any]]:
     """The INSERT that numbers the held rows on PostgreSQL and first takes the writers' lock,
-    with each column's bind processor (the JSON payload's serializer, the UTC timestamps'); and
-    with `with_ids` (a `WithIds` row's table, columns and JSON column), that row's INSERT too,
-    as a second data-modifying part of the same statement (`_with_ids_part`).
+    with the source of the rows' parameters (`bulk.params`); and with `with_ids` (a `WithIds`
+    row's table, columns and JSON column), that row's INSERT too, as a second data-modifying
+    part of the same statement (`_with_ids_part`), with its parameters' bind processors.
 
     The lock is an uncorrelated subquery in the WHERE: PostgreSQL runs it once, as a one-time
     filter, before it reads the first row, so no row reaches the sequence before the lock is
     granted (`EXPLAIN` shows "One-Time Filter" above the "Function Scan"). It saves the lock's
     own round trip and statement, which every entry paid. The rows come as one array per
-    column (`unnest`), so the statement is the same for any number of rows and SQLAlchemy
+    column (`ediary.bulk`), so the statement is the same for any number of rows and SQLAlchemy
     compiles it once (its VALUES construct is never cached: a roll's 25 rows were compiled anew
-    at every commit). The payloads come as one JSON array instead (`json_array_elements`):
-    psycopg writes a text array's elements one at a time in Python, escaping each quote with a
-    regex substitution, and a roll's 25 payloads had ~800 quotes (0.68 ms a roll, against
-    0.04 ms for the JSON array, this machine). Ids follow `ORDER BY held.n`, the order the rows
-    were published in, as SQLAlchemy's own `sort_by_parameter_order` relies on."""
+    at every commit); the payloads as one JSON array (a roll's 25 payloads as a text array:
+    0.68 ms, against 0.04 ms as one JSON array, this machine). Ids follow `ORDER BY held.n`,
+    the order the rows were published in, as SQLAlchemy's own `sort_by_parameter_order`
+    relies on."""
     table = JournalEvent.__table__
-    arrays = ", ".join(
-        "json_array_elements(CAST(:payload AS JSON))"
-        if name == "payload"
-        else f"unnest(CAST(:{name} AS {sql_type(table.c[name], dialect)}[]))"
-        for name in _FIELDS
-    )
+    held = bulk.arrays(tuple((name, table.c[name]) for name in _FIELDS), dialect, "held")
     fields = ", ".join(_FIELDS)
     # Built from the table's own column names and types: no input reaches the text.
     numbering = (
         f"INSERT INTO journal ({fields}) SELECT {fields}"  # noqa: S608
-        f" FROM ROWS FROM ({arrays}) WITH ORDINALITY AS held({fields}, n)"
+        f" FROM {held.source}"
         f" WHERE (SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY})) IS NOT NULL"
         " ORDER BY n RETURNING id"
     )
-    processors = {name: bind_processor(table.c[name], dialect) for name in _FIELDS}
     if with_ids is None:
-        return text(numbering), processors
+        return text(numbering), held, {}
     other, columns, _into = with_ids
-    processors |= {f"w_{name}": bind_processor(other.c[name], dialect) for name in columns}
-    return text(f"WITH numbered AS ({numbering}), {_with_ids_part(dialect, *with_ids)}"), processors
+    processors = {f"w_{name}": bind_processor(other.c[name], dialect) for name in columns}
+    statement = f"WITH numbered AS ({numbering}), {_with_ids_part(dialect, *with_ids)}"
+    return text(statement), held, processors
 
 
 def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], into: str) -> str:
@@ -269,7 +271,7 @@ def _with_ids_part(dialect: Dialect, table: Table, columns: tuple[str, ...], int
         given = f":w_{name}"
         if name == into:
             given = f"CAST({given} AS jsonb) || jsonb_build_object('event_ids', {ids})"
-        return f"CAST({given} AS {sql_type(table.c[name], dialect)})"
+        return f"CAST({given} AS {cast_type(table.c[name], dialect)})"
 
     values = ", ".join(value(name) for name in columns)
     return (
@@ -300,15 +302,9 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
         shape = None
         if folded is not None:
             shape = (folded.table, tuple(folded.values), folded.into)
-        statement, processors = _locking_insert(connection.dialect, shape)
-        columns: dict[str, Any] = {}
-        for name in _FIELDS:
-            process = processors[name]
-            given = [getattr(row, name) for row in rows]
-            if name == "payload":  # one JSON array (see `_locking_insert`)
-                columns[name] = process(given)
-            else:
-                columns[name] = [process(value) for value in given] if process else given
+        statement, held, processors = _locking_insert(connection.dialect, shape)
+        given = [{name: getattr(row, name) for name in _FIELDS} for row in rows]
+        columns = bulk.params(held, given)
         if folded is not None:
             for name, value in folded.values.items():
                 process = processors[f"w_{name}"]

@@ -14,6 +14,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
+from ediary import bulk
 from ediary import db as ediary_db
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db, utcnow
@@ -340,16 +341,16 @@ def test_a_revocation_of_a_rolled_back_savepoint_rings_nothing(
 
 def _locking_insert_plan(session: Session) -> str:
     """PostgreSQL's plan (EXPLAIN: not run) for the INSERT that numbers two held rows."""
-    statement, _processors = delivery._locking_insert(session.get_bind().dialect)
+    statement, held, _processors = delivery._locking_insert(session.get_bind().dialect)
     row = {
         "at": utcnow(),
         "type": "grade.added",
         "school_id": 1,
         "audience": "pupil",
         "audience_id": 1,
+        "payload": {},
     }
-    given: dict[str, Any] = {name: [value, value] for name, value in row.items()}
-    given["payload"] = "[{}, {}]"  # the payloads as one JSON array
+    given = bulk.params(held, [row, row])
     plan = session.execute(text("EXPLAIN " + statement.text), given)
     return "\n".join(line for (line,) in plan)
 
