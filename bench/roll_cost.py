@@ -16,7 +16,11 @@ statements per roll (`before_cursor_execute`; one executemany or insertmanyvalue
 once), and ms from the end of the statement that takes the journal's advisory lock (the journal's
 INSERT, which takes it first) to the end of COMMIT, the part that 94 simultaneous rolls serialise
 on (0 on SQLite, which has no such lock).
-Figures only: nothing is asserted.
+With `--alternate-arrays`, every other submission writes its many rows as it did before
+ediary/bulk.py (SQLAlchemy's executemany, psycopg's text arrays), in the same process and in
+turn, so that the machine's drift between runs falls on both ways alike; each way gets its own
+lines. `--profile` profiles CPU time (`time.process_time`), not the time spent waiting for
+PostgreSQL. Figures only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from bench.by_layer import LayerClock
 from bench.world import BenchWorld, build
-from ediary import create_app
+from ediary import bulk, create_app
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.config import Config
 from ediary.contacts.models import ContactKind, ContactVerification
@@ -216,6 +220,7 @@ def run(
     profile: str | None = None,
     kind: str = "roll",
     by_layer: bool = False,
+    alternate: bool = False,
 ) -> None:
     app, world, tokens, devices = prepare(url, kiosks=kiosks, parents=parents)
     assert db.engine is not None
@@ -224,19 +229,20 @@ def run(
     event.listen(db.engine, "after_cursor_execute", meter.after_execute)
     event.listen(Session, "after_commit", meter.transaction_end)
     event.listen(Session, "after_rollback", meter.transaction_end)
-    samples: dict[str, list[tuple[float, float, int, float]]] = {"insert": [], "update": []}
-    profiler = cProfile.Profile() if profile else None
+    samples: dict[tuple[str, str], list[tuple[float, float, int, float]]] = {}
+    profiler = cProfile.Profile(time.process_time) if profile else None
     clock = LayerClock() if by_layer else None
     database = _DatabaseMeter(db.engine)
     with clock.installed() if clock is not None else contextlib.nullcontext():
         for round_number in range(rounds):
             for n, info in enumerate(world.kiosks):
                 data = submission_for(info, tokens[n], round_number, kind)
+                way = WAYS[(n + round_number) % 2] if alternate else ""
                 meter.statements, meter.lock_ms = 0, None
                 started, cpu_started = time.perf_counter(), time.process_time()
                 if profiler is not None:
                     profiler.enable()
-                with app.app_context():
+                with app.app_context(), _rows_as(way):
                     if clock is not None:
                         ack = clock.submission(receive_submission, devices[n], data)
                     else:
@@ -247,8 +253,10 @@ def run(
                 cpu = (time.process_time() - cpu_started) * 1000
                 if ack.get("status") != "applied":
                     raise SystemExit(f"roll not applied: {ack}")
-                sample = "insert" if round_number == 0 else "update"
-                samples[sample].append((elapsed, cpu, meter.statements, meter.lock_ms or 0.0))
+                sample = ("insert" if round_number == 0 else "update", way)
+                samples.setdefault(sample, []).append(
+                    (elapsed, cpu, meter.statements, meter.lock_ms or 0.0)
+                )
     database_cost = database.per_submission(rounds * len(world.kiosks))
     event.remove(db.engine, "before_cursor_execute", meter.before_execute)
     event.remove(db.engine, "after_cursor_execute", meter.after_execute)
@@ -258,19 +266,27 @@ def run(
     backend = make_url(url).get_backend_name()
     what = "a remark each" if kind == "remark" else "25 pupils a roll"
     print(f"{backend}: {kiosks} kiosks x {rounds} rounds, {what}, {parents} parents")
+    width = 40 if alternate else 28  # room for the ways' names
     print(
-        f"{'submissions':<28}{'n':>5}{'ms each':>10}{'cpu ms':>10}{'statements':>12}{'lock ms':>10}"
+        f"{'submissions':<{width}}{'n':>5}{'ms each':>10}{'cpu ms':>10}{'statements':>12}"
+        f"{'lock ms':>10}"
     )
     every = [s for kind in samples.values() for s in kind]
-    for label, rows in (
-        ("first round" + (" (inserts)" if kind == "roll" else ""), samples["insert"]),
-        ("later rounds" + (" (updates)" if kind == "roll" else ""), samples["update"]),
+    rounds_of = {
+        "insert": "first round" + (" (inserts)" if kind == "roll" else ""),
+        "update": "later rounds" + (" (updates)" if kind == "roll" else ""),
+    }
+    for label, rows in [
+        *(
+            (f"{rounds_of[sample]}{way and ', ' + way}", rows)
+            for (sample, way), rows in samples.items()
+        ),
         ("all", every),
-    ):
-        if not rows:
-            continue
+    ]:
         ms, cpu, statements, lock = (statistics.median(c) for c in zip(*rows, strict=True))
-        print(f"{label:<28}{len(rows):>5}{ms:>10.2f}{cpu:>10.2f}{statements:>12.1f}{lock:>10.2f}")
+        print(
+            f"{label:<{width}}{len(rows):>5}{ms:>10.2f}{cpu:>10.2f}{statements:>12.1f}{lock:>10.2f}"
+        )
     if database_cost is not None:
         cpu_ms, wal_bytes = database_cost
         print(
@@ -293,6 +309,25 @@ def run(
             print(f"{count / len(every):7.2f}  {statement}")
     db.session.remove()
     db.engine.dispose()
+
+
+# `--alternate-arrays`: the ways many rows are written, one submission each in turn.
+WAYS = ("as arrays", "executemany")
+
+
+@contextmanager
+def _rows_as(way: str) -> Iterator[None]:
+    """Many rows written as SQLAlchemy's executemany and psycopg's text arrays, as before
+    ediary.bulk, for the block (`way` "executemany"); otherwise as they are."""
+    if way != "executemany":
+        yield
+        return
+    in_arrays, binary = bulk.in_arrays, bulk.BinaryArray
+    bulk.in_arrays, bulk.BinaryArray = (lambda _connection: False), list  # type: ignore[assignment,misc]
+    try:
+        yield
+    finally:
+        bulk.in_arrays, bulk.BinaryArray = in_arrays, binary  # type: ignore[misc]
 
 
 class _DatabaseMeter:
@@ -350,6 +385,11 @@ def main() -> None:
     parser.add_argument(
         "--kind", choices=("roll", "remark"), default="roll", help="what each kiosk submits"
     )
+    parser.add_argument(
+        "--alternate-arrays",
+        action="store_true",
+        help="every other submission writes its rows as before ediary.bulk, figures for each",
+    )
     args = parser.parse_args()
     with scratch_database(args.database_url) as url:
         run(
@@ -361,6 +401,7 @@ def main() -> None:
             profile=args.profile,
             kind=args.kind,
             by_layer=args.by_layer,
+            alternate=args.alternate_arrays,
         )
 
 
