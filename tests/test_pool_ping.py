@@ -87,3 +87,18 @@ def test_a_pre_ping_asked_for_is_sqlalchemys(
     dead = _backend(engine)
     _terminate(pg_server, dead)
     assert _backend(engine) != dead  # its ping at every checkout found the dead one
+
+
+def test_a_statement_is_prepared_at_its_second_run_on_a_connection(engine: Engine) -> None:
+    """`db.PREPARE_AFTER`: the first run parses and plans it, the second prepares it; a
+    statement run once is never prepared."""
+    once = "SELECT 1 AS once WHERE 1 = %s"
+    twice = "SELECT 2 AS twice WHERE 2 = %s"
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for query, runs in ((once, 1), (twice, 1), (twice, 1)):
+            cursor.execute(query, (runs,))
+        prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars()
+        texts = " ".join(prepared)
+    assert "twice" in texts
+    assert "once" not in texts
