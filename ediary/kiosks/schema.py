@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator, ValidationError, validators
 
@@ -67,6 +68,8 @@ def validate(name: str, value: Any, *, field: str = "") -> Any:
     (below `field`, where `value` is a part of what was sent)."""
     if not field:
         check_size(value)
+    if _surely_valid(name, value):
+        return value
     errors = list(_validator(name).iter_errors(value))
     if errors:
         places = (_place(error, value, _inlined(name)) for error in errors)
@@ -90,6 +93,51 @@ _Validator = validators.extend(
 @functools.cache
 def _validator(name: str) -> Any:
     return _Validator(_inlined(name))
+
+
+def _surely_valid(name: str, value: Any) -> bool:
+    """Whether `value` is a valid `name` by jsonschema-rs, a compiled validator of the same
+    schema: true only where `_validator` would find no error, so that everything else (every
+    refusal, and the field it names) is decided by `_validator` alone.
+
+    jsonschema walked a roll of 25 pupils in 630 µs, a tenth of what a roll's write costs;
+    jsonschema-rs answers in 6 µs (`timeit`). Where the two could differ, the answer here is
+    false: anything but JSON's own types as a JSON parser makes them, and a float anywhere (JSON
+    Schema counts 1.0 as an integer, the protocol does not). Its regular expressions are no
+    more lenient than Python's (its `$` ends the text; Python's also matches before a final
+    newline), and an integer past 64 bits is invalid to it."""
+    if not _plain_json(value):
+        return False
+    try:
+        return bool(_compiled(name).is_valid(value))
+    except ValueError:  # a value it cannot read
+        return False
+
+
+@functools.cache
+def _compiled(name: str) -> Any:
+    return jsonschema_rs.Draft202012Validator({"$defs": DEFS, "$ref": f"#/$defs/{name}"})
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether `value` is made of JSON's types alone, exactly as `json.loads` makes them, with
+    no float (a loop, not recursion: the depth is the sender's)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            if any(type(key) is not str for key in item):
+                return False
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind not in _PLAIN:
+            return False
+    return True
 
 
 @functools.cache

@@ -8,13 +8,14 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from ediary.diary.models import RemarkKind
 from ediary.journal.catalogue import EVENT_TYPES
-from ediary.kiosks import submissions
+from ediary.kiosks import schema, submissions
 from ediary.kiosks.schema import DEFS, SCHEMA
 from ediary.kiosks.sockets import KioskNamespace
 from kiosk import protocol
@@ -203,3 +204,101 @@ def test_both_rosters_of_a_roll_accept_the_same_pupil_ids() -> None:
 def test_a_pupil_id_key_is_1_to_2_31_minus_1(key: str, valid: bool) -> None:
     (pattern,) = DEFS["kind.roll"]["properties"]["states"]["patternProperties"]
     assert (re.search(pattern, key) is not None) is valid
+
+
+# --- the compiled check (`schema._surely_valid`): it may only ever say "valid" where the full
+# check does, and it must say so for the entries a kiosk sends, or it saves nothing.
+
+KEY = "2f0c6f3e-8a52-4a8e-9f6e-4c1c1b1f7a10"
+VALID_PAYLOADS: dict[str, dict[str, Any]] = {
+    "roll": {
+        "states": {"7": "nb", "0012": "ob"},
+        "base": {"7": None, "0012": "sp"},
+        "topic": "Ułamki zwykłe",
+        "base_topic": None,
+    },
+    "topic": {"topic": "Ułamki „dziesiętne”", "base_topic": "Ułamki"},
+    "grade": {"pupil_id": 7, "value": "4+", "category_id": 2, "description": "Kartkówka"},
+    "grade_correction": {"grade_id": 3, "base_version": 1, "value": "5", "category_id": None},
+    "grade_removal": {"grade_id": 3, "base_version": 2},
+    "remark": {"pupil_id": 7, "remark_kind": "positive", "text": 'Pomaga "innym"\nw ławce.'},
+    "remark_correction": {"remark_id": 4, "base_version": 1, "remark_kind": "neutral", "text": "x"},
+    "remark_removal": {"remark_id": 4, "base_version": 1},
+    "homework": {"homework_kind": "test", "date": "2026-11-20", "description": "Ułamki"},
+}
+
+
+def _entry(kind: str, payload: Any, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An envelope as a kiosk sends it, with `changes` (`...`: the field left out)."""
+    entry = {"key": KEY, "session": "a.b", "kind": kind, "lesson_id": 5, "payload": payload}
+    entry |= changes or {}
+    return {name: value for name, value in entry.items() if value is not ...}
+
+
+def _full_check(name: str, value: Any) -> bool:
+    return not list(schema._validator(name).iter_errors(value))
+
+
+def _cases() -> list[tuple[str, Any]]:
+    """(definition, value): the refusals of tests/kiosk_server/test_validation.py, the valid
+    entries above, and values where the two validators could read JSON differently."""
+    from tests.kiosk_server.test_validation import ENVELOPES, PAYLOADS
+
+    cases: list[tuple[str, Any]] = []
+    for kind, payload in VALID_PAYLOADS.items():
+        cases += [("submission", _entry(kind, payload)), (f"kind.{kind}", payload)]
+    for _name, changes, _error, _field in ENVELOPES:
+        cases.append(("submission", _entry("roll", VALID_PAYLOADS["roll"], changes)))
+    for _name, kind, payload, _field in PAYLOADS:
+        cases += [("submission", _entry(kind, payload)), (f"kind.{kind}", payload)]
+    remark = VALID_PAYLOADS["remark"]
+    odd: list[dict[Any, Any]] = [
+        {**remark, "pupil_id": 7.0},  # 1.0 is an integer to JSON Schema, not to the protocol
+        {**remark, "pupil_id": 7.5},
+        {**remark, "pupil_id": float("nan")},
+        {**remark, "pupil_id": 2**31},
+        {**remark, "pupil_id": 2**64},
+        {**remark, "pupil_id": -(2**70)},
+        {**remark, "pupil_id": True},
+        {**remark, "remark_kind": type("Text", (str,), {})("positive")},
+        {**remark, "text": ("x",)},
+        {**remark, 7: "x"},
+        {"states": {"7\n": "nb"}, "base": {"7\n": None}},
+        {"states": {"7": "nb"}, "base": {"7": 0.0}},
+        {"states": {"7": "n\x00"}, "base": {"7": None}},
+    ]
+    for payload in odd:
+        kind = "roll" if "states" in payload else "remark"
+        cases += [("submission", _entry(kind, payload)), (f"kind.{kind}", payload)]
+    cases.append(("submission", _entry("remark", remark, {"lesson_id": 5.0})))
+    return cases
+
+
+def test_the_compiled_check_says_valid_only_where_the_full_check_does() -> None:
+    said_valid = 0
+    for name, value in _cases():
+        if schema._surely_valid(name, value):
+            said_valid += 1
+            assert _full_check(name, value), (name, value)
+    assert said_valid >= 2 * len(VALID_PAYLOADS)
+
+
+def test_the_entries_a_kiosk_sends_need_only_the_compiled_check() -> None:
+    for kind, payload in VALID_PAYLOADS.items():
+        assert _full_check("submission", _entry(kind, payload)), kind
+        assert schema._surely_valid("submission", _entry(kind, payload)), kind
+        assert schema._surely_valid(f"kind.{kind}", payload), kind
+    pupils = [str(n) for n in range(1, 41)]
+    roll = {"states": dict.fromkeys(pupils, "nb"), "base": dict.fromkeys(pupils)}
+    assert schema._surely_valid("kind.roll", roll)
+
+
+def test_a_float_for_an_id_is_still_refused_naming_its_field() -> None:
+    entry = _entry("remark", VALID_PAYLOADS["remark"], {"lesson_id": 5.0})
+    with pytest.raises(schema.Invalid) as refused:
+        schema.validate("submission", entry)
+    assert refused.value.as_dict()["field"] == "lesson_id"
+    payload = {**VALID_PAYLOADS["remark"], "pupil_id": 7.0}
+    with pytest.raises(schema.Invalid) as refused:
+        schema.validate("kind.remark", payload, field="payload")
+    assert refused.value.as_dict()["field"] == "payload.pupil_id"
