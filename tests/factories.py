@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ediary.audit.recording import Actor, Channel, operation
 from ediary.db import db
-from ediary.diary.models import GradeCategory
+from ediary.diary.models import Grade, GradeCategory
 from ediary.diary.operations import record_grade
 from ediary.kiosks.models import Kiosk
 from ediary.kiosks.operations import create_kiosk
@@ -25,6 +25,7 @@ from ediary.schools.operations import (
 )
 from ediary.timetable.models import BellSlot, Lesson, TeachingAssignment, TimetableEntry
 from ediary.timetable.operations import assign_teacher, local_datetime
+from ediary.timetable.queries import term_on
 
 SYSTEM = Actor.system(Channel.CLI)
 PASSWORD = "correct horse battery"
@@ -267,6 +268,22 @@ def begun(lesson: Lesson) -> Lesson:
     starts = max(midnight, min(lesson.starts_at.astimezone(zone), earlier))
     _retime(SYSTEM, lesson, starts.astimezone(dt.UTC))
     return lesson
+
+
+def unsaved_grade(world: World, **fields: object) -> Grade:
+    """An ongoing grade of the world's pupil in mathematics this term by its teacher, not yet
+    written: for the tests that write one by hand (`audit.recording.insert_audited`)."""
+    term = term_on(world.school.id, world.today)
+    assert term is not None
+    given: dict[str, object] = {
+        "school_id": world.school.id,
+        "pupil_id": world.pupil.id,
+        "subject": world.math,
+        "term_id": term.id,
+        "teacher": world.teacher,
+        "given_on": world.today,
+    }
+    return Grade(**(given | fields))
 
 
 def make_graded_world() -> tuple[World, Lesson]:

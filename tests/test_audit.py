@@ -66,8 +66,7 @@ from ediary.people.twofactor.operations import new_recovery_codes, offer_authent
 from ediary.records.models import YearArchive
 from ediary.schools.models import ClassGroup, DayOff, GroupMembership, Pupil
 from ediary.timetable.models import TeachingAssignment
-from ediary.timetable.queries import term_on
-from tests.factories import SYSTEM, _add
+from tests.factories import SYSTEM, _add, unsaved_grade
 
 # Tables that are not school records: the history itself, the journal, the idempotency store,
 # and the kiosk's sign-in records (teacher sessions, failed logins), which are logs themselves.
@@ -390,21 +389,10 @@ def test_a_remark_and_its_history_written_in_one_go_are_what_a_flush_writes(worl
 def test_a_grade_in_one_go_is_what_a_flush_writes(world, session):
     """A grade names its subject, teacher and category as objects: their ids are written as the
     flush writes them, and its kind's default is set."""
-    term = term_on(world.school.id, world.today)
-    assert term is not None
     written = _written_both_ways(
         session,
         Actor(world.teacher, Channel.WEB),
-        lambda: Grade(
-            school_id=world.school.id,
-            pupil_id=world.pupil.id,
-            subject=world.math,
-            term_id=term.id,
-            teacher=world.teacher,
-            value="4+",
-            category=world.test_category,
-            given_on=world.today,
-        ),
+        lambda: unsaved_grade(world, value="4+", category=world.test_category),
     )
     assert {(g.kind, g.subject_id, g.teacher_id, g.category_id) for g in written} == {
         (GradeKind.ONGOING, world.math.id, world.teacher.id, world.test_category.id)
@@ -468,16 +456,12 @@ def test_rows_in_one_go_outside_an_operation_are_refused_and_not_written(world, 
 def test_a_row_in_one_go_names_a_row_still_pending_before_it(world, session):
     """What is pending is written first, as the flush writes it with the row: a grade in a
     category added in the same operation names that category's id, and both have history."""
-    term = term_on(world.school.id, world.today)
-    assert term is not None
 
     @operation
     def grade_in_a_new_category(actor: Actor) -> Grade:
         category = GradeCategory(school_id=world.school.id, name="Projekt", weight=2)
         session.add(category)
-        grade = Grade(school_id=world.school.id, pupil_id=world.pupil.id, subject=world.math,
-                      term_id=term.id, teacher=world.teacher, value="5", category=category,
-                      given_on=world.today)  # fmt: skip
+        grade = unsaved_grade(world, value="5", category=category)
         insert_audited(grade)
         return grade
 

@@ -18,7 +18,7 @@ from ediary.diary.models import Attendance, Grade
 from ediary.diary.operations import submit_roll
 from ediary.notifications.models import Channel as Via
 from ediary.notifications.models import MessageKind, OutgoingMessage
-from ediary.timetable.queries import term_on
+from tests.factories import unsaved_grade
 
 HISTORY = cast(Table, HistoryEntry.__table__)
 MESSAGES = cast(Table, OutgoingMessage.__table__)
@@ -123,23 +123,9 @@ def test_a_text_longer_than_its_column_is_refused_not_cut(world: Any, session: A
     assert session.scalar(select(func.count()).select_from(HistoryEntry)) == before
 
     # A row in one go with its history (`insert_audited`, a grade's and a remark's) likewise.
-    term = term_on(world.school.id, world.today)
-    assert term is not None
-
     @operation
     def grade(actor: Actor) -> None:
-        insert_audited(
-            Grade(
-                school_id=world.school.id,
-                pupil_id=world.pupil.id,
-                subject=world.math,
-                term_id=term.id,
-                teacher=world.teacher,
-                value="5",
-                description="x" * 201,
-                given_on=world.today,
-            )
-        )
+        insert_audited(unsaved_grade(world, value="5", description="x" * 201))
 
     with pytest.raises(DataError, match="too long"):
         grade(Actor(world.teacher, Channel.WEB))

@@ -42,9 +42,8 @@ def roster_with_attendance(lesson: Lesson) -> Sequence[tuple[int, Attendance | N
     pupil's attendance at the lesson, in one statement: a roll reads both, and they were two
     statements of its thirteen. Ids, not the pupils: a roll needs no more of them (loading 25
     pupils as objects was 730 of a roll's 20,600 Python calls, cProfile of `bench.roll_cost`).
-    Fresh from the database,
-    not the session's copies: a roll compares with what the server has now (a caller may have
-    read these rows before another writer committed)."""
+    Fresh from the database, not the session's copies: a roll compares with what the server has
+    now (a caller may have read these rows before another writer committed)."""
     statement, params = roster_statement(lesson)
     return db.session.execute(_with_attendance(statement), params).all()  # rows: tuples
 

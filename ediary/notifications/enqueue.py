@@ -412,9 +412,7 @@ def _insert(session: Session, notes: list[Planned]) -> None:
         values = [
             note.values | {"event_id": note.event.id} for note in notes if note.table is model
         ]
-        if not values:
-            continue
-        bulk.insert_rows(connection, cast(Table, model.__table__), values)
+        bulk.insert_rows(connection, cast(Table, model.__table__), values)  # none: nothing
 
 
 def _outgoing(
