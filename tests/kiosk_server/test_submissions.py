@@ -154,6 +154,46 @@ def test_a_remark_reads_each_thing_once_and_writes_its_key_once(
     assert stored.result["event_ids"] == ack["event_ids"] != []
 
 
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("remark", {"remark_kind": "negative", "text": "Rozmawia na lekcji."}),
+        ("grade", {"value": "4+"}),
+    ],
+)
+def test_an_entry_reads_no_more_of_the_teacher_and_the_pupil_than_it_needs(
+    kiosk: Any, kworld: KioskWorld, statements: list[str], kind: str, payload: dict[str, Any]
+) -> None:
+    """A grade or a remark reads neither the pupil's PESEL, birth, document or address nor the
+    teacher's password hash or contacts, and asks for nothing more of either later."""
+    db.session.expunge_all()  # as in a server: nothing loaded that the test's world holds
+    statements.clear()
+    ack = submit(
+        kiosk, kiosk.token, kind, kworld.lesson.id, {"pupil_id": kworld.pupil.id, **payload}
+    )
+    assert ack["ok"] is True and ack["status"] == "applied", ack
+    [read] = [s for s in statements if re.search(r"\bkiosk_teacher_sessions\b", s)]
+    assert re.search(r"\bpupils\.school_id\b", read) and re.search(r"\busers\.last_name\b", read)
+    for column in (
+        "pupils.pesel",
+        "pupils.birth_date",
+        "pupils.birth_place",
+        "pupils.identity_document",
+        "pupils.address",
+        "users.password_hash",
+        "users.email",
+        "users.phone",
+        "users.address",
+    ):
+        assert not re.search(rf"\b{re.escape(column)}\b", read), column
+    assert [s for s in statements if re.search(r"\bFROM (pupils|users)\b", s)] == []
+    if kind == "remark":
+        entry: Remark | Grade = db.session.get_one(Remark, ack["result"]["remark_id"])
+    else:
+        entry = db.session.get_one(Grade, ack["result"]["grade_id"])
+    assert entry.pupil_id == kworld.pupil.id and entry.teacher_id == kworld.teacher.id
+
+
 def test_the_events_are_announced_as_delivered_after_the_ack(
     kiosk: Any, kworld: KioskWorld
 ) -> None:
