@@ -20,7 +20,9 @@ With `--alternate-arrays`, every other submission writes its many rows as it did
 ediary/bulk.py (SQLAlchemy's executemany, psycopg's text arrays), in the same process and in
 turn, so that the machine's drift between runs falls on both ways alike; each way gets its own
 lines. `--profile` profiles CPU time (`time.process_time`), not the time spent waiting for
-PostgreSQL. Figures only: nothing is asserted.
+PostgreSQL. `--without-foreign-keys` drops the foreign keys of the tables an entry writes
+before the first roll, to measure what PostgreSQL spends checking them (ediary keeps them).
+Figures only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import create_engine, event, insert, literal, select, text, update
+from sqlalchemy import Engine, create_engine, event, insert, literal, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -221,9 +223,12 @@ def run(
     kind: str = "roll",
     by_layer: bool = False,
     alternate: bool = False,
+    without_keys: bool = False,
 ) -> None:
     app, world, tokens, devices = prepare(url, kiosks=kiosks, parents=parents)
     assert db.engine is not None
+    if without_keys:
+        drop_foreign_keys(db.engine, ENTRY_TABLES)
     meter = Meter()
     event.listen(db.engine, "before_cursor_execute", meter.before_execute)
     event.listen(db.engine, "after_cursor_execute", meter.after_execute)
@@ -364,6 +369,36 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
+# The tables a roll or a remark writes, whose foreign keys PostgreSQL checks row by row (a
+# trigger per key and row, each a lookup of the row referred to, share-locked).
+ENTRY_TABLES = (
+    "attendance",
+    "remarks",
+    "history",
+    "journal",
+    "outgoing_messages",
+    "processed_submissions",
+)
+
+
+def drop_foreign_keys(engine: Engine, tables: tuple[str, ...]) -> None:
+    """Drops the foreign keys of `tables`, saying which: `--without-foreign-keys`."""
+    if engine.dialect.name != "postgresql":
+        raise SystemExit("--without-foreign-keys measures PostgreSQL: give a PostgreSQL URL")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        keys = conn.execute(
+            text(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+                " WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables)"
+            ),
+            {"tables": list(tables)},
+        ).all()
+        for table, name in keys:
+            # Names read from the catalogue, quoted: no input reaches the text.
+            conn.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    print(f"dropped {len(keys)} foreign keys: {', '.join(f'{t}.{n}' for t, n in keys)}")
+
+
 def district_arguments(description: str | None, *, rounds: int, rounds_help: str) -> ArgumentParser:
     """The command line every benchmark of the load district shares (`prepare`): the database
     to create and drop, the district's size and how many rounds to run."""
@@ -390,6 +425,11 @@ def main() -> None:
         action="store_true",
         help="every other submission writes its rows as before ediary.bulk, figures for each",
     )
+    parser.add_argument(
+        "--without-foreign-keys",
+        action="store_true",
+        help="drop the foreign keys of the tables an entry writes first (PostgreSQL)",
+    )
     args = parser.parse_args()
     with scratch_database(args.database_url) as url:
         run(
@@ -402,6 +442,7 @@ def main() -> None:
             kind=args.kind,
             by_layer=args.by_layer,
             alternate=args.alternate_arrays,
+            without_keys=args.without_foreign_keys,
         )
 
 
