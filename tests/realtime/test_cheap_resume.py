@@ -35,15 +35,15 @@ class Sockets:
         self.rooms: dict[str, set[str]] = {}
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
         relay.move = self.move  # type: ignore[method-assign]
-        relay.send = self.send  # type: ignore[method-assign]
+        relay.send_to_all = self.send_to_all  # type: ignore[method-assign]
         relay.local_sids = self.local_sids  # type: ignore[method-assign]
 
     def move(self, stream: Any, rooms: set[str]) -> None:
         stream.rooms = set(rooms)
         self.rooms[stream.sid] = set(rooms)
 
-    def send(self, namespace: str, sid: str, event: str, data: dict[str, Any]) -> None:
-        self.sent.append((sid, event, data))
+    def send_to_all(self, namespace: str, sids: list[str], event: str, data: Any) -> None:
+        self.sent.extend((sid, event, data) for sid in sids)
 
     def local_sids(self, namespace: str, room: str) -> list[str]:
         return [sid for sid, rooms in self.rooms.items() if room in rooms]

@@ -136,7 +136,7 @@ class Reader:
         self.received: dict[str, list[int]] = defaultdict(list)
         self.dispatched: list[int] = []
         self.relay.local_sids = self._sids  # type: ignore[method-assign]
-        self.relay.send = self._send  # type: ignore[method-assign,assignment]
+        self.relay.send_to_all = self._send  # type: ignore[method-assign,assignment]
         self.relay.head = db.session.scalar(select(func.max(JournalEvent.id))) or 0
         self.stop = threading.Event()
         self.reads = 0
@@ -146,9 +146,10 @@ class Reader:
     def _sids(self, namespace: str, room: str) -> list[str]:
         return list(self.sockets.get((namespace, room), []))
 
-    def _send(self, _namespace: str, sid: str, name: str, message: dict[str, Any]) -> None:
+    def _send(self, _namespace: str, sids: list[str], name: str, message: dict[str, Any]) -> None:
         if name == "event":  # (a district's board hears "board": no event, no pupil)
-            self.received[sid].append(message["id"])
+            for sid in sids:
+                self.received[sid].append(message["id"])
 
     def _run(self) -> None:
         try:
