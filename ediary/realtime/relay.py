@@ -316,8 +316,8 @@ class Relay:
         """Tells the gmina's board sockets which school changed: no event, no pupil, only the
         school's id (the board reads its figures again over HTTP)."""
         for district_id, school_id in sorted(boards):
-            for sid in self.local_sids(LIVE, district_room(district_id)):
-                self.send(LIVE, sid, "board", {"school_id": school_id})
+            sids = self.local_sids(LIVE, district_room(district_id))
+            self.send_to_all(LIVE, sids, "board", {"school_id": school_id})
 
     def _dispatch(
         self, message: dict[str, Any], audience: str, audience_id: int, school_id: int
