@@ -153,7 +153,7 @@ def _submission_query() -> Select[
             joinedload(Lesson.subject),  # every event of a lesson names its subject
             # What an entry needs of the teacher and the pupil, no more: not the teacher's
             # password hash or contacts, not the pupil's PESEL, birth, document or address,
-            # which every grade and remark read for nothing (16 of the statement's 96 columns).
+            # which every grade and remark read for nothing (20 of the statement's 96 columns).
             # Anything else is loaded when asked for, in a statement of its own.
             load_only(*ENTRY_TEACHER),
             load_only(*ENTRY_PUPIL),
