@@ -385,17 +385,19 @@ def drop_foreign_keys(engine: Engine, tables: tuple[str, ...]) -> None:
     """Drops the foreign keys of `tables`, saying which: `--without-foreign-keys`."""
     if engine.dialect.name != "postgresql":
         raise SystemExit("--without-foreign-keys measures PostgreSQL: give a PostgreSQL URL")
+    quote = engine.dialect.identifier_preparer.quote
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         keys = conn.execute(
             text(
-                "SELECT conrelid::regclass::text, conname FROM pg_constraint"
-                " WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables)"
+                "SELECT pg_class.relname, conname FROM pg_constraint"
+                " JOIN pg_class ON pg_class.oid = pg_constraint.conrelid"
+                " WHERE contype = 'f' AND pg_class.relname = ANY(:tables)"
             ),
             {"tables": list(tables)},
         ).all()
         for table, name in keys:
-            # Names read from the catalogue, quoted: no input reaches the text.
-            conn.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+            # Names read from the catalogue, quoted as SQLAlchemy quotes them.
+            conn.execute(text(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}"))
     print(f"dropped {len(keys)} foreign keys: {', '.join(f'{t}.{n}' for t, n in keys)}")
 
 

@@ -296,6 +296,7 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
     for row in rows:
         row.at = row.at or now  # the column's default, as a flush would have set it
     connection = session.connection()
+    given = [{name: getattr(row, name) for name in _FIELDS} for row in rows]
     folded = None  # the `WithIds` row the journal's statement inserts, if any
     if connection.dialect.name == "postgresql":
         folded = with_ids[0] if len(with_ids) == 1 else None
@@ -303,7 +304,6 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
         if folded is not None:
             shape = (folded.table, tuple(folded.values), folded.into)
         statement, held, processors = _locking_insert(connection.dialect, shape)
-        given = [{name: getattr(row, name) for name in _FIELDS} for row in rows]
         columns = bulk.params(held, given)
         if folded is not None:
             for name, value in folded.values.items():
@@ -317,7 +317,7 @@ def _insert_numbered(session: Session, rows: list[JournalEvent], with_ids: list[
         ids = list(
             connection.scalars(
                 insert(JournalEvent).returning(JournalEvent.id, sort_by_parameter_order=True),
-                [{name: getattr(row, name) for name in _FIELDS} for row in rows],
+                given,
             )
         )
     for row, new_id in zip(rows, ids, strict=True):
