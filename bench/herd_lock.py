@@ -1,6 +1,7 @@
 """The journal's lock in a herd, held as a server process holds it: every roll at once.
 
     python -m bench.herd_lock --database-url postgresql+psycopg://postgres@127.0.0.1:5432/herd_lock
+    python -m bench.herd_lock --database-url ... --writers 5,15
 
 Patched by gevent first, as a server process is (gunicorn's gevent worker). Creates the database
 named in the URL (it must not exist; dropped at the end), builds the load benchmark's district
@@ -8,17 +9,20 @@ named in the URL (it must not exist; dropped at the end), builds the load benchm
 bench/roll_cost.py) and opens every teacher's kiosk session. Then, round after round, every
 kiosk's roll is submitted at the same instant, each in a greenlet with its own app context (as
 socket events are), through the `/kiosk` `submit` handler's code (`receipt.receive_submission`),
-on the default connection pool. Rounds alternate between the two ways a commit can wait for its
-round trips once it holds the lock:
+on the default connection pool. Rounds alternate between two or more ways:
 
-- `exclusive`: as deployed, they do not yield to the other greenlets (`db.ExclusiveWaits`);
-- `yielding`: as before, they do (`db._blocking_wait` set to None for the round).
+- without `--writers`, the two ways a commit can wait for its round trips once it holds the
+  lock: `exclusive`, as deployed, they do not yield to the other greenlets
+  (`db.ExclusiveWaits`); `yielding`, as before, they do (`db._blocking_wait` set to None);
+- with `--writers 5,15`, how many entries the process writes at once
+  (`receipt.ENTRY_WRITERS`), exclusive waits for each.
 
 Prints, per way, the ms each roll held the lock (from the end of the statement that took it, the
 journal's INSERT, to the end of its COMMIT: the INSERT's own work after the grant is not counted;
-median, p90, max, and the sum over a round, which the other writers of the district wait for)
-and the round's wall time. The first round (every pupil recorded for the first time) only warms
-up. Figures only: nothing is asserted.
+median, p90, max, and the sum over a round, which the other writers of the district wait for),
+the round's wall time and the process's CPU per roll (medians over the rounds). The first round
+of each way warms up and is not counted (the very first records every pupil for the first
+time). Figures only: nothing is asserted.
 """
 
 from gevent import monkey
@@ -30,6 +34,7 @@ monkey.patch_all()
 import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
@@ -43,6 +48,7 @@ from bench.roll_cost import CODES, district_arguments, prepare, scratch_database
 from bench.world import BenchWorld  # noqa: E402
 from ediary import db as ediary_db  # noqa: E402
 from ediary.db import db  # noqa: E402
+from ediary.kiosks import receipt  # noqa: E402
 from ediary.kiosks.receipt import receive_submission  # noqa: E402
 
 
@@ -106,47 +112,91 @@ def _herd(
     return wall
 
 
-def run(url: str, *, kiosks: int, parents: int, rounds: int) -> None:
+@dataclass
+class Way:
+    """One way of taking a herd: its waits under the lock, and its entries' turns."""
+
+    name: str
+    exclusive: bool
+    writers: int
+    rounds: list[tuple[list[float], float, float]] = field(default_factory=list)  # holds, s, ms
+
+    def apply(self, blocking: Any) -> None:
+        ediary_db._blocking_wait = blocking if self.exclusive else None
+        receipt.ENTRY_WRITERS = self.writers
+        receipt._writers.cache_clear()
+
+
+def ways_of(writers: str | None) -> list[Way]:
+    deployed = receipt.ENTRY_WRITERS
+    if not writers:
+        return [Way("exclusive", True, deployed), Way("yielding", False, deployed)]
+    return [Way(f"{n} writers", True, int(n)) for n in writers.split(",")]
+
+
+def run(url: str, *, kiosks: int, parents: int, rounds: int, writers: str | None) -> None:
     assert make_url(url).get_backend_name() == "postgresql", "the journal's lock is PostgreSQL's"
     app, world, tokens, devices = prepare(url, kiosks=kiosks, parents=parents)
     assert db.engine is not None
     holds = Holds()
     event.listen(db.engine, "after_cursor_execute", holds.after_execute)
     event.listen(Session, "after_commit", holds.committed)
-    blocking = ediary_db._blocking_wait
-    figures: dict[str, list[tuple[list[float], float]]] = {"exclusive": [], "yielding": []}
+    blocking, deployed = ediary_db._blocking_wait, receipt.ENTRY_WRITERS
+    ways = ways_of(writers)
     _herd(app, world, tokens, devices, 0)  # the first records every pupil: a warm-up
-    for n in range(1, 2 * rounds + 1):
-        way = "exclusive" if n % 2 else "yielding"
-        ediary_db._blocking_wait = blocking if way == "exclusive" else None
-        holds.ms = []
-        wall = _herd(app, world, tokens, devices, n)
-        figures[way].append((holds.ms, wall))
-    ediary_db._blocking_wait = blocking
+    n = 1
+    for way in ways:  # each way's first herd warms it up (its connections, its statements)
+        way.apply(blocking)
+        _herd(app, world, tokens, devices, n)
+        n += 1
+    for r in range(rounds):
+        for way in ways if r % 2 == 0 else ways[::-1]:  # ABBA: a drifting machine evens out
+            way.apply(blocking)
+            holds.ms = []
+            cpu = time.process_time()
+            wall = _herd(app, world, tokens, devices, n)
+            way.rounds.append((holds.ms, wall, (time.process_time() - cpu) * 1000 / kiosks))
+            n += 1
+    ediary_db._blocking_wait, receipt.ENTRY_WRITERS = blocking, deployed
+    receipt._writers.cache_clear()
     event.remove(db.engine, "after_cursor_execute", holds.after_execute)
     event.remove(Session, "after_commit", holds.committed)
 
     print(f"postgresql: {kiosks} kiosks, a roll of 25 each at once, {rounds} rounds of each way")
     print(
-        f"{'way':<11}{'rolls':>6}{'hold p50':>10}{'p90':>8}{'max':>8}{'sum/round':>11}{'wall s':>8}"
+        f"{'way':<13}{'rolls':>6}{'hold p50':>10}{'p90':>8}{'max':>8}{'sum/round':>11}"
+        f"{'wall s':>8}{'cpu ms/roll':>13}"
     )
-    for way, rows in figures.items():
-        every = sorted(ms for held, _wall in rows for ms in held)
-        per_round = statistics.median(sum(held) for held, _wall in rows)
-        wall = statistics.median(w for _held, w in rows)
+    for way in ways:
+        every = sorted(ms for held, _wall, _cpu in way.rounds for ms in held)
+        per_round = statistics.median(sum(held) for held, _wall, _cpu in way.rounds)
+        wall = statistics.median(w for _held, w, _cpu in way.rounds)
+        cpu_ms = statistics.median(c for _held, _wall, c in way.rounds)
         p90 = every[int(len(every) * 0.9)]
         print(
-            f"{way:<11}{len(every):>6}{statistics.median(every):>10.1f}{p90:>8.1f}"
-            f"{every[-1]:>8.1f}{per_round:>11.0f}{wall:>8.2f}"
+            f"{way.name:<13}{len(every):>6}{statistics.median(every):>10.1f}{p90:>8.1f}"
+            f"{every[-1]:>8.1f}{per_round:>11.0f}{wall:>8.2f}{cpu_ms:>13.2f}"
         )
     db.session.remove()
     db.engine.dispose()
 
 
 def main() -> None:
-    args = district_arguments(__doc__, rounds=3, rounds_help="herds of each way").parse_args()
+    parser = district_arguments(__doc__, rounds=3, rounds_help="herds of each way")
+    parser.add_argument(
+        "--writers",
+        metavar="N,M",
+        help="compare how many entries the process writes at once, instead of the lock's waits",
+    )
+    args = parser.parse_args()
     with scratch_database(args.database_url) as url:
-        run(url, kiosks=args.kiosks, parents=args.parents, rounds=args.rounds)
+        run(
+            url,
+            kiosks=args.kiosks,
+            parents=args.parents,
+            rounds=args.rounds,
+            writers=args.writers,
+        )
 
 
 if __name__ == "__main__":

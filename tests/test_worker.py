@@ -125,6 +125,32 @@ def test_importing_the_worker_class_imports_no_part_of_the_application() -> None
     assert "'gunicorn'" in found  # the probe imported the worker class
 
 
+def test_an_entry_waiting_for_its_turn_lets_the_other_greenlets_run() -> None:
+    """The turns of a process's entries (`receipt.ENTRY_WRITERS`) wait cooperatively in a
+    process patched by gevent: an entry waiting for one does not stop the process's sockets,
+    even with the module imported before gevent patched."""
+    probe = """
+from ediary.kiosks import receipt
+from gevent import monkey
+monkey.patch_all()
+import gevent
+turns = receipt._writers()
+for _ in range(receipt.ENTRY_WRITERS):
+    turns.acquire()
+ticks = []
+def tick():
+    for _ in range(5):
+        ticks.append(1)
+        gevent.sleep(0.01)
+gevent.spawn(tick)
+print(turns.acquire(timeout=0.3), len(ticks))
+"""
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert found == ["False", "5"]  # no turn within the timeout, and the other greenlet ran
+
+
 @pytest.mark.parametrize(
     ("worker", "traceback"),
     [(WORKER_CLASS, False), ("gevent", True)],

@@ -8,6 +8,7 @@ stored answer for a known key, else applied and committed, retried on contention
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from flask import request
@@ -34,6 +35,16 @@ from ediary.timetable.queries import note_on_roster, on_roster_of_joined_lesson
 
 # Contention (two kiosks writing the same lesson at the same instant) is retried this often.
 ATTEMPTS = 3
+# How many entries one process writes at once; the others wait for a turn, in order. A process
+# runs on one core, and an entry is CPU between its round trips: a few in flight keep that core
+# busy while the database answers, more only interleave with each other and wait in
+# PostgreSQL for the journal's lock. `python -m bench.herd_lock --writers 5,15` (a herd of 94
+# rolls in one gevent process, rounds alternating): 5 at once cost less CPU per roll and
+# committed the herd sooner than 15 (the pool's 5 plus its overflow of 10, the limit before).
+# 5 is also the pool's own size: a herd of entries opens no overflow connections to close again.
+ENTRY_WRITERS = 5
+# How long an entry waits for its turn before the kiosk is told to send it again (`busy`).
+ENTRY_TURN_SECONDS = 8.0
 # How long the `delivered` notice waits for every process's relay to push a submission's events.
 DELIVERY_WAIT_SECONDS = 5.0
 
@@ -54,55 +65,77 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
     """A validated submission from the socket's `device` (`{"kiosk_id", "secret_hash"}` as it
     connected), below the socket (bench/roll_cost.py calls it too): refused if the kiosk was cut
     off since, else the stored answer for a known key, else applied and committed, retried on
-    contention."""
-    key, kind, lesson_id, payload = (
-        data["key"],
-        data["kind"],
-        data["lesson_id"],
-        data["payload"],
-    )
-    digest = digest_of(kind, lesson_id, payload)
-    pupil_id = payload.get("pupil_id")  # a grade's or a remark's: read with its lesson
+    contention. Each try waits for its turn among the process's entries (`ENTRY_WRITERS`)."""
+    digest = digest_of(data["kind"], data["lesson_id"], data["payload"])
     for _attempt in range(ATTEMPTS):
-        kiosk, stored, row, teacher, lesson, year_closed, pupil = _read_for_submission(
-            device, key, data["session"], lesson_id, pupil_id
-        )
-        kiosk = check_device(kiosk, device)
-        if stored is not None:
-            return _replay(stored, kiosk, digest)
-        row, teacher = check_teacher_session(
-            kiosk, data["session"], row, teacher, utcnow(), for_entries=True
-        )
-        lesson = check_kiosk_lesson(kiosk, row, lesson)
-        if not year_closed:
-            # Read in this transaction: the flush's closed-year check need not ask again. A
-            # closed year is left to that check, which refuses the entry in Polish.
-            note_open_lessons(db.session(), [lesson.id])
-        if pupil is not None:  # on this lesson's roster: its entry asks no more
-            note_on_roster(db.session(), lesson, pupil)
+        if not _writers().acquire(timeout=ENTRY_TURN_SECONDS):
+            break  # the process is that busy (or its database that slow): the kiosk retries
         try:
-            result = apply_submission(
-                Actor(teacher, Channel.KIOSK, kiosk.id),
-                kiosk=kiosk,
-                key=key,
-                digest=digest,
-                kind=kind,
-                lesson=lesson,
-                payload=payload,
-            )
-            db.session.commit()
-        except (IntegrityError, StaleDataError, OperationalError):
-            # A twin with the same key won, or another kiosk wrote the same rows at the same
-            # moment: start again from a clean transaction (the key lookup comes first).
-            db.session.rollback()
-            continue
-        return _ack("applied", key, result, delivered=not result["event_ids"])
+            ack = _try(device, data, digest)
+        finally:
+            _writers().release()
+        if ack is not None:
+            return ack
     return {
         "ok": False,
         "error": "busy",
         "message": _("Serwer jest zajęty. Wpis zostanie wysłany ponownie."),
         "retry": True,
     }
+
+
+@functools.cache
+def _writers() -> threading.BoundedSemaphore:
+    """The turns of `ENTRY_WRITERS`, made at the process's first entry (a benchmark changes
+    their number and clears this). threading's semaphore waits on the lock that gevent patches
+    in a server process, so an entry waiting for its turn lets the other greenlets run
+    (tests/test_worker.py)."""
+    return threading.BoundedSemaphore(ENTRY_WRITERS)
+
+
+def _try(device: dict[str, Any], data: dict[str, Any], digest: str) -> dict[str, Any] | None:
+    """One try of a submission in a transaction of its own: its acknowledgement, or None when
+    another writer got in the way (rolled back: the caller tries again)."""
+    key, kind, lesson_id, payload = (
+        data["key"],
+        data["kind"],
+        data["lesson_id"],
+        data["payload"],
+    )
+    pupil_id = payload.get("pupil_id")  # a grade's or a remark's: read with its lesson
+    kiosk, stored, row, teacher, lesson, year_closed, pupil = _read_for_submission(
+        device, key, data["session"], lesson_id, pupil_id
+    )
+    kiosk = check_device(kiosk, device)
+    if stored is not None:
+        return _replay(stored, kiosk, digest)
+    row, teacher = check_teacher_session(
+        kiosk, data["session"], row, teacher, utcnow(), for_entries=True
+    )
+    lesson = check_kiosk_lesson(kiosk, row, lesson)
+    if not year_closed:
+        # Read in this transaction: the flush's closed-year check need not ask again. A
+        # closed year is left to that check, which refuses the entry in Polish.
+        note_open_lessons(db.session(), [lesson.id])
+    if pupil is not None:  # on this lesson's roster: its entry asks no more
+        note_on_roster(db.session(), lesson, pupil)
+    try:
+        result = apply_submission(
+            Actor(teacher, Channel.KIOSK, kiosk.id),
+            kiosk=kiosk,
+            key=key,
+            digest=digest,
+            kind=kind,
+            lesson=lesson,
+            payload=payload,
+        )
+        db.session.commit()
+    except (IntegrityError, StaleDataError, OperationalError):
+        # A twin with the same key won, or another kiosk wrote the same rows at the same
+        # moment: start again from a clean transaction (the key lookup comes first).
+        db.session.rollback()
+        return None
+    return _ack("applied", key, result, delivered=not result["event_ids"])
 
 
 # The teacher's columns an entry reads: the session's checks (`check_teacher_session`) and the

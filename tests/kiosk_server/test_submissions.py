@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -328,6 +331,64 @@ def test_contention_that_never_clears_asks_the_kiosk_to_retry(
     ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, _roll(kworld, pupil="nb"))
     assert ack["error"] == "busy" and ack["retry"] is True
     assert counts() == before
+
+
+def test_a_process_writes_at_most_ENTRY_WRITERS_entries_at_once_and_the_rest_wait_their_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A herd of entries arriving at once in one process: each gets its turn, in order, and
+    no more than `ENTRY_WRITERS` are in a transaction at the same time."""
+    lock = threading.Lock()
+    inside: list[int] = [0]
+    peak: list[int] = [0]
+
+    def one_try(_device: Any, data: dict[str, Any], _digest: str) -> dict[str, Any]:
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        time.sleep(0.05)  # the entry's work, while others arrive
+        with lock:
+            inside[0] -= 1
+        return {"ok": True, "key": data["key"]}
+
+    monkeypatch.setattr(receipt, "_try", one_try)
+    herd = 3 * receipt.ENTRY_WRITERS
+    start = threading.Barrier(herd)
+
+    def arrive(n: int) -> Any:
+        start.wait()
+        data = {"key": f"k{n}", "kind": "topic", "lesson_id": 1, "payload": {"topic": "x"}}
+        return receipt.receive_submission({"kiosk_id": 1}, data)
+
+    with ThreadPoolExecutor(herd) as pool:
+        acks = list(pool.map(arrive, range(herd)))
+    assert [ack["key"] for ack in acks] == [f"k{n}" for n in range(herd)]  # each one applied
+    assert peak[0] == receipt.ENTRY_WRITERS
+
+
+def test_an_entry_that_gets_no_turn_is_busy_changes_nothing_and_its_retry_lands(
+    kiosk: Any, kworld: KioskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every turn taken for longer than an entry waits: the kiosk is told to send it again,
+    nothing is written, and the same key sent again once a turn is free is applied once."""
+    monkeypatch.setattr(receipt, "ENTRY_TURN_SECONDS", 0.05)
+    turns = receipt._writers()
+    for _ in range(receipt.ENTRY_WRITERS):
+        assert turns.acquire(timeout=1)
+    key = str(uuid.uuid4())
+    payload = _roll(kworld, pupil="nb")
+    before = counts()
+    try:
+        ack = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    finally:
+        for _ in range(receipt.ENTRY_WRITERS):
+            turns.release()
+    assert ack["error"] == "busy" and ack["retry"] is True
+    assert ack["message"] == "Serwer jest zajęty. Wpis zostanie wysłany ponownie."
+    assert counts() == before
+    again = submit(kiosk, kiosk.token, "roll", kworld.lesson.id, payload, key=key)
+    assert again["status"] == "applied"
+    assert counts()["processed"] == before["processed"] + 1
 
 
 def test_a_bug_is_a_server_error_not_worth_retrying_and_the_server_keeps_serving(
