@@ -33,6 +33,7 @@ class Wire:
         self.sent: dict[str, list[Any]] = {}
         self.closed: set[str] = set()
         self.encoded = 0
+        self.walked = 0  # python-socketio's searches of an event for bytes
         self.sids: list[str] = []
 
     def connect(self, name: str) -> str:
@@ -59,6 +60,13 @@ def wire(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wire]:
         return encode(pkt)
 
     monkeypatch.setattr(server.packet_class, "encode", counted)
+    walk = server.packet_class.data_is_binary
+
+    def walked(_cls: Any, data: Any) -> Any:
+        wire.walked += 1
+        return walk(data)
+
+    monkeypatch.setattr(server.packet_class, "data_is_binary", classmethod(walked))
     yield wire
     for sid in wire.sids:  # the server is the process's: leave no socket behind
         server.manager.disconnect(sid, LIVE)
@@ -69,6 +77,7 @@ def test_several_sockets_get_the_packet_an_emit_sends_encoded_once(app: Flask, w
     relay = Relay(app, socketio, None)
     relay.send_to_all(LIVE, sids, "event", MESSAGE)
     assert wire.encoded == 1
+    assert wire.walked == 0  # JSON, never bytes: not searched for them
     expected = engineio_packet.Packet(
         engineio_packet.MESSAGE,
         socketio_packet.Packet(
@@ -80,6 +89,7 @@ def test_several_sockets_get_the_packet_an_emit_sends_encoded_once(app: Flask, w
     wire.sent.clear()
     socketio.server.emit("event", MESSAGE, to=sids[0], namespace=LIVE, ignore_queue=True)
     assert wire.sent == {"phone": [expected]}
+    assert wire.walked > 0  # which searched it
 
 
 def test_a_socket_closed_meanwhile_does_not_keep_the_event_from_the_others(
