@@ -341,12 +341,16 @@ def test_a_process_writes_at_most_ENTRY_WRITERS_entries_at_once_and_the_rest_wai
     lock = threading.Lock()
     inside: list[int] = [0]
     peak: list[int] = [0]
+    full = threading.Event()  # as many inside as may be: the first ones stay until then
 
     def one_try(_device: Any, data: dict[str, Any], _digest: str) -> dict[str, Any]:
         with lock:
             inside[0] += 1
             peak[0] = max(peak[0], inside[0])
-        time.sleep(0.05)  # the entry's work, while others arrive
+            if inside[0] >= receipt.ENTRY_WRITERS:
+                full.set()
+        full.wait(5)
+        time.sleep(0.02)  # the entry's work, while the others arrive
         with lock:
             inside[0] -= 1
         return {"ok": True, "key": data["key"]}
