@@ -67,13 +67,14 @@ def receive_submission(device: dict[str, Any], data: dict[str, Any]) -> dict[str
     off since, else the stored answer for a known key, else applied and committed, retried on
     contention. Each try waits for its turn among the process's entries (`ENTRY_WRITERS`)."""
     digest = digest_of(data["kind"], data["lesson_id"], data["payload"])
+    turns = _writers()
     for _attempt in range(ATTEMPTS):
-        if not _writers().acquire(timeout=ENTRY_TURN_SECONDS):
+        if not turns.acquire(timeout=ENTRY_TURN_SECONDS):
             break  # the process is that busy (or its database that slow): the kiosk retries
         try:
             ack = _try(device, data, digest)
         finally:
-            _writers().release()
+            turns.release()
         if ack is not None:
             return ack
     return {
